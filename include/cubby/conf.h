@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The policy file: /etc/security/cubby.conf then cubby.conf.d/ *.conf in name
+ * order. conf_parse() is a pure function (text in, sections or a file:line
+ * error out); conf_load() adds the file handling and its ownership checks;
+ * conf_resolve() computes the policy of one user. */
+#pragma once
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CONF_NAME_MAX 64        /* user, group, service names */
+#define CONF_MAX_SERVICES 16
+#define CONF_MAX_HIDE 32
+#define CONF_MAX_FILE_SIZE (1024 * 1024)
+#define CONF_MAX_LINE 4096
+#define CONF_MAX_SECTIONS 4096
+#define CONF_MAX_FILES 256
+#define CONF_UNLIMITED UINT64_MAX
+
+
+typedef enum {
+        CONF_NETWORK_NONE = 0,
+        CONF_NETWORK_NAT,
+} ConfNetwork;
+
+typedef enum {
+        CONF_HOME_PERSISTENT = 0,
+        CONF_HOME_EPHEMERAL,
+} ConfHome;
+
+/* Everything a section may set. Which keys a section really set is in
+ * ConfSection.set (bit CONF_KEY_x). */
+typedef struct ConfPolicy {
+        bool sandbox;                         /* sandbox = yes|no */
+        uint64_t cpu_milli;                   /* cpu = 1.5 -> 1500; CONF_UNLIMITED for "max" */
+        uint64_t memory;                      /* bytes; CONF_UNLIMITED for "max" */
+        uint64_t swap;                        /* bytes; CONF_UNLIMITED for "max" */
+        uint64_t pids;                        /* CONF_UNLIMITED for "max" */
+        ConfNetwork network;                  /* network = none|nat */
+        char shell[PATH_MAX];                 /* shell = /bin/bash */
+        char services[CONF_MAX_SERVICES][CONF_NAME_MAX];
+        size_t n_services;                    /* services = sshd su su-l login */
+        char hostname[CONF_NAME_MAX];         /* hostname = %u-%h (pattern) */
+        char hide[CONF_MAX_HIDE][PATH_MAX];
+        size_t n_hide;                        /* hide = /srv /mnt */
+        uint64_t max_sessions;                /* CONF_UNLIMITED by default */
+        ConfHome home;                        /* home = persistent|ephemeral */
+        char home_lower[PATH_MAX];            /* home_lower = /home/%u */
+        bool seccomp;                         /* seccomp = yes|no */
+} ConfPolicy;
+
+enum {
+        CONF_KEY_SANDBOX = 0,
+        CONF_KEY_CPU,
+        CONF_KEY_MEMORY,
+        CONF_KEY_SWAP,
+        CONF_KEY_PIDS,
+        CONF_KEY_NETWORK,
+        CONF_KEY_SHELL,
+        CONF_KEY_SERVICES,
+        CONF_KEY_HOSTNAME,
+        CONF_KEY_HIDE,
+        CONF_KEY_MAX_SESSIONS,
+        CONF_KEY_HOME,
+        CONF_KEY_HOME_LOWER,
+        CONF_KEY_SECCOMP,
+        _CONF_KEY_MAX,
+};
+
+typedef struct ConfGlobal {
+        char admin_group[CONF_NAME_MAX];      /* default "sudo" */
+        char state_dir[PATH_MAX];             /* default /var/lib/cubby */
+        char run_dir[PATH_MAX];               /* default /run/cubby */
+        char cgroup_parent[PATH_MAX];         /* default /cubby; "./x" is relative */
+} ConfGlobal;
+
+typedef enum {
+        CONF_SECTION_DEFAULT,
+        CONF_SECTION_GROUP,
+        CONF_SECTION_USER,
+} ConfSectionKind;
+
+typedef struct ConfSection {
+        ConfSectionKind kind;
+        char name[CONF_NAME_MAX];             /* group or user name; "" for default */
+        char file[PATH_MAX];                  /* where it was read, for explain */
+        unsigned line;
+        uint32_t set;                         /* bit (1u << CONF_KEY_x) for each key set */
+        ConfPolicy values;
+} ConfSection;
+
+typedef struct Conf {
+        ConfGlobal global;
+        ConfSection *sections;                /* in file order across all files */
+        size_t n_sections;
+} Conf;
+
+typedef struct ConfError {
+        char file[PATH_MAX];
+        unsigned line;                        /* 0 when the error is about the whole file */
+        char msg[256];
+} ConfError;
+
+/* The compiled-in defaults: what an empty file gives. */
+void conf_init(Conf *conf);
+void conf_free(Conf *conf);
+
+/* Parse one file's text (len bytes, need not be NUL-terminated) into conf,
+ * appending sections; filename is only used in errors and ConfSection.file.
+ * On error returns -EINVAL (or -ENOMEM, -E2BIG) and fills *err with
+ * file:line and a message; conf is then left in a state only good for
+ * conf_free(). */
+int conf_parse(Conf *conf, const char *text, size_t len, const char *filename,
+               ConfError *err);
+
+/* Read path and then path's directory + "cubby.conf.d" / *.conf in name order
+ * (the drop-in dir is <path>.d when path ends in ".conf": cubby.conf ->
+ * cubby.conf.d). Every file and the drop-in dir must be owned by
+ * owner_uid (0 in production) and not writable by group or others; a
+ * regular file (no symlink for the files themselves). Missing drop-in dir
+ * is fine; a missing main file is an error. */
+int conf_load(Conf *conf, const char *path, uid_t owner_uid, ConfError *err);
+
+/* The policy for user who is a member of groups (names): built-in defaults,
+ * then every [default] section, then every [group G] for a G in groups,
+ * then every [user U] for U == user, each in file order; a key set later
+ * wins. With sources != NULL, sources[k] is set to the section that last set
+ * key k (or NULL for the compiled default). */
+void conf_resolve(const Conf *conf, const char *user, const char *const *groups,
+                  size_t n_groups, ConfPolicy *ret, const ConfSection **sources);
+
+/* "1.5" -> 1500 (milli-CPUs; at most 3 decimals; > 0; <= 4096 CPUs), "max". */
+int conf_parse_cpu(const char *s, uint64_t *ret_milli);
+/* "512", "64K", "1.5G", "2T" (powers of 1024), "max"/"unlimited". */
+int conf_parse_size(const char *s, uint64_t *ret_bytes);
+
+const char *conf_key_name(int key);
+void conf_error_format(const ConfError *err, char *buf, size_t size);

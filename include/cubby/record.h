@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The session record: how the PAM module tells the setuid helper what a
+ * session may do. Root-only files under <run_dir>/sessions/, named by the
+ * opener's pid and start time ("<pid>-<starttime>") so that pid reuse
+ * cannot alias. Text, one "key=value" a line, values escaped (record_escape),
+ * bounded. Nothing in argv or the environment is trusted instead. */
+#pragma once
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cubby/cgroup.h"
+#include "cubby/util.h"
+
+#define RECORD_MAX_SIZE (64 * 1024)
+#define RECORD_MAX_ENV 64
+#define RECORD_MAX_HIDE 32
+#define RECORD_VALUE_MAX 4096
+#define RECORD_KEY_MAX 48 /* "<pid>-<starttime>" */
+
+typedef enum {
+        RECORD_MODE_REDIRECT = 0,
+        RECORD_MODE_LOGIN_SHELL,
+} RecordMode;
+
+typedef struct Record {
+        unsigned version;                   /* 1 */
+        char id[CUBBY_ID_LEN + 1];          /* session id */
+        bool ready;                         /* state=ready: everything prepared */
+        pid_t opener_pid;
+        uint64_t opener_start;              /* field 22 of /proc/PID/stat */
+        uid_t uid;
+        gid_t gid;
+        char user[64];
+        char home[PATH_MAX];                /* pw_dir */
+        char shell[PATH_MAX];               /* the real shell */
+        char gecos[256];
+        RecordMode mode;
+        char redirect[PATH_MAX];            /* pw_shell path bound over (redirect mode) */
+        bool sandbox;                       /* false: pass-through (login-shell mode, not sandboxed) */
+        char service[64];
+        char rhost[256];
+        char tty[64];
+        char hostname[64];
+        bool seccomp;
+        int network;                        /* ConfNetwork */
+        uint64_t created;                   /* unix time */
+        CgSet cgroup;                       /* the session's cgroup dirs */
+        char env[RECORD_MAX_ENV][RECORD_VALUE_MAX]; /* saved PAM environment, "K=V" */
+        size_t n_env;
+        char hide[RECORD_MAX_HIDE][PATH_MAX];
+        size_t n_hide;
+        char state_dir[PATH_MAX];
+} Record;
+
+/* "<pid>-<starttime>" */
+int record_key(pid_t pid, uint64_t starttime, char *buf, size_t size);
+
+/* Serialise into a malloc'd NUL-terminated string. */
+int record_format(const Record *r, char **ret);
+
+/* Strict parse: unknown keys, duplicate single keys, bad values, a
+ * missing required key, more than RECORD_MAX_SIZE: -EINVAL (-E2BIG). */
+int record_parse(const char *text, size_t len, Record *ret);
+
+/* Write atomically (temp + rename, 0600) as <key> in the sessions dir. */
+int record_write(int sessions_dirfd, const Record *r);
+
+/* Open, verify and parse <key> in the sessions dir: a regular file (no
+ * symlink), owned by owner_uid, not writable by group or others, whose
+ * opener fields match key. */
+int record_read(int sessions_dirfd, const char *key, uid_t owner_uid, Record *ret);
+
+/* Walk the ancestry of start_pid (start_pid itself is depth 0: pass
+ * getppid()), up to max_depth further parents, reading <proc_root>/PID/stat;
+ * return the record of the first ancestor that has one (-ENOENT if none).
+ * The record must also name uid/gid (the helper's real ids). */
+int record_find_ancestor(const char *proc_root, int sessions_dirfd, pid_t start_pid,
+                         unsigned max_depth, uid_t owner_uid, uid_t uid, gid_t gid,
+                         Record *ret, unsigned *ret_depth);
+
+/* Escape for record values: backslash, non-printable and non-ASCII bytes
+ * become \xHH; record_unescape() reverses it and refuses malformed input. */
+int record_escape(const char *in, char *out, size_t size);
+int record_unescape(const char *in, char *out, size_t size);

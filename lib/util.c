@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+
+#include "cubby/util.h"
+
+int parse_u64(const char *s, uint64_t *ret)
+{
+        uint64_t v = 0;
+
+        if (!s || !*s)
+                return -EINVAL;
+        for (const char *p = s; *p; p++) {
+                if (*p < '0' || *p > '9')
+                        return -EINVAL;
+                if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+                        return -ERANGE;
+                v = v * 10 + (uint64_t)(*p - '0');
+        }
+        *ret = v;
+        return 0;
+}
+
+int parse_uid(const char *s, uid_t *ret)
+{
+        uint64_t v;
+        int r = parse_u64(s, &v);
+
+        if (r < 0)
+                return r;
+        /* (uid_t)-1 is "no change" to the set*id() calls: never a real id. */
+        if (v >= UINT32_MAX)
+                return -ERANGE;
+        *ret = (uid_t)v;
+        return 0;
+}
+
+int parse_pid(const char *s, pid_t *ret)
+{
+        uint64_t v;
+        int r = parse_u64(s, &v);
+
+        if (r < 0)
+                return r;
+        if (v == 0 || v > INT32_MAX)
+                return -ERANGE;
+        *ret = (pid_t)v;
+        return 0;
+}
+
+int strscpy(char *dst, size_t size, const char *src)
+{
+        size_t n = strlen(src);
+
+        if (size == 0 || n >= size)
+                return -ENAMETOOLONG;
+        memcpy(dst, src, n + 1);
+        return 0;
+}
+
+int read_fd(int fd, size_t max, char **ret, size_t *ret_len)
+{
+        size_t cap = 4096, len = 0;
+        _cleanup_free_ char *buf = NULL;
+
+        buf = malloc(cap);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n;
+
+                if (len + 1 >= cap) {
+                        char *nb;
+
+                        if (cap > max + 1)
+                                return -EFBIG;
+                        cap *= 2;
+                        nb = realloc(buf, cap);
+                        if (!nb)
+                                return -ENOMEM;
+                        buf = nb;
+                }
+                n = read(fd, buf + len, cap - 1 - len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+                if (len > max)
+                        return -EFBIG;
+        }
+        buf[len] = 0;
+        if (ret_len)
+                *ret_len = len;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int read_file_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len,
+                 struct stat *ret_st)
+{
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        /* O_NONBLOCK: a FIFO planted where a file should be must not hang us. */
+        fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        if (ret_st)
+                *ret_st = st;
+        return read_fd(fd, max, ret, ret_len);
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+        const char *p = data;
+
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode)
+{
+        char tmp[NAME_MAX + 1], id[CUBBY_ID_LEN + 1];
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        r = random_id(id);
+        if (r < 0)
+                return r;
+        if (snprintf(tmp, sizeof tmp, ".%.200s.%s.tmp", name, id) >= (int)sizeof tmp)
+                return -ENAMETOOLONG;
+        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+        if (fd < 0)
+                return -errno;
+        r = write_all(fd, data, len);
+        if (r >= 0 && fchmod(fd, mode) < 0)
+                r = -errno;
+        if (r >= 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r >= 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+                r = -errno;
+        if (r < 0)
+                (void)unlinkat(dirfd, tmp, 0);
+        return r;
+}
+
+int write_string_at(int dirfd, const char *name, const char *s)
+{
+        _cleanup_close_ int fd = -1;
+        ssize_t n;
+        size_t len = strlen(s);
+
+        fd = openat(dirfd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        do
+                n = write(fd, s, len);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        if ((size_t)n != len)
+                return -EIO;
+        return 0;
+}
+
+int random_id(char ret[CUBBY_ID_LEN + 1])
+{
+        static const char hex[] = "0123456789abcdef";
+        unsigned char b[CUBBY_ID_LEN / 2];
+        size_t got = 0;
+
+        while (got < sizeof b) {
+                ssize_t n = getrandom(b + got, sizeof b - got, 0);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                got += (size_t)n;
+        }
+        for (size_t i = 0; i < sizeof b; i++) {
+                ret[2 * i] = hex[b[i] >> 4];
+                ret[2 * i + 1] = hex[b[i] & 15];
+        }
+        ret[CUBBY_ID_LEN] = 0;
+        return 0;
+}
+
+bool name_is_safe(const char *s, size_t max)
+{
+        size_t n;
+
+        if (!s || !*s || *s == '-' || *s == '.')
+                return false;
+        n = strlen(s);
+        if (n > max)
+                return false;
+        for (const char *p = s; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                      (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-'))
+                        return false;
+        return true;
+}
+
+bool path_is_normalized_absolute(const char *p)
+{
+        size_t n;
+
+        if (!p || p[0] != '/')
+                return false;
+        n = strlen(p);
+        if (n >= PATH_MAX)
+                return false;
+        if (n == 1)
+                return true;
+        if (p[n - 1] == '/')
+                return false;
+        for (const char *c = p; *c; c++) {
+                if (*c != '/')
+                        continue;
+                /* c points at a separator: look at the component after it */
+                if (c[1] == '/')
+                        return false;
+                if (c[1] == '.' && (c[2] == '/' || c[2] == 0))
+                        return false;
+                if (c[1] == '.' && c[2] == '.' && (c[3] == '/' || c[3] == 0))
+                        return false;
+        }
+        return true;
+}
