@@ -49,7 +49,10 @@ typedef struct ConfPolicy {
         uint64_t max_sessions;                /* CONF_UNLIMITED by default */
         ConfHome home;                        /* home = persistent|ephemeral */
         char home_lower[PATH_MAX];            /* home_lower = /home/%u */
-        bool seccomp;                         /* seccomp = yes|no */
+        bool seccomp;                         /* seccomp = yes|no (default yes) */
+        ConfNetwork network_fallback;         /* network_fallback = refuse|none: what a
+                                                 network failure gives (default refuse,
+                                                 stored as CONF_NETWORK_NAT meaning "refuse") */
 } ConfPolicy;
 
 enum {
@@ -67,6 +70,7 @@ enum {
         CONF_KEY_HOME,
         CONF_KEY_HOME_LOWER,
         CONF_KEY_SECCOMP,
+        CONF_KEY_NETWORK_FALLBACK,
         _CONF_KEY_MAX,
 };
 
@@ -75,6 +79,14 @@ typedef struct ConfGlobal {
         char state_dir[PATH_MAX];             /* default /var/lib/cubby */
         char run_dir[PATH_MAX];               /* default /run/cubby */
         char cgroup_parent[PATH_MAX];         /* default /cubby; "./x" is relative */
+        char bridge[16];                      /* default cubby0 (IFNAMSIZ) */
+        uint32_t subnet_addr;                 /* host byte order; default 10.213.0.0 */
+        unsigned subnet_prefix;               /* default 16; 8..30 */
+        char dns[128];                        /* "auto" (default) or ADDR[,ADDR] as written */
+        char deny[32][64];                    /* CIDRs, IPv4 or IPv6, as written */
+        size_t n_deny;                        /* default list: see cubby.conf(5) */
+        uint16_t gateway_ports[16];           /* TCP/UDP ports sandboxes may reach on the gateway */
+        size_t n_gateway_ports;               /* default none (DNS is handled separately) */
 } ConfGlobal;
 
 typedef enum {
