@@ -50,9 +50,9 @@ typedef struct ConfPolicy {
         ConfHome home;                        /* home = persistent|ephemeral */
         char home_lower[PATH_MAX];            /* home_lower = /home/%u */
         bool seccomp;                         /* seccomp = yes|no (default yes) */
-        ConfNetwork network_fallback;         /* network_fallback = refuse|none: what a
-                                                 network failure gives (default refuse,
-                                                 stored as CONF_NETWORK_NAT meaning "refuse") */
+        bool network_fallback_none;           /* network_fallback = refuse|none: on a
+                                                 network failure refuse the login (default)
+                                                 or give network = none */
 } ConfPolicy;
 
 enum {
