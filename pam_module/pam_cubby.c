@@ -1,3 +1,755 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * pam_cubby: the session half of cubby.
+ *
+ * open_session runs as root in the process that opened the PAM session (the
+ * "opener": sshd's per-connection monitor, su's or login's parent). It
+ * decides from the policy whether the user is sandboxed, prepares what does
+ * not need the container (the cgroups with their limits, the session
+ * record the setuid helper will trust) and, in redirect mode, puts the
+ * helper on the exec path of the user's shell: a private mount namespace
+ * for the opener with cubby-shell bind-mounted over pw_shell. Everything
+ * else happens in cubby-shell, which the opener's child then execs.
+ *
+ * close_session runs in the same process: kill and remove the session's
+ * cgroups, remove the record. It always returns PAM_SUCCESS.
+ *
+ * Failures refuse the session (PAM_SESSION_ERR, a one-line message with an
+ * incident id, a log line); nothing lets a sandboxed user in unsandboxed.
+ */
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <security/pam_ext.h>
 #include <security/pam_modules.h>
-PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv) { return PAM_IGNORE; }
-PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv) { return PAM_SUCCESS; }
+
+#include "cubby-build.h"
+#include "cubby/cgroup.h"
+#include "cubby/conf.h"
+#include "cubby/log.h"
+#include "cubby/proc.h"
+#include "cubby/record.h"
+#include "cubby/session.h"
+#include "cubby/util.h"
+
+#define DATA_NAME "pam_cubby_session"
+#define LAST_GOOD_DIR CUBBY_RUNDIR "/last-good"
+#define MAX_GROUPS 1024
+#define LOCK_TIMEOUT_MS 10000
+#define KILL_TIMEOUT_MS 5000
+
+typedef struct Args {
+        const char *config;
+        bool debug;
+        RecordMode mode;
+} Args;
+
+/* What close_session needs, kept with pam_set_data. */
+typedef struct Session {
+        Record rec;
+        char key[RECORD_KEY_MAX];
+        char lock_dir[PATH_MAX];
+        struct timespec started;
+} Session;
+
+static void parse_args(pam_handle_t *pamh, int argc, const char **argv, Args *a)
+{
+        a->config = CUBBY_CONFIG_PATH;
+        a->debug = false;
+        a->mode = RECORD_MODE_REDIRECT;
+        for (int i = 0; i < argc; i++) {
+                if (strncmp(argv[i], "config=", 7) == 0 && argv[i][7] == '/')
+                        a->config = argv[i] + 7;
+                else if (strcmp(argv[i], "debug") == 0)
+                        a->debug = true;
+                else if (strcmp(argv[i], "mode=redirect") == 0)
+                        a->mode = RECORD_MODE_REDIRECT;
+                else if (strcmp(argv[i], "mode=login-shell") == 0)
+                        a->mode = RECORD_MODE_LOGIN_SHELL;
+                else
+                        pam_syslog(pamh, LOG_ERR, "unknown option: %s", argv[i]);
+        }
+}
+
+/* Shown to the user, logged with the same incident id. */
+static int refuse(pam_handle_t *pamh, const char *user, const char *service, const char *reason,
+                  const char *detail)
+{
+        char id[CUBBY_ID_LEN + 1] = "0000000000000000";
+
+        (void)random_id(id);
+        log_event(LOG_WARNING, "session_refused", "incident", id, "user", user, "service",
+                  service, "reason", reason, "detail", detail, NULL);
+        pam_error(pamh, "cubby: login refused (%s); incident %s. Please contact your administrator.",
+                  reason, id);
+        return PAM_SESSION_ERR;
+}
+
+/* The admin group when the policy cannot be read: the last good copy's, or
+ * the compiled-in default. Never anything from the broken file. */
+static void last_good_name(const char *config, char *buf, size_t size)
+{
+        size_t o = 0;
+
+        for (const char *c = config; *c && o + 1 < size; c++)
+                buf[o++] = *c == '/' ? '_' : *c;
+        buf[o] = 0;
+}
+
+static void last_good_admin_group(const char *config, char *ret, size_t size)
+{
+        _cleanup_close_ int dfd = -1;
+        _cleanup_free_ char *text = NULL;
+        char name[NAME_MAX + 1];
+        struct stat st;
+
+        snprintf(ret, size, "sudo");
+        last_good_name(config, name, sizeof name);
+        if (session_dir_open(LAST_GOOD_DIR, false, &dfd) < 0)
+                return;
+        if (read_file_at(dfd, name, 4096, &text, NULL, &st) < 0 || st.st_uid != 0)
+                return;
+        if (strncmp(text, "admin_group=", 12) == 0) {
+                char *nl = strchr(text, '\n');
+
+                if (nl)
+                        *nl = 0;
+                if (name_is_safe(text + 12, CONF_NAME_MAX - 1))
+                        snprintf(ret, size, "%s", text + 12);
+        }
+}
+
+static void save_last_good(const Conf *conf, const char *config)
+{
+        _cleanup_close_ int dfd = -1;
+        char name[NAME_MAX + 1], text[CONF_NAME_MAX + 16];
+
+        if (session_dir_open(LAST_GOOD_DIR, true, &dfd) < 0)
+                return;
+        last_good_name(config, name, sizeof name);
+        snprintf(text, sizeof text, "admin_group=%s\n", conf->global.admin_group);
+        (void)write_file_atomic_at(dfd, name, text, strlen(text), 0600);
+}
+
+/* The user's groups by name (primary first). */
+static int user_groups(const struct passwd *pw, char ***ret, size_t *ret_n)
+{
+        gid_t gids[MAX_GROUPS];
+        int n = MAX_GROUPS;
+        char **names;
+        size_t k = 0;
+
+        if (getgrouplist(pw->pw_name, pw->pw_gid, gids, &n) < 0)
+                return -E2BIG;
+        names = calloc((size_t)n + 1, sizeof *names);
+        if (!names)
+                return -ENOMEM;
+        for (int i = 0; i < n; i++) {
+                struct group gr, *res = NULL;
+                char buf[16384];
+
+                if (getgrgid_r(gids[i], &gr, buf, sizeof buf, &res) != 0 || !res)
+                        continue;
+                names[k] = strdup(gr.gr_name);
+                if (!names[k])
+                        break;
+                k++;
+        }
+        *ret = names;
+        *ret_n = k;
+        return 0;
+}
+
+static void free_groups(char **g)
+{
+        if (!g)
+                return;
+        for (char **p = g; *p; p++)
+                free(*p);
+        free(g);
+}
+
+static bool in_list(char *const *list, size_t n, const char *s)
+{
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(list[i], s) == 0)
+                        return true;
+        return false;
+}
+
+static bool service_allowed(const ConfPolicy *p, const char *service)
+{
+        for (size_t i = 0; i < p->n_services; i++)
+                if (strcmp(p->services[i], service) == 0)
+                        return true;
+        return false;
+}
+
+static bool shell_listed(const char *shell)
+{
+        _cleanup_free_ char *text = NULL;
+        char *save = NULL;
+
+        if (read_file_at(AT_FDCWD, "/etc/shells", 1024 * 1024, &text, NULL, NULL) < 0)
+                return false;
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+                if (strcmp(line, shell) == 0)
+                        return true;
+        return false;
+}
+
+/* The redirect covers every exec of pw_shell in the opener's namespace, so
+ * pw_shell must be a root-owned regular file (no symlink: the bind would
+ * land on its target), listed in /etc/shells, and not /bin/sh, which the
+ * opener itself and later modules may run. */
+static int check_redirect_shell(const char *shell, int *ret_fd, const char **ret_why)
+{
+        _cleanup_close_ int fd = -1;
+        struct stat st, sh;
+
+        if (!path_is_normalized_absolute(shell)) {
+                *ret_why = "the login shell path is not absolute";
+                return -EINVAL;
+        }
+        fd = open(shell, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+                *ret_why = "the login shell does not exist";
+                return -errno;
+        }
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISLNK(st.st_mode)) {
+                *ret_why = "the login shell is a symlink (use mode=login-shell)";
+                return -ELOOP;
+        }
+        if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022)) {
+                *ret_why = "the login shell is not a root-owned regular file";
+                return -EPERM;
+        }
+        if (!shell_listed(shell)) {
+                *ret_why = "the login shell is not listed in /etc/shells";
+                return -EPERM;
+        }
+        if (stat("/bin/sh", &sh) == 0 && sh.st_dev == st.st_dev && sh.st_ino == st.st_ino) {
+                *ret_why = "the login shell is /bin/sh, which cannot be redirected (use mode=login-shell)";
+                return -EPERM;
+        }
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* The helper must be there, setuid root, and not on a nosuid mount, or the
+ * shell exec would run it without privileges and it would refuse anyway. */
+static int check_helper(int *ret_fd, const char **ret_why)
+{
+        _cleanup_close_ int fd = -1;
+        struct statvfs sv;
+        struct stat st;
+
+        fd = open(CUBBY_HELPER_PATH, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+                *ret_why = "cubby-shell is not installed";
+                return -errno;
+        }
+        if (fstat(fd, &st) < 0 || fstatvfs(fd, &sv) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode) || st.st_uid != 0 || !(st.st_mode & S_ISUID) ||
+            (st.st_mode & 022)) {
+                *ret_why = "cubby-shell is not installed setuid root";
+                return -EPERM;
+        }
+        if (sv.f_flag & ST_NOSUID) {
+                *ret_why = "cubby-shell is on a nosuid mount";
+                return -EPERM;
+        }
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* Give the opener its own mount namespace (as pam_namespace does), slave
+ * to the host so nothing propagates back, and bind the helper over the
+ * shell there: the next exec of pw_shell by this process's children runs
+ * the setuid helper. */
+static int redirect_shell(int helper_fd, int shell_fd)
+{
+        char src[64], dst[64];
+        struct stat a, b;
+
+        if (fstat(helper_fd, &a) < 0 || fstat(shell_fd, &b) < 0)
+                return -errno;
+        if (a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+                return 0; /* this opener is redirected already */
+        if (unshare(CLONE_NEWNS) < 0)
+                return -errno;
+        if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+                return -errno;
+        snprintf(src, sizeof src, "/proc/self/fd/%d", helper_fd);
+        snprintf(dst, sizeof dst, "/proc/self/fd/%d", shell_fd);
+        if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
+                return -errno;
+        return 0;
+}
+
+static void hostname_expand(const char *pattern, const char *user, char *out, size_t size)
+{
+        char host[HOST_NAME_MAX + 1] = "", *dot;
+        size_t o = 0;
+
+        if (gethostname(host, sizeof host) < 0)
+                host[0] = 0;
+        host[HOST_NAME_MAX] = 0;
+        dot = strchr(host, '.');
+        if (dot)
+                *dot = 0;
+        for (const char *c = pattern; *c && o + 1 < size; c++) {
+                const char *sub = NULL;
+
+                if (c[0] == '%' && c[1] == 'u')
+                        sub = user;
+                else if (c[0] == '%' && c[1] == 'h')
+                        sub = host;
+                if (sub) {
+                        for (; *sub && o + 1 < size; sub++)
+                                out[o++] = (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", *sub)) ? *sub : '-';
+                        c++;
+                } else {
+                        out[o++] = *c;
+                }
+        }
+        out[o] = 0;
+        if (o == 0)
+                snprintf(out, size, "cubby");
+}
+
+static void save_pam_env(pam_handle_t *pamh, Record *rec)
+{
+        char **env = pam_getenvlist(pamh);
+
+        if (!env)
+                return;
+        for (char **e = env; *e; e++) {
+                if (rec->n_env < RECORD_MAX_ENV && strlen(*e) < RECORD_VALUE_MAX && strchr(*e, '=') &&
+                    **e != '=')
+                        snprintf(rec->env[rec->n_env++], RECORD_VALUE_MAX, "%s", *e);
+                free(*e);
+        }
+        free(env);
+}
+
+static void cleanup_data(pam_handle_t *pamh, void *data, int error_status)
+{
+        free(data);
+}
+
+/* su hands the caller's rlimits to the module; writes must not fail half
+ * way because of them. */
+typedef struct Limits {
+        struct rlimit fsize, nofile;
+        mode_t umask;
+} Limits;
+
+static void limits_raise(Limits *l)
+{
+        struct rlimit inf = { RLIM_INFINITY, RLIM_INFINITY }, nf = { 4096, 4096 };
+
+        getrlimit(RLIMIT_FSIZE, &l->fsize);
+        getrlimit(RLIMIT_NOFILE, &l->nofile);
+        setrlimit(RLIMIT_FSIZE, &inf);
+        if (l->nofile.rlim_cur < nf.rlim_cur)
+                setrlimit(RLIMIT_NOFILE, &nf);
+        l->umask = umask(077);
+}
+
+static void limits_restore(const Limits *l)
+{
+        setrlimit(RLIMIT_FSIZE, &l->fsize);
+        setrlimit(RLIMIT_NOFILE, &l->nofile);
+        umask(l->umask);
+}
+
+static void log_reap(const Record *rec, int result, void *userdata)
+{
+        char uid[16], res[16];
+
+        snprintf(uid, sizeof uid, "%u", (unsigned)rec->uid);
+        snprintf(res, sizeof res, "%d", result);
+        log_event(result < 0 ? LOG_ERR : LOG_INFO, "gc_reaped", "session", rec->id, "uid", uid,
+                  "user", rec->user, "service", rec->service, "result", res, NULL);
+}
+
+typedef struct OpenCtx {
+        pam_handle_t *pamh;
+        Args args;
+        const char *user;
+        const char *service;
+        const char *rhost;
+        const char *tty;
+        struct passwd pw;
+        char pwbuf[16384];
+        Conf conf;
+        bool conf_ok;
+        ConfError cerr;
+} OpenCtx;
+
+/* Writes the record, makes the cgroups, marks the record ready, redirects
+ * the shell. Undoes what it did on failure. */
+static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **ret_why)
+{
+        _cleanup_close_ int sessions = -1, locks = -1, lock = -1, helper = -1, shell = -1;
+        Record *rec = &s->rec;
+        CgSet user;
+        CgLimits lim;
+        uint64_t start;
+        int r;
+
+        r = check_helper(&helper, ret_why);
+        if (r < 0)
+                return r;
+        if (c->args.mode == RECORD_MODE_REDIRECT) {
+                /* A non-root caller (su) chooses the shell with -s, -m, -p;
+                 * only root openers may use the redirect. */
+                if (getuid() != 0) {
+                        *ret_why = "su to a sandboxed user is only allowed for root in redirect mode";
+                        return -EPERM;
+                }
+                r = check_redirect_shell(c->pw.pw_shell, &shell, ret_why);
+                if (r < 0)
+                        return r;
+        }
+
+        r = session_dir_open(CUBBY_SESSIONS_DIR, true, &sessions);
+        if (r < 0) {
+                *ret_why = "the session directory is missing or unsafe";
+                return r;
+        }
+        snprintf(s->lock_dir, sizeof s->lock_dir, "%s/locks", c->conf.global.run_dir);
+        r = session_dir_open(s->lock_dir, true, &locks);
+        if (r < 0) {
+                *ret_why = "the run directory is unsafe";
+                return r;
+        }
+        /* Leftovers of crashed openers go first, so they cannot hold the
+         * user's budget. */
+        (void)session_gc(sessions, locks, log_reap, NULL, NULL);
+
+        r = proc_stat("/proc", getpid(), NULL, &start);
+        if (r < 0)
+                return r;
+        memset(rec, 0, sizeof *rec);
+        rec->version = 1;
+        r = random_id(rec->id);
+        if (r < 0)
+                return r;
+        rec->opener_pid = getpid();
+        rec->opener_start = start;
+        rec->uid = c->pw.pw_uid;
+        rec->gid = c->pw.pw_gid;
+        rec->mode = c->args.mode;
+        rec->sandbox = true;
+        rec->seccomp = pol->seccomp;
+        rec->network = pol->network == CONF_NETWORK_NAT;
+        rec->created = (uint64_t)time(NULL);
+        rec->n_hide = pol->n_hide < RECORD_MAX_HIDE ? pol->n_hide : RECORD_MAX_HIDE;
+        for (size_t i = 0; i < rec->n_hide; i++)
+                snprintf(rec->hide[i], sizeof rec->hide[i], "%s", pol->hide[i]);
+        if (strscpy(rec->user, sizeof rec->user, c->user) < 0 ||
+            strscpy(rec->home, sizeof rec->home, c->pw.pw_dir) < 0 ||
+            strscpy(rec->state_dir, sizeof rec->state_dir, c->conf.global.state_dir) < 0 ||
+            strscpy(rec->shell, sizeof rec->shell,
+                    c->args.mode == RECORD_MODE_REDIRECT ? c->pw.pw_shell : pol->shell) < 0) {
+                *ret_why = "a path of the user is too long";
+                return -ENAMETOOLONG;
+        }
+        if (c->args.mode == RECORD_MODE_REDIRECT)
+                snprintf(rec->redirect, sizeof rec->redirect, "%s", c->pw.pw_shell);
+        snprintf(rec->gecos, sizeof rec->gecos, "%s", c->pw.pw_gecos ? c->pw.pw_gecos : "");
+        for (char *g = rec->gecos; *g; g++)
+                if (*g == ':' || *g == '\n')
+                        *g = ' ';
+        snprintf(rec->service, sizeof rec->service, "%s", c->service);
+        snprintf(rec->rhost, sizeof rec->rhost, "%s", c->rhost ? c->rhost : "");
+        snprintf(rec->tty, sizeof rec->tty, "%s", c->tty ? c->tty : "");
+        hostname_expand(pol->hostname, c->user, rec->hostname, sizeof rec->hostname);
+        save_pam_env(c->pamh, rec);
+
+        r = cg_paths(c->conf.global.cgroup_parent, getpid(), rec->uid, rec->id, &user, &rec->cgroup);
+        if (r < 0) {
+                *ret_why = "the cgroup parent cannot be resolved";
+                return r;
+        }
+        r = record_key(rec->opener_pid, rec->opener_start, s->key, sizeof s->key);
+        if (r < 0)
+                return r;
+
+        /* Recorded before it is made, so gc can undo a crash at any step. */
+        rec->ready = false;
+        r = record_write(sessions, rec);
+        if (r < 0) {
+                *ret_why = "the session record cannot be written";
+                return r;
+        }
+
+        lim = (CgLimits){ .cpu_milli = pol->cpu_milli, .memory = pol->memory, .swap = pol->swap,
+                          .pids = pol->pids };
+        r = session_lock_user(locks, rec->uid, LOCK_TIMEOUT_MS, &lock);
+        if (r >= 0)
+                r = cg_create(&user, &rec->cgroup, &lim);
+        if (r < 0) {
+                *ret_why = "the session cgroup cannot be created";
+                goto undo;
+        }
+        lock = -1;
+        closep(&lock);
+
+        rec->ready = true;
+        r = record_write(sessions, rec);
+        if (r < 0) {
+                *ret_why = "the session record cannot be written";
+                goto undo;
+        }
+        if (c->args.mode == RECORD_MODE_REDIRECT) {
+                r = redirect_shell(helper, shell);
+                if (r < 0) {
+                        *ret_why = "the shell cannot be redirected to cubby-shell";
+                        goto undo;
+                }
+        }
+        return 0;
+
+undo:
+        if (lock >= 0)
+                closep(&lock);
+        (void)session_teardown(rec, locks, KILL_TIMEOUT_MS);
+        (void)unlinkat(sessions, s->key, 0);
+        return r;
+}
+
+/* Login-shell mode, user not sandboxed: the helper still runs (it is the
+ * passwd shell) and needs a record telling it to exec the real shell. */
+static int write_passthrough(OpenCtx *c, const char *shell, Session *s, const char **ret_why)
+{
+        _cleanup_close_ int sessions = -1;
+        Record *rec = &s->rec;
+        uint64_t start;
+        int r;
+
+        r = session_dir_open(CUBBY_SESSIONS_DIR, true, &sessions);
+        if (r < 0) {
+                *ret_why = "the session directory is missing or unsafe";
+                return r;
+        }
+        r = proc_stat("/proc", getpid(), NULL, &start);
+        if (r < 0)
+                return r;
+        memset(rec, 0, sizeof *rec);
+        rec->version = 1;
+        r = random_id(rec->id);
+        if (r < 0)
+                return r;
+        rec->ready = true;
+        rec->opener_pid = getpid();
+        rec->opener_start = start;
+        rec->uid = c->pw.pw_uid;
+        rec->gid = c->pw.pw_gid;
+        rec->mode = RECORD_MODE_LOGIN_SHELL;
+        rec->sandbox = false;
+        rec->created = (uint64_t)time(NULL);
+        if (strscpy(rec->user, sizeof rec->user, c->user) < 0 ||
+            strscpy(rec->home, sizeof rec->home, c->pw.pw_dir) < 0 ||
+            strscpy(rec->shell, sizeof rec->shell, shell) < 0) {
+                *ret_why = "a path of the user is too long";
+                return -ENAMETOOLONG;
+        }
+        snprintf(rec->service, sizeof rec->service, "%s", c->service);
+        r = record_key(rec->opener_pid, rec->opener_start, s->key, sizeof s->key);
+        if (r < 0)
+                return r;
+        r = record_write(sessions, rec);
+        if (r < 0)
+                *ret_why = "the session record cannot be written";
+        return r;
+}
+
+static int open_session(OpenCtx *c)
+{
+        pam_handle_t *pamh = c->pamh;
+        _cleanup_free_ Session *s = NULL;
+        char **groups = NULL, admin_group[CONF_NAME_MAX], cerrbuf[PATH_MAX + 300];
+        size_t n_groups = 0;
+        const char *why = NULL;
+        struct passwd *res = NULL;
+        ConfPolicy pol;
+        bool admin;
+        int r;
+
+        if (getpwnam_r(c->user, &c->pw, c->pwbuf, sizeof c->pwbuf, &res) != 0 || !res)
+                /* no such user for us: nothing to sandbox, but never let an
+                 * NSS failure look like "not sandboxed" to a sandboxed user */
+                return refuse(pamh, c->user, c->service, "the user cannot be looked up", "");
+
+        conf_init(&c->conf);
+        r = conf_load(&c->conf, c->args.config, 0, &c->cerr);
+        c->conf_ok = r >= 0;
+        if (c->conf_ok) {
+                snprintf(admin_group, sizeof admin_group, "%s", c->conf.global.admin_group);
+                save_last_good(&c->conf, c->args.config);
+        } else {
+                last_good_admin_group(c->args.config, admin_group, sizeof admin_group);
+                conf_error_format(&c->cerr, cerrbuf, sizeof cerrbuf);
+                pam_syslog(pamh, LOG_ERR, "cannot use %s: %s", c->args.config, cerrbuf);
+        }
+
+        r = user_groups(&c->pw, &groups, &n_groups);
+        if (r < 0) {
+                free_groups(groups);
+                return refuse(pamh, c->user, c->service, "the user's groups cannot be looked up", "");
+        }
+        /* Root and the admin group are never sandboxed, so admins can always
+         * get in, even with a broken policy. */
+        admin = c->pw.pw_uid == 0 || in_list(groups, n_groups, admin_group);
+
+        if (!admin && !c->conf_ok) {
+                free_groups(groups);
+                return refuse(pamh, c->user, c->service, "the cubby policy is broken", cerrbuf);
+        }
+        if (c->conf_ok)
+                conf_resolve(&c->conf, c->user, (const char *const *)groups, n_groups, &pol, NULL);
+        else
+                memset(&pol, 0, sizeof pol);
+        free_groups(groups);
+
+        s = calloc(1, sizeof *s);
+        if (!s)
+                return PAM_BUF_ERR;
+        clock_gettime(CLOCK_MONOTONIC, &s->started);
+
+        if (admin || !pol.sandbox) {
+                if (c->args.mode == RECORD_MODE_REDIRECT)
+                        return PAM_IGNORE;
+                r = write_passthrough(c, c->conf_ok ? pol.shell : "/bin/bash", s, &why);
+                if (r < 0)
+                        return refuse(pamh, c->user, c->service, why ? why : "internal error", strerror(-r));
+                if (pam_set_data(pamh, DATA_NAME, s, cleanup_data) != PAM_SUCCESS)
+                        return PAM_BUF_ERR;
+                s = NULL;
+                return PAM_SUCCESS;
+        }
+
+        if (!service_allowed(&pol, c->service))
+                return refuse(pamh, c->user, c->service,
+                              "this service may not open sandboxed sessions", c->service);
+        if (!name_is_safe(c->user, sizeof s->rec.user - 1))
+                return refuse(pamh, c->user, c->service, "the user name has unsupported characters", "");
+
+        r = prepare(c, &pol, s, &why);
+        if (r < 0)
+                return refuse(pamh, c->user, c->service, why ? why : "internal error", strerror(-r));
+
+        {
+                char uid[16];
+
+                snprintf(uid, sizeof uid, "%u", (unsigned)s->rec.uid);
+                log_event(LOG_INFO, "session_start", "session", s->rec.id, "uid", uid, "user",
+                          c->user, "service", c->service, "rhost", c->rhost ? c->rhost : "",
+                          "mode", c->args.mode == RECORD_MODE_REDIRECT ? "redirect" : "login-shell",
+                          NULL);
+        }
+        if (pam_set_data(pamh, DATA_NAME, s, cleanup_data) != PAM_SUCCESS) {
+                _cleanup_close_ int sessions = -1, locks = -1;
+
+                if (session_dir_open(s->lock_dir, false, &locks) >= 0)
+                        (void)session_teardown(&s->rec, locks, KILL_TIMEOUT_MS);
+                if (session_dir_open(CUBBY_SESSIONS_DIR, false, &sessions) >= 0)
+                        (void)unlinkat(sessions, s->key, 0);
+                return PAM_BUF_ERR;
+        }
+        s = NULL;
+        return PAM_SUCCESS;
+}
+
+PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+        OpenCtx *c;
+        const void *item = NULL;
+        Limits lim;
+        int r;
+
+        c = calloc(1, sizeof *c);
+        if (!c)
+                return PAM_BUF_ERR;
+        c->pamh = pamh;
+        parse_args(pamh, argc, argv, &c->args);
+        if (pam_get_user(pamh, &c->user, NULL) != PAM_SUCCESS || !c->user || !*c->user) {
+                free(c);
+                return PAM_USER_UNKNOWN;
+        }
+        if (pam_get_item(pamh, PAM_SERVICE, &item) != PAM_SUCCESS || !item)
+                item = "";
+        c->service = item;
+        item = NULL;
+        if (pam_get_item(pamh, PAM_RHOST, &item) == PAM_SUCCESS)
+                c->rhost = item;
+        item = NULL;
+        if (pam_get_item(pamh, PAM_TTY, &item) == PAM_SUCCESS)
+                c->tty = item;
+
+        limits_raise(&lim);
+        r = open_session(c);
+        limits_restore(&lim);
+        if (c->args.debug)
+                pam_syslog(pamh, LOG_DEBUG, "open_session user=%s service=%s -> %s", c->user,
+                           c->service, pam_strerror(pamh, r));
+        conf_free(&c->conf);
+        free(c);
+        return r;
+}
+
+PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+        _cleanup_close_ int sessions = -1, locks = -1;
+        const void *data = NULL;
+        const Session *s;
+        struct timespec now;
+        char uid[16], ms[32], res[16];
+        Limits lim;
+        int r = 0;
+
+        if (pam_get_data(pamh, DATA_NAME, &data) != PAM_SUCCESS || !data)
+                return PAM_SUCCESS;
+        s = data;
+        limits_raise(&lim);
+        if (s->rec.sandbox) {
+                r = session_dir_open(s->lock_dir, true, &locks);
+                if (r >= 0)
+                        r = session_teardown(&s->rec, locks, KILL_TIMEOUT_MS);
+        }
+        if (session_dir_open(CUBBY_SESSIONS_DIR, false, &sessions) >= 0)
+                (void)unlinkat(sessions, s->key, 0);
+        limits_restore(&lim);
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        snprintf(uid, sizeof uid, "%u", (unsigned)s->rec.uid);
+        snprintf(ms, sizeof ms, "%lld",
+                 (long long)(now.tv_sec - s->started.tv_sec) * 1000 +
+                         (now.tv_nsec - s->started.tv_nsec) / 1000000);
+        snprintf(res, sizeof res, "%d", r);
+        if (s->rec.sandbox)
+                log_event(r < 0 ? LOG_ERR : LOG_INFO, "session_end", "session", s->rec.id, "uid",
+                          uid, "user", s->rec.user, "service", s->rec.service, "duration_ms", ms,
+                          "result", res, NULL);
+        (void)pam_set_data(pamh, DATA_NAME, NULL, NULL);
+        return PAM_SUCCESS;
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Session lifecycle pieces shared by the PAM module and cubbyctl: root-only
+ * directories, per-user locks, teardown and the garbage collector. */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "cubby/record.h"
+
+/* mkdir -p path (each created component 0700 root) and open it; the final
+ * directory must be owned by root and not accessible by group or others
+ * (mode & 077 == 0), else -EPERM. With create == false a missing dir is
+ * -ENOENT. */
+int session_dir_open(const char *path, bool create, int *ret_fd);
+
+/* flock <dirfd>/u<uid>.lock exclusively, waiting at most timeout_ms. The
+ * returned fd holds the lock until closed. */
+int session_lock_user(int lock_dirfd, uid_t uid, unsigned timeout_ms, int *ret_fd);
+
+/* The user level dirs (parents of the session dirs). */
+int session_user_set(const CgSet *session, CgSet *ret_user);
+
+/* 1 if the record's opener (pid and start time) is still alive, 0 if not. */
+int session_opener_alive(const Record *rec);
+
+/* Kill the session cgroup, wait until it is empty (bounded), remove it and
+ * the user level if that was the last session. Holds the user lock. */
+int session_teardown(const Record *rec, int lock_dirfd, unsigned timeout_ms);
+
+/* Reap the sessions whose opener is gone: teardown, then remove the record.
+ * Safe to run concurrently (a second gc skips while one runs) and twice.
+ * on_reap, if given, is called for each reaped record (for the log line). */
+typedef void (*session_reap_fn)(const Record *rec, int result, void *userdata);
+int session_gc(int sessions_dirfd, int lock_dirfd, session_reap_fn on_reap, void *userdata,
+               unsigned *ret_reaped);

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cubby/proc.h"
+#include "cubby/session.h"
+
+int session_dir_open(const char *path, bool create, int *ret_fd)
+{
+        _cleanup_close_ int fd = -1;
+        char buf[PATH_MAX];
+        struct stat st;
+        int r;
+
+        if (!path_is_normalized_absolute(path))
+                return -EINVAL;
+        r = strscpy(buf, sizeof buf, path);
+        if (r < 0)
+                return r;
+        fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        for (char *c = buf + 1; *c;) {
+                char *slash = strchr(c, '/');
+                int nfd;
+
+                if (slash)
+                        *slash = 0;
+                nfd = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (nfd < 0 && errno == ENOENT && create) {
+                        if (mkdirat(fd, c, 0700) < 0 && errno != EEXIST)
+                                return -errno;
+                        nfd = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                }
+                if (nfd < 0)
+                        return errno == ELOOP ? -EPERM : -errno;
+                close(fd);
+                fd = nfd;
+                if (!slash)
+                        break;
+                c = slash + 1;
+        }
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        /* Root state only where nobody else can write or even look. */
+        if (st.st_uid != 0 || (st.st_mode & 077))
+                return -EPERM;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+static void sleep_ms(unsigned ms)
+{
+        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+int session_lock_user(int lock_dirfd, uid_t uid, unsigned timeout_ms, int *ret_fd)
+{
+        _cleanup_close_ int fd = -1;
+        char name[32];
+        unsigned waited = 0;
+
+        snprintf(name, sizeof name, "u%u.lock", (unsigned)uid);
+        fd = openat(lock_dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                if (errno != EWOULDBLOCK)
+                        return -errno;
+                if (waited >= timeout_ms)
+                        return -ETIMEDOUT;
+                sleep_ms(5);
+                waited += 5;
+        }
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+int session_user_set(const CgSet *session, CgSet *ret_user)
+{
+        *ret_user = *session;
+        for (size_t i = 0; i < ret_user->n; i++) {
+                char *slash = strrchr(ret_user->dir[i].path, '/');
+
+                if (!slash || slash == ret_user->dir[i].path || strncmp(slash, "/s", 2) != 0)
+                        return -EINVAL;
+                *slash = 0;
+                slash = strrchr(ret_user->dir[i].path, '/');
+                if (!slash || strncmp(slash, "/u", 2) != 0)
+                        return -EINVAL;
+        }
+        return 0;
+}
+
+int session_opener_alive(const Record *rec)
+{
+        uint64_t start;
+        int r = proc_stat("/proc", rec->opener_pid, NULL, &start);
+
+        if (r == -ESRCH || r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        return start == rec->opener_start;
+}
+
+int session_teardown(const Record *rec, int lock_dirfd, unsigned timeout_ms)
+{
+        _cleanup_close_ int lock = -1;
+        CgSet user;
+        int r, k;
+
+        if (rec->cgroup.n == 0)
+                return 0;
+        r = session_user_set(&rec->cgroup, &user);
+        if (r < 0)
+                return r;
+        r = cg_kill(&rec->cgroup, timeout_ms);
+        k = session_lock_user(lock_dirfd, rec->uid, timeout_ms, &lock);
+        if (k < 0)
+                return r < 0 ? r : k;
+        k = cg_remove(&user, &rec->cgroup);
+        return r < 0 ? r : k;
+}
+
+int session_gc(int sessions_dirfd, int lock_dirfd, session_reap_fn on_reap, void *userdata,
+               unsigned *ret_reaped)
+{
+        _cleanup_close_ int gclock = -1, dfd = -1;
+        unsigned reaped = 0;
+        struct dirent *de;
+        DIR *d;
+        int r = 0;
+
+        /* One collector at a time; a second one has nothing to add. */
+        gclock = openat(lock_dirfd, "gc.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (gclock < 0)
+                return -errno;
+        if (flock(gclock, LOCK_EX | LOCK_NB) < 0)
+                return errno == EWOULDBLOCK ? 0 : -errno;
+
+        dfd = openat(sessions_dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        d = fdopendir(dfd);
+        if (!d)
+                return -errno;
+        dfd = -1;
+        while ((de = readdir(d))) {
+                Record *rec;
+                struct stat st;
+                int alive, k;
+
+                if (de->d_name[0] == '.') {
+                        /* a temp file of a writer that died: stale after a minute */
+                        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+                            fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                            st.st_mtime + 60 < time(NULL))
+                                (void)unlinkat(dirfd(d), de->d_name, 0);
+                        continue;
+                }
+                rec = malloc(sizeof *rec);
+                if (!rec) {
+                        r = -ENOMEM;
+                        break;
+                }
+                k = record_read(dirfd(d), de->d_name, 0, rec);
+                if (k < 0) {
+                        /* Not a record we can read: leave it for an admin to
+                         * look at (cubbyctl list shows it) rather than guess. */
+                        free(rec);
+                        continue;
+                }
+                alive = session_opener_alive(rec);
+                if (alive == 0) {
+                        k = session_teardown(rec, lock_dirfd, 5000);
+                        if (k >= 0 && unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT)
+                                k = -errno;
+                        if (on_reap)
+                                on_reap(rec, k, userdata);
+                        if (k >= 0)
+                                reaped++;
+                        else if (r == 0)
+                                r = k;
+                }
+                free(rec);
+        }
+        closedir(d);
+        if (ret_reaped)
+                *ret_reaped = reaped;
+        return r;
+}
