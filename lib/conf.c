@@ -395,10 +395,23 @@ static bool is_ip_address(const char *s)
         return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
 }
 
-/* An absolute normalised path other than "/" itself. */
+/* An absolute normalised path other than "/" itself, no component longer
+ * than NAME_MAX, no blanks (lists of paths are blank-separated, and
+ * "shell = /bin/bash -l" is a mistake, not a file name). */
 static bool path_is_good(const char *s)
 {
-        return path_is_normalized_absolute(s) && !streq(s, "/");
+        if (!path_is_normalized_absolute(s) || streq(s, "/") || strpbrk(s, " \t"))
+                return false;
+        for (const char *c = s; *c;) {
+                size_t n;
+
+                c++; /* the '/' */
+                n = strcspn(c, "/");
+                if (n > NAME_MAX)
+                        return false;
+                c += n;
+        }
+        return true;
 }
 
 /* 1..63 of [A-Za-z0-9-], %u and %h; not starting or ending with '-'. */
