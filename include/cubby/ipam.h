@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* IPv4 leases for containers: one per container (per helper run), kept in
+ * <run_dir>/leases (root-only, 0600, rewritten as temp + rename) under an
+ * flock on <run_dir>/leases.lock with a bounded wait. Addresses are handed
+ * out round-robin over the subnet's hosts, never the network address, the
+ * gateway (first host) or the broadcast address. A lease's owner is the
+ * helper process (pid + start time, so a reused pid cannot keep it), with the
+ * session id, uid, user name and time for attribution of NAT'd traffic.
+ *
+ * File format, one record per line, strict:
+ *   cubby-leases 1
+ *   next A.B.C.D                      (the last address handed out)
+ *   A.B.C.D SESSION PID START UID USER TIME
+ * Addresses are uint32_t in host byte order. Nothing here logs. */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cubby/conf.h"
+#include "cubby/util.h"
+
+#define IPAM_MAX_LEASES 65536
+#define IPAM_LOCK_TIMEOUT_MS 5000
+
+typedef struct IpamOwner {
+        char session[CUBBY_ID_LEN + 1];       /* lowercase hex session id */
+        pid_t pid;                            /* the helper holding the lease */
+        uint64_t starttime;                   /* field 22 of /proc/PID/stat */
+        uid_t uid;
+        char user[CONF_NAME_MAX];             /* name_is_safe() */
+        int64_t time;                         /* seconds since the epoch */
+} IpamOwner;
+
+typedef struct IpamLease {
+        uint32_t addr;
+        IpamOwner owner;
+} IpamLease;
+
+/* Fill owner for pid (0: the calling process) with its start time and the
+ * current time; session and user are copied (validated). */
+int ipam_owner_init(IpamOwner *owner, const char *session, pid_t pid, uid_t uid,
+                    const char *user);
+
+/* Lease an address of subnet/prefix for owner. If owner (pid + start time)
+ * already holds one, that one is returned. Leases of processes that are
+ * gone are reclaimed before the pool is declared exhausted. Returns 0,
+ * -EADDRNOTAVAIL when every address is held by a live owner, -ETIMEDOUT
+ * when the lock cannot be had, -EBADMSG on a corrupt leases file. */
+int ipam_acquire(const char *run_dir, uint32_t subnet, unsigned prefix,
+                 const IpamOwner *owner, uint32_t *ret_addr);
+
+/* Release the lease of the owner pid + start time; -ENOENT if it has none. */
+int ipam_release(const char *run_dir, pid_t pid, uint64_t starttime);
+
+/* Release every lease of a session (close_session). Returns how many. */
+int ipam_release_session(const char *run_dir, const char *session);
+
+/* Drop the leases whose owner process is gone. Returns how many; with
+ * ret_reaped, a malloc()ed copy of them (for the gc_reaped log lines). */
+int ipam_gc(const char *run_dir, IpamLease **ret_reaped, size_t *ret_n);
+
+/* All leases (malloc()ed; *ret may be NULL when there are none). */
+int ipam_list(const char *run_dir, IpamLease **ret, size_t *ret_n);
+
+/* Whether the process of owner still exists (pid and start time match). */
+bool ipam_owner_alive(const IpamOwner *owner);
+
+/* Pure: parse / format the leases file (exposed for unit tests and fuzzing). */
+int ipam_parse(const char *text, size_t len, IpamLease **ret, size_t *ret_n,
+               uint32_t *ret_next);
+int ipam_format(const IpamLease *leases, size_t n, uint32_t next, char **ret,
+                size_t *ret_len);

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Pure network helpers shared by cubbyctl and the helper: CIDR parsing, the
+ * effective deny list, the nameservers a sandbox uses and its resolv.conf.
+ * No privileges, no netlink, no logging. IPv4 addresses are uint32_t in host
+ * byte order, as in ConfGlobal. */
+#pragma once
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cubby/conf.h"
+
+typedef struct NetCidr {
+        int family;                           /* AF_INET or AF_INET6 */
+        uint8_t addr[16];                     /* network byte order; IPv4 uses addr[0..3] */
+        unsigned prefix;
+} NetCidr;
+
+#define NETCFG_CIDR_STRLEN (INET6_ADDRSTRLEN + 4)
+#define NETCFG_MAX_NAMESERVERS 3              /* what glibc's resolver uses */
+#define NETCFG_SEARCH_MAX 256
+
+/* "10.0.0.0/8", "fc00::/7": strict, prefix required, host bits must be 0. */
+int netcfg_parse_cidr(const char *s, NetCidr *ret);
+int netcfg_format_cidr(const NetCidr *c, char *buf, size_t size);
+/* true when every address of inner is in outer (same family). */
+bool netcfg_cidr_contains(const NetCidr *outer, const NetCidr *inner);
+NetCidr netcfg_cidr_from_ipv4(uint32_t addr, unsigned prefix);
+
+/* "a.b.c.d" for a host-order address; buf at least INET_ADDRSTRLEN. */
+const char *netcfg_ipv4_str(uint32_t addr, char *buf, size_t size);
+
+/* The subnet is usable: prefix 8..30, no host bits set. */
+int netcfg_check_subnet(uint32_t subnet, unsigned prefix);
+/* The gateway (bridge address) is the first host of the subnet. */
+static inline uint32_t netcfg_gateway(uint32_t subnet) { return subnet + 1; }
+
+/* The configured deny list with the cubby subnet taken out of any range
+ * that contains it (10.0.0.0/8 less 10.213.0.0/16 becomes eight CIDRs, so
+ * the rest of 10/8 stays denied). *ret is malloc()ed. -EINVAL when an
+ * entry does not parse. */
+int netcfg_deny_list(const ConfGlobal *g, NetCidr **ret, size_t *ret_n);
+
+typedef enum {
+        NETCFG_DNS_EXPLICIT,                  /* dns = ADDR[,ADDR] */
+        NETCFG_DNS_HOST,                      /* the host's /etc/resolv.conf servers */
+        NETCFG_DNS_UPSTREAM,                  /* systemd-resolved's upstream servers */
+        NETCFG_DNS_GATEWAY,                   /* no usable server: the bridge address */
+} NetDnsSource;
+
+typedef struct NetDns {
+        uint32_t servers[NETCFG_MAX_NAMESERVERS]; /* IPv4, host order: sandboxes have no IPv6 */
+        size_t n_servers;
+        NetDnsSource source;
+        char search[NETCFG_SEARCH_MAX];       /* "a.example b.example" or "" */
+} NetDns;
+
+/* Decide the nameservers of a sandbox. dns is ConfGlobal.dns ("auto" or a
+ * comma-separated list of IPv4 addresses). For "auto", host_text is the
+ * host's /etc/resolv.conf and upstream_text (may be NULL) systemd-resolved's
+ * /run/systemd/resolve/resolv.conf. Pure. */
+int netcfg_dns_resolve(const char *dns, const char *host_text, const char *upstream_text,
+                       uint32_t gateway, NetDns *ret);
+/* The same, reading those two files (either may be missing). */
+int netcfg_dns_load(const char *dns, uint32_t gateway, NetDns *ret);
+/* The resolv.conf text for a sandbox. -ENOBUFS if size is too small. */
+int netcfg_resolv_conf_format(const NetDns *dns, char *buf, size_t size);
+const char *netcfg_dns_source_name(NetDnsSource s);
