@@ -1,1 +1,381 @@
-int main(void) { return 0; }
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * cubby-shell: the setuid-root helper that turns a login into a container.
+ *
+ * Theory of operation
+ * -------------------
+ * sshd, su and login exec the user's shell after pam_cubby opened the
+ * session. In redirect mode pam_cubby bound this program over pw_shell in
+ * the opener's mount namespace; in login-shell mode pw_shell *is* this
+ * program. Either way it starts with euid 0 and the user's real uid, and
+ * trusts nothing it was given: argv, environment, fds, rlimits, signal
+ * state, cwd and umask all belong to the user.
+ *
+ * Processes and privileges:
+ *  - the parent (this process): takes privileges once (setresuid(0,0,0),
+ *    so the user can neither signal nor ptrace it during setup), finds the
+ *    session record that pam_cubby wrote for an ancestor (the only source
+ *    of decisions), builds the container's root in a private staging mount
+ *    namespace, clone3()s the child, writes its id maps, and then drops to
+ *    the user for good to become a small supervisor: it forwards signals,
+ *    reports the shell's exit status, and kills the container when the
+ *    opener goes away.
+ *  - the child: PID 1 of fresh user, mount, pid, uts, net, ipc and cgroup
+ *    namespaces, in the session cgroup from its first instruction. It
+ *    enters the new root, becomes the user (uid_map "U U 1": no root
+ *    inside), mounts proc, sys and devpts of its own namespaces,
+ *    pivot_root()s, takes the terminal, clears every capability set, sets
+ *    NO_NEW_PRIVS and a seccomp filter, and execs the real shell with the
+ *    argv shape its caller used.
+ *
+ * Without a valid record nothing starts: the helper is useless when run
+ * directly. A user the policy does not sandbox (login-shell mode only)
+ * gets a pass-through record: privileges are dropped at once and the
+ * real shell runs on the host.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cubby-build.h"
+#include "cubby/log.h"
+#include "cubby/proc.h"
+#include "cubby/record.h"
+#include "cubby/shellargs.h"
+#include "cubby/util.h"
+#include "helper.h"
+
+/* sshd: helper -> user child -> monitor (depth 1); su, login: depth 0. */
+#define MAX_ANCESTRY 3
+#define GRACE_MS 5000
+
+extern char **environ;
+
+static _Noreturn void die(const char *what, int err)
+{
+        if (err)
+                fprintf(stderr, "cubby-shell: %s: %s\n", what, strerror(err < 0 ? -err : err));
+        else
+                fprintf(stderr, "cubby-shell: %s\n", what);
+        _exit(1);
+}
+
+/* fds 0-2 must be open, or the files we open next would become the
+ * shell's stdio; everything else inherited is closed. */
+static void sanitize_fds(void)
+{
+        for (int fd = 0; fd < 3; fd++)
+                if (fcntl(fd, F_GETFD) < 0) {
+                        int n = open("/dev/null", O_RDWR);
+
+                        if (n != fd)
+                                _exit(1);
+                }
+        if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0)
+                for (int fd = 3; fd < 1024; fd++)
+                        close(fd);
+}
+
+static char **copy_env(char **env)
+{
+        size_t n = 0;
+        char **c;
+
+        while (env && env[n])
+                n++;
+        c = calloc(n + 1, sizeof *c);
+        if (!c)
+                return NULL;
+        for (size_t i = 0; i < n; i++) {
+                c[i] = strdup(env[i]);
+                if (!c[i])
+                        return NULL;
+        }
+        return c;
+}
+
+static int find_record(Record *ret)
+{
+        _cleanup_close_ int dfd = -1;
+        struct stat st;
+
+        dfd = open(CUBBY_SESSIONS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dfd < 0)
+                return -ENOENT;
+        if (fstat(dfd, &st) < 0)
+                return -errno;
+        /* only root can have made what we are about to believe */
+        if (st.st_uid != 0 || (st.st_mode & 022))
+                return -EPERM;
+        return record_find_ancestor("/proc", dfd, getppid(), MAX_ANCESTRY, 0, getuid(), getgid(),
+                                    ret, NULL);
+}
+
+/* Not sandboxed by the policy (login-shell mode): drop privileges for good
+ * and run the real shell on the host with the caller's environment (the
+ * kernel already removed LD_* and friends for the setuid exec). */
+static _Noreturn void pass_through(Helper *h, char **caller_env, int cwd_fd)
+{
+        uid_t uid = getuid();
+        gid_t gid = getgid();
+
+        if (setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
+                die("cannot drop privileges", errno);
+        if (geteuid() != uid || getegid() != gid)
+                die("privileges were not dropped", 0);
+        if (cwd_fd >= 0)
+                (void)!fchdir(cwd_fd);
+        sbx_restore_process_state(h);
+        execve(h->rec.shell, h->argv, caller_env);
+        die("cannot execute the shell", errno);
+}
+
+/* The tty: when we lead its session (sshd with a pty, login), let go of it
+ * so the container's shell can make it its own controlling terminal in a
+ * session of its own. Letting go sends SIGHUP and SIGCONT to our own
+ * process group, which we ignore for the moment. */
+static void release_tty(Helper *h)
+{
+        h->has_tty = isatty(0);
+        if (!h->has_tty || getsid(0) != getpid())
+                return;
+        signal(SIGHUP, SIG_IGN);
+        signal(SIGCONT, SIG_IGN);
+        if (ioctl(0, TIOCNOTTY) == 0)
+                h->gave_up_tty = true;
+        signal(SIGHUP, SIG_DFL);
+        signal(SIGCONT, SIG_DFL);
+}
+
+static int open_opener(const Record *rec)
+{
+        uint64_t start;
+        int fd = (int)syscall(SYS_pidfd_open, rec->opener_pid, 0);
+
+        if (fd < 0)
+                return -errno;
+        /* pidfd first, then the check: the pid cannot be reused under it */
+        if (proc_stat("/proc", rec->opener_pid, NULL, &start) < 0 || start != rec->opener_start) {
+                close(fd);
+                return -ESRCH;
+        }
+        return fd;
+}
+
+static _Noreturn void exit_like(const siginfo_t *si)
+{
+        if (si->si_code == CLD_EXITED)
+                _exit(si->si_status);
+        /* died of a signal: so do we, for the caller to see (no core: we
+         * are not dumpable and RLIMIT_CORE is 0) */
+        signal(si->si_status, SIG_DFL);
+        {
+                sigset_t s;
+
+                sigemptyset(&s);
+                sigaddset(&s, si->si_status);
+                sigprocmask(SIG_UNBLOCK, &s, NULL);
+        }
+        raise(si->si_status);
+        _exit(128 + si->si_status);
+}
+
+static long long ms_since(const struct timespec *t0)
+{
+        struct timespec now;
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return (long long)(now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* The supervisor, as the user: forward what the caller sends us, report
+ * the shell's status, and end the container if the opener dies. PID 1
+ * ignores signals it has no handler for, so a forwarded SIGHUP/SIGTERM is
+ * followed by SIGKILL after a grace period. */
+static _Noreturn void supervise(Helper *h, int child_pidfd, int opener_fd, sigset_t *fwd)
+{
+        _cleanup_close_ int sfd = -1;
+        struct timespec deadline_start;
+        bool deadline = false;
+        siginfo_t si;
+
+        sfd = signalfd(-1, fwd, SFD_CLOEXEC);
+        if (sfd < 0) {
+                syscall(SYS_pidfd_send_signal, child_pidfd, SIGKILL, NULL, 0);
+        }
+        for (;;) {
+                struct pollfd pfd[3] = {
+                        { .fd = child_pidfd, .events = POLLIN },
+                        { .fd = sfd, .events = POLLIN },
+                        { .fd = opener_fd, .events = POLLIN },
+                };
+                int timeout = -1, n;
+
+                if (deadline) {
+                        long long left = GRACE_MS - ms_since(&deadline_start);
+
+                        timeout = left < 0 ? 0 : (int)left;
+                }
+                n = poll(pfd, 3, timeout);
+                if (n < 0 && errno != EINTR)
+                        break;
+                if (n == 0 && deadline) {
+                        syscall(SYS_pidfd_send_signal, child_pidfd, SIGKILL, NULL, 0);
+                        deadline = false;
+                        continue;
+                }
+                if (pfd[0].revents & POLLIN) {
+                        memset(&si, 0, sizeof si);
+                        if (waitid(P_PIDFD, (id_t)child_pidfd, &si, WEXITED) == 0)
+                                exit_like(&si);
+                        break;
+                }
+                if (pfd[2].revents & POLLIN) {
+                        /* the session's opener is gone: so is the session */
+                        syscall(SYS_pidfd_send_signal, child_pidfd, SIGKILL, NULL, 0);
+                        opener_fd = -1;
+                }
+                if (pfd[1].revents & POLLIN) {
+                        struct signalfd_siginfo ssi;
+
+                        if (read(sfd, &ssi, sizeof ssi) == (ssize_t)sizeof ssi) {
+                                int sig = (int)ssi.ssi_signo;
+
+                                syscall(SYS_pidfd_send_signal, child_pidfd, sig, NULL, 0);
+                                if ((sig == SIGHUP || sig == SIGTERM) && !deadline) {
+                                        deadline = true;
+                                        clock_gettime(CLOCK_MONOTONIC, &deadline_start);
+                                }
+                        }
+                }
+        }
+        syscall(SYS_pidfd_send_signal, child_pidfd, SIGKILL, NULL, 0);
+        memset(&si, 0, sizeof si);
+        if (waitid(P_PIDFD, (id_t)child_pidfd, &si, WEXITED) == 0)
+                exit_like(&si);
+        _exit(1);
+}
+
+int main(int argc, char *argv[])
+{
+        static Helper helper;
+        Helper *h = &helper;
+        _cleanup_close_ int cwd_fd = -1;
+        char **caller_env;
+        struct timespec t0;
+        sigset_t all, fwd;
+        int r, child_pidfd, opener_fd;
+        pid_t child;
+
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        /* Step 1: a process the user cannot inspect, with nothing
+         * inherited that we did not ask for. Signals stay blocked through
+         * setup; their dispositions are reset for the shell. */
+        (void)prctl(PR_SET_DUMPABLE, 0);
+        sigfillset(&all);
+        sigprocmask(SIG_BLOCK, &all, NULL);
+        sanitize_fds();
+        sbx_save_process_state(h);
+        for (int s = 1; s < _NSIG; s++)
+                if (s != SIGKILL && s != SIGSTOP)
+                        (void)signal(s, SIG_DFL);
+        cwd_fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        /* the caller's cwd must not leak into the container (runc
+         * CVE-2024-21626) */
+        if (chdir("/") < 0)
+                die("cannot change to /", errno);
+        caller_env = copy_env(environ);
+        if (!caller_env)
+                die("out of memory", ENOMEM);
+        clearenv();
+
+        if (geteuid() != 0)
+                die("not installed setuid root; refusing", 0);
+        if (getuid() == 0)
+                die("refusing to run for root (root is never sandboxed)", 0);
+        if (sbx_setup_limits() < 0)
+                die("cannot set up resource limits", errno);
+
+        r = find_record(&h->rec);
+        if (r == -ENOENT)
+                die("no cubby session for this login; cubby-shell only runs as the shell of a "
+                    "PAM session opened by pam_cubby. Refusing.", 0);
+        if (r < 0)
+                die("the cubby session record is not usable; refusing", r);
+
+        r = shell_argv(h->rec.shell, argc, argv, &h->argv);
+        if (r < 0)
+                die("unsupported arguments (only SHELL and SHELL -c COMMAND are accepted)", 0);
+        if (!h->rec.sandbox)
+                pass_through(h, caller_env, cwd_fd);
+        closep(&cwd_fd);
+
+        r = shell_env(&h->rec, caller_env, &h->envp);
+        if (r < 0)
+                die("cannot build the environment", r);
+
+        /* Step 2: privileges up, once. Real root during setup. */
+        if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+                die("cannot take privileges", errno);
+        /* Step 3: no host groups follow the user into the container. */
+        if (setgroups(0, NULL) < 0)
+                die("cannot drop supplementary groups", errno);
+        release_tty(h);
+
+        /* Step 4 */
+        r = mnt_build_root(h);
+        if (r < 0)
+                die("cannot build the container's file system", r);
+
+        /* Opener's pidfd before the clone, so its death cannot be missed. */
+        opener_fd = open_opener(&h->rec);
+        if (opener_fd < 0)
+                die("the session's opener is gone; refusing", opener_fd);
+
+        /* Steps 5 to 8 */
+        r = ns_start_container(h, &child, &child_pidfd);
+        if (r < 0)
+                _exit(1);
+
+        {
+                char uid[16], ms[24], pid[16];
+
+                snprintf(uid, sizeof uid, "%u", (unsigned)h->rec.uid);
+                snprintf(ms, sizeof ms, "%lld", ms_since(&t0));
+                snprintf(pid, sizeof pid, "%d", (int)child);
+                log_event(LOG_INFO, "container_start", "session", h->rec.id, "uid", uid, "user",
+                          h->rec.user, "pid", pid, "setup_ms", ms, NULL);
+        }
+
+        /* Step 9: privileges down, once and for good. */
+        if (setresgid(h->rec.gid, h->rec.gid, h->rec.gid) < 0 ||
+            setresuid(h->rec.uid, h->rec.uid, h->rec.uid) < 0) {
+                syscall(SYS_pidfd_send_signal, child_pidfd, SIGKILL, NULL, 0);
+                die("cannot drop privileges", errno);
+        }
+        sigemptyset(&fwd);
+        sigaddset(&fwd, SIGHUP);
+        sigaddset(&fwd, SIGINT);
+        sigaddset(&fwd, SIGQUIT);
+        sigaddset(&fwd, SIGTERM);
+        sigaddset(&fwd, SIGUSR1);
+        sigaddset(&fwd, SIGUSR2);
+        sigaddset(&fwd, SIGALRM);
+        sigaddset(&fwd, SIGWINCH);
+        sigaddset(&fwd, SIGCONT);
+        supervise(h, child_pidfd, opener_fd, &fwd);
+}

@@ -1,0 +1,473 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The container's root. Built by the parent as real root in a private
+ * staging mount namespace (mnt_build_root), then entered by the child
+ * (mnt_child_*), whose new mount namespace copies it with every mount
+ * locked. Targets inside the root are opened with RESOLVE_IN_ROOT and
+ * mounted through /proc/self/fd, so no symlink in the tree can send a
+ * mount outside it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/openat2.h>
+
+#include "cubby-build.h"
+#include "cubby/util.h"
+#include "helper.h"
+
+static int open_in_root(int rootfd, const char *path, int flags)
+{
+        struct open_how how = {
+                .flags = (uint64_t)(O_PATH | O_CLOEXEC | flags),
+                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+        };
+        const char *rel = path;
+        int fd;
+
+        while (*rel == '/')
+                rel++;
+        if (!*rel)
+                rel = ".";
+        fd = (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof how);
+        return fd < 0 ? -errno : fd;
+}
+
+static int mount_on_fd(const char *src, int fd, const char *type, unsigned long flags,
+                       const char *data)
+{
+        char target[64];
+
+        snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
+        if (mount(src, target, type, flags, data) < 0)
+                return -errno;
+        return 0;
+}
+
+static int tmpfs_at(int rootfd, const char *path, unsigned long flags, const char *data,
+                    bool optional)
+{
+        _cleanup_close_ int fd = open_in_root(rootfd, path, O_DIRECTORY);
+
+        if (fd == -ENOENT && optional)
+                return 0;
+        if (fd < 0)
+                return fd;
+        return mount_on_fd("tmpfs", fd, "tmpfs", flags, data);
+}
+
+/* Bind src (a path in the staging namespace, or /proc/self/fd/N) over the
+ * object at path inside the root, then set the flags on the new mount. */
+static int bind_at(int rootfd, const char *src, const char *path, unsigned long flags)
+{
+        _cleanup_close_ int fd = open_in_root(rootfd, path, O_NOFOLLOW);
+        int r;
+
+        if (fd < 0)
+                return fd;
+        r = mount_on_fd(src, fd, NULL, MS_BIND, NULL);
+        if (r < 0)
+                return r;
+        close(fd);
+        fd = open_in_root(rootfd, path, O_NOFOLLOW);
+        if (fd < 0)
+                return fd;
+        return mount_on_fd(NULL, fd, NULL, MS_REMOUNT | MS_BIND | flags, NULL);
+}
+
+static int create_file_at(int dirfd, const char *name, mode_t mode)
+{
+        int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+
+        if (fd < 0)
+                return -errno;
+        close(fd);
+        return 0;
+}
+
+/* /dev: a tmpfs with the few device nodes a shell needs, bound from the
+ * host's /dev (a tmpfs made here cannot hold device nodes usable from the
+ * user namespace), a devpts instance of the container's own (mounted by
+ * the child) and a fresh /dev/shm. */
+static int build_dev(int rootfd)
+{
+        static const char *const nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
+        static const char *const links[][2] = {
+                { "ptmx", "pts/ptmx" },     { "fd", "/proc/self/fd" },
+                { "stdin", "/proc/self/fd/0" }, { "stdout", "/proc/self/fd/1" },
+                { "stderr", "/proc/self/fd/2" },
+        };
+        _cleanup_close_ int dev = -1;
+        char src[32], path[32];
+        int r;
+
+        r = tmpfs_at(rootfd, "/dev", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k", false);
+        if (r < 0)
+                return r;
+        dev = open_in_root(rootfd, "/dev", O_DIRECTORY);
+        if (dev < 0)
+                return dev;
+        close(dev);
+        /* a real directory fd (not O_PATH) to create entries in */
+        {
+                char p[64];
+                _cleanup_close_ int pfd = open_in_root(rootfd, "/dev", O_DIRECTORY);
+
+                if (pfd < 0)
+                        return pfd;
+                snprintf(p, sizeof p, "/proc/self/fd/%d", pfd);
+                dev = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (dev < 0)
+                        return -errno;
+        }
+        if (mkdirat(dev, "pts", 0755) < 0 || mkdirat(dev, "shm", 01777) < 0)
+                return -errno;
+        for (size_t i = 0; i < ELEMENTSOF(links); i++)
+                if (symlinkat(links[i][1], dev, links[i][0]) < 0)
+                        return -errno;
+        for (size_t i = 0; i < ELEMENTSOF(nodes); i++) {
+                r = create_file_at(dev, nodes[i], 0666);
+                if (r < 0)
+                        return r;
+                snprintf(src, sizeof src, "/dev/%s", nodes[i]);
+                snprintf(path, sizeof path, "/dev/%s", nodes[i]);
+                /* device nodes need dev; nosuid and noexec still apply */
+                r = bind_at(rootfd, src, path, MS_NOSUID | MS_NOEXEC);
+                if (r < 0)
+                        return r;
+        }
+        r = create_file_at(dev, "console", 0600);
+        if (r < 0)
+                return r;
+        if (fchmodat(dev, "shm", 01777, 0) < 0)
+                return -errno;
+        return tmpfs_at(rootfd, "/dev/shm", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777", false);
+}
+
+/* The user's home, at its pw_dir, with the rest of its parent empty. The
+ * home is opened without following a final symlink and must belong to the
+ * user: a user must never point root at another path. */
+static int build_home(int rootfd, const Record *rec)
+{
+        _cleanup_close_ int home = -1, parent = -1, pdir = -1;
+        char parent_path[PATH_MAX], src[64], p[64];
+        const char *name;
+        struct stat st;
+        char *slash;
+        int r;
+
+        r = strscpy(parent_path, sizeof parent_path, rec->home);
+        if (r < 0)
+                return r;
+        slash = strrchr(parent_path, '/');
+        if (!slash || slash == parent_path)
+                return -EINVAL; /* a home directly under / cannot be isolated */
+        *slash = 0;
+        name = slash + 1;
+
+        home = open(rec->home, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (home < 0)
+                return -errno;
+        if (fstat(home, &st) < 0)
+                return -errno;
+        if (st.st_uid != rec->uid)
+                return -EPERM;
+
+        r = tmpfs_at(rootfd, parent_path, MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k", false);
+        if (r < 0)
+                return r;
+        parent = open_in_root(rootfd, parent_path, O_DIRECTORY);
+        if (parent < 0)
+                return parent;
+        snprintf(p, sizeof p, "/proc/self/fd/%d", parent);
+        pdir = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (pdir < 0)
+                return -errno;
+        if (mkdirat(pdir, name, 0755) < 0)
+                return -errno;
+        snprintf(src, sizeof src, "/proc/self/fd/%d", home);
+        return bind_at(rootfd, src, rec->home, MS_NOSUID | MS_NODEV);
+}
+
+/* Paths the policy hides (and cubby's own state): an empty read-only
+ * tmpfs over a directory, /dev/null over a file. Missing paths are fine. */
+static int hide_path(int rootfd, const char *path)
+{
+        _cleanup_close_ int fd = open_in_root(rootfd, path, O_NOFOLLOW);
+        struct stat st;
+
+        if (fd == -ENOENT)
+                return 0;
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return mount_on_fd("tmpfs", fd, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                                   "mode=0755,size=4k");
+        if (S_ISLNK(st.st_mode))
+                return 0; /* what it points to is hidden or not on its own */
+        close(fd);
+        return bind_at(rootfd, "/dev/null", path, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+}
+
+/* /etc/passwd and /etc/group of the container: the system accounts of the
+ * host (uid/gid below 1000, and nobody) with group member lists emptied,
+ * plus the user with the real shell. Nothing of the host's other users. */
+static bool system_id(const char *field)
+{
+        uint64_t v;
+
+        return parse_u64(field, &v) == 0 && (v < 1000 || v == 65534);
+}
+
+static int gen_passwd(const Record *rec, int stagefd)
+{
+        _cleanup_free_ char *in = NULL, *out = NULL;
+        size_t o = 0, cap;
+        char *save = NULL;
+        int r;
+
+        r = read_file_at(AT_FDCWD, "/etc/passwd", 4 * 1024 * 1024, &in, NULL, NULL);
+        if (r < 0)
+                return r;
+        cap = strlen(in) + PATH_MAX * 3;
+        out = malloc(cap);
+        if (!out)
+                return -ENOMEM;
+        for (char *line = strtok_r(in, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char copy[1024], *f[7] = {}, *s2 = NULL, *tok;
+                int n = 0;
+
+                if (strlen(line) >= sizeof copy)
+                        continue;
+                strcpy(copy, line);
+                for (tok = copy; n < 7; n++) {
+                        f[n] = tok;
+                        tok = strchr(tok, ':');
+                        if (!tok)
+                                break;
+                        *tok++ = 0;
+                }
+                (void)s2;
+                if (n < 6 || !system_id(f[2]) || strcmp(f[0], rec->user) == 0)
+                        continue;
+                o += (size_t)snprintf(out + o, cap - o, "%s\n", line);
+        }
+        o += (size_t)snprintf(out + o, cap - o, "%s:x:%u:%u:%s:%s:%s\n", rec->user,
+                              (unsigned)rec->uid, (unsigned)rec->gid, rec->gecos, rec->home,
+                              rec->shell);
+        if (o >= cap)
+                return -E2BIG;
+        return write_file_atomic_at(stagefd, "passwd", out, o, 0644);
+}
+
+static int gen_group(const Record *rec, int stagefd)
+{
+        _cleanup_free_ char *in = NULL, *out = NULL;
+        size_t o = 0, cap;
+        char *save = NULL, own[128] = "";
+        int r;
+
+        r = read_file_at(AT_FDCWD, "/etc/group", 4 * 1024 * 1024, &in, NULL, NULL);
+        if (r < 0)
+                return r;
+        cap = strlen(in) + 256;
+        out = malloc(cap);
+        if (!out)
+                return -ENOMEM;
+        for (char *line = strtok_r(in, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *name = line, *c1, *c2, *c3;
+                uint64_t gid;
+
+                c1 = strchr(name, ':');
+                c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+                c3 = c2 ? strchr(c2 + 1, ':') : NULL;
+                if (!c3)
+                        continue;
+                *c1 = *c2 = *c3 = 0;
+                if (parse_u64(c2 + 1, &gid) < 0)
+                        continue;
+                if (gid == rec->gid && !own[0] && strlen(name) < 64)
+                        snprintf(own, sizeof own, "%s:x:%u:\n", name, (unsigned)gid);
+                else if ((gid < 1000 || gid == 65534) && gid != rec->gid)
+                        o += (size_t)snprintf(out + o, cap - o, "%s:x:%u:\n", name, (unsigned)gid);
+        }
+        if (!own[0])
+                snprintf(own, sizeof own, "%s:x:%u:\n", rec->user, (unsigned)rec->gid);
+        o += (size_t)snprintf(out + o, cap - o, "%s", own);
+        if (o >= cap)
+                return -E2BIG;
+        return write_file_atomic_at(stagefd, "group", out, o, 0644);
+}
+
+static int build_etc(int rootfd, const Record *rec)
+{
+        _cleanup_close_ int stage = -1;
+        char line[80];
+        int r;
+
+        stage = open(STAGE_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (stage < 0)
+                return -errno;
+        r = gen_passwd(rec, stage);
+        if (r >= 0)
+                r = gen_group(rec, stage);
+        if (r < 0)
+                return r;
+        snprintf(line, sizeof line, "%s\n", rec->hostname[0] ? rec->hostname : "cubby");
+        r = write_file_atomic_at(stage, "hostname", line, strlen(line), 0644);
+        if (r < 0)
+                return r;
+        r = bind_at(rootfd, STAGE_DIR "/passwd", "/etc/passwd", MS_RDONLY | MS_NOSUID | MS_NODEV);
+        if (r >= 0)
+                r = bind_at(rootfd, STAGE_DIR "/group", "/etc/group", MS_RDONLY | MS_NOSUID | MS_NODEV);
+        if (r >= 0)
+                r = bind_at(rootfd, STAGE_DIR "/hostname", "/etc/hostname",
+                            MS_RDONLY | MS_NOSUID | MS_NODEV);
+        return r;
+}
+
+/* In redirect mode the opener's namespace has cubby-shell bound over the
+ * real shell; this namespace is a copy of it. Remove the bind, and make
+ * sure what is left at that path is not the helper. */
+static int drop_redirect(const Record *rec)
+{
+        struct stat self, now;
+
+        if (rec->mode != RECORD_MODE_REDIRECT || !rec->redirect[0])
+                return 0;
+        if (stat("/proc/self/exe", &self) < 0)
+                return -errno;
+        for (int i = 0; i < 8; i++) {
+                if (stat(rec->redirect, &now) < 0)
+                        return -errno;
+                if (now.st_dev != self.st_dev || now.st_ino != self.st_ino)
+                        return 0;
+                if (umount2(rec->redirect, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+                        return -errno;
+        }
+        return -ELOOP;
+}
+
+int mnt_build_root(Helper *h)
+{
+        struct mount_attr attr = {
+                .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+                .propagation = MS_PRIVATE,
+        };
+        _cleanup_close_ int tree = -1, root = -1;
+        int r;
+
+        h->orig_mnt_fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+        if (h->orig_mnt_fd < 0)
+                return -errno;
+        /* Staging happens in a namespace of our own: nothing we mount here
+         * is seen by the opener or propagates to the host. */
+        if (unshare(CLONE_NEWNS) < 0)
+                return -errno;
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                return -errno;
+        r = drop_redirect(&h->rec);
+        if (r < 0)
+                return r;
+
+        /* The host's tree, detached, read-only, nosuid, nodev throughout. */
+        tree = (int)syscall(SYS_open_tree, AT_FDCWD, "/",
+                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+        if (tree < 0)
+                return -errno;
+        if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+                return -errno;
+
+        /* The staging tmpfs covers the root-only run dir: only root can
+         * reach anything below it. */
+        if (mount("cubby-stage", STAGE_DIR, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                  "mode=0700,size=4m") < 0)
+                return -errno;
+        if (mkdir(STAGE_ROOT, 0755) < 0)
+                return -errno;
+        if (syscall(SYS_move_mount, tree, "", AT_FDCWD, STAGE_ROOT, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                return -errno;
+        root = open(STAGE_ROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root < 0)
+                return -errno;
+
+        /* Fresh, private scratch space: host unix sockets live in /run,
+         * /tmp and /var/tmp and would stay connectable through a read-only
+         * bind. */
+        r = tmpfs_at(root, "/tmp", MS_NOSUID | MS_NODEV, "mode=1777", false);
+        if (r >= 0)
+                r = tmpfs_at(root, "/var/tmp", MS_NOSUID | MS_NODEV, "mode=1777", true);
+        if (r >= 0)
+                r = tmpfs_at(root, "/run", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755", false);
+        if (r >= 0)
+                r = build_dev(root);
+        if (r >= 0)
+                r = build_home(root, &h->rec);
+        if (r < 0)
+                return r;
+        if (h->rec.state_dir[0]) {
+                r = hide_path(root, h->rec.state_dir);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0; i < h->rec.n_hide; i++) {
+                r = hide_path(root, h->rec.hide[i]);
+                if (r < 0)
+                        return r;
+        }
+        return build_etc(root, &h->rec);
+}
+
+/* Child, still kuid 0: pivot_root refuses the inherited, locked root until
+ * it is bound onto itself; and below the root-only staging dir only kuid
+ * 0 can walk, so go there now. */
+int mnt_child_enter_root(void)
+{
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                return -errno;
+        if (mount(STAGE_ROOT, STAGE_ROOT, NULL, MS_BIND | MS_REC, NULL) < 0)
+                return -errno;
+        if (chdir(STAGE_ROOT) < 0)
+                return -errno;
+        return 0;
+}
+
+/* Child, in its user namespace, cwd at the new root: the kernel file
+ * systems of the container's own namespaces. */
+int mnt_child_mount_kernel_fs(const Helper *h)
+{
+        if (mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+                return -errno;
+        if (mount("sysfs", "sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+                return -errno;
+        if (mount("devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+                  "newinstance,ptmxmode=0666,mode=0620") < 0)
+                return -errno;
+        /* The session's terminal, so tools that open /dev/console or look
+         * for their tty find it. */
+        if (h->has_tty && mount("/proc/self/fd/0", "dev/console", NULL, MS_BIND, NULL) < 0)
+                return -errno;
+        return 0;
+}
+
+int mnt_child_pivot(const Helper *h)
+{
+        if (syscall(SYS_pivot_root, ".", ".") < 0)
+                return -errno;
+        /* the old root is stacked under the new one: detach it */
+        if (umount2(".", MNT_DETACH) < 0)
+                return -errno;
+        if (chdir("/") < 0)
+                return -errno;
+        if (chdir(h->rec.home) < 0)
+                return -errno;
+        return 0;
+}

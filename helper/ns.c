@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The container process: clone3 into fresh namespaces, the id maps written
+ * by the parent, and the child's steps up to the exec of the real shell. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/sched.h>
+
+#include "cubby/util.h"
+#include "helper.h"
+
+/* What the child sends back when a step fails: the step and -errno. The
+ * pipe is close-on-exec, so EOF without a message means the exec worked. */
+typedef struct ChildError {
+        int step;
+        int err;
+} ChildError;
+
+enum {
+        STEP_SYNC = 1,
+        STEP_CGROUP,
+        STEP_ENTER_ROOT,
+        STEP_IDS,
+        STEP_HOSTNAME,
+        STEP_LOOPBACK,
+        STEP_KERNEL_FS,
+        STEP_PIVOT,
+        STEP_TTY,
+        STEP_CAPS,
+        STEP_SECCOMP,
+        STEP_PDEATHSIG,
+        STEP_EXEC,
+};
+
+static const char *step_name(int step)
+{
+        static const char *const names[] = {
+                [STEP_SYNC] = "waiting for the parent", [STEP_CGROUP] = "joining the session cgroup",
+                [STEP_ENTER_ROOT] = "entering the new root", [STEP_IDS] = "switching to the user",
+                [STEP_HOSTNAME] = "setting the hostname", [STEP_LOOPBACK] = "bringing up loopback",
+                [STEP_KERNEL_FS] = "mounting proc, sys and devpts", [STEP_PIVOT] = "pivot_root",
+                [STEP_TTY] = "taking the terminal", [STEP_CAPS] = "dropping capabilities",
+                [STEP_SECCOMP] = "installing the seccomp filter", [STEP_PDEATHSIG] = "parent death signal",
+                [STEP_EXEC] = "executing the shell",
+        };
+
+        return step > 0 && step < (int)ELEMENTSOF(names) && names[step] ? names[step] : "setup";
+}
+
+static _Noreturn void child_fail(int fd, int step, int err)
+{
+        ChildError e = { step, err };
+
+        (void)!write(fd, &e, sizeof e);
+        _exit(127);
+}
+
+static _Noreturn void child_main(Helper *h, int sync_fd, int err_fd)
+{
+        char go;
+        int r;
+
+        /* 1. wait until the parent has written the id maps */
+        if (read(sync_fd, &go, 1) != 1)
+                _exit(127); /* the parent is gone: nothing to report to */
+        close(sync_fd);
+
+        /* cgroup v1: move ourselves (cheap, unlike the parent writing our
+         * pid), then root a cgroup namespace at the session cgroups. */
+        if (h->att.n_v1 > 0) {
+                r = cg_attach_self_v1(&h->att);
+                if (r < 0)
+                        child_fail(err_fd, STEP_CGROUP, r);
+                if (unshare(CLONE_NEWCGROUP) < 0)
+                        child_fail(err_fd, STEP_CGROUP, -errno);
+        }
+        cg_attach_close(&h->att);
+
+        r = mnt_child_enter_root();
+        if (r < 0)
+                child_fail(err_fd, STEP_ENTER_ROOT, r);
+
+        /* 2. become the user; the namespace's capabilities stay until
+         * sbx_drop_all_caps() (the old ids were not root in it). */
+        if (setresgid(h->rec.gid, h->rec.gid, h->rec.gid) < 0 ||
+            setresuid(h->rec.uid, h->rec.uid, h->rec.uid) < 0)
+                child_fail(err_fd, STEP_IDS, -errno);
+        if (h->rec.hostname[0] && sethostname(h->rec.hostname, strlen(h->rec.hostname)) < 0)
+                child_fail(err_fd, STEP_HOSTNAME, -errno);
+        r = sbx_loopback_up();
+        if (r < 0)
+                child_fail(err_fd, STEP_LOOPBACK, r);
+
+        /* 3. and 4. */
+        r = mnt_child_mount_kernel_fs(h);
+        if (r < 0)
+                child_fail(err_fd, STEP_KERNEL_FS, r);
+        r = mnt_child_pivot(h);
+        if (r < 0)
+                child_fail(err_fd, STEP_PIVOT, r);
+
+        /* 5. the terminal the parent let go of becomes ours */
+        if (h->gave_up_tty) {
+                if (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0)
+                        child_fail(err_fd, STEP_TTY, -errno);
+        }
+
+        /* 6. */
+        sbx_restore_process_state(h);
+        r = sbx_drop_all_caps();
+        if (r < 0)
+                child_fail(err_fd, STEP_CAPS, r);
+        r = sbx_seccomp(h->rec.seccomp);
+        if (r < 0)
+                child_fail(err_fd, STEP_SECCOMP, r);
+
+        /* 7. after the last credential change, which resets it */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                child_fail(err_fd, STEP_PDEATHSIG, -errno);
+        execve(h->rec.shell, h->argv, h->envp);
+        child_fail(err_fd, STEP_EXEC, -errno);
+}
+
+static int write_map(pid_t pid, const char *file, const char *text)
+{
+        _cleanup_close_ int dfd = -1;
+        char path[64];
+
+        snprintf(path, sizeof path, "/proc/%d", (int)pid);
+        dfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        return write_string_at(dfd, file, text);
+}
+
+int ns_start_container(Helper *h, pid_t *ret_pid, int *ret_pidfd)
+{
+        _cleanup_close_ int sync_r = -1, sync_w = -1, err_r = -1, err_w = -1;
+        int p[2], pidfd = -1, r;
+        struct clone_args args = {};
+        char map[64];
+        ChildError ce;
+        ssize_t n;
+        pid_t pid;
+
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -errno;
+        sync_r = p[0];
+        sync_w = p[1];
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -errno;
+        err_r = p[0];
+        err_w = p[1];
+
+        r = cg_attach_open(&h->rec.cgroup, &h->att);
+        if (r < 0) {
+                fprintf(stderr, "cubby-shell: cannot open the session cgroup: %s\n", strerror(-r));
+                return r;
+        }
+
+        args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWNET |
+                     CLONE_NEWIPC | CLONE_PIDFD;
+        args.pidfd = (uint64_t)(uintptr_t)&pidfd;
+        args.exit_signal = SIGCHLD;
+        if (h->att.v2_fd >= 0) {
+                /* in the session cgroup before it runs a single instruction */
+                args.flags |= CLONE_INTO_CGROUP;
+                args.cgroup = (uint64_t)h->att.v2_fd;
+                /* with v1 hierarchies the child moves itself first, then
+                 * makes its cgroup namespace (rooted at the session) */
+                if (h->att.n_v1 == 0)
+                        args.flags |= CLONE_NEWCGROUP;
+        }
+        pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+        if (pid < 0) {
+                r = -errno;
+                cg_attach_close(&h->att);
+                fprintf(stderr, "cubby-shell: cannot create the container: %s\n", strerror(-r));
+                return r;
+        }
+        if (pid == 0) {
+                close(sync_w);
+                close(err_r);
+                child_main(h, sync_r, err_w);
+        }
+        cg_attach_close(&h->att);
+        closep(&sync_r);
+        closep(&err_w);
+
+        /* Leave the staging namespace, so its mounts die with the child's
+         * copy and nothing here pins them. */
+        if (setns(h->orig_mnt_fd, CLONE_NEWNS) < 0) {
+                r = -errno;
+                goto fail;
+        }
+
+        /* The user is themself inside, and nobody else; no root inside.
+         * setgroups stays denied so groups cannot be dropped to get past
+         * negative group permissions (CVE-2014-8989). The pid is our
+         * unreaped child: it cannot be reused meanwhile. */
+        snprintf(map, sizeof map, "%u %u 1\n", (unsigned)h->rec.uid, (unsigned)h->rec.uid);
+        r = write_map(pid, "uid_map", map);
+        if (r >= 0)
+                r = write_map(pid, "setgroups", "deny");
+        if (r >= 0) {
+                snprintf(map, sizeof map, "%u %u 1\n", (unsigned)h->rec.gid, (unsigned)h->rec.gid);
+                r = write_map(pid, "gid_map", map);
+        }
+        if (r < 0)
+                goto fail;
+
+        if (write(sync_w, "g", 1) != 1) {
+                r = -errno;
+                goto fail;
+        }
+        closep(&sync_w);
+
+        do
+                n = read(err_r, &ce, sizeof ce);
+        while (n < 0 && errno == EINTR);
+        if (n == (ssize_t)sizeof ce) {
+                fprintf(stderr, "cubby-shell: cannot start the sandbox (%s): %s\n",
+                        step_name(ce.step), strerror(-ce.err));
+                waitpid(pid, NULL, 0);
+                close(pidfd);
+                return ce.err < 0 ? ce.err : -EIO;
+        }
+        *ret_pid = pid;
+        *ret_pidfd = pidfd;
+        return 0;
+
+fail:
+        fprintf(stderr, "cubby-shell: cannot set up the sandbox: %s\n", strerror(-r));
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        close(pidfd);
+        return r;
+}
