@@ -128,12 +128,14 @@ void conf_free(Conf *conf);
 int conf_parse(Conf *conf, const char *text, size_t len, const char *filename,
                ConfError *err);
 
-/* Read path and then path's directory + "cubby.conf.d" / *.conf in name order
- * (the drop-in dir is <path>.d when path ends in ".conf": cubby.conf ->
- * cubby.conf.d). Every file and the drop-in dir must be owned by
- * owner_uid (0 in production) and not writable by group or others; a
- * regular file (no symlink for the files themselves). Missing drop-in dir
- * is fine; a missing main file is an error. */
+/* Read path and then the drop-in dir <path>.d (cubby.conf -> cubby.conf.d):
+ * its *.conf files in strcmp() name order, dotfiles and other names
+ * skipped. Every file and the drop-in dir must be owned by owner_uid (0 in
+ * production) and not writable by group or others; the files regular (no
+ * symlink, FIFO, directory), the dir no symlink. Missing drop-in dir is
+ * fine; a missing main file is an error (err->line 0). conf is first set up
+ * with conf_init(), so pass a fresh or conf_free()d Conf, and conf_free() it
+ * afterwards on success and on error. */
 int conf_load(Conf *conf, const char *path, uid_t owner_uid, ConfError *err);
 
 /* The policy for user who is a member of groups (names): built-in defaults,
@@ -146,8 +148,11 @@ void conf_resolve(const Conf *conf, const char *user, const char *const *groups,
 
 /* "1.5" -> 1500 (milli-CPUs; at most 3 decimals; > 0; <= 4096 CPUs), "max". */
 int conf_parse_cpu(const char *s, uint64_t *ret_milli);
-/* "512", "64K", "1.5G", "2T" (powers of 1024), "max"/"unlimited". */
+/* "512", "64K", "1.5G", "2T" (powers of 1024, suffix in any case, then an
+ * optional "B" or "iB"; decimals only with a suffix, at most 6, rounded
+ * down), "max"/"unlimited" -> CONF_UNLIMITED. -ERANGE on overflow. */
 int conf_parse_size(const char *s, uint64_t *ret_bytes);
 
+/* "sandbox" for CONF_KEY_SANDBOX ...; NULL when key is out of range. */
 const char *conf_key_name(int key);
 void conf_error_format(const ConfError *err, char *buf, size_t size);
