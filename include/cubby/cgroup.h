@@ -54,6 +54,13 @@ typedef struct CgLimits {
  * (hex). Pure lookup: creates nothing. */
 int cg_paths(const char *parent_spec, pid_t pid, uid_t uid, const char *sid, CgSet *ret_user,
              CgSet *ret_session);
+/* The pure part of cg_paths, exposed for unit tests: the text of
+ * /proc/self/mountinfo, of /proc/PID/cgroup (only needed for "./" specs)
+ * and of the v2 mount's root cgroup.controllers (NULL: none). pid 0 in
+ * cg_paths means the caller. */
+int cg_paths_from_text(const char *mountinfo, const char *proc_cgroup, const char *v2_controllers,
+                       const char *parent_spec, uid_t uid, const char *sid, CgSet *ret_user,
+                       CgSet *ret_session);
 
 /* mkdir -p the parent, mkdir the user dir (existing is fine), write limits
  * on the user dir (v2: enable the controllers in the parents'
