@@ -1,0 +1,947 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* lib/cgroup.c against the real kernel (root), plus its pure parsers.
+ *
+ * TESTING.md rule 2: every cgroup made here is below the cgroup this
+ * process is in, in each hierarchy ("./cubby-test-cg-<pid>"), and only
+ * children made here are moved, only into those cgroups. The tests run in a
+ * forked process; the parent removes the whole ./cubby-test-cg-<pid> tree
+ * afterwards whatever happened (failed asserts, crashes), killing anything
+ * left in it, and fails if something could not be removed.
+ *
+ * Runs unchanged on a pure cgroup v2 host (the VM of TESTING.md): parts
+ * that need v1 hierarchies (freezer, v1-only kill loop) say so and pass. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "cubby/cgroup.h"
+#include "cubby/util.h"
+
+#define TEST_UID 4242001u /* need not exist: cgroups take any number */
+#define MiB (1024ull * 1024)
+
+static char spec[64];
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static int64_t now_us(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Usable outside a test too (main): no cmocka asserts. */
+static bool dirname_of(const char *p, char *ret, size_t size)
+{
+        const char *s = strrchr(p, '/');
+
+        if (!s || (size_t)(s - p) >= size)
+                return false;
+        memcpy(ret, p, (size_t)(s - p));
+        ret[s - p] = 0;
+        return true;
+}
+
+static bool exists(const char *dir, const char *name)
+{
+        char p[PATH_MAX + 64];
+        struct stat st;
+
+        snprintf(p, sizeof p, "%s%s%s", dir, name ? "/" : "", name ? name : "");
+        return lstat(p, &st) == 0;
+}
+
+/* All of dir/name, or NULL. */
+static char *knob_all(const char *dir, const char *name)
+{
+        char p[PATH_MAX + 64];
+        char *s = NULL;
+
+        snprintf(p, sizeof p, "%s/%s", dir, name);
+        if (read_file_at(AT_FDCWD, p, 1 << 22, &s, NULL, NULL) < 0)
+                return NULL;
+        return s;
+}
+
+/* The first line of dir/name, or NULL. */
+static char *knob(const char *dir, const char *name)
+{
+        char *s = knob_all(dir, name);
+
+        if (s)
+                s[strcspn(s, "\n")] = 0;
+        return s;
+}
+
+static void assert_knob(const char *dir, const char *name, const char *want)
+{
+        _cleanup_free_ char *v = knob(dir, name);
+
+        if (!v || strcmp(v, want) != 0)
+                fail_msg("%s/%s is \"%s\", want \"%s\"", dir, name, v ? v : "(unreadable)", want);
+}
+
+static bool pid_listed(const char *dir, pid_t pid)
+{
+        _cleanup_free_ char *s = knob_all(dir, "cgroup.procs");
+        char *p, *save = NULL;
+
+        if (!s)
+                return false;
+        for (p = strtok_r(s, "\n", &save); p; p = strtok_r(NULL, "\n", &save))
+                if (atoi(p) == pid)
+                        return true;
+        return false;
+}
+
+static size_t count_listed(const char *dir)
+{
+        _cleanup_free_ char *s = knob_all(dir, "cgroup.procs");
+        size_t n = 0;
+
+        for (char *p = s; p && *p; p++)
+                n += *p == '\n';
+        return n;
+}
+
+static void new_session(CgSet *user, CgSet *session, char sid[CUBBY_ID_LEN + 1])
+{
+        assert_int_equal(random_id(sid), 0);
+        assert_int_equal(cg_paths(spec, 0, TEST_UID, sid, user, session), 0);
+}
+
+/* Keep only the dirs for which keep() is true (the same in both sets). */
+static void subset(CgSet *user, CgSet *session, bool (*keep)(const CgDir *))
+{
+        size_t j = 0;
+
+        for (size_t i = 0; i < user->n; i++) {
+                if (!keep(&user->dir[i]))
+                        continue;
+                user->dir[j] = user->dir[i];
+                session->dir[j] = session->dir[i];
+                j++;
+        }
+        user->n = session->n = j;
+}
+
+static bool is_v1(const CgDir *d) { return !d->v2; }
+static bool is_v1_no_freezer(const CgDir *d) { return !d->v2 && !(d->ctrl & CG_CTRL_FREEZER); }
+
+static const CgLimits limits_a = {
+        .cpu_milli = 500, .memory = 64 * MiB, .swap = 32 * MiB, .pids = 64,
+};
+
+/* ---- pure: cg_paths_from_text ----------------------------------------- */
+
+static const char mi_hybrid[] =
+        "24 30 0:22 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw\n"
+        "31 24 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+        "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n"
+        "33 31 0:30 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup cgroup rw,cpuacct\n"
+        "34 31 0:31 / /sys/fs/cgroup/cpuset rw,relatime - cgroup cgroup rw,cpuset\n"
+        "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+        "36 31 0:33 / /sys/fs/cgroup/devices rw,relatime - cgroup cgroup rw,devices\n"
+        "37 31 0:34 / /sys/fs/cgroup/freezer rw,relatime - cgroup cgroup rw,freezer\n"
+        "38 31 0:35 / /sys/fs/cgroup/blkio rw,relatime - cgroup cgroup rw,blkio\n"
+        "39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids\n"
+        "40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd\n"
+        "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
+static const char pc_hybrid[] = "9:name=systemd:/\n8:pids:/\n7:blkio:/\n6:freezer:/\n5:devices:/\n"
+                                "4:memory:/process_api/b59d\n3:cpuset:/\n2:cpuacct:/\n1:cpu:/\n0::/\n";
+
+static const char mi_v2[] =
+        "22 1 0:21 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw\n"
+        "30 24 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 cgroup2 "
+        "rw,nsdelegate,memory_recursiveprot\n";
+static const char pc_v2[] = "0::/user.slice/user-1000.slice/session-3.scope\n";
+static const char ctl_v2[] = "cpuset cpu io memory hugetlb pids rdma misc\n";
+
+static const char sid0[] = "0123456789abcdef";
+
+static void test_paths_text_hybrid(void **state)
+{
+        CgSet u, s;
+
+        assert_int_equal(cg_paths_from_text(mi_hybrid, pc_hybrid, "hugetlb\n", "./t", 1000, sid0, &u, &s), 0);
+        assert_int_equal(u.n, 5);
+        assert_int_equal(s.n, 5);
+        assert_false(u.dir[0].v2);
+        assert_int_equal(u.dir[0].ctrl, CG_CTRL_CPU);
+        assert_string_equal(u.dir[0].path, "/sys/fs/cgroup/cpu/t/u1000");
+        assert_string_equal(s.dir[0].path, "/sys/fs/cgroup/cpu/t/u1000/s0123456789abcdef");
+        assert_int_equal(u.dir[1].ctrl, CG_CTRL_MEMORY);
+        assert_string_equal(s.dir[1].path, "/sys/fs/cgroup/memory/process_api/b59d/t/u1000/s0123456789abcdef");
+        assert_int_equal(u.dir[2].ctrl, CG_CTRL_FREEZER);
+        assert_int_equal(u.dir[3].ctrl, CG_CTRL_PIDS);
+        assert_true(u.dir[4].v2);
+        assert_int_equal(u.dir[4].ctrl, CG_CTRL_NONE_V2);
+        assert_string_equal(u.dir[4].path, "/sys/fs/cgroup/unified/t/u1000");
+
+        /* absolute: relative to each mount, /proc/PID/cgroup not needed */
+        assert_int_equal(cg_paths_from_text(mi_hybrid, NULL, NULL, "/cubby", 7, "ab", &u, &s), 0);
+        assert_string_equal(s.dir[1].path, "/sys/fs/cgroup/memory/cubby/u7/sab");
+        assert_string_equal(u.dir[4].path, "/sys/fs/cgroup/unified/cubby/u7");
+        assert_int_equal(cg_paths_from_text(mi_hybrid, NULL, NULL, "/", 7, "ab", &u, &s), 0);
+        assert_string_equal(u.dir[0].path, "/sys/fs/cgroup/cpu/u7");
+        assert_int_equal(cg_paths_from_text(mi_hybrid, NULL, NULL, "./t", 7, "ab", &u, &s), -EINVAL);
+}
+
+static void test_paths_text_v2(void **state)
+{
+        CgSet u, s;
+
+        assert_int_equal(cg_paths_from_text(mi_v2, pc_v2, ctl_v2, "/cubby", 1000, sid0, &u, &s), 0);
+        assert_int_equal(u.n, 1);
+        assert_true(u.dir[0].v2);
+        assert_int_equal(u.dir[0].ctrl, CG_CTRL_CPU | CG_CTRL_MEMORY | CG_CTRL_PIDS);
+        assert_string_equal(s.dir[0].path, "/sys/fs/cgroup/cubby/u1000/s0123456789abcdef");
+
+        assert_int_equal(cg_paths_from_text(mi_v2, pc_v2, ctl_v2, "./a/b", 1000, "f", &u, &s), 0);
+        assert_string_equal(s.dir[0].path, "/sys/fs/cgroup/user.slice/user-1000.slice/session-3.scope/a/b/u1000/sf");
+
+        /* a controller not offered by the root is not claimed */
+        assert_int_equal(cg_paths_from_text(mi_v2, pc_v2, "cpu memory\n", "/c", 1, "f", &u, &s), 0);
+        assert_int_equal(u.dir[0].ctrl, CG_CTRL_CPU | CG_CTRL_MEMORY);
+        assert_int_equal(cg_paths_from_text(mi_v2, pc_v2, "", "/c", 1, "f", &u, &s), 0);
+        assert_int_equal(u.dir[0].ctrl, CG_CTRL_NONE_V2);
+}
+
+static void test_paths_text_layouts(void **state)
+{
+        CgSet u, s;
+
+        /* cpu co-mounted with cpuacct, in a container: mount roots are not "/" */
+        static const char mi_c[] =
+                "50 40 0:40 /docker/abc /sys/fs/cgroup/cpu,cpuacct ro - cgroup cgroup rw,cpu,cpuacct\n"
+                "51 40 0:41 /docker/abc /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
+                "52 40 0:42 /docker/abc /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids,clone_children\n";
+        static const char pc_c[] = "12:pids:/docker/abc\n4:cpu,cpuacct:/docker/abc/sub\n3:memory:/docker/abc\n";
+
+        assert_int_equal(cg_paths_from_text(mi_c, pc_c, NULL, "./x", 0, "a", &u, &s), 0);
+        assert_int_equal(u.n, 3);
+        assert_string_equal(u.dir[0].path, "/sys/fs/cgroup/cpu,cpuacct/sub/x/u0");
+        assert_int_equal(u.dir[0].ctrl, CG_CTRL_CPU);
+        assert_string_equal(u.dir[1].path, "/sys/fs/cgroup/memory/x/u0");
+        /* the cgroup of pid is outside what the mount shows */
+        assert_int_equal(cg_paths_from_text(mi_c, "4:cpu,cpuacct:/other\n3:memory:/docker/abc\n12:pids:/docker/abc\n",
+                                            NULL, "./x", 0, "a", &u, &s),
+                         -ENOENT);
+        /* no line for a hierarchy */
+        assert_int_equal(cg_paths_from_text(mi_c, "3:memory:/docker/abc\n", NULL, "./x", 0, "a", &u, &s), -ENOENT);
+        /* a path seen from another cgroup namespace */
+        assert_int_equal(cg_paths_from_text(mi_c, "4:cpu,cpuacct:/../..\n", NULL, "./x", 0, "a", &u, &s), -EINVAL);
+
+        /* a cgroup2 hidden by a later tmpfs over /sys/fs/cgroup, mounts
+         * elsewhere and foreign v1 hierarchies are not used */
+        static const char mi_o[] = "30 24 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n"
+                                   "31 24 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n"
+                                   "32 31 0:29 / /mnt/cg rw - cgroup cgroup rw,memory\n"
+                                   "33 31 0:30 / /sys/fs/cgroup/net_cls rw - cgroup cgroup rw,net_cls\n"
+                                   "34 31 0:31 / /sys/fs/cgroup/my\\040pids rw - cgroup cgroup rw,pids\n";
+        assert_int_equal(cg_paths_from_text(mi_o, NULL, ctl_v2, "/c", 1, "a", &u, &s), 0);
+        assert_int_equal(u.n, 1);
+        assert_false(u.dir[0].v2);
+        assert_string_equal(u.dir[0].path, "/sys/fs/cgroup/my pids/c/u1");
+
+        assert_int_equal(cg_paths_from_text("31 24 0:28 / /sys/fs/cgroup rw - tmpfs tmpfs rw\n", NULL, NULL, "/c", 1,
+                                            "a", &u, &s),
+                         -ENOMEDIUM);
+        assert_int_equal(cg_paths_from_text("garbage\n", NULL, NULL, "/c", 1, "a", &u, &s), -EINVAL);
+}
+
+static void test_paths_text_refused(void **state)
+{
+        static const char *const bad_specs[] = {
+                "", "x", ".", "./", "../x", "./../x", "./a/../b", "./a/", "/a/..", "/a//b", "/a/./b", ".//a",
+        };
+        static const char *const bad_sids[] = { "", "XYZ", "0123-", "../x", "ABCDEF", "g",
+                "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0" };
+        CgSet u, s;
+
+        for (size_t i = 0; i < ELEMENTSOF(bad_specs); i++)
+                if (cg_paths_from_text(mi_hybrid, pc_hybrid, NULL, bad_specs[i], 1, "a", &u, &s) != -EINVAL)
+                        fail_msg("spec \"%s\" accepted", bad_specs[i]);
+        for (size_t i = 0; i < ELEMENTSOF(bad_sids); i++)
+                if (cg_paths_from_text(mi_hybrid, pc_hybrid, NULL, "/c", 1, bad_sids[i], &u, &s) != -EINVAL)
+                        fail_msg("sid \"%s\" accepted", bad_sids[i]);
+        assert_int_equal(cg_paths_from_text(mi_hybrid, pc_hybrid, NULL, "/c", (uid_t)-1, "a", &u, &s), -EINVAL);
+        assert_int_equal(cg_paths_from_text(mi_hybrid, pc_hybrid, NULL, "/c", 1, NULL, &u, &s), -EINVAL);
+}
+
+/* ---- pure: records ---------------------------------------------------- */
+
+static void test_dir_record(void **state)
+{
+        static const char *const bad[] = {
+                "", "garbage", "v2", "v2:", "v2:16", "v2:16:", "v3:16:/sys/fs/cgroup/a", "v2::/sys/fs/cgroup/a",
+                "v2:x:/sys/fs/cgroup/a", "v2:+16:/sys/fs/cgroup/a", "v2:-1:/sys/fs/cgroup/a",
+                "v2:0:/sys/fs/cgroup/a", "v2:99999999999:/sys/fs/cgroup/a", "v2:32:/sys/fs/cgroup/a",
+                "v2:8:/sys/fs/cgroup/a",         /* freezer is v1 only */
+                "v1:16:/sys/fs/cgroup/a",        /* NONE_V2 on v1 */
+                "v2:16:/sys/fs/cgroup",          /* the mount itself */
+                "v2:16:/sys/fs/cgroup/",         "v2:16:/sys/fs/cgroupx/a", "v2:16:/sys/fs/cgroup/../../etc",
+                "v2:16:/sys/fs/cgroup/a/../../../etc", "v2:16:/sys/fs/cgroup/./a", "v2:16:/sys/fs/cgroup//a",
+                "v2:16:/sys/fs/cgroup/a/", "v2:16:sys/fs/cgroup/a", "v2:16:/etc/passwd", "v2:16:../sys/fs/cgroup/a",
+                "v2:16:/sys/fs/cgroup/a\n", "v2:16:/sys/fs/cgroup/a\tb", "V2:16:/sys/fs/cgroup/a",
+                " v2:16:/sys/fs/cgroup/a", "v2: 16:/sys/fs/cgroup/a",
+        };
+        CgDir d = { .v2 = true, .ctrl = CG_CTRL_NONE_V2 }, e;
+        char buf[PATH_MAX + 32];
+
+        strcpy(d.path, "/sys/fs/cgroup/unified/cubby/u1000/s0123456789abcdef");
+        assert_int_equal(cg_dir_format(&d, buf, sizeof buf), 0);
+        assert_string_equal(buf, "v2:16:/sys/fs/cgroup/unified/cubby/u1000/s0123456789abcdef");
+        memset(&e, 0xa5, sizeof e);
+        assert_int_equal(cg_dir_parse(buf, &e), 0);
+        assert_true(e.v2);
+        assert_int_equal(e.ctrl, CG_CTRL_NONE_V2);
+        assert_string_equal(e.path, d.path);
+        assert_int_equal(cg_dir_format(&d, buf, 20), -ENOSPC);
+
+        d.v2 = false;
+        d.ctrl = CG_CTRL_CPU | CG_CTRL_FREEZER;
+        strcpy(d.path, "/sys/fs/cgroup/cpu,cpuacct/x/u1");
+        assert_int_equal(cg_dir_format(&d, buf, sizeof buf), 0);
+        assert_string_equal(buf, "v1:9:/sys/fs/cgroup/cpu,cpuacct/x/u1");
+        assert_int_equal(cg_dir_parse(buf, &e), 0);
+        assert_false(e.v2);
+        assert_int_equal(e.ctrl, 9);
+
+        strcpy(d.path, "/sys/fs/cgroup/../etc");
+        assert_int_equal(cg_dir_format(&d, buf, sizeof buf), -EINVAL);
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                if (cg_dir_parse(bad[i], &e) >= 0)
+                        fail_msg("record \"%s\" accepted", bad[i]);
+}
+
+/* ---- real: paths ------------------------------------------------------ */
+
+static void test_paths_real(void **state)
+{
+        CgSet u, s, au, as;
+        char sid[CUBBY_ID_LEN + 1], own[PATH_MAX], parent[PATH_MAX];
+
+        new_session(&u, &s, sid);
+        assert_true(u.n >= 1);
+        assert_int_equal(cg_paths("/cubby", getpid(), TEST_UID, sid, &au, &as), 0);
+        assert_int_equal(au.n, u.n);
+        for (size_t i = 0; i < u.n; i++) {
+                char tail[128];
+
+                /* "./" is below the cgroup this process is in: its dir lists us */
+                assert_true(dirname_of(u.dir[i].path, parent, sizeof parent));
+                assert_non_null(strstr(parent, spec + 1));
+                assert_true(dirname_of(parent, own, sizeof own));
+                if (!pid_listed(own, getpid()))
+                        fail_msg("%s does not list pid %d", own, (int)getpid());
+                snprintf(tail, sizeof tail, "/s%s", sid);
+                assert_string_equal(s.dir[i].path + strlen(u.dir[i].path), tail);
+
+                /* "/cubby" is at the top of the same hierarchy (not created) */
+                assert_int_equal(au.dir[i].v2, u.dir[i].v2);
+                assert_int_equal(au.dir[i].ctrl, u.dir[i].ctrl);
+                snprintf(tail, sizeof tail, "/cubby/u%u", TEST_UID);
+                assert_true(strlen(au.dir[i].path) > strlen(tail));
+                assert_string_equal(au.dir[i].path + strlen(au.dir[i].path) - strlen(tail), tail);
+                assert_true(dirname_of(au.dir[i].path, parent, sizeof parent));
+                assert_true(dirname_of(parent, own, sizeof own));
+                assert_true(exists(own, "cgroup.procs"));
+                print_message("  %s:%-2u %s\n", u.dir[i].v2 ? "v2" : "v1", u.dir[i].ctrl, s.dir[i].path);
+        }
+        assert_int_equal(cg_paths("./x", -1, TEST_UID, sid, &au, &as), -EINVAL);
+        assert_int_equal(cg_paths(spec, 0, TEST_UID, "../x", &au, &as), -EINVAL);
+}
+
+/* ---- real: create and limits ------------------------------------------ */
+
+static void check_limits(const CgSet *u, const CgLimits *l)
+{
+        for (size_t i = 0; i < u->n; i++) {
+                const CgDir *d = &u->dir[i];
+                char buf[64];
+
+                if (d->ctrl & CG_CTRL_CPU) {
+                        if (d->v2) {
+                                if (l->cpu_milli == UINT64_MAX)
+                                        snprintf(buf, sizeof buf, "max 100000");
+                                else
+                                        snprintf(buf, sizeof buf, "%llu 100000", (unsigned long long)l->cpu_milli * 100);
+                                assert_knob(d->path, "cpu.max", buf);
+                        } else {
+                                assert_knob(d->path, "cpu.cfs_period_us", "100000");
+                                snprintf(buf, sizeof buf, "%lld",
+                                         l->cpu_milli == UINT64_MAX ? -1LL : (long long)l->cpu_milli * 100);
+                                assert_knob(d->path, "cpu.cfs_quota_us", buf);
+                        }
+                }
+                if (d->ctrl & CG_CTRL_MEMORY) {
+                        if (d->v2) {
+                                snprintf(buf, sizeof buf, "%llu", (unsigned long long)l->memory);
+                                assert_knob(d->path, "memory.max", l->memory == UINT64_MAX ? "max" : buf);
+                                if (exists(d->path, "memory.swap.max")) {
+                                        snprintf(buf, sizeof buf, "%llu", (unsigned long long)l->swap);
+                                        assert_knob(d->path, "memory.swap.max", l->swap == UINT64_MAX ? "max" : buf);
+                                }
+                        } else {
+                                /* v1 shows "unlimited" as PAGE_COUNTER_MAX pages */
+                                const char *unl = "9223372036854771712";
+
+                                snprintf(buf, sizeof buf, "%llu", (unsigned long long)l->memory);
+                                assert_knob(d->path, "memory.limit_in_bytes", l->memory == UINT64_MAX ? unl : buf);
+                                if (exists(d->path, "memory.memsw.limit_in_bytes")) {
+                                        bool unlimited = l->memory == UINT64_MAX || l->swap == UINT64_MAX;
+
+                                        snprintf(buf, sizeof buf, "%llu",
+                                                 (unsigned long long)(l->memory + (unlimited ? 0 : l->swap)));
+                                        assert_knob(d->path, "memory.memsw.limit_in_bytes", unlimited ? unl : buf);
+                                }
+                        }
+                }
+                if (d->ctrl & CG_CTRL_PIDS) {
+                        snprintf(buf, sizeof buf, "%llu", (unsigned long long)l->pids);
+                        assert_knob(d->path, "pids.max", l->pids == UINT64_MAX ? "max" : buf);
+                }
+        }
+}
+
+static void assert_gone(const CgSet *set)
+{
+        for (size_t i = 0; i < set->n; i++)
+                if (exists(set->dir[i].path, NULL))
+                        fail_msg("%s still exists", set->dir[i].path);
+}
+
+static void assert_there(const CgSet *set)
+{
+        for (size_t i = 0; i < set->n; i++)
+                if (!exists(set->dir[i].path, "cgroup.procs"))
+                        fail_msg("%s missing", set->dir[i].path);
+}
+
+static void test_create_limits(void **state)
+{
+        CgSet u, s;
+        char sid[CUBBY_ID_LEN + 1];
+        CgLimits l = limits_a;
+        int64_t t0;
+
+        new_session(&u, &s, sid);
+        t0 = now_us();
+        assert_int_equal(cg_create(&u, &s, &l), 0);
+        print_message("  cg_create (first, mkdir -p): %lld us\n", (long long)(now_us() - t0));
+        assert_there(&u);
+        assert_there(&s);
+        check_limits(&u, &l);
+        assert_int_equal(cg_create(&u, &s, &l), -EEXIST);
+
+        /* v1 memory+swap must stay >= memory: raise, lower, unlimit, limit */
+        l.memory = 128 * MiB;
+        l.swap = 0;
+        assert_int_equal(cg_set_limits(&u, &l), 0);
+        check_limits(&u, &l);
+        l.memory = 16 * MiB;
+        l.swap = 16 * MiB;
+        l.cpu_milli = 2000;
+        l.pids = 10;
+        assert_int_equal(cg_set_limits(&u, &l), 0);
+        check_limits(&u, &l);
+        l = (CgLimits){ UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX };
+        assert_int_equal(cg_set_limits(&u, &l), 0);
+        check_limits(&u, &l);
+        l = limits_a;
+        l.swap = UINT64_MAX;
+        assert_int_equal(cg_set_limits(&u, &l), 0);
+        check_limits(&u, &l);
+        l.cpu_milli = UINT64_MAX / 10;
+        assert_int_equal(cg_set_limits(&u, &l), -ERANGE);
+
+        assert_int_equal(cg_remove(&u, &s), 0);
+        assert_gone(&s);
+        assert_gone(&u);
+        /* missing is fine */
+        assert_int_equal(cg_remove(&u, &s), 0);
+        assert_int_equal(cg_kill(&s, 100), 0);
+        assert_int_equal(cg_populated(&s), 0);
+}
+
+/* A limit the kernel refuses (cpu quota below 1 ms) must stop cg_create
+ * before any session dir exists, and leave no user dir it made. */
+static void test_create_limits_first(void **state)
+{
+        CgSet u, s;
+        char sid[CUBBY_ID_LEN + 1];
+        CgLimits l = limits_a;
+        bool cpu = false;
+
+        new_session(&u, &s, sid);
+        for (size_t i = 0; i < u.n; i++)
+                cpu |= (u.dir[i].ctrl & CG_CTRL_CPU) != 0;
+        if (!cpu) {
+                print_message("  no cpu controller for cubby here: part skipped\n");
+                return;
+        }
+        l.cpu_milli = 1;
+        assert_int_equal(cg_create(&u, &s, &l), -EINVAL);
+        assert_gone(&s);
+        assert_gone(&u);
+}
+
+/* Watch the user dirs while a second session is created: in every dir that
+ * carries limits, the knob writes come before the session mkdir. */
+static void test_create_order_inotify(void **state)
+{
+        CgSet u, s1, s2;
+        char sid1[CUBBY_ID_LEN + 1], sid2[CUBBY_ID_LEN + 1];
+        int wd[CG_MAX_DIRS];
+        _cleanup_close_ int ifd = -1;
+        bool modified[CG_MAX_DIRS] = { 0 }, created[CG_MAX_DIRS] = { 0 };
+        char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+        ssize_t n;
+
+        new_session(&u, &s1, sid1);
+        assert_int_equal(random_id(sid2), 0);
+        assert_int_equal(cg_paths(spec, 0, TEST_UID, sid2, &u, &s2), 0);
+        assert_int_equal(cg_create(&u, &s1, &limits_a), 0);
+
+        ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+        assert_true(ifd >= 0);
+        for (size_t i = 0; i < u.n; i++) {
+                wd[i] = inotify_add_watch(ifd, u.dir[i].path, IN_CREATE | IN_MODIFY);
+                assert_true(wd[i] >= 0);
+        }
+        assert_int_equal(cg_create(&u, &s2, &limits_a), 0);
+        n = read(ifd, buf, sizeof buf);
+        assert_true(n > 0);
+        for (char *p = buf; p < buf + n;) {
+                const struct inotify_event *ev = (const struct inotify_event *)p;
+
+                for (size_t i = 0; i < u.n; i++) {
+                        if (ev->wd != wd[i])
+                                continue;
+                        if (ev->mask & IN_MODIFY) {
+                                if (created[i])
+                                        fail_msg("%s/%s written after the session dir", u.dir[i].path, ev->name);
+                                modified[i] = true;
+                        }
+                        if (ev->mask & IN_CREATE)
+                                created[i] = true;
+                }
+                p += sizeof *ev + ev->len;
+        }
+        for (size_t i = 0; i < u.n; i++) {
+                assert_true(created[i]);
+                if (u.dir[i].ctrl & (CG_CTRL_CPU | CG_CTRL_MEMORY | CG_CTRL_PIDS))
+                        assert_true(modified[i]);
+        }
+        assert_int_equal(cg_remove(&u, &s1), 0);
+        assert_int_equal(cg_remove(&u, &s2), 0);
+        assert_gone(&u);
+}
+
+static void test_two_sessions(void **state)
+{
+        CgSet u, s1, s2;
+        char sid1[CUBBY_ID_LEN + 1], sid2[CUBBY_ID_LEN + 1];
+
+        new_session(&u, &s1, sid1);
+        assert_int_equal(random_id(sid2), 0);
+        assert_int_equal(cg_paths(spec, 0, TEST_UID, sid2, &u, &s2), 0);
+        assert_int_equal(cg_create(&u, &s1, &limits_a), 0);
+        assert_int_equal(cg_create(&u, &s2, &limits_a), 0);
+        assert_int_equal(cg_remove(&u, &s1), 0);
+        assert_gone(&s1);
+        assert_there(&u);
+        assert_there(&s2);
+        check_limits(&u, &limits_a);
+        assert_int_equal(cg_remove(&u, &s2), 0);
+        assert_gone(&s2);
+        assert_gone(&u);
+}
+
+/* ---- real: attach and kill -------------------------------------------- */
+
+static pid_t clone3_into(int cgfd, uint64_t flags)
+{
+        struct clone_args args = {
+                .flags = flags | (cgfd >= 0 ? CLONE_INTO_CGROUP : 0),
+                .exit_signal = SIGCHLD,
+                .cgroup = cgfd >= 0 ? (uint64_t)cgfd : 0,
+        };
+
+        return (pid_t)syscall(SYS_clone3, &args, sizeof args);
+}
+
+/* The session's first process: moves itself into the v1 dirs as the helper's
+ * child does, ignores SIGTERM, and keeps forking grandchildren that ignore
+ * it too. Everything here ends by itself (alarm). */
+static _Noreturn void session_child(CgAttach *a, int ready_fd, unsigned grandchildren)
+{
+        char c = 1;
+
+        if (cg_attach_self_v1(a) < 0)
+                _exit(10);
+        (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+        alarm(30);
+        signal(SIGTERM, SIG_IGN);
+        for (unsigned i = 0; i < grandchildren; i++) {
+                pid_t p = fork();
+
+                if (p == 0) {
+                        close(ready_fd);
+                        alarm(30);
+                        for (int k = 0; k < 60; k++)
+                                sleep(1);
+                        _exit(0);
+                }
+                if (i == 2 && write(ready_fd, &c, 1) != 1)
+                        _exit(11);
+                if (i >= 2)
+                        usleep(2000);
+        }
+        for (int k = 0; k < 60; k++)
+                sleep(1);
+        _exit(0);
+}
+
+static void reap_all(void)
+{
+        /* We are a subreaper: orphaned grandchildren come back to us. */
+        for (int k = 0; k < 200 && waitpid(-1, NULL, WNOHANG) >= 0; k++)
+                usleep(1000);
+}
+
+/* Start a session child in s (clone3 flags extra), check that it and its
+ * grandchildren are in every session dir, then kill it with cg_kill. */
+static void attach_and_kill(const CgSet *u, const CgSet *s, uint64_t extra, const char *what)
+{
+        CgAttach a;
+        int p[2], status;
+        char c;
+        pid_t child;
+        int64_t t0, dt;
+        ssize_t n;
+
+        assert_int_equal(cg_create(u, s, &limits_a), 0);
+        assert_int_equal(cg_attach_open(s, &a), 0);
+        assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+        child = clone3_into(a.v2_fd, extra);
+        if (child == 0) {
+                close(p[0]);
+                session_child(&a, p[1], 30);
+        }
+        assert_true(child > 0);
+        close(p[1]);
+        cg_attach_close(&a);
+        assert_int_equal(a.v2_fd, -1);
+        do
+                n = read(p[0], &c, 1);
+        while (n < 0 && errno == EINTR);
+        close(p[0]);
+        assert_int_equal(n, 1);
+
+        for (size_t i = 0; i < s->n; i++) {
+                char line[PATH_MAX + 64], path[64];
+                _cleanup_free_ char *pc = NULL;
+
+                if (!pid_listed(s->dir[i].path, child))
+                        fail_msg("%s: child %d not in %s", what, (int)child, s->dir[i].path);
+                assert_true(count_listed(s->dir[i].path) >= 4);
+                /* and /proc/PID/cgroup says so: the session path ends each line's path */
+                snprintf(path, sizeof path, "/proc/%d/cgroup", (int)child);
+                assert_int_equal(read_file_at(AT_FDCWD, path, 1 << 16, &pc, NULL, NULL), 0);
+                snprintf(line, sizeof line, "%s\n", strstr(s->dir[i].path, spec + 2) - 1);
+                if (!strstr(pc, line))
+                        fail_msg("%s: /proc/%d/cgroup lacks %s", what, (int)child, line);
+        }
+        assert_int_equal(cg_populated(s), 1);
+        assert_int_equal(kill(child, SIGTERM), 0);
+        usleep(1000);
+        assert_int_equal(cg_populated(s), 1);
+
+        t0 = now_us();
+        assert_int_equal(cg_kill(s, 3000), 0);
+        dt = now_us() - t0;
+        print_message("  cg_kill %-28s %lld us\n", what, (long long)dt);
+        assert_true(dt < 3000000);
+        assert_int_equal(cg_populated(s), 0);
+        for (size_t i = 0; i < s->n; i++)
+                assert_int_equal(count_listed(s->dir[i].path), 0);
+        /* removable while the child is still an unreaped zombie */
+        assert_int_equal(cg_remove(u, s), 0);
+        assert_gone(s);
+        assert_gone(u);
+        assert_int_equal(waitpid(child, &status, 0), child);
+        assert_true(WIFSIGNALED(status));
+        assert_int_equal(WTERMSIG(status), SIGKILL);
+        reap_all();
+}
+
+static void test_kill_default(void **state)
+{
+        CgSet u, s;
+        char sid[CUBBY_ID_LEN + 1];
+
+        new_session(&u, &s, sid);
+        attach_and_kill(&u, &s, 0, "(all hierarchies)");
+}
+
+/* As the helper does it: the child is in a new user namespace (still kuid 0,
+ * no mapping yet) when it writes "0" into the v1 tasks files. */
+static void test_kill_userns_child(void **state)
+{
+        CgSet u, s;
+        char sid[CUBBY_ID_LEN + 1];
+
+        new_session(&u, &s, sid);
+        attach_and_kill(&u, &s, CLONE_NEWUSER, "(child in new userns)");
+}
+
+static void test_kill_freezer(void **state)
+{
+        CgSet u, s;
+        char sid[CUBBY_ID_LEN + 1];
+        bool freezer = false;
+
+        new_session(&u, &s, sid);
+        subset(&u, &s, is_v1);
+        for (size_t i = 0; i < u.n; i++)
+                freezer |= (u.dir[i].ctrl & CG_CTRL_FREEZER) != 0;
+        if (!freezer) {
+                print_message("  no v1 freezer on this host: part skipped\n");
+                return;
+        }
+        attach_and_kill(&u, &s, 0, "(v1 only: freezer)");
+}
+
+static void test_kill_loop(void **state)
+{
+        CgSet u, s;
+        char sid[CUBBY_ID_LEN + 1];
+
+        new_session(&u, &s, sid);
+        subset(&u, &s, is_v1_no_freezer);
+        if (u.n == 0) {
+                print_message("  no v1 hierarchies on this host: part skipped\n");
+                return;
+        }
+        attach_and_kill(&u, &s, 0, "(v1 without freezer: loop)");
+}
+
+/* ---- timing ----------------------------------------------------------- */
+
+static int cmp_i64(const void *a, const void *b)
+{
+        int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+        return (x > y) - (x < y);
+}
+
+static void test_timing(void **state)
+{
+        enum { N = 30 };
+        int64_t tp[N], tc[N], tk[N], tr[N];
+
+        for (int k = 0; k < N; k++) {
+                CgSet u, s;
+                char sid[CUBBY_ID_LEN + 1];
+                int64_t t0;
+
+                assert_int_equal(random_id(sid), 0);
+                t0 = now_us();
+                assert_int_equal(cg_paths(spec, 0, TEST_UID, sid, &u, &s), 0);
+                tp[k] = now_us() - t0;
+                t0 = now_us();
+                assert_int_equal(cg_create(&u, &s, &limits_a), 0);
+                tc[k] = now_us() - t0;
+                t0 = now_us();
+                assert_int_equal(cg_kill(&s, 1000), 0);
+                tk[k] = now_us() - t0;
+                t0 = now_us();
+                assert_int_equal(cg_remove(&u, &s), 0);
+                tr[k] = now_us() - t0;
+        }
+        qsort(tp, N, sizeof *tp, cmp_i64);
+        qsort(tc, N, sizeof *tc, cmp_i64);
+        qsort(tk, N, sizeof *tk, cmp_i64);
+        qsort(tr, N, sizeof *tr, cmp_i64);
+        print_message("  median/max over %d (us): cg_paths %lld/%lld, cg_create %lld/%lld, "
+                      "cg_kill(empty) %lld/%lld, cg_remove %lld/%lld\n",
+                      N, (long long)tp[N / 2], (long long)tp[N - 1], (long long)tc[N / 2], (long long)tc[N - 1],
+                      (long long)tk[N / 2], (long long)tk[N - 1], (long long)tr[N / 2], (long long)tr[N - 1]);
+}
+
+/* ---- harness ---------------------------------------------------------- */
+
+/* Kill whatever is in dir and below, thaw, and rmdir bottom-up. Only ever
+ * called on ./cubby-test-cg-<pid> trees. Returns the number left behind. */
+static int cleanup_tree(const char *dir, int depth)
+{
+        DIR *d;
+        struct dirent *de;
+        int left = 0;
+
+        if (depth > 8 || !exists(dir, "cgroup.procs"))
+                return 0;
+        d = opendir(dir);
+        if (d) {
+                while ((de = readdir(d))) {
+                        char sub[PATH_MAX];
+
+                        if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                                continue;
+                        if (snprintf(sub, sizeof sub, "%s/%s", dir, de->d_name) >= (int)sizeof sub)
+                                continue;
+                        left += cleanup_tree(sub, depth + 1);
+                }
+                closedir(d);
+        }
+        if (exists(dir, "freezer.state")) {
+                char p[PATH_MAX + 16];
+                _cleanup_close_ int fd = -1;
+
+                snprintf(p, sizeof p, "%s/freezer.state", dir);
+                fd = open(p, O_WRONLY | O_CLOEXEC);
+                if (fd >= 0)
+                        (void)!write(fd, "THAWED", 6);
+        }
+        for (int k = 0; k < 300; k++) {
+                _cleanup_free_ char *procs = knob_all(dir, "cgroup.procs");
+                char *p, *save = NULL;
+
+                if (!procs || !*procs)
+                        break;
+                for (p = strtok_r(procs, "\n", &save); p; p = strtok_r(NULL, "\n", &save)) {
+                        pid_t pid = atoi(p);
+
+                        if (pid > 1 && pid != getpid())
+                                kill(pid, SIGKILL);
+                }
+                usleep(10000);
+        }
+        if (rmdir(dir) < 0 && errno != ENOENT) {
+                fprintf(stderr, "test_cgroup: could not remove %s: %m\n", dir);
+                left++;
+        }
+        return left;
+}
+
+/* On cgroup v2 the limits need cpu, memory and pids delegated to our own
+ * cgroup: a non-root cgroup with processes cannot enable them for its
+ * children, and the test never touches cgroups above its own. */
+static const char *v2_not_delegated(const CgSet *u)
+{
+        static char why[PATH_MAX + 128];
+
+        for (size_t i = 0; i < u->n; i++) {
+                char parent[PATH_MAX], own[PATH_MAX];
+                _cleanup_free_ char *on = NULL;
+
+                if (!u->dir[i].v2 || !(u->dir[i].ctrl & (CG_CTRL_CPU | CG_CTRL_MEMORY | CG_CTRL_PIDS)))
+                        continue;
+                if (!dirname_of(u->dir[i].path, parent, sizeof parent) || !dirname_of(parent, own, sizeof own))
+                        return "bad path";
+                on = knob(own, "cgroup.subtree_control");
+                if (!on || !strstr(on, "cpu") || !strstr(on, "memory") || !strstr(on, "pids")) {
+                        snprintf(why, sizeof why,
+                                 "cpu, memory and pids are not enabled in %s/cgroup.subtree_control "
+                                 "(run the test in the root cgroup or a delegated one)",
+                                 own);
+                        return why;
+                }
+        }
+        return NULL;
+}
+
+int main(void)
+{
+        const struct CMUnitTest pure[] = {
+                cmocka_unit_test(test_paths_text_hybrid),
+                cmocka_unit_test(test_paths_text_v2),
+                cmocka_unit_test(test_paths_text_layouts),
+                cmocka_unit_test(test_paths_text_refused),
+                cmocka_unit_test(test_dir_record),
+        };
+        const struct CMUnitTest real[] = {
+                cmocka_unit_test(test_paths_real),
+                cmocka_unit_test(test_create_limits),
+                cmocka_unit_test(test_create_limits_first),
+                cmocka_unit_test(test_create_order_inotify),
+                cmocka_unit_test(test_two_sessions),
+                cmocka_unit_test(test_kill_default),
+                cmocka_unit_test(test_kill_userns_child),
+                cmocka_unit_test(test_kill_freezer),
+                cmocka_unit_test(test_kill_loop),
+                cmocka_unit_test(test_timing),
+        };
+        CgSet u, s;
+        const char *why;
+        int status, left = 0, r;
+        pid_t pid;
+
+        r = cmocka_run_group_tests_name("cgroup parsers", pure, NULL, NULL);
+        if (r != 0)
+                return 1;
+        if (geteuid() != 0) {
+                printf("SKIP: the cgroup tests on the real kernel need root (euid %u)\n", (unsigned)geteuid());
+                return 77;
+        }
+        snprintf(spec, sizeof spec, "./cubby-test-cg-%d", (int)getpid());
+        r = cg_paths(spec, 0, TEST_UID, "0", &u, &s);
+        if (r < 0) {
+                printf("SKIP: no usable cgroup hierarchy under /sys/fs/cgroup: %s\n", strerror(-r));
+                return 77;
+        }
+        why = v2_not_delegated(&u);
+        if (why) {
+                printf("SKIP: %s\n", why);
+                return 77;
+        }
+
+        fflush(NULL);
+        pid = fork();
+        if (pid < 0)
+                return 1;
+        if (pid == 0) {
+                (void)prctl(PR_SET_CHILD_SUBREAPER, 1);
+                _exit(cmocka_run_group_tests_name("cgroup on this kernel", real, NULL, NULL) ? 1 : 0);
+        }
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+
+        /* Whatever happened: remove ./cubby-test-cg-<pid> in every hierarchy. */
+        for (size_t i = 0; i < u.n; i++) {
+                char parent[PATH_MAX];
+
+                if (!dirname_of(u.dir[i].path, parent, sizeof parent))
+                        continue;
+                left += cleanup_tree(parent, 0);
+                if (exists(parent, NULL)) {
+                        fprintf(stderr, "test_cgroup: %s left behind\n", parent);
+                        left++;
+                }
+        }
+        if (left)
+                return 1;
+        if (!WIFEXITED(status)) {
+                fprintf(stderr, "test_cgroup: test process died (status 0x%x)\n", status);
+                return 1;
+        }
+        return WEXITSTATUS(status);
+}
