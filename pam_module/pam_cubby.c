@@ -283,8 +283,23 @@ static int check_helper(int *ret_fd, const char **ret_why)
  * to the host so nothing propagates back, and bind the helper over the
  * shell there: the next exec of pw_shell by this process's children runs
  * the setuid helper. */
-static int redirect_shell(int helper_fd, int shell_fd)
+static int reopen_same(const char *path, const struct stat *want)
 {
+        struct stat st;
+        int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0 || st.st_dev != want->st_dev || st.st_ino != want->st_ino) {
+                close(fd);
+                return -ESTALE; /* replaced between the check and now */
+        }
+        return fd;
+}
+
+static int redirect_shell(int helper_fd, int shell_fd, const char *shell)
+{
+        _cleanup_close_ int h = -1, sh = -1;
         char src[64], dst[64];
         struct stat a, b;
 
@@ -296,8 +311,16 @@ static int redirect_shell(int helper_fd, int shell_fd)
                 return -errno;
         if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
                 return -errno;
-        snprintf(src, sizeof src, "/proc/self/fd/%d", helper_fd);
-        snprintf(dst, sizeof dst, "/proc/self/fd/%d", shell_fd);
+        /* fds opened before unshare() point into the old namespace, where
+         * mount() refuses them: open again and insist on the same files. */
+        h = reopen_same(CUBBY_HELPER_PATH, &a);
+        if (h < 0)
+                return h;
+        sh = reopen_same(shell, &b);
+        if (sh < 0)
+                return sh;
+        snprintf(src, sizeof src, "/proc/self/fd/%d", h);
+        snprintf(dst, sizeof dst, "/proc/self/fd/%d", sh);
         if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
                 return -errno;
         return 0;
@@ -435,7 +458,11 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
                 *ret_why = "the session directory is missing or unsafe";
                 return r;
         }
-        snprintf(s->lock_dir, sizeof s->lock_dir, "%s/locks", c->conf.global.run_dir);
+        if (snprintf(s->lock_dir, sizeof s->lock_dir, "%s/locks", c->conf.global.run_dir) >=
+            (int)sizeof s->lock_dir) {
+                *ret_why = "the run directory path is too long";
+                return -ENAMETOOLONG;
+        }
         r = session_dir_open(s->lock_dir, true, &locks);
         if (r < 0) {
                 *ret_why = "the run directory is unsafe";
@@ -511,8 +538,7 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
                 *ret_why = "the session cgroup cannot be created";
                 goto undo;
         }
-        lock = -1;
-        closep(&lock);
+        close(TAKE_FD(lock));
 
         rec->ready = true;
         r = record_write(sessions, rec);
@@ -521,7 +547,7 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
                 goto undo;
         }
         if (c->args.mode == RECORD_MODE_REDIRECT) {
-                r = redirect_shell(helper, shell);
+                r = redirect_shell(helper, shell, c->pw.pw_shell);
                 if (r < 0) {
                         *ret_why = "the shell cannot be redirected to cubby-shell";
                         goto undo;
@@ -531,7 +557,7 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
 
 undo:
         if (lock >= 0)
-                closep(&lock);
+                close(TAKE_FD(lock));
         (void)session_teardown(rec, locks, KILL_TIMEOUT_MS);
         (void)unlinkat(sessions, s->key, 0);
         return r;
