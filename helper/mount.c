@@ -440,6 +440,25 @@ int mnt_child_enter_root(void)
         return 0;
 }
 
+/* The session's terminal on /dev/console, for tools that look for it.
+ * fd 0 was opened in the opener's mount namespace, where a bind cannot
+ * take it from: open the same device by name in ours, and only if it is
+ * the same device. Best effort: a shell works without it. */
+static void bind_console(void)
+{
+        _cleanup_close_ int fd = -1;
+        char name[64], src[64];
+        struct stat a, b;
+
+        if (!isatty(0) || ttyname_r(0, name, sizeof name) != 0 || fstat(0, &a) < 0)
+                return;
+        fd = open(name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, &b) < 0 || !S_ISCHR(b.st_mode) || b.st_rdev != a.st_rdev)
+                return;
+        snprintf(src, sizeof src, "/proc/self/fd/%d", fd);
+        (void)mount(src, "dev/console", NULL, MS_BIND, NULL);
+}
+
 /* Child, in its user namespace, cwd at the new root: the kernel file
  * systems of the container's own namespaces. */
 int mnt_child_mount_kernel_fs(const Helper *h)
@@ -451,10 +470,7 @@ int mnt_child_mount_kernel_fs(const Helper *h)
         if (mount("devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
                   "newinstance,ptmxmode=0666,mode=0620") < 0)
                 return -errno;
-        /* The session's terminal, so tools that open /dev/console or look
-         * for their tty find it. */
-        if (h->has_tty && mount("/proc/self/fd/0", "dev/console", NULL, MS_BIND, NULL) < 0)
-                return -errno;
+        bind_console();
         return 0;
 }
 
