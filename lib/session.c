@@ -199,3 +199,10 @@ int session_gc(int sessions_dirfd, int lock_dirfd, session_reap_fn on_reap, void
                 *ret_reaped = reaped;
         return r;
 }
+
+int session_lock_dir_path(const char *run_dir, char *buf, size_t size)
+{
+        int n = snprintf(buf, size, "%s/locks", run_dir);
+
+        return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}

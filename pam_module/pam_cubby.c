@@ -458,8 +458,7 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
                 *ret_why = "the session directory is missing or unsafe";
                 return r;
         }
-        if (snprintf(s->lock_dir, sizeof s->lock_dir, "%s/locks", c->conf.global.run_dir) >=
-            (int)sizeof s->lock_dir) {
+        if (session_lock_dir_path(c->conf.global.run_dir, s->lock_dir, sizeof s->lock_dir) < 0) {
                 *ret_why = "the run directory path is too long";
                 return -ENAMETOOLONG;
         }

@@ -34,3 +34,6 @@ int session_teardown(const Record *rec, int lock_dirfd, unsigned timeout_ms);
 typedef void (*session_reap_fn)(const Record *rec, int result, void *userdata);
 int session_gc(int sessions_dirfd, int lock_dirfd, session_reap_fn on_reap, void *userdata,
                unsigned *ret_reaped);
+
+/* <run_dir>/locks, where the per-user and gc locks live. */
+int session_lock_dir_path(const char *run_dir, char *buf, size_t size);
