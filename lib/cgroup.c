@@ -731,6 +731,25 @@ static int limits_dir(int dfd, const CgDir *d, const CgLimits *l)
         return 0;
 }
 
+/* A limit that no hierarchy here can enforce is refused, as a missing knob
+ * is: never run a session without the budget it was promised. */
+static int limits_enforceable(const CgSet *set, const CgLimits *l)
+{
+        unsigned have = 0, need = 0;
+
+        if (!l)
+                return -EINVAL;
+        for (size_t i = 0; i < set->n; i++)
+                have |= set->dir[i].ctrl;
+        if (l->cpu_milli != UINT64_MAX)
+                need |= CG_CTRL_CPU;
+        if (l->memory != UINT64_MAX || l->swap != UINT64_MAX)
+                need |= CG_CTRL_MEMORY;
+        if (l->pids != UINT64_MAX)
+                need |= CG_CTRL_PIDS;
+        return (need & ~have) ? -EOPNOTSUPP : 0;
+}
+
 int cg_set_limits(const CgSet *user, const CgLimits *limits)
 {
         int r;
@@ -738,8 +757,9 @@ int cg_set_limits(const CgSet *user, const CgLimits *limits)
         r = set_check(user);
         if (r < 0)
                 return r;
-        if (!limits)
-                return -EINVAL;
+        r = limits_enforceable(user, limits);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < user->n; i++) {
                 _cleanup_close_ int fd = -1;
 
@@ -833,8 +853,9 @@ int cg_create(const CgSet *user, const CgSet *session, const CgLimits *limits)
         r = sets_check(user, session);
         if (r < 0)
                 return r;
-        if (!limits)
-                return -EINVAL;
+        r = limits_enforceable(user, limits);
+        if (r < 0)
+                return r;
         /* -ENOENT: the last other session of this user removed the user dir
          * between our mkdir and our use of it. Start over, a few times. */
         for (int attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
@@ -967,6 +988,9 @@ static int read_pids(int dfd, pid_t **ret, size_t *ret_n)
         for (p = strtok_r(text, "\n", &save); p; p = strtok_r(NULL, "\n", &save)) {
                 pid_t pid;
 
+                /* 0: a process outside our pid namespace; nothing to signal. */
+                if (strcmp(p, "0") == 0)
+                        continue;
                 r = parse_pid(p, &pid);
                 if (r < 0)
                         return r;

@@ -364,6 +364,25 @@ static void test_paths_real(void **state)
                 assert_true(dirname_of(parent, own, sizeof own));
                 assert_true(exists(own, "cgroup.procs"));
                 print_message("  %s:%-2u %s\n", u.dir[i].v2 ? "v2" : "v1", u.dir[i].ctrl, s.dir[i].path);
+
+                /* what the record keeps reads back the same */
+                {
+                        char rec[PATH_MAX + 32];
+                        CgDir back;
+
+                        assert_int_equal(cg_dir_format(&s.dir[i], rec, sizeof rec), 0);
+                        assert_int_equal(cg_dir_parse(rec, &back), 0);
+                        assert_int_equal(back.v2, s.dir[i].v2);
+                        assert_int_equal(back.ctrl, s.dir[i].ctrl);
+                        assert_string_equal(back.path, s.dir[i].path);
+                }
+        }
+        {
+                CgAttach a;
+
+                /* nothing created yet: nothing to open, nothing leaked */
+                assert_int_equal(cg_attach_open(&s, &a), -ENOENT);
+                assert_int_equal(cg_populated(&s), 0);
         }
         assert_int_equal(cg_paths("./x", -1, TEST_UID, sid, &au, &as), -EINVAL);
         assert_int_equal(cg_paths(spec, 0, TEST_UID, "../x", &au, &as), -EINVAL);
@@ -500,6 +519,31 @@ static void test_create_limits_first(void **state)
         l.cpu_milli = 1;
         assert_int_equal(cg_create(&u, &s, &l), -EINVAL);
         assert_gone(&s);
+        assert_gone(&u);
+}
+
+static bool no_pids(const CgDir *d) { return !(d->ctrl & CG_CTRL_PIDS); }
+
+/* A limit no hierarchy can enforce is refused before anything is made. */
+static void test_create_unenforceable(void **state)
+{
+        CgSet u, s;
+        char sid[CUBBY_ID_LEN + 1];
+        CgLimits l = limits_a;
+
+        new_session(&u, &s, sid);
+        subset(&u, &s, no_pids);
+        if (u.n == 0) {
+                print_message("  every hierarchy here carries pids: part skipped\n");
+                return;
+        }
+        assert_int_equal(cg_create(&u, &s, &l), -EOPNOTSUPP);
+        assert_gone(&u);
+        assert_int_equal(cg_set_limits(&u, &l), -EOPNOTSUPP);
+        l.pids = UINT64_MAX;
+        assert_int_equal(cg_create(&u, &s, &l), 0);
+        assert_there(&s);
+        assert_int_equal(cg_remove(&u, &s), 0);
         assert_gone(&u);
 }
 
@@ -842,6 +886,16 @@ static int cleanup_tree(const char *dir, int depth)
         return left;
 }
 
+static bool has_word(const char *list, const char *w)
+{
+        size_t n = strlen(w);
+
+        for (const char *p = list; (p = strstr(p, w)); p += n)
+                if ((p == list || p[-1] == ' ') && (p[n] == ' ' || p[n] == 0))
+                        return true;
+        return false;
+}
+
 /* On cgroup v2 the limits need cpu, memory and pids delegated to our own
  * cgroup: a non-root cgroup with processes cannot enable them for its
  * children, and the test never touches cgroups above its own. */
@@ -858,7 +912,7 @@ static const char *v2_not_delegated(const CgSet *u)
                 if (!dirname_of(u->dir[i].path, parent, sizeof parent) || !dirname_of(parent, own, sizeof own))
                         return "bad path";
                 on = knob(own, "cgroup.subtree_control");
-                if (!on || !strstr(on, "cpu") || !strstr(on, "memory") || !strstr(on, "pids")) {
+                if (!on || !has_word(on, "cpu") || !has_word(on, "memory") || !has_word(on, "pids")) {
                         snprintf(why, sizeof why,
                                  "cpu, memory and pids are not enabled in %s/cgroup.subtree_control "
                                  "(run the test in the root cgroup or a delegated one)",
@@ -882,6 +936,7 @@ int main(void)
                 cmocka_unit_test(test_paths_real),
                 cmocka_unit_test(test_create_limits),
                 cmocka_unit_test(test_create_limits_first),
+                cmocka_unit_test(test_create_unenforceable),
                 cmocka_unit_test(test_create_order_inotify),
                 cmocka_unit_test(test_two_sessions),
                 cmocka_unit_test(test_kill_default),
