@@ -1,0 +1,115 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# A real sshd (private instance in the test netns, PAM service
+# cubby-test-sshd, pam_cubby last, redirect mode) puts a sandboxed user
+# into a container: probe, exit codes, signals, sftp, a pty with job
+# control, the cgroups while a session runs, and nothing left afterwards.
+IT_NEEDS="/usr/sbin/sshd ssh sftp ss pgrep"
+. "$(dirname "$0")/lib.sh"
+it_init "$@"
+
+it_sshd_start
+S1=$IT_S1 N1=$IT_N1 A1=$IT_A1
+
+# --- the harness itself: an unsandboxed user gets a host shell over ssh.
+out=$(it_ssh -n "$N1" "$(it_probe)" 2>&1)
+it_check_host "ssh $N1 (not sandboxed)" "$N1" "$out"
+it_check_host "ssh $A1 (admin group)" "$A1" "$(it_ssh -n "$A1" "$(it_probe)" 2>&1)"
+
+# --- probe in a sandbox
+it_syslog_mark
+out=$(it_ssh -n "$S1" "$(it_probe)" 2>&1); rc=$?
+it_eq "ssh $S1 probe: exit status" 0 "$rc"
+it_check_sandbox "ssh $S1" "$S1" "$out"
+it_check_clean "after ssh $S1 probe" "$S1"
+it_log "syslog of that session: $(it_syslog_since | tail -n 5 | tr '\n' '|')"
+
+# --- exit status
+it_ssh -n "$S1" 'exit 7'; rc=$?
+it_eq "ssh $S1 'exit 7' returns 7" 7 "$rc"
+out=$(it_ssh -n "$S1" 'echo to-stdout; echo to-stderr >&2' 2>"$IT_SCRATCH/stderr")
+it_eq "ssh $S1: stdout is exactly the command's output" to-stdout "$out"
+it_eq "ssh $S1: stderr is exactly the command's output (nothing printed on success)" \
+        to-stderr "$(cat "$IT_SCRATCH/stderr")"
+
+# --- a command killed by a signal: the container's init is SIGKILLed from
+# the host (signals from inside its pid namespace cannot kill PID 1). The
+# ssh client must see what it sees for the same on the host.
+sig_rc() {
+        local user=$1 bg pid rc
+        it_ssh -n "$user" 'exec sleep 57' >/dev/null 2>&1 &
+        bg=$!
+        if ! pid=$(it_wait_proc "$user" sleep); then
+                kill "$bg" 2>/dev/null; wait "$bg"
+                echo "no-sleep-process"
+                return
+        fi
+        kill -KILL "$pid"
+        wait "$bg"; rc=$?
+        echo "$rc"
+}
+base=$(sig_rc "$N1")
+seen=$(sig_rc "$S1")
+it_ne "ssh $N1 (host) 'exec sleep' SIGKILLed: ssh reports failure" 0 "$base"
+it_eq "ssh $S1 (sandbox) 'exec sleep' SIGKILLed: ssh reports it as on the host" "$base" "$seen"
+grep -a "Exit-signal\|exit-signal\|signal" "$IT_SSHD_DIR/log" | tail -n 3 >&2
+
+# --- sftp put, then read it back through a sandboxed shell
+head -c 3000 /dev/urandom | base64 >"$IT_SCRATCH/sftp-src"
+printf 'put %s cubby-it-sftp.txt\n' "$IT_SCRATCH/sftp-src" >"$IT_SCRATCH/sftp-batch"
+it_sftp "$S1" "$IT_SCRATCH/sftp-batch" >"$IT_SCRATCH/sftp-out" 2>&1 </dev/null; rc=$?
+it_eq "sftp put as $S1: exit status" 0 "$rc"
+[ "$rc" = 0 ] || cat "$IT_SCRATCH/sftp-out"
+it_eq "ssh $S1 cat reads back the sftp upload" "$(cat "$IT_SCRATCH/sftp-src")" \
+        "$(it_ssh -n "$S1" 'cat cubby-it-sftp.txt' 2>&1)"
+
+# --- a pty session: job control works
+pty_out=$(printf '%s\n' \
+        'echo "@""@flags=$-"' \
+        'sleep 301 &' \
+        'jobs' \
+        'kill %1' \
+        'wait' \
+        'echo "@""@jobs_after=$(jobs | wc -l)"' \
+        'echo "@""@ttypid=$$"' \
+        'echo "@""@done=yes"' \
+        'exit' | it_ssh -tt "$S1" 2>&1 | tr -d '\r')
+it_eq "ssh -tt $S1: session completed" yes "$(it_get done "$pty_out")"
+it_match "ssh -tt $S1: interactive shell has job control (\$- contains m)" 'm' "$(it_get flags "$pty_out")"
+it_nomatch "ssh -tt $S1: no 'no job control' message" 'no job control|cannot set terminal process group' "$pty_out"
+it_match "ssh -tt $S1: background job listed by jobs" 'Running +sleep 301' "$pty_out"
+it_eq "ssh -tt $S1: background job killed, none left" 0 "$(it_get jobs_after "$pty_out")"
+it_eq "ssh -tt $S1: interactive shell is PID 1" 1 "$(it_get ttypid "$pty_out")"
+it_nomatch "ssh -tt $S1: no error from the shell about the terminal" 'Inappropriate ioctl|cannot access tty' "$pty_out"
+
+# --- cgroups while a session runs
+it_ssh -n "$S1" 'sleep 6' >/dev/null 2>&1 &
+bg=$!
+if pid=$(it_wait_proc "$S1" sleep); then
+        it_pass "ssh $S1 'sleep 6': sandbox process seen on the host (pid $pid)"
+        it_check_session_cgroups "ssh $S1 'sleep 6'" "$S1" "$pid"
+        it_ne "ssh $S1: a session record exists while the session runs" "" \
+                "$(find "$IT_RUNDIR/sessions" -mindepth 1 -maxdepth 1 2>/dev/null | head -n1)"
+else
+        it_fail "ssh $S1 'sleep 6': sandbox process seen on the host" "a sleep of uid $(it_uid "$S1")" "none within 10 s"
+fi
+wait "$bg"
+it_eq "ssh $S1 'sleep 6': exit status" 0 "$?"
+it_check_clean "after ssh $S1 'sleep 6'" "$S1"
+
+# --- two users at once: each sees only their own home
+it_ssh -n "$IT_S2" 'sleep 5' >/dev/null 2>&1 &
+bg=$!
+out=$(it_ssh -n "$S1" "$(it_probe)" 2>&1)
+it_eq "ssh $S1 while $IT_S2 is logged in: /home shows only $S1" "$S1" "$(it_get home "$out")"
+wait "$bg"
+it_check_clean "after the concurrent sessions ($IT_S2)" "$IT_S2"
+it_check_clean "after the concurrent sessions ($S1)" "$S1"
+
+# --- the home persists: visible in the next session
+it_ssh -n "$S1" 'echo persisted-$((6*7)) > cubby-it-persist.txt' </dev/null
+it_eq "a file written in one session is there in the next" persisted-42 \
+        "$(it_ssh -n "$S1" 'cat cubby-it-persist.txt' 2>&1)"
+it_check_clean "at the end" "$S1"
+
+it_finish
