@@ -233,9 +233,10 @@ int netcfg_dns_resolve(const char *dns, const char *host_text, const char *upstr
 
                 d.source = NETCFG_DNS_EXPLICIT;
                 while (*p) {
-                        char a[INET_ADDRSTRLEN];
+                        char a[INET6_ADDRSTRLEN];
                         size_t n, t;
                         struct in_addr in;
+                        struct in6_addr in6;
 
                         p += strspn(p, " \t");
                         n = strcspn(p, ",");
@@ -245,11 +246,14 @@ int netcfg_dns_resolve(const char *dns, const char *host_text, const char *upstr
                                 return -EINVAL;
                         memcpy(a, p, t);
                         a[t] = 0;
-                        /* IPv4 only: a sandbox has no IPv6 route. */
-                        if (inet_pton(AF_INET, a, &in) != 1 || !ipv4_usable_ns(ntohl(in.s_addr)))
-                                return -EINVAL;
-                        d.servers[d.n_servers++] = ntohl(in.s_addr);
                         p += n;
+                        /* A sandbox has no IPv6 route: an IPv6 server is
+                         * skipped (the config parser accepts them). */
+                        if (inet_pton(AF_INET6, a, &in6) != 1) {
+                                if (inet_pton(AF_INET, a, &in) != 1 || !ipv4_usable_ns(ntohl(in.s_addr)))
+                                        return -EINVAL;
+                                d.servers[d.n_servers++] = ntohl(in.s_addr);
+                        }
                         if (*p == ',' && !*++p)
                                 return -EINVAL;
                 }

@@ -14,7 +14,10 @@
  *   Each negative check has a positive control from the host side.
  * Then: the veth disappears after the container exits; network = none gives
  * lo only; a failing setup leaves no host end; and the median time of 20
- * setups. Prints "N passed, N failed"; exit 0, 1, or 77 when not root. */
+ * setups. Prints "N passed, N failed"; exit 0, 1, or 77 when not root.
+ * Measured: the host end goes 25-45 ms after a container exits, but about
+ * 1 s after A, whose timed-out connects leave SYN retransmit timers that
+ * pin its netns until they fire (a real container would do the same). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>

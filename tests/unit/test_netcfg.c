@@ -127,7 +127,10 @@ static void test_dns(void **state)
         assert_int_equal(d.servers[1], 0x09090909);
         assert_int_equal(netcfg_dns_resolve("1.1.1.1,", NULL, NULL, gw, &d), -EINVAL);
         assert_int_equal(netcfg_dns_resolve("", NULL, NULL, gw, &d), -EINVAL);
-        assert_int_equal(netcfg_dns_resolve("::1", NULL, NULL, gw, &d), -EINVAL);
+        assert_int_equal(netcfg_dns_resolve("2001:db8::53", NULL, NULL, gw, &d), -EINVAL);
+        assert_int_equal(netcfg_dns_resolve("2001:db8::53, 198.51.100.53", NULL, NULL, gw, &d), 0);
+        assert_int_equal(d.n_servers, 1);
+        assert_int_equal(d.servers[0], 0xc6336435);
         assert_int_equal(netcfg_dns_resolve("127.0.0.1", NULL, NULL, gw, &d), -EINVAL);
         assert_int_equal(netcfg_dns_resolve("1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4", NULL, NULL, gw, &d),
                          -EINVAL);
