@@ -14,11 +14,14 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
+#include <linux/magic.h>
 #include <linux/openat2.h>
 
 #include "cubby-build.h"
+#include "cubby/home.h"
 #include "cubby/util.h"
 #include "helper.h"
 
@@ -50,11 +53,100 @@ static int mount_on_fd(const char *src, int fd, const char *type, unsigned long 
         return 0;
 }
 
+/* Detach every mount at or below STAGE_ROOT + path in the staging
+ * namespace. What a fresh tmpfs covers would otherwise still be listed in
+ * the container's mountinfo (other users' overlays, /run/user/N, netns
+ * pins) and pinned by it. Deepest first. */
+static int unescape_mountinfo(char *s)
+{
+        char *o = s;
+
+        for (char *i = s; *i; i++) {
+                if (i[0] == '\\' && i[1] >= '0' && i[1] <= '3' && i[2] >= '0' && i[2] <= '7' &&
+                    i[3] >= '0' && i[3] <= '7') {
+                        *o++ = (char)((i[1] - '0') * 64 + (i[2] - '0') * 8 + (i[3] - '0'));
+                        i += 3;
+                } else {
+                        *o++ = *i;
+                }
+        }
+        *o = 0;
+        return 0;
+}
+
+static int detach_below(const char *path)
+{
+        _cleanup_free_ char *text = NULL;
+        char prefix[PATH_MAX], *save = NULL, **list = NULL;
+        size_t n = 0, cap = 0, plen;
+        int r;
+
+        if (snprintf(prefix, sizeof prefix, "%s%s", STAGE_ROOT, strcmp(path, "/") ? path : "") >=
+            (int)sizeof prefix)
+                return -ENAMETOOLONG;
+        plen = strlen(prefix);
+        r = read_file_at(AT_FDCWD, "/proc/self/mountinfo", 16 * 1024 * 1024, &text, NULL, NULL);
+        if (r < 0)
+                return r;
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *f = line, *mp;
+
+                for (int i = 0; i < 4 && f; i++) {
+                        f = strchr(f, ' ');
+                        if (f)
+                                f++;
+                }
+                if (!f)
+                        continue;
+                mp = f;
+                f = strchr(mp, ' ');
+                if (f)
+                        *f = 0;
+                unescape_mountinfo(mp);
+                if (strncmp(mp, prefix, plen) != 0 || (mp[plen] != 0 && mp[plen] != '/'))
+                        continue;
+                if (n == cap) {
+                        char **nl = realloc(list, (cap = cap ? cap * 2 : 16) * sizeof *nl);
+
+                        if (!nl) {
+                                r = -ENOMEM;
+                                goto out;
+                        }
+                        list = nl;
+                }
+                list[n++] = mp;
+        }
+        /* longest path first: children before their parents */
+        for (size_t i = 0; i < n; i++)
+                for (size_t j = i + 1; j < n; j++)
+                        if (strlen(list[j]) > strlen(list[i])) {
+                                char *t = list[i];
+
+                                list[i] = list[j];
+                                list[j] = t;
+                        }
+        for (size_t i = 0; i < n; i++)
+                if (umount2(list[i], MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL &&
+                    errno != ENOENT) {
+                        r = -errno;
+                        goto out;
+                }
+        r = 0;
+out:
+        free(list);
+        return r;
+}
+
 static int tmpfs_at(int rootfd, const char *path, unsigned long flags, const char *data,
                     bool optional)
 {
-        _cleanup_close_ int fd = open_in_root(rootfd, path, O_DIRECTORY);
+        _cleanup_close_ int fd = -1;
+        int r;
 
+        r = detach_below(path);
+        if (r < 0)
+                return r;
+        fd = open_in_root(rootfd, path, O_DIRECTORY);
         if (fd == -ENOENT && optional)
                 return 0;
         if (fd < 0)
@@ -150,9 +242,10 @@ static int build_dev(int rootfd)
         return tmpfs_at(rootfd, "/dev/shm", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777", false);
 }
 
-/* The user's home, at its pw_dir, with the rest of its parent empty. The
- * home is opened without following a final symlink and must belong to the
- * user: a user must never point root at another path. */
+/* The user's home, at its pw_dir, with the rest of its parent empty: the
+ * user's overlay from the anchor namespace (or, in records without one,
+ * the host home). Opened without following a final symlink, and it must
+ * belong to the user: a user must never point root at another path. */
 static int build_home(int rootfd, const Record *rec)
 {
         _cleanup_close_ int home = -1, parent = -1, pdir = -1;
@@ -171,13 +264,23 @@ static int build_home(int rootfd, const Record *rec)
         *slash = 0;
         name = slash + 1;
 
-        home = open(rec->home, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        home = open(rec->home_mount[0] ? rec->home_mount : rec->home,
+                    O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (home < 0)
                 return -errno;
         if (fstat(home, &st) < 0)
                 return -errno;
         if (st.st_uid != rec->uid)
                 return -EPERM;
+        if (rec->home_mount[0]) {
+                struct statfs sf;
+
+                /* the overlay must really be there, not the bare mount point */
+                if (fstatfs(home, &sf) < 0)
+                        return -errno;
+                if (sf.f_type != OVERLAYFS_SUPER_MAGIC)
+                        return -ENOENT;
+        }
 
         r = tmpfs_at(rootfd, parent_path, MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k", false);
         if (r < 0)
@@ -201,6 +304,7 @@ static int hide_path(int rootfd, const char *path)
 {
         _cleanup_close_ int fd = open_in_root(rootfd, path, O_NOFOLLOW);
         struct stat st;
+        int r;
 
         if (fd == -ENOENT)
                 return 0;
@@ -208,9 +312,17 @@ static int hide_path(int rootfd, const char *path)
                 return fd;
         if (fstat(fd, &st) < 0)
                 return -errno;
-        if (S_ISDIR(st.st_mode))
+        if (S_ISDIR(st.st_mode)) {
+                close(TAKE_FD(fd));
+                r = detach_below(path);
+                if (r < 0)
+                        return r;
+                fd = open_in_root(rootfd, path, O_NOFOLLOW | O_DIRECTORY);
+                if (fd < 0)
+                        return fd;
                 return mount_on_fd("tmpfs", fd, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
                                    "mode=0755,size=4k");
+        }
         if (S_ISLNK(st.st_mode))
                 return 0; /* what it points to is hidden or not on its own */
         close(fd);
@@ -368,6 +480,17 @@ int mnt_build_root(Helper *h)
         h->orig_mnt_fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
         if (h->orig_mnt_fd < 0)
                 return -errno;
+        /* The overlay homes live in the anchor namespace: stage from a copy
+         * of it (which has no redirect in it either). */
+        if (h->rec.home_mount[0]) {
+                _cleanup_close_ int anchor = -1;
+
+                r = anchor_open(h->rec.run_dir, &anchor);
+                if (r < 0)
+                        return r;
+                if (setns(anchor, CLONE_NEWNS) < 0)
+                        return -errno;
+        }
         /* Staging happens in a namespace of our own: nothing we mount here
          * is seen by the opener or propagates to the host. */
         if (unshare(CLONE_NEWNS) < 0)
@@ -402,7 +525,13 @@ int mnt_build_root(Helper *h)
         /* Fresh, private scratch space: host unix sockets live in /run,
          * /tmp and /var/tmp and would stay connectable through a read-only
          * bind. */
-        r = tmpfs_at(root, "/tmp", MS_NOSUID | MS_NODEV, "mode=1777", false);
+        /* the host's proc and sys (and what is mounted below them) go;
+         * the child mounts those of its own namespaces there */
+        r = detach_below("/proc");
+        if (r >= 0)
+                r = detach_below("/sys");
+        if (r >= 0)
+                r = tmpfs_at(root, "/tmp", MS_NOSUID | MS_NODEV, "mode=1777", false);
         if (r >= 0)
                 r = tmpfs_at(root, "/var/tmp", MS_NOSUID | MS_NODEV, "mode=1777", true);
         if (r >= 0)

@@ -165,6 +165,10 @@ int record_format(const Record *r, char **ret)
         buf_putu(&b, "created", r->created);
         if (r->state_dir[0])
                 buf_put(&b, "state_dir", r->state_dir);
+        if (r->run_dir[0])
+                buf_put(&b, "run_dir", r->run_dir);
+        if (r->home_mount[0])
+                buf_put(&b, "home_mount", r->home_mount);
         for (size_t i = 0; i < r->cgroup.n; i++) {
                 if (cg_dir_format(&r->cgroup.dir[i], s, sizeof s) < 0)
                         b.err = b.err ?: -EINVAL;
@@ -185,7 +189,7 @@ int record_format(const Record *r, char **ret)
 enum {
         F_VERSION, F_ID, F_STATE, F_OPENER, F_UID, F_GID, F_USER, F_HOME, F_SHELL,
         F_GECOS, F_MODE, F_REDIRECT, F_SANDBOX, F_SERVICE, F_RHOST, F_TTY, F_HOSTNAME,
-        F_SECCOMP, F_NETWORK, F_CREATED, F_STATE_DIR, _F_SINGLE,
+        F_SECCOMP, F_NETWORK, F_CREATED, F_STATE_DIR, F_RUN_DIR, F_HOME_MOUNT, _F_SINGLE,
 };
 
 static const char *const single_keys[_F_SINGLE] = {
@@ -195,7 +199,7 @@ static const char *const single_keys[_F_SINGLE] = {
         [F_REDIRECT] = "redirect", [F_SANDBOX] = "sandbox", [F_SERVICE] = "service",
         [F_RHOST] = "rhost", [F_TTY] = "tty", [F_HOSTNAME] = "hostname",
         [F_SECCOMP] = "seccomp", [F_NETWORK] = "network", [F_CREATED] = "created",
-        [F_STATE_DIR] = "state_dir",
+        [F_STATE_DIR] = "state_dir", [F_RUN_DIR] = "run_dir", [F_HOME_MOUNT] = "home_mount",
 };
 
 static int parse_yesno(const char *v, bool *ret)
@@ -318,6 +322,14 @@ static int set_single(Record *r, int f, const char *v)
                 if (!path_is_normalized_absolute(v))
                         return -EINVAL;
                 return strscpy(r->state_dir, sizeof r->state_dir, v);
+        case F_RUN_DIR:
+                if (!path_is_normalized_absolute(v))
+                        return -EINVAL;
+                return strscpy(r->run_dir, sizeof r->run_dir, v);
+        case F_HOME_MOUNT:
+                if (!path_is_normalized_absolute(v))
+                        return -EINVAL;
+                return strscpy(r->home_mount, sizeof r->home_mount, v);
         }
         return -EINVAL;
 }
@@ -394,7 +406,8 @@ int record_parse(const char *text, size_t len, Record *ret)
         }
         for (int f = 0; f < _F_SINGLE; f++) {
                 bool optional = f == F_REDIRECT || f == F_GECOS || f == F_RHOST ||
-                                f == F_TTY || f == F_STATE_DIR || f == F_HOSTNAME;
+                                f == F_TTY || f == F_STATE_DIR || f == F_HOSTNAME ||
+                                f == F_RUN_DIR || f == F_HOME_MOUNT;
 
                 if (!seen[f] && !optional)
                         return -EINVAL;
@@ -402,6 +415,8 @@ int record_parse(const char *text, size_t len, Record *ret)
         if (r->mode == RECORD_MODE_REDIRECT && r->sandbox && !r->redirect[0])
                 return -EINVAL;
         if (r->sandbox && r->cgroup.n == 0)
+                return -EINVAL;
+        if (r->home_mount[0] && !r->run_dir[0])
                 return -EINVAL;
         return 0;
 }

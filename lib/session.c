@@ -206,3 +206,40 @@ int session_lock_dir_path(const char *run_dir, char *buf, size_t size)
 
         return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
+
+int session_count_live(int sessions_dirfd, uid_t uid, const char *exclude_key, bool ready_only)
+{
+        _cleanup_close_ int dfd = -1;
+        struct dirent *de;
+        int n = 0;
+        DIR *d;
+
+        dfd = openat(sessions_dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        d = fdopendir(dfd);
+        if (!d)
+                return -errno;
+        dfd = -1;
+        while ((de = readdir(d))) {
+                _cleanup_free_ Record *rec = NULL;
+
+                if (de->d_name[0] == '.' || (exclude_key && strcmp(de->d_name, exclude_key) == 0))
+                        continue;
+                rec = malloc(sizeof *rec);
+                if (!rec) {
+                        closedir(d);
+                        return -ENOMEM;
+                }
+                /* unreadable: not a record this code wrote (cubbyctl list
+                 * reports it) */
+                if (record_read(dirfd(d), de->d_name, 0, rec) < 0)
+                        continue;
+                if (rec->uid != uid || !rec->sandbox || (ready_only && !rec->ready))
+                        continue;
+                if (session_opener_alive(rec) != 0)
+                        n++;
+        }
+        closedir(d);
+        return n;
+}

@@ -39,6 +39,7 @@
 #include "cubby-build.h"
 #include "cubby/cgroup.h"
 #include "cubby/conf.h"
+#include "cubby/home.h"
 #include "cubby/log.h"
 #include "cubby/proc.h"
 #include "cubby/record.h"
@@ -427,6 +428,100 @@ typedef struct OpenCtx {
         ConfError cerr;
 } OpenCtx;
 
+static void expand_user(const char *pattern, const char *user, char *out, size_t size)
+{
+        size_t o = 0;
+
+        for (const char *c = pattern; *c && o + 1 < size; c++) {
+                if (c[0] == '%' && c[1] == 'u') {
+                        for (const char *u = user; *u && o + 1 < size; u++)
+                                out[o++] = *u;
+                        c++;
+                } else {
+                        out[o++] = *c;
+                }
+        }
+        out[o] = 0;
+}
+
+/* The user's overlay home lives in the anchor namespace: mounted by the
+ * first session of the user, shared by the others, unmounted after the
+ * last (home_release). Under the user lock, so open and close of one user
+ * never race. */
+static int prepare_home(OpenCtx *c, const ConfPolicy *pol, Record *rec, const char *key,
+                        int sessions, int locks, const CgSet *user_set, const char **ret_why)
+{
+        _cleanup_close_ int anchor = -1, lock = -1;
+        char lower[PATH_MAX];
+        CgSet parents;
+        HomeSpec hs;
+        int r;
+
+        expand_user(pol->home_lower, c->user, lower, sizeof lower);
+        hs = (HomeSpec){ .state_dir = c->conf.global.state_dir, .run_dir = c->conf.global.run_dir,
+                         .user = c->user, .uid = rec->uid, .gid = rec->gid, .lower = lower,
+                         .ephemeral = pol->home == CONF_HOME_EPHEMERAL };
+        parents = *user_set;
+        for (size_t i = 0; i < parents.n; i++) {
+                char *slash = strrchr(parents.dir[i].path, '/');
+
+                if (slash && slash != parents.dir[i].path)
+                        *slash = 0;
+        }
+        r = anchor_ensure(hs.run_dir, &parents, &anchor);
+        if (r < 0) {
+                *ret_why = "the home namespace cannot be set up";
+                return r;
+        }
+        r = session_lock_user(locks, rec->uid, LOCK_TIMEOUT_MS, &lock);
+        if (r < 0) {
+                *ret_why = "the user's sessions are busy";
+                return r;
+        }
+        r = home_is_mounted(&hs, anchor);
+        if (r == 0) {
+                /* Sessions that are past this point and alive while the
+                 * overlay is missing hold an overlay of a previous anchor:
+                 * a second one on the same upper dir is undefined
+                 * behaviour, so wait for them to end. */
+                r = session_count_live(sessions, rec->uid, key, true);
+                if (r > 0) {
+                        *ret_why = "the user's home is still held by earlier sessions";
+                        return -EBUSY;
+                }
+                r = home_mount(&hs, anchor);
+        }
+        if (r < 0) {
+                *ret_why = "the home cannot be prepared (unsafe or broken state directory)";
+                return r;
+        }
+        if (strscpy(rec->run_dir, sizeof rec->run_dir, hs.run_dir) < 0 ||
+            home_merged_path(hs.state_dir, c->user, rec->home_mount, sizeof rec->home_mount) < 0) {
+                *ret_why = "the state directory path is too long";
+                return -ENAMETOOLONG;
+        }
+        return 0;
+}
+
+/* After the record is gone: unmount the overlay if no session of the user
+ * is left. */
+static void home_release(const Record *rec, int sessions, int locks)
+{
+        _cleanup_close_ int anchor = -1, lock = -1;
+        HomeSpec hs = { .state_dir = rec->state_dir, .run_dir = rec->run_dir, .user = rec->user,
+                        .uid = rec->uid, .gid = rec->gid };
+
+        if (!rec->home_mount[0])
+                return;
+        if (session_lock_user(locks, rec->uid, LOCK_TIMEOUT_MS, &lock) < 0)
+                return; /* gc reconciles later */
+        if (session_count_live(sessions, rec->uid, NULL, false) != 0)
+                return;
+        if (anchor_open(rec->run_dir, &anchor) < 0)
+                return;
+        (void)home_umount(&hs, anchor);
+}
+
 /* Writes the record, makes the cgroups, marks the record ready, redirects
  * the shell. Undoes what it did on failure. */
 static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **ret_why)
@@ -539,6 +634,10 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
         }
         close(TAKE_FD(lock));
 
+        r = prepare_home(c, pol, rec, s->key, sessions, locks, &user, ret_why);
+        if (r < 0)
+                goto undo;
+
         rec->ready = true;
         r = record_write(sessions, rec);
         if (r < 0) {
@@ -559,6 +658,7 @@ undo:
                 close(TAKE_FD(lock));
         (void)session_teardown(rec, locks, KILL_TIMEOUT_MS);
         (void)unlinkat(sessions, s->key, 0);
+        home_release(rec, sessions, locks);
         return r;
 }
 
@@ -761,8 +861,11 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
                 if (r >= 0)
                         r = session_teardown(&s->rec, locks, KILL_TIMEOUT_MS);
         }
-        if (session_dir_open(CUBBY_SESSIONS_DIR, false, &sessions) >= 0)
+        if (session_dir_open(CUBBY_SESSIONS_DIR, false, &sessions) >= 0) {
                 (void)unlinkat(sessions, s->key, 0);
+                if (s->rec.sandbox && locks >= 0)
+                        home_release(&s->rec, sessions, locks);
+        }
         limits_restore(&lim);
 
         clock_gettime(CLOCK_MONOTONIC, &now);

@@ -54,6 +54,8 @@ typedef struct Record {
         char hide[RECORD_MAX_HIDE][PATH_MAX];
         size_t n_hide;
         char state_dir[PATH_MAX];
+        char run_dir[PATH_MAX];             /* the config's run_dir: anchor, leases */
+        char home_mount[PATH_MAX];          /* the overlay home's mount point in the anchor */
 } Record;
 
 /* "<pid>-<starttime>" */

@@ -37,3 +37,8 @@ int session_gc(int sessions_dirfd, int lock_dirfd, session_reap_fn on_reap, void
 
 /* <run_dir>/locks, where the per-user and gc locks live. */
 int session_lock_dir_path(const char *run_dir, char *buf, size_t size);
+
+/* How many records of uid (sandboxed ones) have a live opener, other than
+ * the one named exclude_key; with ready_only, only those past their
+ * preparation. */
+int session_count_live(int sessions_dirfd, uid_t uid, const char *exclude_key, bool ready_only);

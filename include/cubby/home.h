@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The per-user overlay home and the anchor mount namespace it lives in.
+ *
+ * Openers (sshd, su, login) live in different mount namespaces, and the
+ * redirect gives each its own, so an overlay mounted by one would be
+ * invisible to the next, which would mount a second one on the same upper
+ * dir (undefined behaviour in the kernel). So every overlay is mounted in
+ * one "anchor" mount namespace, held by a tiny holder process whose
+ * identity (pid, start time, namespace inode) is in <run_dir>/anchor, a
+ * file every namespace sees. Whoever needs the overlays setns()es there.
+ *
+ * State tree, every component opened by fd, no-follow, owner and type
+ * checked, never "fixed" when unexpected:
+ *   <state_dir>/                 root 0700
+ *     users/                     root 0700
+ *       <user>/                  root 0700
+ *         upper/                 the user, 0755 (persistent writes)
+ *         work/                  root 0700 (overlayfs' work dir)
+ *         merged/                root 0755 (mount point in the anchor)
+ *         eph/                   root 0700 (tmpfs in the anchor, ephemeral mode)
+ */
+#pragma once
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "cubby/cgroup.h"
+
+typedef struct HomeSpec {
+        const char *state_dir;
+        const char *run_dir;
+        const char *user;
+        uid_t uid;
+        gid_t gid;
+        const char *lower;        /* resolved lower dir (home_lower with %u), or NULL */
+        bool ephemeral;
+} HomeSpec;
+
+/* <state_dir>/users/<user>/merged */
+int home_merged_path(const char *state_dir, const char *user, char *buf, size_t size);
+
+/* Open the anchor's mount namespace (O_RDONLY fd usable with setns), after
+ * checking that the holder recorded in <run_dir>/anchor is the process that
+ * was recorded (pid + start time) and still has that namespace. -ENOENT if
+ * there is no live anchor. */
+int anchor_open(const char *run_dir, int *ret_nsfd);
+
+/* anchor_open, creating the holder first if there is none. cg_parent_dirs:
+ * cgroup directories (one per hierarchy) below which the holder is moved
+ * into an "anchor" cgroup, so that no session scope kill takes it along;
+ * may be NULL. */
+int anchor_ensure(const char *run_dir, const CgSet *cg_parent_dirs, int *ret_nsfd);
+
+/* Stop the holder (the overlays go with its namespace). For gc, when no
+ * session is left. */
+int anchor_stop(const char *run_dir);
+
+/* Create (or check) the user's state tree and make sure the user's overlay
+ * is mounted in the anchor. 1 if it mounted it now, 0 if it was there.
+ * Runs the namespace work in a short-lived child, so the caller's own
+ * mount namespace, root and cwd are untouched. */
+int home_mount(const HomeSpec *spec, int anchor_nsfd);
+
+/* 1 if the user's overlay is mounted in the anchor, 0 if not. */
+int home_is_mounted(const HomeSpec *spec, int anchor_nsfd);
+
+/* Unmount the user's overlay (and the ephemeral tmpfs) in the anchor. */
+int home_umount(const HomeSpec *spec, int anchor_nsfd);
+
+/* Move <state_dir>/users/<user>/upper aside to upper.reset-<time> (never
+ * deleted) and start empty; the overlay must not be mounted. */
+int home_reset(const HomeSpec *spec, char *ret_moved, size_t size);

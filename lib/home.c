@@ -1,0 +1,550 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/magic.h>
+
+#include "cubby/home.h"
+#include "cubby/proc.h"
+#include "cubby/session.h"
+#include "cubby/util.h"
+
+#define ANCHOR_FILE "anchor"
+#define ANCHOR_LOCK "anchor.lock"
+
+int home_merged_path(const char *state_dir, const char *user, char *buf, size_t size)
+{
+        int n;
+
+        if (!name_is_safe(user, 63))
+                return -EINVAL;
+        n = snprintf(buf, size, "%s/users/%s/merged", state_dir, user);
+        return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* ---- the anchor -------------------------------------------------------- */
+
+typedef struct AnchorId {
+        pid_t pid;
+        uint64_t start;
+        uint64_t ino;
+} AnchorId;
+
+static int anchor_read(int rundir_fd, AnchorId *ret)
+{
+        _cleanup_free_ char *text = NULL;
+        unsigned long long start, ino;
+        struct stat st;
+        int pid, r;
+
+        r = read_file_at(rundir_fd, ANCHOR_FILE, 128, &text, NULL, &st);
+        if (r < 0)
+                return r;
+        if (st.st_uid != 0 || (st.st_mode & 022))
+                return -EPERM;
+        if (sscanf(text, "%d %llu %llu", &pid, &start, &ino) != 3 || pid <= 1)
+                return -EBADMSG;
+        ret->pid = pid;
+        ret->start = start;
+        ret->ino = ino;
+        return 0;
+}
+
+static int anchor_open_id(const AnchorId *id, int *ret_nsfd)
+{
+        _cleanup_close_ int pidfd = -1, nsfd = -1;
+        char path[64];
+        uint64_t start;
+        struct stat st;
+
+        /* pin the process first, then check it is the one recorded */
+        pidfd = (int)syscall(SYS_pidfd_open, id->pid, 0);
+        if (pidfd < 0)
+                return -ENOENT;
+        if (proc_stat("/proc", id->pid, NULL, &start) < 0 || start != id->start)
+                return -ENOENT;
+        snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int)id->pid);
+        nsfd = open(path, O_RDONLY | O_CLOEXEC);
+        if (nsfd < 0)
+                return -ENOENT;
+        if (fstat(nsfd, &st) < 0 || (uint64_t)st.st_ino != id->ino)
+                return -ENOENT;
+        *ret_nsfd = TAKE_FD(nsfd);
+        return 0;
+}
+
+int anchor_open(const char *run_dir, int *ret_nsfd)
+{
+        _cleanup_close_ int rfd = -1;
+        AnchorId id;
+        int r;
+
+        r = session_dir_open(run_dir, false, &rfd);
+        if (r < 0)
+                return r;
+        r = anchor_read(rfd, &id);
+        if (r < 0)
+                return r == -ENOENT ? -ENOENT : r;
+        return anchor_open_id(&id, ret_nsfd);
+}
+
+/* The holder: a process of its own session, nothing inherited, all
+ * catchable signals blocked, sleeping in the anchor namespace forever. */
+static _Noreturn void holder_main(int report_fd)
+{
+        sigset_t all;
+        pid_t me = getpid();
+        int null;
+
+        sigfillset(&all);
+        sigprocmask(SIG_BLOCK, &all, NULL);
+        (void)prctl(PR_SET_NAME, "cubby-anchor");
+        (void)prctl(PR_SET_PDEATHSIG, 0);
+        /* A copy of the host's own mount namespace (PID 1's), not of the
+         * opener that happened to come first; slave: mounts the host makes
+         * later (a new NFS home) still arrive, nothing made here goes back. */
+        {
+                int init_ns = open("/proc/1/ns/mnt", O_RDONLY | O_CLOEXEC);
+
+                if (init_ns >= 0) {
+                        (void)setns(init_ns, CLONE_NEWNS);
+                        close(init_ns);
+                }
+        }
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) {
+                me = -errno;
+                (void)!write(report_fd, &me, sizeof me);
+                _exit(1);
+        }
+        if (chdir("/") < 0)
+                _exit(1);
+        null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null >= 0) {
+                dup2(null, 0);
+                dup2(null, 1);
+                dup2(null, 2);
+        }
+        (void)!write(report_fd, &me, sizeof me);
+        if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0)
+                for (int fd = 3; fd < 1024; fd++)
+                        close(fd);
+        for (;;)
+                pause();
+}
+
+static void anchor_join_cgroups(pid_t pid, const CgSet *parents)
+{
+        char buf[32];
+
+        if (!parents)
+                return;
+        snprintf(buf, sizeof buf, "%d", (int)pid);
+        for (size_t i = 0; i < parents->n; i++) {
+                _cleanup_close_ int pfd = -1, afd = -1;
+
+                pfd = open(parents->dir[i].path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (pfd < 0)
+                        continue;
+                if (mkdirat(pfd, "anchor", 0755) < 0 && errno != EEXIST)
+                        continue;
+                afd = openat(pfd, "anchor", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (afd >= 0)
+                        (void)write_string_at(afd, "cgroup.procs", buf);
+        }
+}
+
+int anchor_ensure(const char *run_dir, const CgSet *cg_parent_dirs, int *ret_nsfd)
+{
+        _cleanup_close_ int rfd = -1, lock = -1, nsfd = -1;
+        char text[96];
+        AnchorId id;
+        int p[2], r;
+        pid_t child, holder = 0;
+        ssize_t n;
+        struct stat st;
+
+        r = session_dir_open(run_dir, true, &rfd);
+        if (r < 0)
+                return r;
+        lock = openat(rfd, ANCHOR_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (lock < 0)
+                return -errno;
+        if (flock(lock, LOCK_EX) < 0)
+                return -errno;
+        if (anchor_read(rfd, &id) == 0 && anchor_open_id(&id, ret_nsfd) == 0)
+                return 0;
+
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -errno;
+        child = fork();
+        if (child < 0) {
+                r = -errno;
+                close(p[0]);
+                close(p[1]);
+                return r;
+        }
+        if (child == 0) {
+                /* double fork: the holder must not be a child of sshd or su */
+                close(p[0]);
+                if (setsid() < 0)
+                        _exit(1);
+                if (fork() == 0)
+                        holder_main(p[1]);
+                _exit(0);
+        }
+        close(p[1]);
+        (void)waitpid(child, NULL, 0);
+        do
+                n = read(p[0], &holder, sizeof holder);
+        while (n < 0 && errno == EINTR);
+        close(p[0]);
+        if (n != (ssize_t)sizeof holder)
+                return -ECHILD;
+        if (holder < 0)
+                return holder;
+
+        anchor_join_cgroups(holder, cg_parent_dirs);
+        snprintf(text, sizeof text, "/proc/%d/ns/mnt", (int)holder);
+        nsfd = open(text, O_RDONLY | O_CLOEXEC);
+        if (nsfd < 0 || fstat(nsfd, &st) < 0) {
+                r = -errno;
+                kill(holder, SIGKILL);
+                return r;
+        }
+        id.pid = holder;
+        r = proc_stat("/proc", holder, NULL, &id.start);
+        if (r < 0) {
+                kill(holder, SIGKILL);
+                return r;
+        }
+        id.ino = (uint64_t)st.st_ino;
+        snprintf(text, sizeof text, "%d %llu %llu\n", (int)id.pid, (unsigned long long)id.start,
+                 (unsigned long long)id.ino);
+        r = write_file_atomic_at(rfd, ANCHOR_FILE, text, strlen(text), 0600);
+        if (r < 0) {
+                kill(holder, SIGKILL);
+                return r;
+        }
+        *ret_nsfd = TAKE_FD(nsfd);
+        return 0;
+}
+
+int anchor_stop(const char *run_dir)
+{
+        _cleanup_close_ int rfd = -1, lock = -1, pidfd = -1;
+        uint64_t start;
+        AnchorId id;
+        int r;
+
+        r = session_dir_open(run_dir, false, &rfd);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
+        lock = openat(rfd, ANCHOR_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (lock < 0 || flock(lock, LOCK_EX) < 0)
+                return -errno;
+        r = anchor_read(rfd, &id);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        pidfd = (int)syscall(SYS_pidfd_open, id.pid, 0);
+        if (pidfd >= 0 && proc_stat("/proc", id.pid, NULL, &start) == 0 && start == id.start)
+                (void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+        if (unlinkat(rfd, ANCHOR_FILE, 0) < 0 && errno != ENOENT)
+                return -errno;
+        return 1;
+}
+
+/* ---- the state tree ---------------------------------------------------- */
+
+/* Open (or create) dir name below dirfd and insist on its type, owner and
+ * mode; anything else (a symlink, a FIFO, a file, a wrong owner) is refused
+ * rather than followed or repaired. */
+static int open_tree_dir(int dirfd, const char *name, bool create, uid_t uid, gid_t gid,
+                         mode_t mode, mode_t forbidden, int *ret)
+{
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+        if (fd < 0 && errno == ENOENT && create) {
+                if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
+                        return -errno;
+                fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0)
+                        return -errno;
+                /* set owner and mode through the fd we will keep using */
+                if (fchown(fd, uid, gid) < 0 || fchmod(fd, mode) < 0)
+                        return -errno;
+        }
+        if (fd < 0)
+                return errno == ELOOP || errno == ENOTDIR ? -ENOTDIR : -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISDIR(st.st_mode) || st.st_uid != uid || (st.st_mode & forbidden))
+                return -EPERM;
+        *ret = TAKE_FD(fd);
+        return 0;
+}
+
+typedef struct Tree {
+        int user;        /* <state_dir>/users/<user> */
+        char user_path[PATH_MAX];
+} Tree;
+
+static int tree_open(const HomeSpec *spec, bool create, Tree *t)
+{
+        _cleanup_close_ int state = -1, users = -1, user = -1;
+        int r, n;
+
+        r = session_dir_open(spec->state_dir, create, &state);
+        if (r < 0)
+                return r;
+        r = open_tree_dir(state, "users", create, 0, 0, 0700, 077, &users);
+        if (r < 0)
+                return r;
+        if (!name_is_safe(spec->user, 63))
+                return -EINVAL;
+        r = open_tree_dir(users, spec->user, create, 0, 0, 0700, 077, &user);
+        if (r < 0)
+                return r;
+        n = snprintf(t->user_path, sizeof t->user_path, "%s/users/%s", spec->state_dir, spec->user);
+        if (n < 0 || (size_t)n >= sizeof t->user_path)
+                return -ENAMETOOLONG;
+        t->user = TAKE_FD(user);
+        return 0;
+}
+
+static bool is_overlay_at(int dirfd, const char *name)
+{
+        _cleanup_close_ int fd = openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        struct statfs sf;
+
+        return fd >= 0 && fstatfs(fd, &sf) == 0 && sf.f_type == OVERLAYFS_SUPER_MAGIC;
+}
+
+/* Runs fn in a child that joined the anchor namespace; the result comes
+ * back through a pipe (the caller may ignore SIGCHLD, as su does). */
+typedef int (*anchor_fn)(const HomeSpec *spec, void *arg);
+
+static int run_in_anchor(int nsfd, anchor_fn fn, const HomeSpec *spec, void *arg)
+{
+        int p[2], r = -EIO;
+        pid_t pid;
+        ssize_t n;
+
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0) {
+                r = -errno;
+                close(p[0]);
+                close(p[1]);
+                return r;
+        }
+        if (pid == 0) {
+                close(p[0]);
+                r = setns(nsfd, CLONE_NEWNS) < 0 ? -errno : fn(spec, arg);
+                (void)!write(p[1], &r, sizeof r);
+                _exit(0);
+        }
+        close(p[1]);
+        do
+                n = read(p[0], &r, sizeof r);
+        while (n < 0 && errno == EINTR);
+        close(p[0]);
+        (void)waitpid(pid, NULL, 0);
+        return n == (ssize_t)sizeof r ? r : -ECHILD;
+}
+
+static int mounted_fn(const HomeSpec *spec, void *arg)
+{
+        Tree t;
+        int r = tree_open(spec, false, &t);
+
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        r = is_overlay_at(t.user, "merged");
+        close(t.user);
+        return r;
+}
+
+int home_is_mounted(const HomeSpec *spec, int anchor_nsfd)
+{
+        return run_in_anchor(anchor_nsfd, mounted_fn, spec, NULL);
+}
+
+/* The lower layer: the configured dir if it exists, else /etc/skel. Read
+ * only, through the overlay; must be a directory (no final symlink). */
+static int open_lower(const char *lower, char *ret_path, size_t size)
+{
+        const char *cands[2] = { lower, "/etc/skel" };
+
+        for (size_t i = 0; i < 2; i++) {
+                _cleanup_close_ int fd = -1;
+                struct stat st;
+
+                if (!cands[i] || !path_is_normalized_absolute(cands[i]))
+                        continue;
+                fd = open(cands[i], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0) {
+                        if (errno == ENOENT)
+                                continue;
+                        return -errno;
+                }
+                if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))
+                        return -ENOTDIR;
+                /* overlay options are separated by ',' and ':' */
+                if (strpbrk(cands[i], ",:\\"))
+                        return -EINVAL;
+                return strscpy(ret_path, size, cands[i]);
+        }
+        return -ENOENT;
+}
+
+static int mount_fn(const HomeSpec *spec, void *arg)
+{
+        _cleanup_close_ int upper = -1, work = -1, merged = -1, eph = -1;
+        char lower[PATH_MAX], opts[3 * PATH_MAX + 64], base[PATH_MAX], target[64];
+        Tree t;
+        int r, n;
+
+        r = tree_open(spec, true, &t);
+        if (r < 0)
+                return r;
+        if (is_overlay_at(t.user, "merged")) {
+                close(t.user);
+                return 0;
+        }
+        r = open_tree_dir(t.user, "merged", true, 0, 0, 0755, 022, &merged);
+        if (r < 0)
+                goto out;
+        r = open_lower(spec->lower, lower, sizeof lower);
+        if (r < 0)
+                goto out;
+
+        if (spec->ephemeral) {
+                /* exam mode: upper and work on a tmpfs of their own, which
+                 * goes away with the overlay at the last logout */
+                r = open_tree_dir(t.user, "eph", true, 0, 0, 0700, 077, &eph);
+                if (r < 0)
+                        goto out;
+                snprintf(target, sizeof target, "/proc/self/fd/%d", eph);
+                if (mount("cubby-home", target, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") < 0) {
+                        r = -errno;
+                        goto out;
+                }
+                close(eph);
+                eph = openat(t.user, "eph", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (eph < 0) {
+                        r = -errno;
+                        goto out;
+                }
+                n = snprintf(base, sizeof base, "%s/eph", t.user_path);
+                r = open_tree_dir(eph, "upper", true, spec->uid, spec->gid, 0755, 022, &upper);
+                if (r >= 0)
+                        r = open_tree_dir(eph, "work", true, 0, 0, 0700, 077, &work);
+        } else {
+                n = snprintf(base, sizeof base, "%s", t.user_path);
+                r = open_tree_dir(t.user, "upper", true, spec->uid, spec->gid, 0755, 022, &upper);
+                if (r >= 0)
+                        r = open_tree_dir(t.user, "work", true, 0, 0, 0700, 077, &work);
+        }
+        if (r < 0)
+                goto out;
+        if (n < 0 || (size_t)n >= sizeof base) {
+                r = -ENAMETOOLONG;
+                goto out;
+        }
+        /* Paths, not /proc/self/fd: mountinfo must name the real upper dir
+         * (to find every overlay on it). Every component was just checked
+         * to be root's and not writable by others, except upper itself,
+         * which the user owns but cannot rename (its parent is root 0700). */
+        n = snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s/upper,workdir=%s/work", lower,
+                     base, base);
+        if (n < 0 || (size_t)n >= sizeof opts) {
+                r = -ENAMETOOLONG;
+                goto out;
+        }
+        snprintf(target, sizeof target, "/proc/self/fd/%d", merged);
+        if (mount("cubby-home", target, "overlay", MS_NOSUID | MS_NODEV, opts) < 0)
+                r = -errno;
+        else
+                r = 1;
+out:
+        close(t.user);
+        return r;
+}
+
+int home_mount(const HomeSpec *spec, int anchor_nsfd)
+{
+        return run_in_anchor(anchor_nsfd, mount_fn, spec, NULL);
+}
+
+static int umount_fn(const HomeSpec *spec, void *arg)
+{
+        char path[PATH_MAX + 16];
+        Tree t;
+        int r = tree_open(spec, false, &t);
+
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        if (is_overlay_at(t.user, "merged")) {
+                snprintf(path, sizeof path, "%s/merged", t.user_path);
+                if (umount2(path, UMOUNT_NOFOLLOW) < 0 && umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+                        r = -errno;
+        }
+        if (r >= 0) {
+                struct stat st;
+
+                snprintf(path, sizeof path, "%s/eph", t.user_path);
+                if (fstatat(t.user, "eph", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+                        (void)umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW);
+        }
+        close(t.user);
+        return r;
+}
+
+int home_umount(const HomeSpec *spec, int anchor_nsfd)
+{
+        return run_in_anchor(anchor_nsfd, umount_fn, spec, NULL);
+}
+
+int home_reset(const HomeSpec *spec, char *ret_moved, size_t size)
+{
+        _cleanup_close_ int upper = -1;
+        char moved[64];
+        Tree t;
+        int r;
+
+        r = tree_open(spec, false, &t);
+        if (r < 0)
+                return r;
+        r = open_tree_dir(t.user, "upper", false, spec->uid, spec->gid, 0755, 022, &upper);
+        if (r >= 0) {
+                snprintf(moved, sizeof moved, "upper.reset-%lld", (long long)time(NULL));
+                if (renameat(t.user, "upper", t.user, moved) < 0)
+                        r = -errno;
+                else if (ret_moved)
+                        r = strscpy(ret_moved, size, moved);
+        }
+        close(t.user);
+        return r;
+}
