@@ -28,44 +28,22 @@ typedef struct NlErr {
 
 static int nle_to_errno(int nle)
 {
-        switch (nle < 0 ? -nle : nle) {
-        case 0:
+        static const int map[][2] = {
+                { NLE_NOMEM, ENOMEM },         { NLE_EXIST, EEXIST },     { NLE_INVAL, EINVAL },
+                { NLE_RANGE, ERANGE },         { NLE_PERM, EPERM },       { NLE_NOACCESS, EACCES },
+                { NLE_OBJ_NOTFOUND, ENOENT },  { NLE_NODEV, ENODEV },     { NLE_BUSY, EBUSY },
+                { NLE_AGAIN, EAGAIN },         { NLE_INTR, EINTR },       { NLE_OPNOTSUPP, EOPNOTSUPP },
+                { NLE_AF_NOSUPPORT, EAFNOSUPPORT }, { NLE_NOADDR, EADDRNOTAVAIL },
+                { NLE_MSGSIZE, EMSGSIZE },     { NLE_BAD_SOCK, EBADF },
+        };
+
+        nle = nle < 0 ? -nle : nle;
+        if (nle == 0)
                 return 0;
-        case NLE_NOMEM:
-                return -ENOMEM;
-        case NLE_EXIST:
-                return -EEXIST;
-        case NLE_INVAL:
-                return -EINVAL;
-        case NLE_RANGE:
-                return -ERANGE;
-        case NLE_PERM:
-                return -EPERM;
-        case NLE_NOACCESS:
-                return -EACCES;
-        case NLE_OBJ_NOTFOUND:
-                return -ENOENT;
-        case NLE_NODEV:
-                return -ENODEV;
-        case NLE_BUSY:
-                return -EBUSY;
-        case NLE_AGAIN:
-                return -EAGAIN;
-        case NLE_OPNOTSUPP:
-                return -EOPNOTSUPP;
-        case NLE_AF_NOSUPPORT:
-                return -EAFNOSUPPORT;
-        case NLE_INTR:
-                return -EINTR;
-        case NLE_NOADDR:
-                return -EADDRNOTAVAIL;
-        case NLE_MSGSIZE:
-                return -EMSGSIZE;
-        case NLE_BAD_SOCK:
-                return -EBADF;
-        default:
-                return -EIO;
-        }
+        for (size_t i = 0; i < ELEMENTSOF(map); i++)
+                if (map[i][0] == nle)
+                        return -map[i][1];
+        return -EIO;
 }
 
 static int on_nl_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
