@@ -20,6 +20,7 @@
 #include "cubby/cgroup.h"
 #include "cubby/conf.h"
 #include "cubby/ctl-net.h"
+#include "cubby/home.h"
 #include "cubby/ipam.h"
 #include "cubby/log.h"
 #include "cubby/record.h"
@@ -78,6 +79,76 @@ static void reap_logged(const Record *rec, int result, void *userdata)
                result < 0 ? strerror(-result) : "ok");
 }
 
+/* The user of a state tree entry: the owner of its upper dir. */
+static int home_spec_for(Ctl *c, const char *user, HomeSpec *hs)
+{
+        char path[PATH_MAX];
+        struct passwd *pw;
+        struct stat st;
+
+        if (!name_is_safe(user, 63))
+                return -EINVAL;
+        *hs = (HomeSpec){ .state_dir = c->conf.global.state_dir, .run_dir = c->conf.global.run_dir,
+                          .user = user };
+        pw = getpwnam(user);
+        if (pw) {
+                hs->uid = pw->pw_uid;
+                hs->gid = pw->pw_gid;
+                return 0;
+        }
+        if (snprintf(path, sizeof path, "%s/users/%s/upper", hs->state_dir, user) >= (int)sizeof path ||
+            lstat(path, &st) < 0)
+                return -ENOENT;
+        hs->uid = st.st_uid;
+        hs->gid = st.st_gid;
+        return 0;
+}
+
+/* Overlays of users with no live session are unmounted; with no session
+ * left at all, the anchor holder is stopped too. Both under the user lock
+ * taken by the PAM module, so they cannot race a login. */
+static void gc_homes(Ctl *c, int sessions, int locks)
+{
+        _cleanup_close_ int anchor = -1;
+        char users[PATH_MAX];
+        struct dirent *de;
+        bool busy = false;
+        DIR *d;
+
+        if (anchor_open(c->conf.global.run_dir, &anchor) < 0)
+                return;
+        if (snprintf(users, sizeof users, "%s/users", c->conf.global.state_dir) >= (int)sizeof users)
+                return;
+        d = opendir(users);
+        while (d && (de = readdir(d))) {
+                _cleanup_close_ int lock = -1;
+                HomeSpec hs;
+
+                if (de->d_name[0] == '.' || home_spec_for(c, de->d_name, &hs) < 0)
+                        continue;
+                if (session_lock_user(locks, hs.uid, 5000, &lock) < 0) {
+                        busy = true;
+                        continue;
+                }
+                if (session_count_live(sessions, hs.uid, NULL, false) != 0) {
+                        busy = true;
+                        continue;
+                }
+                if (home_is_mounted(&hs, anchor) > 0) {
+                        int r = home_umount(&hs, anchor);
+
+                        printf("gc: unmounted the home of %s%s%s\n", hs.user, r < 0 ? ": " : "",
+                               r < 0 ? strerror(-r) : "");
+                        if (r < 0)
+                                busy = true;
+                }
+        }
+        if (d)
+                closedir(d);
+        if (!busy && anchor_stop(c->conf.global.run_dir) > 0)
+                printf("gc: stopped the idle anchor namespace\n");
+}
+
 static int cmd_gc(Ctl *c, int argc, char **argv)
 {
         _cleanup_close_ int sessions = -1, locks = -1;
@@ -105,6 +176,7 @@ static int cmd_gc(Ctl *c, int argc, char **argv)
         r = session_gc(sessions, locks, reap_logged, NULL, &reaped);
         if (r < 0)
                 fprintf(stderr, "cubbyctl: gc: %s\n", strerror(-r));
+        gc_homes(c, sessions, locks);
         if (ipam_gc(c->conf.global.run_dir, &gone, &n_leases) > 0)
                 printf("gc: released %zu stale address leases\n", n_leases);
         free(gone);
@@ -385,6 +457,74 @@ static int cmd_explain(Ctl *c, int argc, char **argv)
         return 0;
 }
 
+static int cmd_home(Ctl *c, int argc, char **argv)
+{
+        _cleanup_close_ int anchor = -1, sessions = -1, locks = -1, lock = -1;
+        char lockdir[PATH_MAX], moved[64];
+        HomeSpec hs;
+        int mounted = 0, live = 0, r;
+
+        if (argc != 3 || (strcmp(argv[1], "show") != 0 && strcmp(argv[1], "reset") != 0)) {
+                fprintf(stderr, "usage: cubbyctl home show|reset USER\n");
+                return 2;
+        }
+        if (load_config(c, true) < 0)
+                return 1;
+        if (home_spec_for(c, argv[2], &hs) < 0) {
+                fprintf(stderr, "cubbyctl: no user or home %s\n", argv[2]);
+                return 1;
+        }
+        if (anchor_open(hs.run_dir, &anchor) == 0)
+                mounted = home_is_mounted(&hs, anchor);
+        if (session_dir_open(CUBBY_SESSIONS_DIR, false, &sessions) == 0)
+                live = session_count_live(sessions, hs.uid, NULL, false);
+        if (strcmp(argv[1], "show") == 0) {
+                char merged[PATH_MAX];
+
+                (void)home_merged_path(hs.state_dir, hs.user, merged, sizeof merged);
+                if (c->json) {
+                        printf("{\"user\":");
+                        json_str(hs.user);
+                        printf(",\"uid\":%u,\"state\":", (unsigned)hs.uid);
+                        json_str(merged);
+                        printf(",\"mounted\":%s,\"sessions\":%d}\n", mounted > 0 ? "true" : "false",
+                               live);
+                } else {
+                        printf("user %s (uid %u)\nstate %s/users/%s\nupper %s/users/%s/upper\n"
+                               "mounted %s\nsessions %d\n",
+                               hs.user, (unsigned)hs.uid, hs.state_dir, hs.user, hs.state_dir,
+                               hs.user, mounted > 0 ? "yes" : "no", live);
+                }
+                return 0;
+        }
+        /* reset: only while the user has no session, under the user lock */
+        if (session_lock_dir_path(hs.run_dir, lockdir, sizeof lockdir) < 0 ||
+            session_dir_open(lockdir, true, &locks) < 0 ||
+            session_lock_user(locks, hs.uid, 5000, &lock) < 0) {
+                fprintf(stderr, "cubbyctl: cannot lock the user's sessions\n");
+                return 1;
+        }
+        if (sessions >= 0)
+                live = session_count_live(sessions, hs.uid, NULL, false);
+        if (live != 0) {
+                fprintf(stderr, "cubbyctl: %s has %d live session(s); end them first (cubbyctl kill %s)\n",
+                        hs.user, live, hs.user);
+                return 1;
+        }
+        if (anchor >= 0 && home_is_mounted(&hs, anchor) > 0 && (r = home_umount(&hs, anchor)) < 0) {
+                fprintf(stderr, "cubbyctl: cannot unmount the home: %s\n", strerror(-r));
+                return 1;
+        }
+        r = home_reset(&hs, moved, sizeof moved);
+        if (r < 0) {
+                fprintf(stderr, "cubbyctl: cannot reset the home of %s: %s\n", hs.user, strerror(-r));
+                return 1;
+        }
+        printf("home of %s reset; the old files are in %s/users/%s/%s\n", hs.user, hs.state_dir,
+               hs.user, moved);
+        return 0;
+}
+
 static int cmd_net(Ctl *c, int argc, char **argv)
 {
         if (load_config(c, true) < 0)
@@ -402,6 +542,7 @@ static void usage(FILE *f)
                    "  gc                 remove what crashed sessions left\n"
                    "  check              validate the policy and the installation\n"
                    "  explain USER       the policy that applies to USER\n"
+                   "  home show|reset USER  the user's persistent home\n"
                    "  net up|down|status the host network (bridge, NAT)\n");
 }
 
@@ -419,7 +560,7 @@ int main(int argc, char **argv)
         } cmds[] = {
                 { "gc", cmd_gc },     { "list", cmd_list },   { "show", cmd_show },
                 { "kill", cmd_kill }, { "check", cmd_check }, { "explain", cmd_explain },
-                { "net", cmd_net },
+                { "home", cmd_home }, { "net", cmd_net },
         };
         Ctl c = { .config = CUBBY_CONFIG_PATH };
         int o, r;
