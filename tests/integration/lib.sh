@@ -201,6 +201,9 @@ it_names() {
         IT_CONF=$IT_SCRATCH/etc/cubby.conf
         IT_PAMD=$IT_SCRATCH/pam.d
         IT_TMPMARK=/tmp/cubby-it-$IT_ID.mark
+        # Compiled in (meson option rundir): session records and the
+        # module's last good copies of configs live there, not in run_dir.
+        IT_BRUNDIR=${CUBBY_BUILTIN_RUNDIR:-/run/cubby}
         IT_G_STUDENTS=${IT_P}st
         IT_G_ADMIN=${IT_P}ad
         IT_S1=${IT_P}s1                         # sandboxed (students group)
@@ -642,6 +645,12 @@ it_check_session_cgroups() {
         it_eq "$what: pids.max on u$uid" 128 "$(cat "$u/pids.max" 2>&1)"
 }
 
+# it_records USER: session records naming USER (in the compiled-in
+# sessions dir, which other runs share, and in run_dir/sessions).
+it_records() {
+        grep -lx -F "user=$1" "$IT_BRUNDIR"/sessions/* "$IT_RUNDIR"/sessions/* 2>/dev/null
+}
+
 # it_check_clean WHAT USER: after the last session of USER ended: no
 # u<uid> dir (waits up to 10 s), no session record, no mount from cubby.
 it_check_clean() {
@@ -657,8 +666,8 @@ it_check_clean() {
                 sleep 0.1
         done
         it_empty "$what: no u$uid cgroup left" "$left"
-        recs=$(find "$IT_RUNDIR/sessions" -mindepth 1 2>/dev/null)
-        it_empty "$what: no session record left" "$recs"
+        recs=$(it_records "$user")
+        it_empty "$what: no session record of $user left" "$recs"
         mnts=$(grep -F -e "$CUBBY_PREFIX/" -e "/home/$user " -e "$IT_STATEDIR/" \
                 /proc/[0-9]*/mountinfo 2>/dev/null | head -n 5)
         it_empty "$what: no mount of the helper, home or state_dir in /proc/*/mountinfo" "$mnts"
@@ -694,6 +703,12 @@ it_cleanup() {
                 it_cg_remove "$d"
         done
         [ -n "${IT_SYSLOG_PID:-}" ] && kill "$IT_SYSLOG_PID" 2>/dev/null
+        # Our records and the module's last good copy of our config (their
+        # names carry our user names / our scratch path, hence the id).
+        for u in $(it_test_users); do
+                for d in $(it_records "$u"); do rm -f -- "$d"; done
+        done
+        rm -f -- "$IT_BRUNDIR"/last-good/*"cubby-it-$IT_ID."*
 
         for u in $(it_test_users); do
                 userdel -r -f "$u" >/dev/null 2>&1 || userdel -f "$u" >/dev/null 2>&1
@@ -764,7 +779,8 @@ it_leftovers() {
         [ -n "$(it_test_users)" ] && bad+="users $(it_test_users | tr '\n' ' '); "
         getent group | grep -q "^$IT_P" && bad+="groups ${IT_P}*; "
         local d
-        for d in "$IT_RUNDIR" "$IT_STATEDIR" "$IT_SCRATCH" "$CUBBY_PREFIX" "$IT_TMPMARK"; do
+        for d in "$IT_RUNDIR" "$IT_STATEDIR" "$IT_SCRATCH" "$CUBBY_PREFIX" "$IT_TMPMARK" \
+                 "$IT_BRUNDIR"/last-good/*"cubby-it-$IT_ID."*; do
                 [ -e "$d" ] && bad+="$d; "
         done
         local suid

@@ -88,8 +88,7 @@ bg=$!
 if pid=$(it_wait_proc "$S1" sleep); then
         it_pass "ssh $S1 'sleep 6': sandbox process seen on the host (pid $pid)"
         it_check_session_cgroups "ssh $S1 'sleep 6'" "$S1" "$pid"
-        it_ne "ssh $S1: a session record exists while the session runs" "" \
-                "$(find "$IT_RUNDIR/sessions" -mindepth 1 -maxdepth 1 2>/dev/null | head -n1)"
+        it_ne "ssh $S1: a session record exists while the session runs" "" "$(it_records "$S1")"
 else
         it_fail "ssh $S1 'sleep 6': sandbox process seen on the host" "a sleep of uid $(it_uid "$S1")" "none within 10 s"
 fi

@@ -9,7 +9,10 @@
  * CONFDIR with pam_start_confdir(), else from /etc/pam.d) and the printed
  * codes are libpam's aggregate. With -M the module's pam_sm_open_session()
  * and pam_sm_close_session() are called directly (on a handle started for
- * SERVICE), so its own return code is printed, e.g. PAM_IGNORE.
+ * SERVICE), so its own return code is printed, e.g. PAM_IGNORE. libpam
+ * refuses pam_set_data() to a caller that is not inside pam_open_session(),
+ * so -M only shows returns that come before the module keeps its session
+ * data (PAM_IGNORE, refusals); use the stack for sessions that open.
  *
  * Output (stdout):
  *   pam_error=TEXT / pam_info=TEXT   messages the conversation received

@@ -1,0 +1,64 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# util-linux su through the test stacks (su, su-l; pam_cubby last,
+# redirect mode): root's `su - USER -c probe` lands in a sandbox; a non-root
+# caller asking for a sandboxed user is refused (su honours -s for shells
+# in /etc/shells, which would bypass the redirect); root still reaches the
+# admin user; nothing is left after each session.
+IT_NEEDS="su pgrep"
+. "$(dirname "$0")/lib.sh"
+it_init "$@"
+
+S1=$IT_S1 A1=$IT_A1 N1=$IT_N1
+
+# --- the harness: root to an unsandboxed user gets a host shell.
+out=$(it_su - "$N1" -c "$(it_probe)" </dev/null 2>&1)
+it_check_host "su - $N1 (not sandboxed)" "$N1" "$out"
+
+# --- root: su - (service su-l) and su (service su)
+out=$(it_su - "$S1" -c "$(it_probe)" </dev/null 2>&1); rc=$?
+it_eq "su - $S1 -c probe: exit status" 0 "$rc"
+it_check_sandbox "su - $S1" "$S1" "$out"
+it_check_clean "after su - $S1" "$S1"
+
+out=$(it_su "$S1" -c "$(it_probe)" </dev/null 2>&1); rc=$?
+it_eq "su $S1 -c probe (service su): exit status" 0 "$rc"
+it_check_sandbox "su $S1" "$S1" "$out"
+it_check_clean "after su $S1" "$S1"
+
+it_su - "$S1" -c 'exit 7' </dev/null; rc=$?
+it_eq "su - $S1 -c 'exit 7' returns 7" 7 "$rc"
+out=$(it_su - "$S1" -c 'echo to-stdout' </dev/null 2>"$IT_SCRATCH/stderr")
+it_eq "su - $S1: stdout is exactly the command's output" to-stdout "$out"
+it_empty "su - $S1: nothing on stderr" "$(cat "$IT_SCRATCH/stderr")"
+
+# --- cgroups while su runs
+it_su - "$S1" -c 'sleep 6' </dev/null >/dev/null 2>&1 &
+bg=$!
+if pid=$(it_wait_proc "$S1" sleep); then
+        it_check_session_cgroups "su - $S1 -c 'sleep 6'" "$S1" "$pid"
+else
+        it_fail "su - $S1 -c 'sleep 6': sandbox process seen on the host" "a sleep of uid $(it_uid "$S1")" "none within 10 s"
+fi
+wait "$bg"
+it_check_clean "after su - $S1 -c 'sleep 6'" "$S1"
+
+# --- non-root callers asking for a sandboxed user: refused in redirect mode
+for args in "-s /bin/sh $S1 -c" "$S1 -c" "- $S1 -c"; do
+        # shellcheck disable=SC2086 # word splitting wanted
+        out=$(it_as "$N1" su $args 'echo cubby-it-ran-as-$(id -u)' </dev/null 2>&1); rc=$?
+        it_ne "su $args CMD by $N1 (non-root): refused" 0 "$rc"
+        it_nomatch "su $args CMD by $N1 (non-root): command never ran" 'cubby-it-ran-as' "$out"
+        it_match "su $args CMD by $N1 (non-root): a message naming cubby" 'cubby' "$out"
+done
+it_check_clean "after the refused su" "$S1"
+
+# --- root still reaches the admin user (never sandboxed)
+out=$(it_su - "$A1" -c "$(it_probe)" </dev/null 2>&1); rc=$?
+it_eq "su - $A1 (admin) by root: exit status" 0 "$rc"
+it_check_host "su - $A1 (admin) by root" "$A1" "$out"
+# and a non-root caller may su to an unsandboxed user as usual
+out=$(it_as "$N1" su -s /bin/sh "$A1" -c 'echo cubby-it-ran-as-$(id -u)' </dev/null 2>&1)
+it_eq "su -s /bin/sh $A1 by $N1 (admin is not sandboxed): runs" "cubby-it-ran-as-$(it_uid "$A1")" "$out"
+
+it_finish

@@ -1,0 +1,137 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# pam_cubby.so driven through libpam by pamdrive (no sshd, su or login):
+# the module's own return codes (pamdrive -M calls pam_sm_open_session on a
+# real handle), the policy's services list, broken configs, module
+# arguments. Runs as root; users, groups, cgroups and the scratch prefix
+# come from tests/integration/lib.sh.
+IT_NEEDS="pgrep"
+. "$(dirname "$0")/../integration/lib.sh"
+it_init "$@"
+
+[ -x "${CUBBY_PAMDRIVE:-}" ] || it_fatal "CUBBY_PAMDRIVE is not set or not executable"
+S1=$IT_S1 A1=$IT_A1 N1=$IT_N1
+MOD=$CUBBY_PAMDIR/pam_cubby.so
+
+# pd SERVICE USER [-- CMD...]: the module called directly (config only).
+pd() {
+        local svc=$1 user=$2; shift 2
+        timeout -k 5 "$IT_TIMEOUT" nsenter --net="$IT_NETNS_PATH" \
+                "$CUBBY_PAMDRIVE" -d "$IT_PAMD" -M "$MOD" -a "config=$IT_CONF" "$svc" "$user" "$@" 2>&1
+}
+# pds SERVICE USER [-- CMD...]: through the test stack of SERVICE (libpam's
+# aggregate). Needed for sessions that open: libpam refuses pam_set_data()
+# to a module called directly by the application (pd).
+pds() {
+        local svc=$1 user=$2; shift 2
+        timeout -k 5 "$IT_TIMEOUT" nsenter --net="$IT_NETNS_PATH" \
+                "$CUBBY_PAMDRIVE" -d "$IT_PAMD" "$svc" "$user" "$@" 2>&1
+}
+# pdx MODARG... -- SERVICE USER [-- CMD...]: pd with more module arguments.
+pdx() {
+        local a=()
+        while [ $# -gt 0 ] && [ "$1" != -- ]; do a+=(-a "$1"); shift; done
+        shift
+        local svc=$1 user=$2; shift 2
+        timeout -k 5 "$IT_TIMEOUT" nsenter --net="$IT_NETNS_PATH" \
+                "$CUBBY_PAMDRIVE" -d "$IT_PAMD" -M "$MOD" -a "config=$IT_CONF" "${a[@]}" "$svc" "$user" "$@" 2>&1
+}
+open_of() { printf '%s\n' "$1" | sed -n 's/^open=//p' | head -n1; }
+admitted() { it_in "$1" "$(open_of "$2")" PAM_SUCCESS PAM_IGNORE; }
+refused() {
+        it_eq "$1: PAM_SESSION_ERR" PAM_SESSION_ERR "$(open_of "$2")"
+        it_match "$1: the user is told, with 'cubby'" '^pam_error=.*cubby' "$2"
+        it_nomatch "$1: the command did not run" '^cmd=' "$2"
+}
+
+# What runs between open and close (as root, in the opener's mount
+# namespace, where bash may be the redirected helper: use sh).
+INSIDE='echo "in_records=$(grep -lx "user='"$S1"'" '"$IT_BRUNDIR/sessions/* $IT_RUNDIR"'/sessions/* 2>/dev/null | wc -l)"
+grep -F " '"$CUBBY_HELPER"' " /proc/$PAMDRIVE_PID/mountinfo >/dev/null && echo in_redirect=helper
+grep -F "'"$CUBBY_PREFIX"'" /proc/$PAMDRIVE_PID/mountinfo | head -n 3 | sed "s/^/in_mount=/"
+echo "in_pids_max=$(cat '"$(it_cg_hier; it_cg_dir pids "u$(it_uid "$S1")")"'/pids.max 2>&1)"'
+
+# --- a user the policy does not sandbox: PAM_IGNORE in redirect mode
+out=$(pd cubby-test-sshd "$N1")
+it_eq "$N1 (sandbox = no), redirect mode: PAM_IGNORE" PAM_IGNORE "$(open_of "$out")"
+out=$(pd su root)
+admitted "root via su: admitted" "$out"
+out=$(pd cubby-test-sshd "$A1")
+admitted "$A1 (admin group, also a student): admitted" "$out"
+it_eq "$A1 (admin group), redirect mode: PAM_IGNORE (not sandboxed)" PAM_IGNORE "$(open_of "$out")"
+
+# --- a sandboxed user through a listed service: session, record, redirect,
+# cgroups; all gone after close
+out=$(pds su "$S1" -- sh -c "$INSIDE")
+it_eq "$S1 via su (root opener): PAM_SUCCESS" PAM_SUCCESS "$(open_of "$out")"
+it_eq "$S1 via su: close PAM_SUCCESS" PAM_SUCCESS "$(printf '%s\n' "$out" | sed -n 's/^close=//p')"
+it_eq "$S1 via su: one session record while open" 1 "$(printf '%s\n' "$out" | sed -n 's/^in_records=//p')"
+it_eq "$S1 via su: the helper is bound over the shell in the opener's namespace" helper \
+        "$(printf '%s\n' "$out" | sed -n 's/^in_redirect=//p')"
+it_eq "$S1 via su: pids.max on u<uid> while open" 128 "$(printf '%s\n' "$out" | sed -n 's/^in_pids_max=//p')"
+it_nomatch "$S1 via su: nothing printed to the user on success" '^pam_(error|info)=' "$out"
+it_check_clean "after pamdrive su $S1" "$S1"
+
+out=$(pds su-l "$S1" -- sh -c 'echo in_cmd=yes')
+it_eq "$S1 via the su-l stack: PAM_SUCCESS" PAM_SUCCESS "$(open_of "$out")"
+it_match "$S1 via the su-l stack: command ran between open and close" '^in_cmd=yes' "$out"
+it_check_clean "after pamdrive su-l stack $S1" "$S1"
+
+# --- services not in the policy's list refuse a sandboxed user, admit others
+for svc in cron atd systemd-user; do
+        refused "$S1 via $svc (not in services)" "$(pd "$svc" "$S1" -- true)"
+        admitted "$A1 (admin) via $svc: admitted" "$(pd "$svc" "$A1")"
+        admitted "$N1 (unsandboxed) via $svc: admitted" "$(pd "$svc" "$N1")"
+        admitted "root via $svc: admitted" "$(pd "$svc" root)"
+done
+it_check_clean "after the services checks" "$S1"
+
+# --- redirect mode refuses a pw_shell of /bin/sh (it cannot be redirected)
+it_user_add "${IT_P}p1" -s /bin/sh -G "$IT_G_STUDENTS"
+refused "${IT_P}p1 (shell /bin/sh), redirect mode" "$(pd su "${IT_P}p1" -- true)"
+it_check_clean "after the /bin/sh user" "${IT_P}p1"
+
+# --- unknown module arguments: logged, harmless
+it_syslog_mark
+it_pam_stacks bogus=1 frobnicate
+out=$(pds su "$S1" -- true)
+it_eq "unknown module arguments: $S1 still gets a session" PAM_SUCCESS "$(open_of "$out")"
+it_match "unknown module arguments are logged" 'bogus|frobnicate' "$(it_syslog_since)"
+out=$(pdx bogus=1 frobnicate -- cubby-test-sshd "$N1")
+it_eq "unknown module arguments: $N1 still PAM_IGNORE" PAM_IGNORE "$(open_of "$out")"
+it_pam_stacks debug
+out=$(pds su "$S1" -- true)
+it_eq "debug argument: $S1 gets a session" PAM_SUCCESS "$(open_of "$out")"
+it_pam_stacks
+it_check_clean "after the module-argument checks" "$S1"
+
+# --- broken configs refuse sandboxed users, admit root and the admin group.
+# (A good session above let the module keep its last good copy, which is
+# where the admin group comes from when the file is broken.)
+broken_check() {
+        local what=$1
+        refused "$what: $S1" "$(pd su "$S1" -- true)"
+        refused "$what: $S1 via sshd" "$(pd cubby-test-sshd "$S1" -- true)"
+        admitted "$what: root admitted" "$(pd su root)"
+        admitted "$what: $A1 (admin group) admitted" "$(pd cubby-test-sshd "$A1")"
+        it_check_clean "$what: after" "$S1"
+}
+it_policy_write "bogus_key = 1"
+broken_check "config with an unknown key"
+it_policy_write
+chown "$N1" "$IT_CONF"
+broken_check "config not owned by root"
+it_policy_write
+chmod 0664 "$IT_CONF"
+broken_check "group-writable config"
+it_policy_write
+chmod 0646 "$IT_CONF"
+broken_check "world-writable config"
+it_policy_write
+rm -f "$IT_CONF"
+broken_check "missing config"
+it_policy_write
+out=$(pds su "$S1" -- true)
+it_eq "good config again: $S1 gets a session" PAM_SUCCESS "$(open_of "$out")"
+
+it_finish
