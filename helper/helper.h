@@ -38,6 +38,9 @@ int mnt_child_pivot(const Helper *h);
 /* ns.c */
 int ns_start_container(Helper *h, pid_t *ret_pid, int *ret_pidfd);
 
+/* netup.c */
+int netup_container(Helper *h, pid_t child);
+
 /* sandbox.c */
 void sbx_save_process_state(Helper *h);
 int sbx_setup_limits(void);

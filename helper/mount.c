@@ -419,6 +419,88 @@ static int gen_group(const Record *rec, int stagefd)
         return write_file_atomic_at(stagefd, "group", out, o, 0644);
 }
 
+/* Create the file at path (under the container's fresh /run), with its
+ * missing parents, for a symlinked /etc/resolv.conf to point at. */
+static int create_in_run(int rootfd, const char *path)
+{
+        _cleanup_close_ int dir = -1;
+        char buf[PATH_MAX], *save = NULL, *comp, *next;
+        int r;
+
+        if (strncmp(path, "/run/", 5) != 0 || !path_is_normalized_absolute(path))
+                return -EINVAL;
+        r = strscpy(buf, sizeof buf, path + 5);
+        if (r < 0)
+                return r;
+        {
+                _cleanup_close_ int p = open_in_root(rootfd, "/run", O_DIRECTORY);
+                char pp[64];
+
+                if (p < 0)
+                        return p;
+                snprintf(pp, sizeof pp, "/proc/self/fd/%d", p);
+                dir = open(pp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (dir < 0)
+                        return -errno;
+        }
+        comp = strtok_r(buf, "/", &save);
+        while (comp) {
+                next = strtok_r(NULL, "/", &save);
+                if (!next)
+                        return create_file_at(dir, comp, 0644);
+                if (mkdirat(dir, comp, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                {
+                        int nd = openat(dir, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+                        if (nd < 0)
+                                return -errno;
+                        close(dir);
+                        dir = nd;
+                }
+                comp = next;
+        }
+        return -EINVAL;
+}
+
+/* A resolv.conf that works inside (the PAM module chose the servers). On
+ * hosts where /etc/resolv.conf links into /run (systemd-resolved), the
+ * link's target is made in the container's fresh /run instead. */
+static int build_resolv(int rootfd, int stage, const Record *rec)
+{
+        _cleanup_close_ int fd = -1;
+        char target[PATH_MAX], path[PATH_MAX];
+        struct stat st;
+        ssize_t n;
+        int r;
+
+        r = write_file_atomic_at(stage, "resolv.conf", rec->resolv, strlen(rec->resolv), 0644);
+        if (r < 0)
+                return r;
+        fd = open_in_root(rootfd, "/etc/resolv.conf", O_NOFOLLOW);
+        if (fd == -ENOENT)
+                return 0; /* nothing to mount on: the host has no resolver config either */
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISLNK(st.st_mode))
+                return bind_at(rootfd, STAGE_DIR "/resolv.conf", "/etc/resolv.conf",
+                               MS_RDONLY | MS_NOSUID | MS_NODEV);
+        n = readlinkat(fd, "", target, sizeof target - 1);
+        if (n < 0)
+                return -errno;
+        target[n] = 0;
+        if (strncmp(target, "../run/", 7) == 0)
+                snprintf(path, sizeof path, "/%s", target + 3);
+        else
+                snprintf(path, sizeof path, "%s", target);
+        r = create_in_run(rootfd, path);
+        if (r < 0)
+                return r;
+        return bind_at(rootfd, STAGE_DIR "/resolv.conf", path, MS_RDONLY | MS_NOSUID | MS_NODEV);
+}
+
 static int build_etc(int rootfd, const Record *rec)
 {
         _cleanup_close_ int stage = -1;
@@ -443,6 +525,8 @@ static int build_etc(int rootfd, const Record *rec)
         if (r >= 0)
                 r = bind_at(rootfd, STAGE_DIR "/hostname", "/etc/hostname",
                             MS_RDONLY | MS_NOSUID | MS_NODEV);
+        if (r >= 0 && rec->network && rec->resolv[0])
+                r = build_resolv(rootfd, stage, rec);
         return r;
 }
 

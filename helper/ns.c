@@ -217,6 +217,15 @@ int ns_start_container(Helper *h, pid_t *ret_pid, int *ret_pidfd)
         if (r < 0)
                 goto fail;
 
+        /* 7. the network, from outside (the child has no say in it) */
+        r = netup_container(h, pid);
+        if (r < 0) {
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+                close(pidfd);
+                return r;
+        }
+
         if (write(sync_w, "g", 1) != 1) {
                 r = -errno;
                 goto fail;

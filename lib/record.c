@@ -169,6 +169,13 @@ int record_format(const Record *r, char **ret)
                 buf_put(&b, "run_dir", r->run_dir);
         if (r->home_mount[0])
                 buf_put(&b, "home_mount", r->home_mount);
+        if (r->network) {
+                snprintf(s, sizeof s, "%s %u.%u.%u.%u/%u %s", r->bridge, r->subnet >> 24,
+                         (r->subnet >> 16) & 255, (r->subnet >> 8) & 255, r->subnet & 255,
+                         r->prefix, r->net_fallback_none ? "fallback-none" : "refuse");
+                buf_put(&b, "net", s);
+                buf_put(&b, "resolv", r->resolv);
+        }
         for (size_t i = 0; i < r->cgroup.n; i++) {
                 if (cg_dir_format(&r->cgroup.dir[i], s, sizeof s) < 0)
                         b.err = b.err ?: -EINVAL;
@@ -189,7 +196,7 @@ int record_format(const Record *r, char **ret)
 enum {
         F_VERSION, F_ID, F_STATE, F_OPENER, F_UID, F_GID, F_USER, F_HOME, F_SHELL,
         F_GECOS, F_MODE, F_REDIRECT, F_SANDBOX, F_SERVICE, F_RHOST, F_TTY, F_HOSTNAME,
-        F_SECCOMP, F_NETWORK, F_CREATED, F_STATE_DIR, F_RUN_DIR, F_HOME_MOUNT, _F_SINGLE,
+        F_SECCOMP, F_NETWORK, F_CREATED, F_STATE_DIR, F_RUN_DIR, F_HOME_MOUNT, F_NET, F_RESOLV, _F_SINGLE,
 };
 
 static const char *const single_keys[_F_SINGLE] = {
@@ -200,6 +207,7 @@ static const char *const single_keys[_F_SINGLE] = {
         [F_RHOST] = "rhost", [F_TTY] = "tty", [F_HOSTNAME] = "hostname",
         [F_SECCOMP] = "seccomp", [F_NETWORK] = "network", [F_CREATED] = "created",
         [F_STATE_DIR] = "state_dir", [F_RUN_DIR] = "run_dir", [F_HOME_MOUNT] = "home_mount",
+        [F_NET] = "net", [F_RESOLV] = "resolv",
 };
 
 static int parse_yesno(const char *v, bool *ret)
@@ -231,6 +239,31 @@ static int parse_opener(const char *v, pid_t *ret_pid, uint64_t *ret_start)
         pid[dash - v] = 0;
         if (parse_pid(pid, ret_pid) < 0 || parse_u64(dash + 1, ret_start) < 0)
                 return -EINVAL;
+        return 0;
+}
+
+/* "BRIDGE A.B.C.D/P refuse|fallback-none" */
+static int parse_net(Record *r, const char *v)
+{
+        char bridge[17], mode[16];
+        unsigned a, b, c, d, p;
+        int n = 0;
+
+        if (sscanf(v, "%16s %u.%u.%u.%u/%u %15s%n", bridge, &a, &b, &c, &d, &p, mode, &n) != 7 ||
+            v[n] != 0)
+                return -EINVAL;
+        if (a > 255 || b > 255 || c > 255 || d > 255 || p < 8 || p > 30 || strlen(bridge) > 15 ||
+            !name_is_safe(bridge, 15))
+                return -EINVAL;
+        if (strcmp(mode, "refuse") == 0)
+                r->net_fallback_none = false;
+        else if (strcmp(mode, "fallback-none") == 0)
+                r->net_fallback_none = true;
+        else
+                return -EINVAL;
+        strcpy(r->bridge, bridge);
+        r->subnet = a << 24 | b << 16 | c << 8 | d;
+        r->prefix = p;
         return 0;
 }
 
@@ -330,6 +363,10 @@ static int set_single(Record *r, int f, const char *v)
                 if (!path_is_normalized_absolute(v))
                         return -EINVAL;
                 return strscpy(r->home_mount, sizeof r->home_mount, v);
+        case F_NET:
+                return parse_net(r, v);
+        case F_RESOLV:
+                return strscpy(r->resolv, sizeof r->resolv, v);
         }
         return -EINVAL;
 }
@@ -407,7 +444,8 @@ int record_parse(const char *text, size_t len, Record *ret)
         for (int f = 0; f < _F_SINGLE; f++) {
                 bool optional = f == F_REDIRECT || f == F_GECOS || f == F_RHOST ||
                                 f == F_TTY || f == F_STATE_DIR || f == F_HOSTNAME ||
-                                f == F_RUN_DIR || f == F_HOME_MOUNT;
+                                f == F_RUN_DIR || f == F_HOME_MOUNT || f == F_NET ||
+                                f == F_RESOLV;
 
                 if (!seen[f] && !optional)
                         return -EINVAL;
@@ -417,6 +455,8 @@ int record_parse(const char *text, size_t len, Record *ret)
         if (r->sandbox && r->cgroup.n == 0)
                 return -EINVAL;
         if (r->home_mount[0] && !r->run_dir[0])
+                return -EINVAL;
+        if (r->network && (!seen[F_NET] || !r->run_dir[0]))
                 return -EINVAL;
         return 0;
 }

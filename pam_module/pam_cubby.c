@@ -19,6 +19,7 @@
  */
 #include <fcntl.h>
 #include <grp.h>
+#include <net/if.h>
 #include <limits.h>
 #include <pwd.h>
 #include <sched.h>
@@ -29,6 +30,8 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +43,8 @@
 #include "cubby/cgroup.h"
 #include "cubby/conf.h"
 #include "cubby/home.h"
+#include "cubby/ipam.h"
+#include "cubby/netcfg.h"
 #include "cubby/log.h"
 #include "cubby/proc.h"
 #include "cubby/record.h"
@@ -522,6 +527,69 @@ static void home_release(const Record *rec, int sessions, int locks)
         (void)home_umount(&hs, anchor);
 }
 
+/* The host side of the network (bridge, nft table, forwarding) is made
+ * once; a login only checks for the bridge, and when it is missing runs
+ * cubbyctl (a fixed path, an empty environment, no inherited fds) to
+ * bring it up rather than linking netlink and nftables into sshd. */
+static void run_net_up(const char *config)
+{
+        char *const argv[] = { (char *)"cubbyctl", (char *)"--config", (char *)config,
+                               (char *)"net", (char *)"up", NULL };
+        char *const envp[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+        pid_t pid = fork();
+
+        if (pid < 0)
+                return;
+        if (pid == 0) {
+                int null = open("/dev/null", O_RDWR);
+
+                if (null >= 0) {
+                        dup2(null, 0);
+                        dup2(null, 1);
+                        dup2(null, 2);
+                }
+                if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0)
+                        for (int fd = 3; fd < 1024; fd++)
+                                close(fd);
+                execve(CUBBY_CTL_PATH, argv, envp);
+                _exit(127);
+        }
+        /* ECHILD when the caller ignores SIGCHLD: the check after tells */
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+}
+
+static int prepare_network(OpenCtx *c, const ConfPolicy *pol, Record *rec, const char **ret_why)
+{
+        const ConfGlobal *g = &c->conf.global;
+        NetDns dns;
+        int r;
+
+        rec->network = 0;
+        if (pol->network != CONF_NETWORK_NAT)
+                return 0;
+        if (if_nametoindex(g->bridge) == 0)
+                run_net_up(c->args.config);
+        r = if_nametoindex(g->bridge) == 0 ? -ENETDOWN : 0;
+        if (r >= 0)
+                r = netcfg_dns_load(g->dns, netcfg_gateway(g->subnet_addr), &dns);
+        if (r >= 0)
+                r = netcfg_resolv_conf_format(&dns, rec->resolv, sizeof rec->resolv);
+        if (r < 0) {
+                /* never the host's network; loopback only if the policy says so */
+                if (pol->network_fallback_none)
+                        return 0;
+                *ret_why = "the sandbox network is not available";
+                return r;
+        }
+        rec->network = 1;
+        snprintf(rec->bridge, sizeof rec->bridge, "%s", g->bridge);
+        rec->subnet = g->subnet_addr;
+        rec->prefix = g->subnet_prefix;
+        rec->net_fallback_none = pol->network_fallback_none;
+        return 0;
+}
+
 /* Writes the record, makes the cgroups, marks the record ready, redirects
  * the shell. Undoes what it did on failure. */
 static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **ret_why)
@@ -581,7 +649,6 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
         rec->mode = c->args.mode;
         rec->sandbox = true;
         rec->seccomp = pol->seccomp;
-        rec->network = pol->network == CONF_NETWORK_NAT;
         rec->created = (uint64_t)time(NULL);
         rec->n_hide = pol->n_hide < RECORD_MAX_HIDE ? pol->n_hide : RECORD_MAX_HIDE;
         for (size_t i = 0; i < rec->n_hide; i++)
@@ -589,6 +656,7 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
         if (strscpy(rec->user, sizeof rec->user, c->user) < 0 ||
             strscpy(rec->home, sizeof rec->home, c->pw.pw_dir) < 0 ||
             strscpy(rec->state_dir, sizeof rec->state_dir, c->conf.global.state_dir) < 0 ||
+            strscpy(rec->run_dir, sizeof rec->run_dir, c->conf.global.run_dir) < 0 ||
             strscpy(rec->shell, sizeof rec->shell,
                     c->args.mode == RECORD_MODE_REDIRECT ? c->pw.pw_shell : pol->shell) < 0) {
                 *ret_why = "a path of the user is too long";
@@ -605,6 +673,10 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
         snprintf(rec->tty, sizeof rec->tty, "%s", c->tty ? c->tty : "");
         hostname_expand(pol->hostname, c->user, rec->hostname, sizeof rec->hostname);
         save_pam_env(c->pamh, rec);
+
+        r = prepare_network(c, pol, rec, ret_why);
+        if (r < 0)
+                return r;
 
         r = cg_paths(c->conf.global.cgroup_parent, getpid(), rec->uid, rec->id, &user, &rec->cgroup);
         if (r < 0) {
@@ -866,6 +938,10 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
                 if (s->rec.sandbox && locks >= 0)
                         home_release(&s->rec, sessions, locks);
         }
+        /* a container's lease is free once its helper is gone; the
+         * session's containers are all gone now */
+        if (s->rec.network)
+                (void)ipam_release_session(s->rec.run_dir, s->rec.id);
         limits_restore(&lim);
 
         clock_gettime(CLOCK_MONOTONIC, &now);

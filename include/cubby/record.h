@@ -56,6 +56,12 @@ typedef struct Record {
         char state_dir[PATH_MAX];
         char run_dir[PATH_MAX];             /* the config's run_dir: anchor, leases */
         char home_mount[PATH_MAX];          /* the overlay home's mount point in the anchor */
+        /* network = nat */
+        char bridge[16];
+        uint32_t subnet;                    /* host byte order */
+        unsigned prefix;
+        bool net_fallback_none;             /* a network failure gives loopback only */
+        char resolv[1024];                  /* the container's /etc/resolv.conf */
 } Record;
 
 /* "<pid>-<starttime>" */

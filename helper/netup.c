@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Step 7: the container's network. network = nat: an address leased for
+ * this container (owned by this process, which stays alive as the
+ * supervisor for as long as the container runs), then the veth pair
+ * (net.c). network = none: the child brings up loopback itself. A failure
+ * refuses the login, or gives loopback only where the policy says so; it
+ * never gives the host's network. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "cubby/ipam.h"
+#include "cubby/log.h"
+#include "cubby/net.h"
+#include "cubby/netcfg.h"
+#include "helper.h"
+
+int netup_container(Helper *h, pid_t child)
+{
+        const Record *rec = &h->rec;
+        char ifname[NET_IFNAME_SIZE], addr_s[16], uid[16];
+        IpamOwner owner;
+        uint32_t addr;
+        int r;
+
+        if (!rec->network)
+                return 0;
+        r = ipam_owner_init(&owner, rec->id, 0, rec->uid, rec->user);
+        if (r >= 0)
+                r = ipam_acquire(rec->run_dir, rec->subnet, rec->prefix, &owner, &addr);
+        if (r == -EADDRNOTAVAIL) {
+                fprintf(stderr, "cubby-shell: no network address is free for a new sandbox "
+                                "(the address pool is exhausted)\n");
+                return r;
+        }
+        if (r < 0)
+                goto fail;
+        r = net_setup_veth(child, rec->bridge, addr, rec->prefix, netcfg_gateway(rec->subnet), ifname);
+        if (r < 0) {
+                (void)ipam_release(rec->run_dir, owner.pid, owner.starttime);
+                goto fail;
+        }
+        /* NAT'd traffic is attributed through this line: address, user, time */
+        snprintf(uid, sizeof uid, "%u", (unsigned)rec->uid);
+        log_event(LOG_INFO, "lease", "session", rec->id, "uid", uid, "user", rec->user, "address",
+                  netcfg_ipv4_str(addr, addr_s, sizeof addr_s), "veth", ifname, NULL);
+        return 0;
+
+fail:
+        if (rec->net_fallback_none) {
+                fprintf(stderr, "cubby-shell: the network is not available; this sandbox has "
+                                "loopback only\n");
+                return 0;
+        }
+        fprintf(stderr, "cubby-shell: cannot set up the sandbox network: %s\n", strerror(-r));
+        return r;
+}
