@@ -147,16 +147,19 @@ static _Noreturn void pass_through(Helper *h, char **caller_env, int cwd_fd)
 /* The tty: when we lead its session (sshd with a pty, login), let go of it
  * so the container's shell can make it its own controlling terminal in a
  * session of its own. Letting go sends SIGHUP and SIGCONT to our own
- * process group, which we ignore for the moment. */
+ * process group; our signals are blocked, so they stay pending (Linux
+ * never discards a blocked signal, ignored or not) and the supervisor
+ * would forward the SIGHUP to the shell. Setting SIG_IGN after the ioctl
+ * discards them. */
 static void release_tty(Helper *h)
 {
         h->has_tty = isatty(0);
         if (!h->has_tty || getsid(0) != getpid())
                 return;
-        signal(SIGHUP, SIG_IGN);
-        signal(SIGCONT, SIG_IGN);
         if (ioctl(0, TIOCNOTTY) == 0)
                 h->gave_up_tty = true;
+        signal(SIGHUP, SIG_IGN);
+        signal(SIGCONT, SIG_IGN);
         signal(SIGHUP, SIG_DFL);
         signal(SIGCONT, SIG_DFL);
 }

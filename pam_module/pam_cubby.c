@@ -614,6 +614,17 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
                 r = check_redirect_shell(c->pw.pw_shell, &shell, ret_why);
                 if (r < 0)
                         return r;
+        } else {
+                /* Login-shell mode only works if the shell sshd, su and
+                 * login will exec is the helper: otherwise the user would
+                 * get a host shell. */
+                struct stat a, b;
+
+                if (stat(c->pw.pw_shell, &a) < 0 || fstat(helper, &b) < 0 || a.st_dev != b.st_dev ||
+                    a.st_ino != b.st_ino) {
+                        *ret_why = "the user's shell is not cubby-shell (mode=login-shell)";
+                        return -EPERM;
+                }
         }
 
         r = session_dir_open(CUBBY_SESSIONS_DIR, true, &sessions);
