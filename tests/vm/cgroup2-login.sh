@@ -333,5 +333,46 @@ elif [ -n "$left" ]; then
 fi
 fig "teardown: cgroup.kill opened $kills time(s) by su; u$uid removed; no process, record or cgroup left; gc: '$(echo "$gc" | tr '\n' ' ')'; list: '$(echo "$list" | tr '\n' ' ')'"
 ok "teardown leaves nothing"
+
+# (f) The layout of the shipped systemd unit (etc/systemd/cubby.service):
+# systemd gives a Delegate=yes service the cgroup <slice>/<unit> with every
+# controller available, and cubby's cgroup_parent points there. Make what
+# systemd would make, log in once more with that cgroup_parent, and check
+# cubby wrote nothing outside /system.slice/cubby.service.
+SD=$CG/system.slice/cubby.service
+mkdir "$CG/system.slice" && echo "+cpu +memory +pids" >"$CG/system.slice/cgroup.subtree_control" &&
+	mkdir "$SD" || fail "cannot make the systemd-like $SD"
+outside() { # every cgroup outside $SD with its subtree_control and limits
+	find "$CG" -path "$SD" -prune -o -type d -print | sort | while read -r d; do
+		echo "$d [$(cat "$d/cgroup.subtree_control")] $(cat "$d/cpu.max" "$d/memory.max" "$d/pids.max" 2>/dev/null | tr '\n' ' ')"
+	done
+}
+before=$(outside)
+POLICY2=/etc/cubby-v2test/unit.conf
+sed 's|^cgroup_parent = .*|cgroup_parent = /system.slice/cubby.service|' "$POLICY" >"$POLICY2"
+chmod 0644 "$POLICY2"
+sed -i "s|config=$POLICY\$|config=$POLICY2|" /etc/pam.d/su-l
+grep -q "config=$POLICY2" /etc/pam.d/su-l || fail "cannot point su-l at $POLICY2"
+su - "$U" -c "read -r cg </proc/self/cgroup; echo \"cg=\$cg\"; read -r x <$FIFO; echo unit-down" \
+	</dev/null >"$W/unit.out" 2>&1 &
+keeper_pid=$!
+wait_for 300 "grep -q '^cg=' '$W/unit.out' || ! kill -0 $keeper_pid" || fail "unit login: no output after 30 s"
+kill -0 "$keeper_pid" 2>/dev/null || fail "unit login ended early: $(cat "$W/unit.out")"
+grep -qx 'cg=0::/' "$W/unit.out" || fail "unit login inside: $(cat "$W/unit.out")"
+us=$(find "$SD/u$uid" -mindepth 1 -maxdepth 1 -type d -name 's*')
+[ -n "$us" ] || fail "no session dir under $SD/u$uid"
+p1=$(head -n1 "$us/cgroup.procs")
+[ "$(cat "/proc/$p1/cgroup")" = "0::/system.slice/cubby.service/u$uid/s${us##*/s}" ] ||
+	fail "unit login: the shell is in $(cat "/proc/$p1/cgroup")"
+[ "$(cat "$SD/u$uid/memory.max")" = 16777216 ] || fail "unit login: no memory.max on $SD/u$uid"
+anc=$(find "$SD" -mindepth 1 -maxdepth 1 -type d -printf '%f ')
+stop_keeper
+[ "${keeper_rc:-1}" -eq 0 ] || fail "unit login su exited ${keeper_rc:-?}: $(cat "$W/unit.out")"
+[ ! -e "$SD/u$uid" ] || fail "$SD/u$uid left after logout"
+gc=$("$CUBBY_CTL" --config "$POLICY2" gc 2>&1) || fail "cubbyctl gc: $gc"
+after=$(outside)
+[ "$before" = "$after" ] || fail "cubby changed cgroups outside $SD: $(diff <(echo "$before") <(echo "$after") 2>&1)"
+fig "unit layout: session in /system.slice/cubby.service/u$uid/s${us##*/s}; cubby made [${anc% }] below the unit's cgroup; after logout + gc below it: [$(find "$SD" -mindepth 1 -type d -printf '%f ' | sed 's/ $//')]; nothing outside it changed"
+ok "cgroup_parent = /system.slice/cubby.service works and stays inside the delegated cgroup"
 echo "PASS: cgroup v2 login via su (guest time $(awk -v a="$T0" -v b="$(uptime_s)" 'BEGIN{printf "%.1f", b - a}') s)"
 exit 0
