@@ -431,6 +431,7 @@ typedef struct OpenCtx {
         Conf conf;
         bool conf_ok;
         ConfError cerr;
+        struct timespec t0;
 } OpenCtx;
 
 static void expand_user(const char *pattern, const char *user, char *out, size_t size)
@@ -709,6 +710,14 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
         lim = (CgLimits){ .cpu_milli = pol->cpu_milli, .memory = pol->memory, .swap = pol->swap,
                           .pids = pol->pids };
         r = session_lock_user(locks, rec->uid, LOCK_TIMEOUT_MS, &lock);
+        /* max_sessions: counted under the user lock, so two logins cannot
+         * both take the last place */
+        if (r >= 0 && pol->max_sessions != CONF_UNLIMITED &&
+            session_count_live(sessions, rec->uid, s->key, false) >= (int64_t)pol->max_sessions) {
+                *ret_why = "too many sessions for this user (max_sessions)";
+                r = -EUSERS;
+                goto undo;
+        }
         if (r >= 0)
                 r = cg_create(&user, &rec->cgroup, &lim);
         if (r < 0) {
@@ -842,7 +851,7 @@ static int open_session(OpenCtx *c)
         s = calloc(1, sizeof *s);
         if (!s)
                 return PAM_BUF_ERR;
-        clock_gettime(CLOCK_MONOTONIC, &s->started);
+        s->started = c->t0;
 
         if (admin || !pol.sandbox) {
                 if (c->args.mode == RECORD_MODE_REDIRECT)
@@ -870,10 +879,17 @@ static int open_session(OpenCtx *c)
                 char uid[16];
 
                 snprintf(uid, sizeof uid, "%u", (unsigned)s->rec.uid);
+                struct timespec now;
+                char ms[24];
+
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                snprintf(ms, sizeof ms, "%.1f",
+                         (double)(now.tv_sec - s->started.tv_sec) * 1e3 +
+                                 (double)(now.tv_nsec - s->started.tv_nsec) / 1e6);
                 log_event(LOG_INFO, "session_start", "session", s->rec.id, "uid", uid, "user",
                           c->user, "service", c->service, "rhost", c->rhost ? c->rhost : "",
                           "mode", c->args.mode == RECORD_MODE_REDIRECT ? "redirect" : "login-shell",
-                          NULL);
+                          "network", s->rec.network ? "nat" : "none", "setup_ms", ms, NULL);
         }
         if (pam_set_data(pamh, DATA_NAME, s, cleanup_data) != PAM_SUCCESS) {
                 _cleanup_close_ int sessions = -1, locks = -1;
@@ -899,6 +915,7 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
         if (!c)
                 return PAM_BUF_ERR;
         c->pamh = pamh;
+        clock_gettime(CLOCK_MONOTONIC, &c->t0);
         parse_args(pamh, argc, argv, &c->args);
         if (pam_get_user(pamh, &c->user, NULL) != PAM_SUCCESS || !c->user || !*c->user) {
                 free(c);
