@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # The Debian package, end to end, as root on a Debian 12 machine:
-#   1. copy the source tree to a scratch dir (nothing is written into the
+#   1. export the committed tree (git archive HEAD; CUBBY_PKG_FROM=worktree
+#      for the working tree) to a scratch dir (nothing is written into the
 #      source tree) and build it with `dpkg-buildpackage -us -uc -b`;
 #   2. install the .deb with apt-get; check the modes and the conffile;
 #   3. a sandboxed login with the INSTALLED files: a test user in a test
@@ -146,14 +147,24 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 # ------------------------------------------------------------ 1. build
-log "copying $SRC to $T/src"
+# What is committed (HEAD), as a package is built from a commit: the
+# working tree of a shared checkout may be half way through someone's
+# edit. CUBBY_PKG_FROM=worktree takes the working tree (tracked and
+# untracked files, not the ignored build dirs) instead.
 mkdir "$T/src"
 if command -v git >/dev/null && git -C "$SRC" rev-parse --show-toplevel >/dev/null 2>&1; then
-	# what meson sees: tracked and untracked files, not the ignored build dirs
-	(cd "$SRC" && git ls-files -z -co --exclude-standard) \
-		| (cd "$SRC" && tar --null --no-recursion -T - -cf -) | tar -C "$T/src" -xf - \
-		|| fatal "copying the source tree failed"
+	if [ "${CUBBY_PKG_FROM:-head}" = worktree ]; then
+		log "copying the working tree of $SRC to $T/src"
+		(cd "$SRC" && git ls-files -z -co --exclude-standard) \
+			| (cd "$SRC" && tar --null --no-recursion -T - -cf -) | tar -C "$T/src" -xf - \
+			|| fatal "copying the source tree failed"
+	else
+		log "exporting $(git -C "$SRC" rev-parse --short HEAD) of $SRC to $T/src"
+		git -C "$SRC" archive --format=tar HEAD | tar -C "$T/src" -xf - \
+			|| fatal "git archive HEAD failed"
+	fi
 else
+	log "copying $SRC to $T/src"
 	tar -C "$SRC" --exclude='./build*' --exclude=./.git --exclude='./obj-*' -cf - . \
 		| tar -C "$T/src" -xf - || fatal "copying the source tree failed"
 fi
