@@ -145,8 +145,22 @@ static void gc_homes(Ctl *c, int sessions, int locks)
         }
         if (d)
                 closedir(d);
-        if (!busy && anchor_stop(c->conf.global.run_dir) > 0)
-                printf("gc: stopped the idle anchor namespace\n");
+        if (!busy) {
+                CgSet user, sess, parents;
+
+                /* the parent dirs of <parent>/u<uid>: where the holder's cgroup is */
+                if (cg_paths(c->conf.global.cgroup_parent, 0, 0, "0000000000000000", &user, &sess) < 0)
+                        user.n = 0;
+                parents = user;
+                for (size_t i = 0; i < parents.n; i++) {
+                        char *slash = strrchr(parents.dir[i].path, '/');
+
+                        if (slash && slash != parents.dir[i].path)
+                                *slash = 0;
+                }
+                if (anchor_stop(c->conf.global.run_dir, &parents) > 0)
+                        printf("gc: stopped the idle anchor namespace\n");
+        }
 }
 
 static int cmd_gc(Ctl *c, int argc, char **argv)

@@ -134,7 +134,7 @@ void conf_init(Conf *conf)
         (void)strscpy(g->admin_group, sizeof g->admin_group, "sudo");
         (void)strscpy(g->state_dir, sizeof g->state_dir, "/var/lib/cubby");
         (void)strscpy(g->run_dir, sizeof g->run_dir, "/run/cubby");
-        (void)strscpy(g->cgroup_parent, sizeof g->cgroup_parent, "/cubby");
+        (void)strscpy(g->cgroup_parent, sizeof g->cgroup_parent, "/system.slice/cubby.service");
         (void)strscpy(g->bridge, sizeof g->bridge, "cubby0");
         g->subnet_addr = (10u << 24) | (213u << 16);
         g->subnet_prefix = 16;

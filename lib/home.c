@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -242,7 +243,7 @@ int anchor_ensure(const char *run_dir, const CgSet *cg_parent_dirs, int *ret_nsf
         return 0;
 }
 
-int anchor_stop(const char *run_dir)
+int anchor_stop(const char *run_dir, const CgSet *cg_parent_dirs)
 {
         _cleanup_close_ int rfd = -1, lock = -1, pidfd = -1;
         uint64_t start;
@@ -261,10 +262,30 @@ int anchor_stop(const char *run_dir)
         if (r < 0)
                 return r;
         pidfd = (int)syscall(SYS_pidfd_open, id.pid, 0);
-        if (pidfd >= 0 && proc_stat("/proc", id.pid, NULL, &start) == 0 && start == id.start)
+        if (pidfd >= 0 && proc_stat("/proc", id.pid, NULL, &start) == 0 && start == id.start) {
+                struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+
                 (void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+                /* gone from its cgroup only once it has exited */
+                (void)poll(&pfd, 1, 2000);
+        }
         if (unlinkat(rfd, ANCHOR_FILE, 0) < 0 && errno != ENOENT)
                 return -errno;
+        for (size_t i = 0; cg_parent_dirs && i < cg_parent_dirs->n; i++) {
+                _cleanup_close_ int pfd = open(cg_parent_dirs->dir[i].path,
+                                               O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+                /* the holder may still be a zombie in v1 for a moment */
+                for (int tries = 0; pfd >= 0 && tries < 100; tries++) {
+                        struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+                        if (unlinkat(pfd, "anchor", AT_REMOVEDIR) == 0 || errno == ENOENT)
+                                break;
+                        if (errno != EBUSY)
+                                break;
+                        nanosleep(&ts, NULL);
+                }
+        }
         return 1;
 }
 

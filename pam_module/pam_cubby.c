@@ -497,8 +497,12 @@ static int prepare_home(OpenCtx *c, const ConfPolicy *pol, Record *rec, const ch
                 }
                 r = home_mount(&hs, anchor);
         }
+        if (r == -EPERM || r == -ENOTDIR || r == -ELOOP) {
+                *ret_why = "the home's state directory is unsafe (wrong owner, mode or type)";
+                return r;
+        }
         if (r < 0) {
-                *ret_why = "the home cannot be prepared (unsafe or broken state directory)";
+                *ret_why = "the home overlay cannot be mounted";
                 return r;
         }
         if (strscpy(rec->run_dir, sizeof rec->run_dir, hs.run_dir) < 0 ||
@@ -694,6 +698,22 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
         if (r < 0) {
                 *ret_why = "the cgroup parent cannot be resolved";
                 return r;
+        }
+        /* cubby.service's cgroup is systemd's to create (Delegate=yes):
+         * making it ourselves would write into systemd's tree. */
+        if (strstr(c->conf.global.cgroup_parent, ".slice/") && user.n > 0) {
+                char parent[PATH_MAX];
+                char *slash;
+                struct stat st;
+
+                snprintf(parent, sizeof parent, "%s", user.dir[0].path);
+                slash = strrchr(parent, '/');
+                if (slash)
+                        *slash = 0;
+                if (stat(parent, &st) < 0) {
+                        *ret_why = "cubby.service is not running (its cgroup is missing)";
+                        return -ENOENT;
+                }
         }
         r = record_key(rec->opener_pid, rec->opener_start, s->key, sizeof s->key);
         if (r < 0)

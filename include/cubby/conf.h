@@ -78,7 +78,8 @@ typedef struct ConfGlobal {
         char admin_group[CONF_NAME_MAX];      /* default "sudo" */
         char state_dir[PATH_MAX];             /* default /var/lib/cubby */
         char run_dir[PATH_MAX];               /* default /run/cubby */
-        char cgroup_parent[PATH_MAX];         /* default /cubby; "./x" is relative */
+        char cgroup_parent[PATH_MAX];         /* default /system.slice/cubby.service (the
+                                                 unit's delegated cgroup); "./x" is relative */
         char bridge[16];                      /* default cubby0 (IFNAMSIZ) */
         uint32_t subnet_addr;                 /* host byte order; default 10.213.0.0 */
         unsigned subnet_prefix;               /* default 16; 8..30 */

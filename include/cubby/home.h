@@ -52,9 +52,10 @@ int anchor_open(const char *run_dir, int *ret_nsfd);
  * may be NULL. */
 int anchor_ensure(const char *run_dir, const CgSet *cg_parent_dirs, int *ret_nsfd);
 
-/* Stop the holder (the overlays go with its namespace). For gc, when no
- * session is left. */
-int anchor_stop(const char *run_dir);
+/* Stop the holder (the overlays go with its namespace) and remove its
+ * "anchor" cgroups below cg_parent_dirs (may be NULL). For gc, when no
+ * session is left. 1 if a holder was stopped, 0 if there was none. */
+int anchor_stop(const char *run_dir, const CgSet *cg_parent_dirs);
 
 /* Create (or check) the user's state tree and make sure the user's overlay
  * is mounted in the anchor. 1 if it mounted it now, 0 if it was there.

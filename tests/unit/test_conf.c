@@ -119,7 +119,7 @@ static void test_defaults(void **state)
         assert_string_equal(c.global.admin_group, "sudo");
         assert_string_equal(c.global.state_dir, "/var/lib/cubby");
         assert_string_equal(c.global.run_dir, "/run/cubby");
-        assert_string_equal(c.global.cgroup_parent, "/cubby");
+        assert_string_equal(c.global.cgroup_parent, "/system.slice/cubby.service");
         assert_string_equal(c.global.bridge, "cubby0");
         assert_int_equal(c.global.subnet_addr, 0x0ad50000);
         assert_int_equal(c.global.subnet_prefix, 16);
