@@ -626,10 +626,24 @@ int mnt_build_root(Helper *h)
                 r = build_home(root, &h->rec);
         if (r < 0)
                 return r;
-        if (h->rec.state_dir[0]) {
-                r = hide_path(root, h->rec.state_dir);
-                if (r < 0)
-                        return r;
+        /* cubby's own state, and host agents reachable through sockets or
+         * spools outside /run, /tmp and /var/tmp (S5: no path to host
+         * agents): the sssd responder pipes (user enumeration), cron's
+         * spool, other users' mail */
+        {
+                static const char *const builtin[] = { "/var/lib/sss/pipes", "/var/spool/cron",
+                                                       "/var/mail", "/var/spool/mail" };
+
+                if (h->rec.state_dir[0]) {
+                        r = hide_path(root, h->rec.state_dir);
+                        if (r < 0)
+                                return r;
+                }
+                for (size_t i = 0; i < ELEMENTSOF(builtin); i++) {
+                        r = hide_path(root, builtin[i]);
+                        if (r < 0)
+                                return r;
+                }
         }
         for (size_t i = 0; i < h->rec.n_hide; i++) {
                 r = hide_path(root, h->rec.hide[i]);
