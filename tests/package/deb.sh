@@ -212,6 +212,13 @@ check_eq "pam_cubby.so in /usr/lib/$multiarch/security, 644 root" "644 root" \
 check_eq "cubbyctl is 755 root" "755 root" "$(stat -c '%a %U' /usr/sbin/cubbyctl 2>&1)"
 check_match "/etc/security/cubby.conf is a conffile" '^ /etc/security/cubby\.conf [0-9a-f]{32}' \
 	"$(dpkg-query -W -f='${Conffiles}\n' cubby)"
+if grep -q "systemd/system" "$T/src/etc/meson.build" 2>/dev/null; then
+	unit=$(printf '%s\n' "$contents" | grep -Eo '\./(usr/)?lib/systemd/system/cubby\.service$' | head -1)
+	[ -n "$unit" ] && pass "cubby.service is shipped (${unit#.})" || fail "cubby.service is shipped" present absent
+	unit=${unit#.}
+	wants=$(ls /etc/systemd/system/*.wants/cubby.service 2>/dev/null)
+	check_eq "cubby.service is not enabled by the package (no network change on install)" "" "$wants"
+fi
 for m in man8/pam_cubby.8.gz man8/cubby-shell.8.gz man8/cubbyctl.8.gz man5/cubby.conf.5.gz; do
 	[ -f "/usr/share/man/$m" ] && pass "man page $m installed" || fail "man page $m installed" present absent
 done
@@ -290,8 +297,8 @@ left=$(find /sys/fs/cgroup -maxdepth 14 -path "*/$CGNAME/u$UID_USR*" -type d 2>/
 check_eq "no session or user cgroup of $USR is left" "" "$left"
 procs=$(find /sys/fs/cgroup -maxdepth 14 -path "*/$CGNAME/*" -name cgroup.procs -exec cat {} + 2>/dev/null)
 check_eq "no process is left below the cgroup parent (gc stopped the anchor holder)" "" "$procs"
-left=$(find /sys/fs/cgroup -maxdepth 14 -path "*/$CGNAME/*" -type d 2>/dev/null)
-[ -n "$left" ] && echo "NOTE: empty cgroup dirs that cubby leaves after gc (removed by this test):" $left
+left=$(find /sys/fs/cgroup -maxdepth 14 -path "*/$CGNAME/*" -type d 2>/dev/null | head -3)
+check_eq "no cgroup dir is left below the cgroup parent (gc removed the anchor's)" "" "$left"
 check_eq "the overlay home of $USR is not mounted (host view)" "" \
 	"$(grep " $STATEDIR/users/$USR/" /proc/self/mountinfo)"
 
@@ -318,6 +325,7 @@ for f in /usr/libexec/cubby-shell /usr/sbin/cubbyctl "/usr/lib/$multiarch/securi
 	 /usr/share/cubby; do
 	check_absent "gone after purge: $f" "$f"
 done
+[ -n "${unit:-}" ] && check_absent "gone after purge: $unit" "$unit"
 [ -n "${HAD[$DROPIN_DIR]:-}" ] || check_absent "gone after purge: $DROPIN_DIR" "$DROPIN_DIR"
 [ -n "${HAD[$STATEDIR]:-}" ] || check_absent "gone after purge: $STATEDIR" "$STATEDIR"
 remove_cgroups
