@@ -61,12 +61,14 @@ it_eq() { if [ "$3" = "$2" ]; then it_pass "$1"; else it_fail "$1" "'$2'" "'$3'"
 it_ne() { if [ "$3" != "$2" ]; then it_pass "$1"; else it_fail "$1" "anything but '$2'" "'$3'"; fi; }
 # it_match DESC ERE TEXT
 it_match() {
-        if printf '%s\n' "$3" | grep -Eq -- "$2"; then it_pass "$1"
+        # Here-strings, not pipes: with pipefail, grep -q exiting early
+        # could fail the pipeline through printf's SIGPIPE.
+        if grep -Eq -- "$2" <<<"$3"; then it_pass "$1"
         else it_fail "$1" "text matching /$2/" "'$(it_clip "$3")'"; fi
 }
 it_nomatch() {
         local hit
-        if hit=$(printf '%s\n' "$3" | grep -E -m1 -- "$2"); then
+        if hit=$(grep -E -m1 -- "$2" <<<"$3"); then
                 it_fail "$1" "no text matching /$2/" "'$(it_clip "$hit")'"
         else it_pass "$1"; fi
 }
@@ -163,6 +165,9 @@ it_outer() {
         exec 9>"$CUBBY_BUILD/.cubby-it.lock"
         flock -w 900 9 || it_fatal "another integration run holds $CUBBY_BUILD/.cubby-it.lock"
 
+        # The module creates the compiled-in rundir on demand; if this run
+        # is the first, the outer cleanup removes it again (empty dirs only).
+        [ -e "$IT_BRUNDIR" ] || export CUBBY_IT_MADE_BRUNDIR=1
         ip netns add "$IT_NETNS" || it_fatal "ip netns add $IT_NETNS failed"
         nsenter --net="$IT_NETNS_PATH" ip link set lo up || it_fatal "lo up in $IT_NETNS failed"
 
@@ -635,6 +640,12 @@ it_check_session_cgroups() {
                                 "$(cat "${IT_CG_MNT[$h]}$path/cgroup.procs" 2>/dev/null)"
                 fi
         done
+        # The redirect lives in the opener's own (slave) mount namespace: it
+        # must not propagate to the test's namespace or to the machine's.
+        it_empty "$what: no cubby mount propagated into the test's mount namespace" \
+                "$(grep -F "$CUBBY_PREFIX/" /proc/$$/mountinfo)"
+        it_empty "$what: no cubby mount propagated into the machine's mount namespace" \
+                "$(grep -F "$CUBBY_PREFIX/" /proc/1/mountinfo)"
         local u
         u=$(it_cg_dir cpu "u$uid")
         it_eq "$what: cpu.cfs_quota_us on u$uid" 50000 "$(cat "$u/cpu.cfs_quota_us" 2>&1)"
@@ -666,6 +677,12 @@ it_check_clean() {
                 sleep 0.1
         done
         it_empty "$what: no u$uid cgroup left" "$left"
+        for i in $(seq 1 50); do
+                left=$(pgrep -a -U "$uid"; pgrep -a -u "$uid")
+                [ -z "$left" ] && break
+                sleep 0.1
+        done
+        it_empty "$what: no process of $user left" "$left"
         recs=$(it_records "$user")
         it_empty "$what: no session record of $user left" "$recs"
         mnts=$(grep -F -e "$CUBBY_PREFIX/" -e "/home/$user " -e "$IT_STATEDIR/" \
@@ -722,6 +739,9 @@ it_cleanup() {
         rm -f "$IT_TMPMARK"
         if [ "$where" = outer ]; then
                 ip netns del "$IT_NETNS" 2>/dev/null
+                if [ -n "${CUBBY_IT_MADE_BRUNDIR:-}" ]; then
+                        rmdir "$IT_BRUNDIR"/sessions "$IT_BRUNDIR"/last-good "$IT_BRUNDIR" 2>/dev/null
+                fi
                 if it_leftovers; then rc=1; fi
         fi
         exit "$rc"

@@ -12,17 +12,24 @@ it_sshd_start
 S1=$IT_S1 A1=$IT_A1 N1=$IT_N1
 RAN=cubby-it-ran
 
-# ssh_refused WHAT USER / su_refused WHAT USER
+# ssh_refused WHAT USER / su_refused WHAT USER: the command would print
+# $RAN and leave a file in the user's home.
 ssh_refused() {
-        local out rc
-        out=$(it_ssh -n "$2" "echo $RAN" 2>&1); rc=$?
+        local out rc home
+        home=$(getent passwd "$2" | cut -d: -f6)
+        rm -f "$home/$RAN"
+        out=$(it_ssh -n "$2" "echo $RAN; touch ~/$RAN" 2>&1); rc=$?
+        it_eq "$1: ssh $2: no trace of the command in the home" no "$([ -e "$home/$RAN" ] && echo yes || echo no)"
         it_in "$1: ssh $2 fails (254 or 255)" "$rc" 254 255
         it_nomatch "$1: ssh $2: the command never ran" "$RAN" "$out"
         it_match "$1: ssh $2: the user sees a line with 'cubby'" 'cubby' "$out"
 }
 su_refused() {
-        local out rc
-        out=$(it_su - "$2" -c "echo $RAN" </dev/null 2>&1); rc=$?
+        local out rc home
+        home=$(getent passwd "$2" | cut -d: -f6)
+        rm -f "$home/$RAN"
+        out=$(it_su - "$2" -c "echo $RAN; touch ~/$RAN" </dev/null 2>&1); rc=$?
+        it_eq "$1: su - $2: no trace of the command in the home" no "$([ -e "$home/$RAN" ] && echo yes || echo no)"
         it_ne "$1: su - $2 by root fails" 0 "$rc"
         it_nomatch "$1: su - $2: the command never ran" "$RAN" "$out"
         it_match "$1: su - $2: the user sees a line with 'cubby'" 'cubby' "$out"

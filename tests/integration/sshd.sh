@@ -99,11 +99,50 @@ it_check_clean "after ssh $S1 'sleep 6'" "$S1"
 # --- two users at once: each sees only their own home
 it_ssh -n "$IT_S2" 'sleep 5' >/dev/null 2>&1 &
 bg=$!
+if it_wait_proc "$IT_S2" sleep >/dev/null; then
+        it_pass "$IT_S2's session runs"
+else
+        it_fail "$IT_S2's session runs" "a sleep of $IT_S2" "none within 10 s"
+fi
 out=$(it_ssh -n "$S1" "$(it_probe)" 2>&1)
 it_eq "ssh $S1 while $IT_S2 is logged in: /home shows only $S1" "$S1" "$(it_get home "$out")"
+it_eq "ssh $S1 while $IT_S2 is logged in: \$\$ is 1" 1 "$(it_get pid "$out")"
 wait "$bg"
+it_eq "$IT_S2's concurrent session: exit status" 0 "$?"
 it_check_clean "after the concurrent sessions ($IT_S2)" "$IT_S2"
 it_check_clean "after the concurrent sessions ($S1)" "$S1"
+
+# --- budgets (THREATS E): pids.max 128 holds a fork loop; a memory hog
+# dies inside; everything the login started dies with its shell.
+out=$(it_ssh -n "$S1" '/usr/bin/python3 -c "
+import os, time
+n = 0
+for i in range(300):
+    try:
+        p = os.fork()
+    except OSError:
+        break
+    if p == 0:
+        time.sleep(30)
+        os._exit(0)
+    n += 1
+print(\"forked=%d\" % n)
+"' 2>&1)
+f=$(printf '%s\n' "$out" | sed -n 's/^forked=//p')
+it_int_lt "fork loop in the sandbox stops below pids.max 128" 128 "$f"
+it_ne "fork loop in the sandbox could fork at all" 0 "${f:-0}"
+it_check_clean "after the fork loop (its children die with PID 1)" "$S1"
+out=$(it_ssh -n "$S1" '/usr/bin/python3 -c "b = b\"x\" * (400 << 20); print(\"hog-survived\")"' 2>&1); rc=$?
+it_ne "memory hog of 400M under memory = 256M: fails" 0 "$rc"
+it_nomatch "memory hog of 400M under memory = 256M: does not complete" 'hog-survived' "$out"
+it_eq "sshd still runs after the hog" yes "$(kill -0 "$IT_SSHD_PID" 2>/dev/null && echo yes || echo no)"
+it_eq "ssh still works after the hog" 1 "$(it_get pid "$(it_ssh -n "$S1" "$(it_probe)" 2>&1)")"
+it_check_clean "after the memory hog" "$S1"
+
+# --- no nested user namespaces, no setuid inside
+out=$(it_ssh -n "$S1" 'unshare -U true && echo nested-userns-ok; su -c true root </dev/null && echo su-ok' 2>&1)
+it_nomatch "sandbox: no nested user namespace" 'nested-userns-ok' "$out"
+it_nomatch "sandbox: su to root does not work" 'su-ok' "$out"
 
 # --- the home persists: visible in the next session
 it_ssh -n "$S1" 'echo persisted-$((6*7)) > cubby-it-persist.txt' </dev/null

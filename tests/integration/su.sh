@@ -61,4 +61,34 @@ it_check_host "su - $A1 (admin) by root" "$A1" "$out"
 out=$(it_as "$N1" su -s /bin/sh "$A1" -c 'echo cubby-it-ran-as-$(id -u)' </dev/null 2>&1)
 it_eq "su -s /bin/sh $A1 by $N1 (admin is not sandboxed): runs" "cubby-it-ran-as-$(it_uid "$A1")" "$out"
 
+# --- TIOCSTI: a sandbox run by `su student` from root's terminal must not
+# type into that terminal (THREATS D; dev.tty.legacy_tiocsti may be 1).
+# The same run against an unsandboxed user shows whether the kernel allows
+# the injection at all (then the sandboxed result is meaningful).
+# su -c would setsid() (util-linux), so the injection is typed into an
+# interactive `su - USER` instead; after su ends, root's shell reads what
+# is left in its terminal's input.
+cat >"$IT_SCRATCH/tiocsti.sh" <<'EOS'
+su - "$1"
+read -r -t 3 line
+echo "GOT=[$line]"
+EOS
+tiocsti() {
+        { sleep 1
+          echo "perl -e 'for (split //, qq(cubby-it-injected\\n)) { ioctl(STDIN, 0x5412, \$_) or do { print qq(ioctl-failed\\n); last } }'"
+          echo exit
+          sleep 6; } | timeout -k 5 30 nsenter --net="$IT_NETNS_PATH" \
+                script -qec "bash --norc --noprofile $IT_SCRATCH/tiocsti.sh $1" /dev/null 2>&1 | tr -d '\r'
+}
+base=$(tiocsti "$N1")
+out=$(tiocsti "$S1")
+if grep -q 'GOT=\[cubby-it-injected\]' <<<"$base"; then
+        it_pass "TIOCSTI reaches root's terminal from an unsandboxed su (the test can see an injection)"
+else
+        it_log "TIOCSTI baseline did not inject (kernel forbids it?): $(it_clip "$base")"
+fi
+it_nomatch "su - $S1 from root's terminal: TIOCSTI does not type into it" 'GOT=\[cubby-it-injected' "$out"
+it_match "su - $S1 TIOCSTI probe completed" 'GOT=\[' "$out"
+it_check_clean "after the TIOCSTI check" "$S1"
+
 it_finish
