@@ -212,7 +212,7 @@ check_eq "pam_cubby.so in /usr/lib/$multiarch/security, 644 root" "644 root" \
 check_eq "cubbyctl is 755 root" "755 root" "$(stat -c '%a %U' /usr/sbin/cubbyctl 2>&1)"
 check_match "/etc/security/cubby.conf is a conffile" '^ /etc/security/cubby\.conf [0-9a-f]{32}' \
 	"$(dpkg-query -W -f='${Conffiles}\n' cubby)"
-if grep -q "systemd/system" "$T/src/etc/meson.build" 2>/dev/null; then
+if grep -q "cubby.service" "$T/src/etc/meson.build" 2>/dev/null; then
 	unit=$(printf '%s\n' "$contents" | grep -Eo '\./(usr/)?lib/systemd/system/cubby\.service$' | head -1)
 	[ -n "$unit" ] && pass "cubby.service is shipped (${unit#.})" || fail "cubby.service is shipped" present absent
 	unit=${unit#.}
