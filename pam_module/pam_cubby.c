@@ -951,6 +951,16 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
         if (pam_get_item(pamh, PAM_TTY, &item) == PAM_SUCCESS)
                 c->tty = item;
 
+        /* Debian's su-l includes su: with pam_cubby in both, the module
+         * runs twice on one handle. The first run made the session. */
+        {
+                const void *prev = NULL;
+
+                if (pam_get_data(pamh, DATA_NAME, &prev) == PAM_SUCCESS && prev) {
+                        free(c);
+                        return PAM_SUCCESS;
+                }
+        }
         limits_raise(&lim);
         r = open_session(c);
         limits_restore(&lim);
