@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +25,7 @@
 #include "cubby/home.h"
 #include "cubby/ipam.h"
 #include "cubby/log.h"
+#include "cubby/netcfg.h"
 #include "cubby/record.h"
 #include "cubby/session.h"
 #include "cubby/util.h"
@@ -236,6 +239,55 @@ static int for_each_record(int (*fn)(Ctl *, const Record *, const char *, void *
         return r < 0 ? r : 0;
 }
 
+/* The addresses leased to the session's containers, "a,b" or "-". */
+static void session_addresses(Ctl *c, const Record *rec, char *buf, size_t size)
+{
+        _cleanup_free_ IpamLease *leases = NULL;
+        size_t n = 0, o = 0;
+
+        snprintf(buf, size, "-");
+        if (!rec->network || ipam_list(rec->run_dir, &leases, &n) < 0)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                char a[16];
+
+                if (strcmp(leases[i].owner.session, rec->id) != 0)
+                        continue;
+                o += (size_t)snprintf(buf + o, size > o ? size - o : 0, "%s%s", o ? "," : "",
+                                      netcfg_ipv4_str(leases[i].addr, a, sizeof a));
+                if (o >= size)
+                        break;
+        }
+}
+
+/* CPU time used by the session in ms (v2 cpu.stat usage_usec, v1
+ * cpuacct.usage where cpuacct shares the cpu hierarchy), -1 if unknown. */
+static long long session_cpu_ms(const Record *rec)
+{
+        for (size_t i = 0; i < rec->cgroup.n; i++) {
+                const CgDir *d = &rec->cgroup.dir[i];
+                _cleanup_close_ int fd = -1;
+                _cleanup_free_ char *t = NULL;
+                char *p;
+
+                if (!(d->ctrl & CG_CTRL_CPU))
+                        continue;
+                fd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (fd < 0)
+                        return -1;
+                if (d->v2) {
+                        if (read_file_at(fd, "cpu.stat", 4096, &t, NULL, NULL) < 0)
+                                return -1;
+                        p = strstr(t, "usage_usec ");
+                        return p ? atoll(p + 11) / 1000 : -1;
+                }
+                if (read_file_at(fd, "cpuacct.usage", 64, &t, NULL, NULL) < 0)
+                        return -1;
+                return atoll(t) / 1000000;
+        }
+        return -1;
+}
+
 /* Memory in use by the session (v2 memory.current, v1 usage_in_bytes). */
 static long long session_memory(const Record *rec)
 {
@@ -265,7 +317,10 @@ static int list_one(Ctl *c, const Record *rec, const char *key, void *userdata)
         struct tm tm;
         int alive = session_opener_alive(rec);
         long long mem = rec->sandbox ? session_memory(rec) : -1;
+        long long cpu = rec->sandbox ? session_cpu_ms(rec) : -1;
+        char addr[128];
 
+        session_addresses(c, rec, addr, sizeof addr);
         strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%S", localtime_r(&t, &tm));
         if (c->json) {
                 printf("%s{\"id\":", (*n)++ ? "," : "");
@@ -278,17 +333,19 @@ static int list_one(Ctl *c, const Record *rec, const char *key, void *userdata)
                 json_str(rec->rhost);
                 printf(",\"opener_pid\":%d,\"started\":", (int)rec->opener_pid);
                 json_str(started);
-                printf(",\"sandbox\":%s,\"alive\":%s,\"memory_bytes\":%lld}",
-                       rec->sandbox ? "true" : "false", alive > 0 ? "true" : "false", mem);
+                printf(",\"address\":");
+                json_str(addr);
+                printf(",\"sandbox\":%s,\"alive\":%s,\"memory_bytes\":%lld,\"cpu_ms\":%lld}",
+                       rec->sandbox ? "true" : "false", alive > 0 ? "true" : "false", mem, cpu);
         } else {
                 char esc[3][128];
 
-                printf("%-16s %-12s %6u %-10s %-15s %7d %s %-4s %-5s %lld\n", rec->id,
+                printf("%-16s %-12s %6u %-10s %-15s %7d %s %-4s %-5s %-15s %8lld %lld\n", rec->id,
                        log_escape(esc[0], sizeof esc[0], rec->user), (unsigned)rec->uid,
                        log_escape(esc[1], sizeof esc[1], rec->service),
                        log_escape(esc[2], sizeof esc[2], rec->rhost[0] ? rec->rhost : "-"),
                        (int)rec->opener_pid, started, rec->sandbox ? "yes" : "no",
-                       alive > 0 ? "live" : "stale", mem);
+                       alive > 0 ? "live" : "stale", addr, cpu, mem);
                 (*n)++;
         }
         return 0;
@@ -302,8 +359,9 @@ static int cmd_list(Ctl *c, int argc, char **argv)
         if (c->json)
                 printf("[");
         else
-                printf("%-16s %-12s %6s %-10s %-15s %7s %-19s %-4s %-5s %s\n", "ID", "USER", "UID",
-                       "SERVICE", "RHOST", "OPENER", "STARTED", "SBOX", "STATE", "MEMORY");
+                printf("%-16s %-12s %6s %-10s %-15s %7s %-19s %-4s %-5s %-15s %8s %s\n", "ID", "USER",
+                       "UID", "SERVICE", "RHOST", "OPENER", "STARTED", "SBOX", "STATE", "ADDRESS",
+                       "CPU_MS", "MEMORY");
         r = for_each_record(list_one, c, &n);
         if (c->json)
                 printf("]\n");
@@ -328,8 +386,35 @@ static int show_one(Ctl *c, const Record *rec, const char *key, void *userdata)
         if (strcmp(rec->id, m->what) != 0)
                 return 0;
         m->found++;
-        if (record_format(rec, &text) == 0)
+        if (record_format(rec, &text) < 0)
+                return 1;
+        if (!c->json) {
                 printf("record=%s\n%s", key, text);
+                return 1;
+        }
+        /* the record's key=value lines as [key, value] pairs */
+        printf("{\"record\":");
+        json_str(key);
+        printf(",\"fields\":[");
+        {
+                char *save = NULL;
+                bool first = true;
+
+                for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                        char *eq = strchr(l, '=');
+
+                        if (!eq)
+                                continue;
+                        *eq = 0;
+                        printf("%s[", first ? "" : ",");
+                        json_str(l);
+                        putchar(',');
+                        json_str(eq + 1);
+                        putchar(']');
+                        first = false;
+                }
+        }
+        printf("]}\n");
         return 1;
 }
 
@@ -391,40 +476,199 @@ static int cmd_kill(Ctl *c, int argc, char **argv)
         return m.err < 0 ? 1 : 0;
 }
 
-static int cmd_check(Ctl *c, int argc, char **argv)
+/* A user the section applies to, to ask sshd about: the [user] itself, or
+ * a member of the [group] (supplementary, or primary). */
+static bool section_user(const ConfSection *sec, char *buf, size_t size)
 {
-        struct stat st;
+        struct group *gr;
+        struct passwd *pw;
 
-        if (load_config(c, true) < 0)
-                return 1;
-        if (stat(CUBBY_HELPER_PATH, &st) < 0 || st.st_uid != 0 || !(st.st_mode & S_ISUID)) {
-                fprintf(stderr, "cubbyctl: %s is not installed setuid root\n", CUBBY_HELPER_PATH);
-                return 1;
+        if (sec->kind == CONF_SECTION_USER) {
+                snprintf(buf, size, "%s", sec->name);
+                return getpwnam(sec->name) != NULL;
         }
-        printf("%s: ok (%zu sections)\n", c->config, c->conf.n_sections);
-        return 0;
+        if (sec->kind != CONF_SECTION_GROUP || !(gr = getgrnam(sec->name)))
+                return false;
+        if (gr->gr_mem && gr->gr_mem[0]) {
+                snprintf(buf, size, "%s", gr->gr_mem[0]);
+                return true;
+        }
+        setpwent();
+        while ((pw = getpwent()))
+                if (pw->pw_gid == gr->gr_gid) {
+                        snprintf(buf, size, "%s", pw->pw_name);
+                        endpwent();
+                        return true;
+                }
+        endpwent();
+        return false;
 }
 
-static void print_limit(const char *key, uint64_t v, const ConfSection *src)
+/* sshd's effective settings for user (sshd -T -C): everything that runs
+ * outside the container must be off. Returns the number of problems, -1
+ * if sshd could not be asked. */
+static int check_sshd_for(const char *sshd_config, const char *user)
+{
+        static const char *const want[][2] = {
+                { "allowtcpforwarding", "no" }, { "allowstreamlocalforwarding", "no" },
+                { "x11forwarding", "no" },      { "allowagentforwarding", "no" },
+                { "permittunnel", "no" },       { "permituserrc", "no" },
+        };
+        char conn[128], *line = NULL;
+        size_t cap = 0;
+        int p[2], bad = 0, seen = 0, st = 0;
+        FILE *f;
+        pid_t pid;
+
+        snprintf(conn, sizeof conn, "user=%s,host=localhost,addr=127.0.0.1", user);
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -1;
+        pid = fork();
+        if (pid < 0)
+                return -1;
+        if (pid == 0) {
+                char *const args[] = { (char *)"sshd", (char *)"-T", (char *)"-f", (char *)sshd_config,
+                                       (char *)"-C", conn, NULL };
+                char *const envp[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+                int null = open("/dev/null", O_RDWR);
+
+                dup2(p[1], 1);
+                if (null >= 0) {
+                        dup2(null, 0);
+                        dup2(null, 2);
+                }
+                execve("/usr/sbin/sshd", args, envp);
+                _exit(127);
+        }
+        close(p[1]);
+        f = fdopen(p[0], "r");
+        while (f && getline(&line, &cap, f) > 0) {
+                char key[64], val[256];
+
+                if (sscanf(line, "%63s %255[^\n]", key, val) != 2)
+                        continue;
+                seen++;
+                for (size_t i = 0; i < ELEMENTSOF(want); i++)
+                        if (strcmp(key, want[i][0]) == 0 && strcmp(val, want[i][1]) != 0) {
+                                fprintf(stderr, "cubbyctl: sshd gives %s %s for sandboxed user %s (want %s)\n",
+                                        key, val, user, want[i][1]);
+                                bad++;
+                        }
+                /* internal-sftp runs inside sshd, outside any container */
+                if ((strcmp(key, "subsystem") == 0 || strcmp(key, "forcecommand") == 0) &&
+                    strstr(val, "internal-sftp")) {
+                        fprintf(stderr, "cubbyctl: sshd uses internal-sftp for %s (%s); use the "
+                                        "external sftp-server\n", user, key);
+                        bad++;
+                }
+        }
+        free(line);
+        if (f)
+                fclose(f);
+        else
+                close(p[0]);
+        if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0 || seen == 0)
+                return -1;
+        return bad;
+}
+
+static int cmd_check(Ctl *c, int argc, char **argv)
+{
+        const char *sshd_config = "/etc/ssh/sshd_config";
+        struct statvfs sv;
+        struct stat st;
+        int problems = 0;
+
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--sshd-config") == 0 && i + 1 < argc) {
+                        sshd_config = argv[++i];
+                } else {
+                        fprintf(stderr, "usage: cubbyctl check [--sshd-config PATH]\n");
+                        return 2;
+                }
+        }
+        if (load_config(c, true) < 0)
+                return 1;
+        if (stat(CUBBY_HELPER_PATH, &st) < 0 || st.st_uid != 0 || !(st.st_mode & S_ISUID) ||
+            (st.st_mode & 022)) {
+                fprintf(stderr, "cubbyctl: %s is not installed setuid root\n", CUBBY_HELPER_PATH);
+                problems++;
+        } else if (statvfs(CUBBY_HELPER_PATH, &sv) == 0 && (sv.f_flag & ST_NOSUID)) {
+                fprintf(stderr, "cubbyctl: %s is on a nosuid mount; logins would be refused\n",
+                        CUBBY_HELPER_PATH);
+                problems++;
+        }
+        /* sshd's settings for one user of every section that sandboxes */
+        if (access("/usr/sbin/sshd", X_OK) == 0 && access(sshd_config, R_OK) == 0) {
+                for (size_t i = 0; i < c->conf.n_sections; i++) {
+                        const ConfSection *sec = &c->conf.sections[i];
+                        char user[CONF_NAME_MAX];
+                        int r;
+
+                        if (!(sec->set & (1u << CONF_KEY_SANDBOX)) || !sec->values.sandbox ||
+                            !section_user(sec, user, sizeof user))
+                                continue;
+                        r = check_sshd_for(sshd_config, user);
+                        if (r < 0)
+                                fprintf(stderr, "cubbyctl: cannot ask sshd about %s (sshd -T failed)\n",
+                                        user);
+                        problems += r < 0 ? 1 : r;
+                }
+        }
+        if (c->json) {
+                printf("{\"config\":");
+                json_str(c->config);
+                printf(",\"sections\":%zu,\"problems\":%d}\n", c->conf.n_sections, problems);
+        } else if (problems == 0) {
+                printf("%s: ok (%zu sections)\n", c->config, c->conf.n_sections);
+        }
+        return problems ? 1 : 0;
+}
+
+static void explain_value(Ctl *c, bool *first, const char *key, const char *value,
+                          const ConfSection *src)
+{
+        if (!c->json) {
+                printf("%-16s %s", key, value);
+                if (src)
+                        printf("    # %s:%u", src->file, src->line);
+                else
+                        printf("    # default");
+                printf("\n");
+                return;
+        }
+        printf("%s\"%s\":{\"value\":", *first ? "" : ",", key);
+        json_str(value);
+        printf(",\"from\":");
+        if (src) {
+                char where[PATH_MAX + 16];
+
+                snprintf(where, sizeof where, "%s:%u", src->file, src->line);
+                json_str(where);
+        } else {
+                printf("null");
+        }
+        putchar('}');
+        *first = false;
+}
+
+static void fmt_limit(uint64_t v, char *buf, size_t size)
 {
         if (v == CONF_UNLIMITED)
-                printf("%-14s max", key);
+                snprintf(buf, size, "max");
         else
-                printf("%-14s %llu", key, (unsigned long long)v);
-        if (src)
-                printf("    # %s:%u", src->file, src->line);
-        printf("\n");
+                snprintf(buf, size, "%llu", (unsigned long long)v);
 }
 
 static int cmd_explain(Ctl *c, int argc, char **argv)
 {
         const ConfSection *src[_CONF_KEY_MAX];
-        char *groups[256];
+        char *groups[256], v[PATH_MAX];
         gid_t gids[256];
         int ng = 256;
         struct passwd *pw;
+        bool admin, first = true;
         ConfPolicy p;
-        bool admin;
 
         if (argc != 2) {
                 fprintf(stderr, "usage: cubbyctl explain USER\n");
@@ -448,24 +692,50 @@ static int cmd_explain(Ctl *c, int argc, char **argv)
         admin = pw->pw_uid == 0;
         for (int i = 0; i < ng; i++)
                 admin |= groups[i] && strcmp(groups[i], c->conf.global.admin_group) == 0;
-        printf("user %s (uid %u)%s\n", pw->pw_name, (unsigned)pw->pw_uid,
-               admin ? ": root or admin group, never sandboxed" : "");
-        printf("%-14s %s\n", "sandbox", p.sandbox && !admin ? "yes" : "no");
+        if (c->json) {
+                printf("{\"user\":");
+                json_str(pw->pw_name);
+                printf(",\"uid\":%u,\"admin\":%s,\"policy\":{", (unsigned)pw->pw_uid,
+                       admin ? "true" : "false");
+        } else {
+                printf("user %s (uid %u)%s\n", pw->pw_name, (unsigned)pw->pw_uid,
+                       admin ? ": root or admin group, never sandboxed" : "");
+        }
+        explain_value(c, &first, "sandbox", p.sandbox && !admin ? "yes" : "no", src[CONF_KEY_SANDBOX]);
         if (p.cpu_milli == CONF_UNLIMITED)
-                printf("%-14s max\n", "cpu");
+                snprintf(v, sizeof v, "max");
         else
-                printf("%-14s %llu.%03llu\n", "cpu", (unsigned long long)p.cpu_milli / 1000,
-                       (unsigned long long)p.cpu_milli % 1000);
-        print_limit("memory", p.memory, src[CONF_KEY_MEMORY]);
-        print_limit("swap", p.swap, src[CONF_KEY_SWAP]);
-        print_limit("pids", p.pids, src[CONF_KEY_PIDS]);
-        print_limit("max_sessions", p.max_sessions, src[CONF_KEY_MAX_SESSIONS]);
-        printf("%-14s %s\n", "network", p.network == CONF_NETWORK_NAT ? "nat" : "none");
-        printf("%-14s %s\n", "shell", p.shell);
-        printf("%-14s", "services");
+                snprintf(v, sizeof v, "%llu.%03llu", (unsigned long long)p.cpu_milli / 1000,
+                         (unsigned long long)p.cpu_milli % 1000);
+        explain_value(c, &first, "cpu", v, src[CONF_KEY_CPU]);
+        fmt_limit(p.memory, v, sizeof v);
+        explain_value(c, &first, "memory", v, src[CONF_KEY_MEMORY]);
+        fmt_limit(p.swap, v, sizeof v);
+        explain_value(c, &first, "swap", v, src[CONF_KEY_SWAP]);
+        fmt_limit(p.pids, v, sizeof v);
+        explain_value(c, &first, "pids", v, src[CONF_KEY_PIDS]);
+        fmt_limit(p.max_sessions, v, sizeof v);
+        explain_value(c, &first, "max_sessions", v, src[CONF_KEY_MAX_SESSIONS]);
+        explain_value(c, &first, "network", p.network == CONF_NETWORK_NAT ? "nat" : "none",
+                      src[CONF_KEY_NETWORK]);
+        explain_value(c, &first, "network_fallback", p.network_fallback_none ? "none" : "refuse",
+                      src[CONF_KEY_NETWORK_FALLBACK]);
+        explain_value(c, &first, "shell", p.shell, src[CONF_KEY_SHELL]);
+        v[0] = 0;
         for (size_t i = 0; i < p.n_services; i++)
-                printf(" %s", p.services[i]);
-        printf("\n%-14s %s\n", "seccomp", p.seccomp ? "yes" : "no");
+                snprintf(v + strlen(v), sizeof v - strlen(v), "%s%s", i ? " " : "", p.services[i]);
+        explain_value(c, &first, "services", v, src[CONF_KEY_SERVICES]);
+        explain_value(c, &first, "hostname", p.hostname, src[CONF_KEY_HOSTNAME]);
+        v[0] = 0;
+        for (size_t i = 0; i < p.n_hide; i++)
+                snprintf(v + strlen(v), sizeof v - strlen(v), "%s%s", i ? " " : "", p.hide[i]);
+        explain_value(c, &first, "hide", v, src[CONF_KEY_HIDE]);
+        explain_value(c, &first, "home", p.home == CONF_HOME_EPHEMERAL ? "ephemeral" : "persistent",
+                      src[CONF_KEY_HOME]);
+        explain_value(c, &first, "home_lower", p.home_lower, src[CONF_KEY_HOME_LOWER]);
+        explain_value(c, &first, "seccomp", p.seccomp ? "yes" : "no", src[CONF_KEY_SECCOMP]);
+        if (c->json)
+                printf("}}\n");
         for (int i = 0; i < ng; i++)
                 free(groups[i]);
         return 0;
@@ -541,9 +811,18 @@ static int cmd_home(Ctl *c, int argc, char **argv)
 
 static int cmd_net(Ctl *c, int argc, char **argv)
 {
+        char *args[8];
+        int n = 0;
+
         if (load_config(c, true) < 0)
                 return 1;
-        return ctl_net(&c->conf, argc, argv);
+        /* the global --json applies to net status too */
+        for (int i = 0; i < argc && n < 6; i++)
+                args[n++] = argv[i];
+        if (c->json && n >= 2 && strcmp(args[1], "status") == 0)
+                args[n++] = (char *)"--json";
+        args[n] = NULL;
+        return ctl_net(&c->conf, n, args);
 }
 
 static void usage(FILE *f)
@@ -554,7 +833,8 @@ static void usage(FILE *f)
                    "  show ID            one session's record\n"
                    "  kill ID|USER       end a session, or all of a user's\n"
                    "  gc                 remove what crashed sessions left\n"
-                   "  check              validate the policy and the installation\n"
+                   "  check [--sshd-config PATH]  validate the policy, the installation and\n"
+                   "                     sshd's settings for sandboxed users\n"
                    "  explain USER       the policy that applies to USER\n"
                    "  home show|reset USER  the user's persistent home\n"
                    "  net up|down|status the host network (bridge, NAT)\n");
