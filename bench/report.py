@@ -1,0 +1,338 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""bench/report.py RESULTS_DIR: the table of a bench/run, from its raw files.
+
+Prints the table (plain text, also valid Markdown) and writes
+RESULTS_DIR/results.json with every figure it used. Medians and p99 are
+nearest-rank over the samples of one run; ratios are of medians. It never
+passes or fails anything: targets are shown next to the figures.
+"""
+import csv
+import json
+import math
+import os
+import sys
+
+R = sys.argv[1]
+out = {}
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    if not xs:
+        return None
+    k = max(0, min(len(xs) - 1, math.ceil(p / 100.0 * len(xs)) - 1))
+    return xs[k]
+
+
+def med(xs):
+    return pct(xs, 50)
+
+
+def ms(us):
+    return None if us is None else us / 1000.0
+
+
+def f(x, nd=1):
+    if x is None:
+        return "n/a"
+    return f"{x:.{nd}f}"
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def read_csv(name):
+    p = os.path.join(R, name)
+    if not os.path.exists(p):
+        return []
+    with open(p) as fh:
+        return list(csv.DictReader(fh))
+
+
+def kv_file(name):
+    d = {}
+    p = os.path.join(R, name)
+    if os.path.exists(p):
+        for line in open(p):
+            if "=" in line:
+                k, v = line.rstrip("\n").split("=", 1)
+                d[k] = v
+    return d
+
+
+def stamp_us(s):
+    try:
+        a, b = s.strip().split(".")
+        return int(a) * 1000000 + int(b.ljust(6, "0")[:6])
+    except (ValueError, AttributeError):
+        return None
+
+
+machine = kv_file("machine.txt")
+rows = read_csv("setup.csv")
+by = {}
+for r in rows:
+    if not r["iter"].isdigit():
+        continue
+    by.setdefault(r["label"], []).append(r)
+
+
+def ok_rows(label):
+    return [r for r in by.get(label, []) if r["status"] == "0"]
+
+
+def walls(label):
+    return [int(r["wall_us"]) for r in ok_rows(label)]
+
+
+def su_split(label):
+    login, exit_ = [], []
+    for r in ok_rows(label):
+        t = stamp_us(r["out"])
+        if t is None:
+            continue
+        s, w = int(r["start_us"]), int(r["wall_us"])
+        login.append(t - s)
+        exit_.append(s + w - t)
+    return login, exit_
+
+
+def floor_fields():
+    d = {}
+    for r in ok_rows("floor"):
+        for tok in r["out"].split():
+            if "=" in tok:
+                k, v = tok.split("=", 1)
+                if v.lstrip("-").isdigit():
+                    d.setdefault(k, []).append(int(v))
+    return d
+
+
+def stat(xs):
+    return {"n": len(xs), "p50_ms": ms(med(xs)), "p99_ms": ms(pct(xs, 99)),
+            "min_ms": ms(min(xs)) if xs else None, "max_ms": ms(max(xs)) if xs else None}
+
+
+lines = []
+P = lines.append
+
+P(f"cubby benchmark — {machine.get('cubby', '?')}")
+P(f"machine: {machine.get('nproc', '?')} CPUs ({machine.get('cpu', '?')}), kernel {machine.get('kernel', '?')}, "
+  f"{int(machine.get('memtotal_kib', '0')) // 1024} MiB RAM, {machine.get('os', '?')}; {machine.get('date', '')}")
+P(f"load average at start {machine.get('loadavg_start', '?')}, at end {machine.get('loadavg_end', '?')}; "
+  f"run took {machine.get('bench_seconds', '?')} s; {machine.get('iters', '')}")
+P("")
+
+# ---------------------------------------------------------------- setup
+sc_w, sp_w = walls("su_cubby"), walls("su_plain")
+sc_login, sc_exit = su_split("su_cubby")
+sp_login, sp_exit = su_split("su_plain")
+fl = floor_fields()
+fl_helper_span = [a + b for a, b in zip(fl.get("root_us", []), fl.get("start_us", []))]
+helper_ms = []
+p = os.path.join(R, "helper_setup_ms.txt")
+if os.path.exists(p):
+    helper_ms = [int(x) * 1000 for x in open(p).read().split() if x.isdigit()]
+
+out["setup"] = {
+    "su_cubby_wall": stat(sc_w), "su_plain_wall": stat(sp_w),
+    "su_cubby_to_shell": stat(sc_login), "su_plain_to_shell": stat(sp_login),
+    "su_cubby_shell_to_exit": stat(sc_exit), "su_plain_shell_to_exit": stat(sp_exit),
+    "helper_setup_ms_syslog": stat(helper_ms),
+    "floor": {k: stat(v) for k, v in fl.items() if k != "status"},
+    "floor_helper_span": stat(fl_helper_span),
+}
+for peer in ("bwrap", "unshare", "firejail"):
+    out["setup"][peer] = stat(walls(peer))
+
+added = None
+if sc_w and sp_w:
+    added = med(sc_w) - med(sp_w)
+added_login = med(sc_login) - med(sp_login) if sc_login and sp_login else None
+added_exit = med(sc_exit) - med(sp_exit) if sc_exit and sp_exit else None
+fl_total = fl.get("total_us", [])
+
+
+def row(cells):
+    P("| " + " | ".join(cells) + " |")
+
+
+def target(ok, text):
+    if ok is None:
+        return f"{text}: n/a"
+    return f"{text}: {'met' if ok else 'MISSED'}"
+
+
+P("## 1-2. Setup cost of one full sandbox (network = nat, overlay home, cgroups), and the floor")
+P("")
+row(["measure", "n", "p50 ms", "p99 ms", "compared with", "p50 ms", "p99 ms", "ratio (p50)", "target"])
+row(["---"] * 9)
+r1 = ratio(med(helper_ms), med(fl_helper_span))
+row(["cubby-shell setup: main() to shell exec (syslog setup_ms, 1 ms steps)", str(len(helper_ms)),
+     f(ms(med(helper_ms))), f(ms(pct(helper_ms, 99))),
+     "floor, same span (root + clone..exec)", f(ms(med(fl_helper_span)), 2), f(ms(pct(fl_helper_span, 99)), 2),
+     f(r1, 2) + "x", target(None if r1 is None else r1 <= 1.3, "<= 1.3x")])
+r2 = ratio(added, med(fl_total))
+row(["everything cubby adds to one login (su_cubby - su_plain wall)", str(min(len(sc_w), len(sp_w))),
+     f(ms(added)), "", "floor, all objects + exec + teardown (total)", f(ms(med(fl_total)), 2),
+     f(ms(pct(fl_total, 99)), 2), f(r2, 2) + "x", ""])
+r3 = ratio(med(sc_w), med(sp_w))
+row(["su USER -c 'echo $EPOCHREALTIME' with pam_cubby (wall)", str(len(sc_w)), f(ms(med(sc_w))),
+     f(ms(pct(sc_w, 99))), "the same su without pam_cubby", f(ms(med(sp_w))), f(ms(pct(sp_w, 99))),
+     f(r3, 2) + "x, +" + f(ms(added)) + " ms",
+     target(None if r3 is None else (r3 <= 1.5 and ms(added) <= 15), "<= 1.5x and <= +15 ms")])
+row(["  su start to the shell running (login half)", str(len(sc_login)), f(ms(med(sc_login))),
+     f(ms(pct(sc_login, 99))), "without pam_cubby", f(ms(med(sp_login))), f(ms(pct(sp_login, 99))),
+     "+" + f(ms(added_login)) + " ms", ""])
+row(["  shell done to su exited (logout half: teardown)", str(len(sc_exit)), f(ms(med(sc_exit))),
+     f(ms(pct(sc_exit, 99))), "without pam_cubby", f(ms(med(sp_exit))), f(ms(pct(sp_exit, 99))),
+     "+" + f(ms(added_exit)) + " ms",
+     target(None if added_exit is None else ms(added_exit) < 20, "teardown < 20 ms")])
+sh_c, sh_p = su_split("ssh_cubby")[0], su_split("ssh_plain")[0]
+shw_c, shw_p = walls("ssh_cubby"), walls("ssh_plain")
+out["setup"]["ssh_cubby_to_shell"] = stat(sh_c)
+out["setup"]["ssh_plain_to_shell"] = stat(sh_p)
+out["setup"]["ssh_cubby_wall"] = stat(shw_c)
+out["setup"]["ssh_plain_wall"] = stat(shw_p)
+if sh_c and sh_p:
+    row(["ssh USER@127.0.0.1 'echo $EPOCHREALTIME', one at a time: client start to shell running",
+         str(len(sh_c)), f(ms(med(sh_c))), f(ms(pct(sh_c, 99))), "an unsandboxed user",
+         f(ms(med(sh_p))), f(ms(pct(sh_p, 99))),
+         f(ratio(med(sh_c), med(sh_p)), 2) + "x, +" + f(ms(med(sh_c) - med(sh_p))) + " ms", ""])
+    row(["  the same, client wall (connect to exit)", str(len(shw_c)), f(ms(med(shw_c))),
+         f(ms(pct(shw_c, 99))), "an unsandboxed user", f(ms(med(shw_p))), f(ms(pct(shw_p, 99))),
+         f(ratio(med(shw_c), med(shw_p)), 2) + "x, +" + f(ms(med(shw_c) - med(shw_p))) + " ms", ""])
+P("")
+P("floor breakdown (p50 / p99 ms): " + ", ".join(
+    f"{k[:-3]} {f(ms(med(fl[k])), 2)} / {f(ms(pct(fl[k], 99)), 2)}"
+    for k in ("cgroup_us", "overlay_us", "root_us", "start_us", "setup_us", "run_us", "teardown_us", "total_us")
+    if k in fl))
+P("")
+
+# ---------------------------------------------------------------- peers
+P("## 3. Peers (wall time of the whole command, /bin/true inside)")
+P("")
+row(["command", "n", "p50 ms", "p99 ms", "cubby login added (p50) / this"])
+row(["---"] * 5)
+for label, desc in (("floor", "bench/floor (all of cubby's kernel objects, exec /bin/true, teardown)"),
+                    ("bwrap", "bwrap --unshare-all --ro-bind / / --dev --proc --tmpfs /tmp,/run (as the user)"),
+                    ("unshare", "unshare --user --map-current-user --pid --fork --mount --uts --net --ipc --cgroup (as the user)"),
+                    ("firejail", "firejail --noprofile --net=BRIDGE (root: Debian's restricted-network)")):
+    w = walls(label)
+    if label == "floor":
+        w = fl_total
+    if not w:
+        row([desc, "0", "n/a", "n/a", "n/a (not run or all failed)"])
+        continue
+    row([desc, str(len(w)), f(ms(med(w)), 2), f(ms(pct(w, 99)), 2), f(ratio(added, med(w)), 2) + "x"])
+P("")
+
+# ---------------------------------------------------------------- storm
+storm = read_csv("storm.csv")
+td = {r["label"]: r for r in read_csv("storm-teardown.csv")}
+if storm:
+    P("## 4. Login storm: N concurrent ssh logins (client start to shell running; sshd MaxStartups raised)")
+    P("")
+    row(["run", "ok / N", "login p50 ms", "login p99 ms", "client wall p99 ms", "all clients done s",
+         "last client to all torn down ms", "target"])
+    row(["---"] * 8)
+    labels = []
+    for r in storm:
+        if r["label"] not in labels:
+            labels.append(r["label"])
+    out["storm"] = {}
+    for label in labels:
+        rs = [r for r in storm if r["label"] == label]
+        good = [r for r in rs if r["status"] == "0" and stamp_us(r["out"]) is not None]
+        lg = [stamp_us(r["out"]) - int(r["start_us"]) for r in good]
+        wl = [int(r["wall_us"]) for r in good]
+        t = td.get(label, {})
+        done = clean = None
+        if t:
+            done = (int(t["all_clients_done_us"]) - int(t["start_us"])) / 1e6
+            if t.get("all_clean_us"):
+                clean = (int(t["all_clean_us"]) - int(t["all_clients_done_us"])) / 1e3
+        n = int(t["n"]) if t else len(rs)
+        tg = ""
+        if label.startswith("cubby-100"):
+            tg = target(len(good) == n and pct(lg, 99) is not None and pct(lg, 99) < 1e6,
+                        "all ok, p99 < 1 s")
+        row([label, f"{len(good)} / {n}", f(ms(med(lg))), f(ms(pct(lg, 99))), f(ms(pct(wl, 99))),
+             f(done, 2), f(clean, 0) if label.startswith("cubby") else "-", tg])
+        out["storm"][label] = {"ok": len(good), "n": n, "login": stat(lg), "wall": stat(wl),
+                               "all_done_s": done, "teardown_after_last_ms": clean}
+    P("")
+
+# ---------------------------------------------------------------- scale
+mem = read_csv("scale-mem.csv")
+res = kv_file("scale-result.txt")
+starts = read_csv("scale-start.csv")
+if mem and res:
+    held = int(res.get("held", "0"))
+    base = next((m for m in mem if m["count"] == "0"), None)
+    top = [m for m in mem if m["count"] == str(held)]
+    top = top[-1] if top else None
+    after = next((m for m in mem if m["count"] == "-1"), None)
+    P(f"## 5. Scale: idle sandboxes held at once (su USER -c 'exec sleep', 10 users, network = nat)")
+    P("")
+    P(f"held: {held}; stopped by: {res.get('stop', '?')}")
+    sc = {"held": held, "stop": res.get("stop")}
+    if base and top and held > 0:
+        def d(k):
+            return int(top[k]) - int(base[k])
+        avail = -d("memavailable_kib") / held
+        helper = int(top["pss_helper_kib"]) / held
+        su = int(top["pss_su_kib"]) / held
+        sl = int(top["pss_sleep_kib"]) / held
+        slab = d("slab_kib") / held
+        unrec = d("sunreclaim_kib") / held
+        kst = d("kernelstack_kib") / held
+        ptb = d("pagetables_kib") / held
+        kernel = avail - helper - su - sl
+        P("")
+        row(["per idle sandbox", "KiB", "note"])
+        row(["---"] * 3)
+        row(["MemAvailable drop / count", f(avail, 0), "everything: user space + kernel"])
+        row(["cubby-shell supervisor (Pss)", f(helper, 0),
+             target(helper < 1024, "cubby's user space < 1 MiB")])
+        row(["su, the opener (Pss; not cubby's, but held per login)", f(su, 0), ""])
+        row(["the shell's sleep (Pss)", f(sl, 0), ""])
+        row(["kernel (MemAvailable drop - the Pss above)", f(kernel, 0),
+             "namespaces, mounts, veth, cgroups, task structs"])
+        row(["  of which slab (unreclaimable)", f(slab, 0) + f" ({f(unrec, 0)})", ""])
+        row(["  of which kernel stacks + page tables", f(kst + ptb, 0), ""])
+        sc.update({"per_sandbox_kib": {"memavailable": avail, "helper_pss": helper, "su_pss": su,
+                                       "sleep_pss": sl, "kernel": kernel, "slab": slab,
+                                       "sunreclaim": unrec, "kernelstack": kst, "pagetables": ptb}})
+    if starts:
+        lat = [(int(r["count"]), int(r["shell_us"]) - int(r["launch_us"]))
+               for r in starts if r["shell_us"].isdigit()]
+        first = [v for c, v in lat if c <= 100]
+        last = [v for c, v in lat if c > max(0, held - 100)]
+        P("")
+        P(f"start latency (su launch to shell running), first 100: p50 {f(ms(med(first)))} ms, "
+          f"p99 {f(ms(pct(first, 99)))} ms; last 100: p50 {f(ms(med(last)))} ms, p99 {f(ms(pct(last, 99)))} ms")
+        sc["start_first100"] = stat(first)
+        sc["start_last100"] = stat(last)
+    if res.get("teardown_clean_us") and held > 0:
+        t0 = int(res["teardown_start_us"])
+        tsu = int(res["teardown_su_exited_us"])
+        tcl = int(res["teardown_clean_us"])
+        per = (tcl - t0) / held / 1000
+        P(f"teardown of all {held} at once (every PID 1 killed): all su exited after {f((tsu - t0) / 1e6, 2)} s, "
+          f"all cgroups and records gone after {f((tcl - t0) / 1e6, 2)} s = {f(per, 2)} ms per session "
+          f"({target(per < 20, 'teardown < 20 ms per session')})")
+        sc["teardown_ms_per_session"] = per
+    if after and base:
+        P(f"after the teardown: MemAvailable {f((int(base['memavailable_kib']) - int(after['memavailable_kib'])) / 1024, 1)} MiB "
+          f"below the start, {after['veths']} veth(s) left on the bridge")
+    out["scale"] = sc
+    P("")
+
+print("\n".join(lines))
+with open(os.path.join(R, "results.json"), "w") as fh:
+    json.dump({"machine": machine, "figures": out}, fh, indent=1, default=str)
