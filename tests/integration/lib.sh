@@ -573,7 +573,7 @@ it_check_host() {
         local what=$1 user=$2 out=$3 n
         it_eq "$what: probe completed" yes "$(it_get done "$out")"
         it_ne "$what: \$\$ is not 1" 1 "$(it_get pid "$out")"
-        for n in user pid uts ipc cgroup; do
+        for n in user mnt pid uts ipc cgroup; do
                 it_eq "$what: $n namespace is the host's" "${IT_OWN_NS[$n]}" "$(it_get "ns_$n" "$out")"
         done
         it_eq "$what: net namespace is the test netns" "$IT_TESTNET_NS" "$(it_get ns_net "$out")"
