@@ -192,6 +192,28 @@ row(["  shell done to su exited (logout half: teardown)", str(len(sc_exit)), f(m
      f(ms(pct(sc_exit, 99))), "without pam_cubby", f(ms(med(sp_exit))), f(ms(pct(sp_exit, 99))),
      "+" + f(ms(added_exit)) + " ms",
      target(None if added_exit is None else ms(added_exit) < 20, "teardown < 20 ms")])
+def pam_fields(label, iters=None):
+    d = {}
+    for r in by.get(label, []) if iters is None else [x for x in rows if x["label"] == label and iters(x["iter"])]:
+        if r["status"] != "0":
+            continue
+        for tok in r["out"].split():
+            if "=" in tok:
+                k, v = tok.split("=", 1)
+                if v.isdigit():
+                    d.setdefault(k, []).append(int(v))
+    return d
+
+
+pc, pp = pam_fields("pam_cubby"), pam_fields("pam_plain")
+for k, desc in (("open_us", "pam_open_session (pamtime, no tracer): the module's login work"),
+                ("close_us", "pam_close_session: the module's logout work")):
+    a, b = pc.get(k, []), pp.get(k, [])
+    out["setup"]["pam_cubby_" + k] = stat(a)
+    out["setup"]["pam_plain_" + k] = stat(b)
+    if a and b:
+        row(["  " + desc, str(len(a)), f(ms(med(a)), 2), f(ms(pct(a, 99)), 2), "the stack without pam_cubby",
+             f(ms(med(b)), 2), f(ms(pct(b, 99)), 2), "+" + f(ms(med(a) - med(b)), 2) + " ms", ""])
 sh_c, sh_p = su_split("ssh_cubby")[0], su_split("ssh_plain")[0]
 shw_c, shw_p = walls("ssh_cubby"), walls("ssh_plain")
 out["setup"]["ssh_cubby_to_shell"] = stat(sh_c)
@@ -318,6 +340,22 @@ if mem and res:
           f"p99 {f(ms(pct(first, 99)))} ms; last 100: p50 {f(ms(med(last)))} ms, p99 {f(ms(pct(last, 99)))} ms")
         sc["start_first100"] = stat(first)
         sc["start_last100"] = stat(last)
+    h0 = pam_fields("pam_cubby", lambda it: it.startswith("held0-"))
+    hn = pam_fields("pam_cubby", lambda it: it.startswith("held") and not it.startswith("held0-"))
+    if h0.get("open_us") and hn.get("open_us"):
+        P(f"module open_session with 0 sessions held: p50 {f(ms(med(h0['open_us'])), 2)} ms; with {held} held: "
+          f"p50 {f(ms(med(hn['open_us'])), 2)} ms (close_session {f(ms(med(h0.get('close_us', []))), 2)} -> "
+          f"{f(ms(med(hn.get('close_us', []))), 2)} ms)")
+        sc["pam_open_held0"] = stat(h0["open_us"])
+        sc["pam_open_heldN"] = stat(hn["open_us"])
+    p = os.path.join(R, "scale-helper-setup-ms.txt")
+    if os.path.exists(p):
+        hs = [int(x) * 1000 for x in open(p).read().split() if x.isdigit()]
+        if len(hs) >= 20:
+            P(f"cubby-shell setup_ms, first 100 sandboxes: p50 {f(ms(med(hs[:100])))} ms; last 100: "
+              f"p50 {f(ms(med(hs[-100:])))} ms, p99 {f(ms(pct(hs[-100:], 99)))} ms")
+            sc["helper_setup_first100"] = stat(hs[:100])
+            sc["helper_setup_last100"] = stat(hs[-100:])
     if res.get("teardown_clean_us") and held > 0:
         t0 = int(res["teardown_start_us"])
         tsu = int(res["teardown_su_exited_us"])
