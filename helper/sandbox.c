@@ -37,14 +37,35 @@ void sbx_save_process_state(Helper *h)
 }
 
 /* The caller's rlimits are hostile during setup (THREATS A): tiny NOFILE
- * or FSIZE must not make a write fail half way. Root may raise them. */
+ * or FSIZE must not make a write fail half way. Root may raise them; a
+ * hard limit is never lowered, because the child (privileged only in its
+ * own user namespace) could not raise it back for the shell. No core
+ * file of the setup (soft 0; it is also not dumpable). */
 int sbx_setup_limits(void)
 {
-        struct rlimit inf = { RLIM_INFINITY, RLIM_INFINITY }, nf = { 1024, 1024 }, zero = { 0, 0 };
+        struct rlimit inf = { RLIM_INFINITY, RLIM_INFINITY }, nf, core;
 
-        if (setrlimit(RLIMIT_FSIZE, &inf) < 0 || setrlimit(RLIMIT_NOFILE, &nf) < 0 ||
-            setrlimit(RLIMIT_CORE, &zero) < 0)
+        if (getrlimit(RLIMIT_NOFILE, &nf) < 0 || getrlimit(RLIMIT_CORE, &core) < 0)
                 return -errno;
+        if (nf.rlim_cur < 1024)
+                nf.rlim_cur = 1024;
+        if (nf.rlim_max < nf.rlim_cur)
+                nf.rlim_max = nf.rlim_cur;
+        core.rlim_cur = 0;
+        if (setrlimit(RLIMIT_CORE, &core) < 0)
+                return -errno;
+        /* best effort without CAP_SYS_RESOURCE: what still fails later
+         * refuses the login */
+        if (setrlimit(RLIMIT_FSIZE, &inf) < 0) {
+                getrlimit(RLIMIT_FSIZE, &inf);
+                inf.rlim_cur = inf.rlim_max;
+                (void)setrlimit(RLIMIT_FSIZE, &inf);
+        }
+        if (setrlimit(RLIMIT_NOFILE, &nf) < 0) {
+                getrlimit(RLIMIT_NOFILE, &nf);
+                nf.rlim_cur = nf.rlim_max;
+                (void)setrlimit(RLIMIT_NOFILE, &nf);
+        }
         return 0;
 }
 

@@ -390,15 +390,30 @@ typedef struct Limits {
         mode_t umask;
 } Limits;
 
+/* Raise only: a lowered hard limit could not be raised back without
+ * CAP_SYS_RESOURCE, which some hosts take even from root. A raise that
+ * fails is fine: a write that then fails refuses the login. */
 static void limits_raise(Limits *l)
 {
-        struct rlimit inf = { RLIM_INFINITY, RLIM_INFINITY }, nf = { 4096, 4096 };
+        struct rlimit fs = { RLIM_INFINITY, RLIM_INFINITY }, nf;
 
         getrlimit(RLIMIT_FSIZE, &l->fsize);
         getrlimit(RLIMIT_NOFILE, &l->nofile);
-        setrlimit(RLIMIT_FSIZE, &inf);
-        if (l->nofile.rlim_cur < nf.rlim_cur)
-                setrlimit(RLIMIT_NOFILE, &nf);
+        if (setrlimit(RLIMIT_FSIZE, &fs) < 0) {
+                fs.rlim_max = l->fsize.rlim_max;
+                fs.rlim_cur = fs.rlim_max;
+                (void)setrlimit(RLIMIT_FSIZE, &fs);
+        }
+        nf = l->nofile;
+        if (nf.rlim_cur < 4096) {
+                nf.rlim_cur = 4096;
+                if (nf.rlim_max < nf.rlim_cur)
+                        nf.rlim_max = nf.rlim_cur;
+                if (setrlimit(RLIMIT_NOFILE, &nf) < 0) {
+                        nf.rlim_cur = nf.rlim_max = l->nofile.rlim_max;
+                        (void)setrlimit(RLIMIT_NOFILE, &nf);
+                }
+        }
         l->umask = umask(077);
 }
 
