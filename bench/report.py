@@ -365,6 +365,17 @@ if mem and res:
           f"all cgroups and records gone after {f((tcl - t0) / 1e6, 2)} s = {f(per, 2)} ms per session "
           f"({target(per < 20, 'teardown < 20 ms per session')})")
         sc["teardown_ms_per_session"] = per
+    elif held > 0 and res.get("teardown_su_exited_us"):
+        t0 = int(res["teardown_start_us"])
+        tsu = int(res["teardown_su_exited_us"])
+        P(f"teardown of all {held} at once (every PID 1 killed): all su exited after {f((tsu - t0) / 1e6, 2)} s, "
+          f"but NOT clean 60 s later: {res.get('left_records', '?')} records, "
+          f"{res.get('left_session_cgroups', '?')} session cgroups, {res.get('left_procs', '?')} processes left "
+          f"({target(False, 'teardown < 20 ms per session')})")
+        sc["teardown_ms_per_session"] = None
+    if res.get("session_end_timeouts"):
+        P(f"sessions whose close_session gave up (session_end result=-110, ETIMEDOUT): {res['session_end_timeouts']}")
+        sc["session_end_timeouts"] = int(res["session_end_timeouts"])
     if after and base:
         P(f"after the teardown: MemAvailable {f((int(base['memavailable_kib']) - int(after['memavailable_kib'])) / 1024, 1)} MiB "
           f"below the start, {after['veths']} veth(s) left on the bridge")
