@@ -133,9 +133,20 @@ static void gc_homes(Ctl *c, int sessions, int locks)
                         busy = true;
                         continue;
                 }
-                if (session_count_live(sessions, hs.uid, NULL, false) != 0) {
-                        busy = true;
-                        continue;
+                {
+                        /* reconcile the home's reference count with the
+                         * sessions that are really alive */
+                        int live = session_count_live(sessions, hs.uid, NULL, false);
+
+                        if (live < 0) {
+                                busy = true;
+                                continue;
+                        }
+                        (void)session_home_refs_set(locks, hs.uid, (unsigned)live);
+                        if (live > 0) {
+                                busy = true;
+                                continue;
+                        }
                 }
                 if (home_is_mounted(&hs, anchor) > 0) {
                         int r = home_umount(&hs, anchor);
@@ -166,6 +177,110 @@ static void gc_homes(Ctl *c, int sessions, int locks)
         }
 }
 
+static int for_each_record(int (*fn)(Ctl *, const Record *, const char *, void *), Ctl *c,
+                           void *userdata);
+
+typedef struct Ids {
+        char (*id)[CUBBY_ID_LEN + 1];
+        size_t n, cap;
+} Ids;
+
+static int collect_id(Ctl *c, const Record *rec, const char *key, void *userdata)
+{
+        Ids *ids = userdata;
+
+        if (ids->n == ids->cap) {
+                size_t cap = ids->cap ? ids->cap * 2 : 64;
+                void *n = realloc(ids->id, cap * sizeof *ids->id);
+
+                if (!n)
+                        return -ENOMEM;
+                ids->id = n;
+                ids->cap = cap;
+        }
+        memcpy(ids->id[ids->n++], rec->id, sizeof ids->id[0]);
+        return 0;
+}
+
+/* Session cgroups that no record names (a record lost after a failed
+ * teardown, or a crash between steps): kill and remove them. Works from
+ * the first hierarchy's listing; each is then handled in all. */
+static void gc_orphan_cgroups(Ctl *c, int locks)
+{
+        CgSet user, sess;
+        Ids ids = {};
+        DIR *d;
+        struct dirent *ud;
+        char parent[PATH_MAX - 64];
+        char *slash;
+
+        if (for_each_record(collect_id, c, &ids) < 0)
+                goto out;
+        if (cg_paths(c->conf.global.cgroup_parent, 0, 0, "0000000000000000", &user, &sess) < 0 ||
+            user.n == 0)
+                goto out;
+        if (snprintf(parent, sizeof parent, "%s", user.dir[0].path) >= (int)sizeof parent)
+                goto out;
+        slash = strrchr(parent, '/');
+        if (!slash)
+                goto out;
+        *slash = 0;
+        d = opendir(parent);
+        while (d && (ud = readdir(d))) {
+                char udir[PATH_MAX];
+                struct dirent *sd;
+                uint64_t uid;
+                DIR *u;
+
+                if (ud->d_name[0] != 'u' || parse_u64(ud->d_name + 1, &uid) < 0 || uid >= UINT32_MAX)
+                        continue;
+                if (snprintf(udir, sizeof udir, "%s/%s", parent, ud->d_name) >= (int)sizeof udir)
+                        continue;
+                u = opendir(udir);
+                while (u && (sd = readdir(u))) {
+                        _cleanup_close_ int lock = -1;
+                        bool known = false;
+                        CgSet su, ss;
+
+                        if (sd->d_name[0] != 's' || strlen(sd->d_name) != CUBBY_ID_LEN + 1 ||
+                            strspn(sd->d_name + 1, "0123456789abcdef") != CUBBY_ID_LEN)
+                                continue;
+                        for (size_t i = 0; i < ids.n && !known; i++)
+                                known = strcmp(ids.id[i], sd->d_name + 1) == 0;
+                        /* a login writes its record before its cgroup, but
+                         * one may have begun after the records were listed:
+                         * only cgroups older than a minute are orphans */
+                        {
+                                struct stat st;
+
+                                if (fstatat(dirfd(u), sd->d_name, &st, 0) < 0 ||
+                                    st.st_mtime + 60 > time(NULL))
+                                        continue;
+                        }
+                        if (known || cg_paths(c->conf.global.cgroup_parent, 0, (uid_t)uid,
+                                              sd->d_name + 1, &su, &ss) < 0)
+                                continue;
+                        if (cg_kill(&ss, 5000) < 0 ||
+                            session_lock_user(locks, (uid_t)uid, 5000, &lock) < 0 ||
+                            cg_remove(&su, &ss) < 0) {
+                                printf("gc: cannot remove orphan session cgroup %s of uid %llu\n",
+                                       sd->d_name + 1, (unsigned long long)uid);
+                                continue;
+                        }
+                        log_event(LOG_INFO, "gc_reaped", "session", sd->d_name + 1, "what",
+                                  "orphan cgroup", NULL);
+                        printf("gc: removed orphan session cgroup %s of uid %llu\n", sd->d_name + 1,
+                               (unsigned long long)uid);
+                }
+                if (u)
+                        closedir(u);
+        }
+        if (d)
+                closedir(d);
+out:
+        free(ids.id);
+}
+
 static int cmd_gc(Ctl *c, int argc, char **argv)
 {
         _cleanup_close_ int sessions = -1, locks = -1;
@@ -193,6 +308,7 @@ static int cmd_gc(Ctl *c, int argc, char **argv)
         r = session_gc(sessions, locks, reap_logged, NULL, &reaped);
         if (r < 0)
                 fprintf(stderr, "cubbyctl: gc: %s\n", strerror(-r));
+        gc_orphan_cgroups(c, locks);
         gc_homes(c, sessions, locks);
         if (ipam_gc(c->conf.global.run_dir, &gone, &n_leases) > 0)
                 printf("gc: released %zu stale address leases\n", n_leases);

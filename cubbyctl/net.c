@@ -37,6 +37,7 @@
 #include "cubby/ctl-net.h"
 #include "cubby/ipam.h"
 #include "cubby/netcfg.h"
+#include "cubby/session.h"
 #include "cubby/util.h"
 
 #define STATE_FILE "net.state"
@@ -233,16 +234,14 @@ static int ip_forward_set(int v)
         return write_string_at(AT_FDCWD, IP_FORWARD, v ? "1\n" : "0\n");
 }
 
+/* The run dir is root's and private (0700, as the PAM module insists):
+ * created the same way here, so `net up` at boot cannot make it wrong. */
 static int run_dir_open(const char *run_dir, bool create)
 {
-        int fd;
+        int fd = -1, r;
 
-        if (!path_is_normalized_absolute(run_dir))
-                return -EINVAL;
-        if (create && mkdir(run_dir, 0755) < 0 && errno != EEXIST)
-                return -errno;
-        fd = open(run_dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        return fd < 0 ? -errno : fd;
+        r = session_dir_open(run_dir, create, &fd);
+        return r < 0 ? r : fd;
 }
 
 static int state_read(const char *run_dir, NetState *ret)

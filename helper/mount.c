@@ -74,21 +74,27 @@ static int unescape_mountinfo(char *s)
         return 0;
 }
 
-static int detach_below(const char *path)
+/* The staging namespace's mount points, read once (the first time a path
+ * is covered, after the tree is in place), longest first so that children
+ * go before their parents. Mounts made later are ours and never listed. */
+static struct {
+        char *text;
+        char **mp;
+        size_t n;
+} mounts;
+
+static int mounts_load(void)
 {
-        _cleanup_free_ char *text = NULL;
-        char prefix[PATH_MAX], *save = NULL, **list = NULL;
-        size_t n = 0, cap = 0, plen;
+        char *save = NULL;
+        size_t cap = 0;
         int r;
 
-        if (snprintf(prefix, sizeof prefix, "%s%s", STAGE_ROOT, strcmp(path, "/") ? path : "") >=
-            (int)sizeof prefix)
-                return -ENAMETOOLONG;
-        plen = strlen(prefix);
-        r = read_file_at(AT_FDCWD, "/proc/self/mountinfo", 16 * 1024 * 1024, &text, NULL, NULL);
+        if (mounts.text)
+                return 0;
+        r = read_file_at(AT_FDCWD, "/proc/self/mountinfo", 16 * 1024 * 1024, &mounts.text, NULL, NULL);
         if (r < 0)
                 return r;
-        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        for (char *line = strtok_r(mounts.text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 char *f = line, *mp;
 
                 for (int i = 0; i < 4 && f; i++) {
@@ -103,38 +109,50 @@ static int detach_below(const char *path)
                 if (f)
                         *f = 0;
                 unescape_mountinfo(mp);
+                if (strncmp(mp, STAGE_ROOT, strlen(STAGE_ROOT)) != 0)
+                        continue;
+                if (mounts.n == cap) {
+                        char **nl = realloc(mounts.mp, (cap = cap ? cap * 2 : 64) * sizeof *nl);
+
+                        if (!nl)
+                                return -ENOMEM;
+                        mounts.mp = nl;
+                }
+                mounts.mp[mounts.n++] = mp;
+        }
+        for (size_t i = 1; i < mounts.n; i++) /* insertion sort, longest first */
+                for (size_t j = i; j > 0 && strlen(mounts.mp[j]) > strlen(mounts.mp[j - 1]); j--) {
+                        char *t = mounts.mp[j];
+
+                        mounts.mp[j] = mounts.mp[j - 1];
+                        mounts.mp[j - 1] = t;
+                }
+        return 0;
+}
+
+static int detach_below(const char *path)
+{
+        char prefix[PATH_MAX];
+        size_t plen;
+        int r;
+
+        if (snprintf(prefix, sizeof prefix, "%s%s", STAGE_ROOT, strcmp(path, "/") ? path : "") >=
+            (int)sizeof prefix)
+                return -ENAMETOOLONG;
+        plen = strlen(prefix);
+        r = mounts_load();
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < mounts.n; i++) {
+                const char *mp = mounts.mp[i];
+
                 if (strncmp(mp, prefix, plen) != 0 || (mp[plen] != 0 && mp[plen] != '/'))
                         continue;
-                if (n == cap) {
-                        char **nl = realloc(list, (cap = cap ? cap * 2 : 16) * sizeof *nl);
-
-                        if (!nl) {
-                                r = -ENOMEM;
-                                goto out;
-                        }
-                        list = nl;
-                }
-                list[n++] = mp;
+                /* EINVAL: gone already with a parent detached earlier */
+                if (umount2(mp, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL && errno != ENOENT)
+                        return -errno;
         }
-        /* longest path first: children before their parents */
-        for (size_t i = 0; i < n; i++)
-                for (size_t j = i + 1; j < n; j++)
-                        if (strlen(list[j]) > strlen(list[i])) {
-                                char *t = list[i];
-
-                                list[i] = list[j];
-                                list[j] = t;
-                        }
-        for (size_t i = 0; i < n; i++)
-                if (umount2(list[i], MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL &&
-                    errno != ENOENT) {
-                        r = -errno;
-                        goto out;
-                }
-        r = 0;
-out:
-        free(list);
-        return r;
+        return 0;
 }
 
 static int tmpfs_at(int rootfd, const char *path, unsigned long flags, const char *data,

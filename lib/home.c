@@ -452,6 +452,10 @@ static int mount_fn(const HomeSpec *spec, void *arg)
                 close(t.user);
                 return 0;
         }
+        if (!spec->may_mount) {
+                close(t.user);
+                return -ENOTCONN;
+        }
         r = open_tree_dir(t.user, "merged", true, 0, 0, 0755, 022, &merged);
         if (r < 0)
                 goto out;

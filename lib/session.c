@@ -243,3 +243,42 @@ int session_count_live(int sessions_dirfd, uid_t uid, const char *exclude_key, b
         closedir(d);
         return n;
 }
+
+int session_home_refs_get(int lock_dirfd, uid_t uid, unsigned *ret)
+{
+        _cleanup_free_ char *text = NULL;
+        char name[32];
+        uint64_t v;
+        char *nl;
+        int r;
+
+        snprintf(name, sizeof name, "u%u.homes", (unsigned)uid);
+        r = read_file_at(lock_dirfd, name, 64, &text, NULL, NULL);
+        if (r == -ENOENT) {
+                *ret = 0;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        nl = strchr(text, '\n');
+        if (nl)
+                *nl = 0;
+        if (parse_u64(text, &v) < 0 || v > UINT32_MAX)
+                return -EBADMSG;
+        *ret = (unsigned)v;
+        return 0;
+}
+
+int session_home_refs_set(int lock_dirfd, uid_t uid, unsigned n)
+{
+        char name[32], text[16];
+
+        snprintf(name, sizeof name, "u%u.homes", (unsigned)uid);
+        if (n == 0) {
+                if (unlinkat(lock_dirfd, name, 0) < 0 && errno != ENOENT)
+                        return -errno;
+                return 0;
+        }
+        snprintf(text, sizeof text, "%u\n", n);
+        return write_file_atomic_at(lock_dirfd, name, text, strlen(text), 0600);
+}

@@ -56,6 +56,7 @@
 #define MAX_GROUPS 1024
 #define LOCK_TIMEOUT_MS 10000
 #define KILL_TIMEOUT_MS 5000
+#define GC_INTERVAL_S 10
 
 typedef struct Args {
         const char *config;
@@ -147,6 +148,13 @@ static void save_last_good(const Conf *conf, const char *config)
                 return;
         last_good_name(config, name, sizeof name);
         snprintf(text, sizeof text, "admin_group=%s\n", conf->global.admin_group);
+        {
+                _cleanup_free_ char *old = NULL;
+
+                /* unchanged: no write (and no fsync) on every login */
+                if (read_file_at(dfd, name, 4096, &old, NULL, NULL) == 0 && strcmp(old, text) == 0)
+                        return;
+        }
         (void)write_file_atomic_at(dfd, name, text, strlen(text), 0600);
 }
 
@@ -474,6 +482,7 @@ static int prepare_home(OpenCtx *c, const ConfPolicy *pol, Record *rec, const ch
 {
         _cleanup_close_ int anchor = -1, lock = -1;
         char lower[PATH_MAX];
+        unsigned refs = 0;
         CgSet parents;
         HomeSpec hs;
         int r;
@@ -499,17 +508,24 @@ static int prepare_home(OpenCtx *c, const ConfPolicy *pol, Record *rec, const ch
                 *ret_why = "the user's sessions are busy";
                 return r;
         }
-        r = home_is_mounted(&hs, anchor);
-        if (r == 0) {
-                /* Sessions that are past this point and alive while the
-                 * overlay is missing hold an overlay of a previous anchor:
-                 * a second one on the same upper dir is undefined
-                 * behaviour, so wait for them to end. */
+        /* Mount only when no session of the user is counted: a counted
+         * session without the overlay in the anchor holds one of a
+         * previous anchor, and a second overlay on the same upper dir is
+         * undefined behaviour. */
+        r = session_home_refs_get(locks, rec->uid, &refs);
+        if (r < 0)
+                refs = 1; /* unreadable: recount below */
+        hs.may_mount = refs == 0;
+        r = home_mount(&hs, anchor);
+        if (r == -ENOTCONN) {
+                /* a count left by crashed sessions? recount from the records */
                 r = session_count_live(sessions, rec->uid, key, true);
-                if (r > 0) {
+                if (r != 0) {
                         *ret_why = "the user's home is still held by earlier sessions";
                         return -EBUSY;
                 }
+                refs = 0;
+                hs.may_mount = true;
                 r = home_mount(&hs, anchor);
         }
         if (r == -EPERM || r == -ENOTDIR || r == -ELOOP) {
@@ -525,23 +541,36 @@ static int prepare_home(OpenCtx *c, const ConfPolicy *pol, Record *rec, const ch
                 *ret_why = "the state directory path is too long";
                 return -ENAMETOOLONG;
         }
+        r = session_home_refs_set(locks, rec->uid, refs + 1);
+        if (r < 0) {
+                rec->home_mount[0] = 0;
+                *ret_why = "the run directory cannot be written";
+                return r;
+        }
         return 0;
 }
 
-/* After the record is gone: unmount the overlay if no session of the user
- * is left. */
-static void home_release(const Record *rec, int sessions, int locks)
+/* The session no longer uses the overlay: one reference less, and the
+ * overlay is unmounted with the last. O(1) under the user lock; gc
+ * reconciles the count if this never runs (a crashed opener). */
+static void home_release(const Record *rec, int locks)
 {
         _cleanup_close_ int anchor = -1, lock = -1;
         HomeSpec hs = { .state_dir = rec->state_dir, .run_dir = rec->run_dir, .user = rec->user,
                         .uid = rec->uid, .gid = rec->gid };
+        unsigned refs = 0;
 
         if (!rec->home_mount[0])
                 return;
         if (session_lock_user(locks, rec->uid, LOCK_TIMEOUT_MS, &lock) < 0)
                 return; /* gc reconciles later */
-        if (session_count_live(sessions, rec->uid, NULL, false) != 0)
+        if (session_home_refs_get(locks, rec->uid, &refs) < 0)
                 return;
+        if (refs > 1) {
+                (void)session_home_refs_set(locks, rec->uid, refs - 1);
+                return;
+        }
+        (void)session_home_refs_set(locks, rec->uid, 0);
         if (anchor_open(rec->run_dir, &anchor) < 0)
                 return;
         (void)home_umount(&hs, anchor);
@@ -662,8 +691,18 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
                 return r;
         }
         /* Leftovers of crashed openers go first, so they cannot hold the
-         * user's budget. */
-        (void)session_gc(sessions, locks, log_reap, NULL, NULL);
+         * user's budget; at most every few seconds (it reads every record,
+         * which a login storm must not pay each time). */
+        {
+                struct stat st;
+                time_t now = time(NULL);
+
+                if (fstatat(locks, "gc.stamp", &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                    st.st_mtime + GC_INTERVAL_S <= now || st.st_mtime > now) {
+                        (void)write_file_atomic_at(locks, "gc.stamp", "", 0, 0600);
+                        (void)session_gc(sessions, locks, log_reap, NULL, NULL);
+                }
+        }
 
         r = proc_stat("/proc", getpid(), NULL, &start);
         if (r < 0)
@@ -783,9 +822,9 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
 undo:
         if (lock >= 0)
                 close(TAKE_FD(lock));
-        (void)session_teardown(rec, locks, KILL_TIMEOUT_MS);
-        (void)unlinkat(sessions, s->key, 0);
-        home_release(rec, sessions, locks);
+        if (session_teardown(rec, locks, KILL_TIMEOUT_MS) >= 0)
+                (void)unlinkat(sessions, s->key, 0);
+        home_release(rec, locks);
         return r;
 }
 
@@ -1006,15 +1045,18 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
                 if (r >= 0)
                         r = session_teardown(&s->rec, locks, KILL_TIMEOUT_MS);
         }
-        if (session_dir_open(CUBBY_SESSIONS_DIR, false, &sessions) >= 0) {
+        /* Only a session whose processes are gone lets go of its record,
+         * home and addresses; otherwise the record stays for gc, which
+         * finishes the teardown once this opener has exited. */
+        if (r >= 0 && session_dir_open(CUBBY_SESSIONS_DIR, false, &sessions) >= 0) {
                 (void)unlinkat(sessions, s->key, 0);
                 if (s->rec.sandbox && locks >= 0)
-                        home_release(&s->rec, sessions, locks);
+                        home_release(&s->rec, locks);
+                /* a container's lease is free once its helper is gone; the
+                 * session's containers are all gone now */
+                if (s->rec.network)
+                        (void)ipam_release_session(s->rec.run_dir, s->rec.id);
         }
-        /* a container's lease is free once its helper is gone; the
-         * session's containers are all gone now */
-        if (s->rec.network)
-                (void)ipam_release_session(s->rec.run_dir, s->rec.id);
         limits_restore(&lim);
 
         clock_gettime(CLOCK_MONOTONIC, &now);

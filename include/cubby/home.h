@@ -35,6 +35,7 @@ typedef struct HomeSpec {
         gid_t gid;
         const char *lower;        /* resolved lower dir (home_lower with %u), or NULL */
         bool ephemeral;
+        bool may_mount;           /* home_mount: -ENOTCONN instead of mounting */
 } HomeSpec;
 
 /* <state_dir>/users/<user>/merged */
@@ -58,7 +59,8 @@ int anchor_ensure(const char *run_dir, const CgSet *cg_parent_dirs, int *ret_nsf
 int anchor_stop(const char *run_dir, const CgSet *cg_parent_dirs);
 
 /* Create (or check) the user's state tree and make sure the user's overlay
- * is mounted in the anchor. 1 if it mounted it now, 0 if it was there.
+ * is mounted in the anchor. 1 if it mounted it now, 0 if it was there;
+ * -ENOTCONN if it was not there and spec->may_mount is false.
  * Runs the namespace work in a short-lived child, so the caller's own
  * mount namespace, root and cwd are untouched. */
 int home_mount(const HomeSpec *spec, int anchor_nsfd);

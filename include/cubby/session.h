@@ -35,6 +35,12 @@ typedef void (*session_reap_fn)(const Record *rec, int result, void *userdata);
 int session_gc(int sessions_dirfd, int lock_dirfd, session_reap_fn on_reap, void *userdata,
                unsigned *ret_reaped);
 
+/* How many sessions use the user's overlay home: <lock dir>/u<uid>.homes,
+ * read and written only under the user lock; missing is 0. gc reconciles
+ * it with the live records after a crash. */
+int session_home_refs_get(int lock_dirfd, uid_t uid, unsigned *ret);
+int session_home_refs_set(int lock_dirfd, uid_t uid, unsigned n);
+
 /* <run_dir>/locks, where the per-user and gc locks live. */
 int session_lock_dir_path(const char *run_dir, char *buf, size_t size);
 
