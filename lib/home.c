@@ -71,18 +71,28 @@ static int anchor_open_id(const AnchorId *id, int *ret_nsfd)
         uint64_t start;
         struct stat st;
 
-        /* pin the process first, then check it is the one recorded */
+        int r;
+
+        /* Pin the process first, then check it is the one recorded.
+         * -ESRCH only when the holder is provably gone: anything else must
+         * not make a caller start a second anchor (and a second overlay on
+         * some user's upper dir). */
         pidfd = (int)syscall(SYS_pidfd_open, id->pid, 0);
         if (pidfd < 0)
-                return -ENOENT;
-        if (proc_stat("/proc", id->pid, NULL, &start) < 0 || start != id->start)
-                return -ENOENT;
+                return errno == ESRCH ? -ESRCH : -errno;
+        r = proc_stat("/proc", id->pid, NULL, &start);
+        if (r == -ESRCH || (r >= 0 && start != id->start))
+                return -ESRCH;
+        if (r < 0)
+                return r;
         snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int)id->pid);
         nsfd = open(path, O_RDONLY | O_CLOEXEC);
         if (nsfd < 0)
-                return -ENOENT;
-        if (fstat(nsfd, &st) < 0 || (uint64_t)st.st_ino != id->ino)
-                return -ENOENT;
+                return errno == ENOENT ? -ESRCH : -errno;
+        if (fstat(nsfd, &st) < 0)
+                return -errno;
+        if ((uint64_t)st.st_ino != id->ino)
+                return -ESRCH; /* a reused pid */
         *ret_nsfd = TAKE_FD(nsfd);
         return 0;
 }
@@ -98,8 +108,9 @@ int anchor_open(const char *run_dir, int *ret_nsfd)
                 return r;
         r = anchor_read(rfd, &id);
         if (r < 0)
-                return r == -ENOENT ? -ENOENT : r;
-        return anchor_open_id(&id, ret_nsfd);
+                return r;
+        r = anchor_open_id(&id, ret_nsfd);
+        return r == -ESRCH ? -ENOENT : r;
 }
 
 /* The holder: a process of its own session, nothing inherited, all
@@ -183,10 +194,23 @@ int anchor_ensure(const char *run_dir, const CgSet *cg_parent_dirs, int *ret_nsf
         lock = openat(rfd, ANCHOR_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (lock < 0)
                 return -errno;
-        if (flock(lock, LOCK_EX) < 0)
-                return -errno;
-        if (anchor_read(rfd, &id) == 0 && anchor_open_id(&id, ret_nsfd) == 0)
-                return 0;
+        for (int tries = 0; flock(lock, LOCK_EX | LOCK_NB) < 0; tries++) {
+                struct timespec ts = { 0, 5 * 1000 * 1000 };
+
+                if (errno != EWOULDBLOCK)
+                        return -errno;
+                if (tries >= 2000) /* 10 s */
+                        return -ETIMEDOUT;
+                nanosleep(&ts, NULL);
+        }
+        r = anchor_read(rfd, &id);
+        if (r == 0) {
+                r = anchor_open_id(&id, ret_nsfd);
+                if (r != -ESRCH)
+                        return r; /* 0, or an error that must not replace it */
+        } else if (r != -ENOENT) {
+                return r;
+        }
 
         if (pipe2(p, O_CLOEXEC) < 0)
                 return -errno;
