@@ -395,7 +395,7 @@ static int gen_passwd(const Record *rec, int stagefd)
                               rec->shell);
         if (o >= cap)
                 return -E2BIG;
-        return write_file_atomic_at(stagefd, "passwd", out, o, 0644);
+        return write_file_atomic_at_nosync(stagefd, "passwd", out, o, 0644);
 }
 
 static int gen_group(const Record *rec, int stagefd)
@@ -434,7 +434,7 @@ static int gen_group(const Record *rec, int stagefd)
         o += (size_t)snprintf(out + o, cap - o, "%s", own);
         if (o >= cap)
                 return -E2BIG;
-        return write_file_atomic_at(stagefd, "group", out, o, 0644);
+        return write_file_atomic_at_nosync(stagefd, "group", out, o, 0644);
 }
 
 /* Create the file at path (under the container's fresh /run), with its
@@ -492,7 +492,7 @@ static int build_resolv(int rootfd, int stage, const Record *rec)
         ssize_t n;
         int r;
 
-        r = write_file_atomic_at(stage, "resolv.conf", rec->resolv, strlen(rec->resolv), 0644);
+        r = write_file_atomic_at_nosync(stage, "resolv.conf", rec->resolv, strlen(rec->resolv), 0644);
         if (r < 0)
                 return r;
         fd = open_in_root(rootfd, "/etc/resolv.conf", O_NOFOLLOW);
@@ -534,7 +534,7 @@ static int build_etc(int rootfd, const Record *rec)
         if (r < 0)
                 return r;
         snprintf(line, sizeof line, "%s\n", rec->hostname[0] ? rec->hostname : "cubby");
-        r = write_file_atomic_at(stage, "hostname", line, strlen(line), 0644);
+        r = write_file_atomic_at_nosync(stage, "hostname", line, strlen(line), 0644);
         if (r < 0)
                 return r;
         r = bind_at(rootfd, STAGE_DIR "/passwd", "/etc/passwd", MS_RDONLY | MS_NOSUID | MS_NODEV);

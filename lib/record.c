@@ -473,7 +473,7 @@ int record_write(int sessions_dirfd, const Record *r)
         k = record_format(r, &text);
         if (k < 0)
                 return k;
-        return write_file_atomic_at(sessions_dirfd, key, text, strlen(text), 0600);
+        return write_file_atomic_at_nosync(sessions_dirfd, key, text, strlen(text), 0600);
 }
 
 int record_read(int sessions_dirfd, const char *key, uid_t owner_uid, Record *ret)

@@ -280,5 +280,5 @@ int session_home_refs_set(int lock_dirfd, uid_t uid, unsigned n)
                 return 0;
         }
         snprintf(text, sizeof text, "%u\n", n);
-        return write_file_atomic_at(lock_dirfd, name, text, strlen(text), 0600);
+        return write_file_atomic_at_nosync(lock_dirfd, name, text, strlen(text), 0600);
 }

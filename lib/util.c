@@ -140,7 +140,22 @@ static int write_all(int fd, const void *data, size_t len)
         return 0;
 }
 
+static int write_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                        bool sync);
+
 int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode)
+{
+        return write_atomic(dirfd, name, data, len, mode, true);
+}
+
+int write_file_atomic_at_nosync(int dirfd, const char *name, const void *data, size_t len,
+                                mode_t mode)
+{
+        return write_atomic(dirfd, name, data, len, mode, false);
+}
+
+static int write_atomic(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                        bool sync)
 {
         char tmp[NAME_MAX + 1], id[CUBBY_ID_LEN + 1];
         _cleanup_close_ int fd = -1;
@@ -157,7 +172,7 @@ int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t l
         r = write_all(fd, data, len);
         if (r >= 0 && fchmod(fd, mode) < 0)
                 r = -errno;
-        if (r >= 0 && fsync(fd) < 0)
+        if (r >= 0 && sync && fsync(fd) < 0)
                 r = -errno;
         if (r >= 0 && renameat(dirfd, tmp, dirfd, name) < 0)
                 r = -errno;

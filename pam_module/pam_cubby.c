@@ -699,7 +699,7 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
 
                 if (fstatat(locks, "gc.stamp", &st, AT_SYMLINK_NOFOLLOW) < 0 ||
                     st.st_mtime + GC_INTERVAL_S <= now || st.st_mtime > now) {
-                        (void)write_file_atomic_at(locks, "gc.stamp", "", 0, 0600);
+                        (void)write_file_atomic_at_nosync(locks, "gc.stamp", "", 0, 0600);
                         (void)session_gc(sessions, locks, log_reap, NULL, NULL);
                 }
         }

@@ -66,6 +66,10 @@ int read_fd(int fd, size_t max, char **ret, size_t *ret_len);
  * rename, mode given, owned by the caller. */
 int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len,
                          mode_t mode);
+/* The same without the fsync: for runtime state (records, counts) that
+ * must be all-or-nothing but need not survive a crash of the machine. */
+int write_file_atomic_at_nosync(int dirfd, const char *name, const void *data, size_t len,
+                                mode_t mode);
 
 /* Write a short string to an existing file (cgroup and proc knobs). */
 int write_string_at(int dirfd, const char *name, const char *s);
