@@ -1,0 +1,88 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+# Helpers shared by home.sh and network.sh, on top of lib.sh (source this
+# after lib.sh and after it_init). Nothing here creates objects the
+# harness's cleanup would not find, except where a script says so and
+# installs its own cleanup through hx_on_exit.
+
+# hx_on_exit CMD: run CMD before the harness's own cleanup on exit. The
+# harness's trap reads $? first, so the status is handed through.
+HX_EXIT_CMDS=()
+hx_on_exit() {
+        HX_EXIT_CMDS+=("$1")
+        # shellcheck disable=SC2064
+        trap 'hx_rc=$?; hx_run_exit_cmds; (exit $hx_rc); it_cleanup inner' EXIT
+}
+hx_run_exit_cmds() {
+        local c
+        set +e
+        for c in "${HX_EXIT_CMDS[@]}"; do eval "$c" >/dev/null 2>&1; done
+        HX_EXIT_CMDS=()
+}
+
+# hx_ctl ARGS...: cubbyctl with the test config, in the test netns.
+hx_ctl() {
+        timeout -k 5 "$IT_TIMEOUT" nsenter --net="$IT_NETNS_PATH" "$CUBBY_CTL" --config "$IT_CONF" "$@"
+}
+
+# hx_overlays_on UPPERDIR: the number of distinct overlay superblocks
+# (major:minor) whose options name upperdir=UPPERDIR, over the mount tables
+# of every process (so every mount namespace that has a process).
+hx_overlays_on() {
+        cat /proc/[0-9]*/mountinfo 2>/dev/null | awk -v up="$1" '
+                {
+                        for (i = 7; i <= NF; i++) if ($i == "-") break
+                        if ($(i + 1) != "overlay") next
+                        if (index("," $(i + 3) ",", ",upperdir=" up ",")) print $3
+                }' | sort -u | wc -l
+}
+
+# hx_mounts_naming TEXT: mountinfo lines (any process) that contain TEXT.
+hx_mounts_naming() {
+        grep -hF -- "$1" /proc/[0-9]*/mountinfo 2>/dev/null | sort -u | head -n 5
+}
+
+# hx_fingerprint DIR: everything about DIR and below that root following a
+# planted link could change (names, types, owners, modes, sizes, times).
+hx_fingerprint() {
+        find "$1" -printf '%P %y %u:%g %m %s %T@ %C@\n' 2>&1 | sort
+}
+
+# hx_time_ms: milliseconds since the epoch.
+hx_time_ms() { date +%s%3N; }
+
+# hx_median N...: the median of integers.
+hx_median() {
+        printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END {
+                if (NR == 0) { print "?"; exit }
+                if (NR % 2) print a[(NR + 1) / 2]; else print int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'
+}
+
+# hx_wait_file PATH [TENTHS]: wait until PATH exists (default 10 s).
+hx_wait_file() {
+        local i
+        for i in $(seq 1 "${2:-100}"); do
+                [ -e "$1" ] && return 0
+                sleep 0.1
+        done
+        return 1
+}
+
+# hx_wait_gone USER [TENTHS]: wait until USER has no process left.
+hx_wait_gone() {
+        local uid i
+        uid=$(it_uid "$1")
+        for i in $(seq 1 "${2:-100}"); do
+                [ -z "$(pgrep -U "$uid"; pgrep -u "$uid")" ] && return 0
+                sleep 0.1
+        done
+        return 1
+}
+
+# hx_add_student NAME [useradd options]: one more sandboxed test user.
+hx_add_student() {
+        local n=$1; shift
+        it_user_add "$n" -G "$IT_G_STUDENTS" "$@"
+        install -m 0644 -o root -g root "$IT_SSH_KEY.pub" "$IT_SCRATCH/keys/$n"
+}

@@ -1,0 +1,386 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The sandbox network (issue 4, DESIGN 7) through real logins (sshd, su),
+# all inside network namespaces the test made (TESTING.md rule 1):
+#
+#   fake outside host            test netns cubby-<id> (the "host": sshd,    sandboxes
+#   (own netns, held by          su, cubbyctl, bridge, nft, a router)
+#   its python3 process)
+#   eth0 198.51.100.2/24 ------- hno<id> 198.51.100.1/24, default route
+#   lo 169.254.169.254,                  cubby0 10.213.0.1/16 ------------- eth0 10.213.x.y
+#      192.168.77.1
+#   TCP echo-peer :PORT_OUT,
+#   DNS :53 (test.example)
+#
+# network = nat: eth0 in the subnet; the outside host reached, seeing the
+# router's address (NAT); another sandbox unreachable; the host's bridge
+# address unreachable except gateway_ports; the deny list (169.254.169.254,
+# 192.168.0.0/16 on the outside host) unreachable; DNS through the fake
+# resolver; pool exhaustion refuses, leaving nothing; network_fallback =
+# none gives loopback only when the bridge cannot be used, refuse
+# otherwise; after logout no veth, lease or nft element; net down leaves
+# no bridge and no table. Prints the time the network adds to a login.
+IT_NEEDS="/usr/sbin/sshd ssh su ss pgrep nft /usr/bin/python3"
+. "$(dirname "$0")/lib.sh"
+it_init "$@"
+. "$(dirname "$0")/lib-extra.sh"
+
+S1=$IT_S1 S2=$IT_S2
+NET="nsenter --net=$IT_NETNS_PATH"
+BR=cubby0
+SUBNET=10.213.0.0/16
+GW=10.213.0.1
+OUT_IF=hno$IT_ID                # our end of the link to the fake outside host
+OUT_ME=198.51.100.1
+OUT_HOST=198.51.100.2
+DNS_NAME=test.example
+DNS_ANSWER=203.0.113.77
+PORT_OUT=$((20000 + RANDOM % 10000))
+PH_CLOSED=$((30000 + RANDOM % 5000))    # on the host, not in gateway_ports
+PH_OPEN=$((35000 + RANDOM % 5000))      # on the host, in gateway_ports
+PS2=$((40000 + RANDOM % 5000))          # in the second sandbox
+yn() { if "$@"; then echo yes; else echo no; fi; }
+
+# ------------------------------------------------------------ the fake outside host
+cat >"$IT_SCRATCH/fakehost.py" <<'EOF'
+# A fake host on the outside: TCP on PORT answers "peer=<source address>";
+# UDP 53 answers A NAME with ANSWER (and logs who asked). Stops by itself.
+import socket, struct, sys, threading, time
+port, name, answer, log = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+deadline = time.time() + 1200
+
+def tcp():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", port))
+    s.listen(64)
+    while True:
+        c, a = s.accept()
+        try:
+            c.sendall(("peer=%s\n" % a[0]).encode())
+        finally:
+            c.close()
+
+def dns():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", 53))
+    while True:
+        q, a = s.recvfrom(2048)
+        if len(q) < 12:
+            continue
+        qid, flags, qd = struct.unpack("!HHH", q[:6])
+        i, labels = 12, []
+        while i < len(q) and q[i]:
+            labels.append(q[i + 1:i + 1 + q[i]].decode(errors="replace"))
+            i += 1 + q[i]
+        qtype, = struct.unpack("!H", q[i + 1:i + 3])
+        question = q[12:i + 5]
+        qname = ".".join(labels).lower()
+        with open(log, "a") as f:
+            f.write("%s %s %d\n" % (a[0], qname, qtype))
+        hdr_flags = 0x8180 | (flags & 0x0100)
+        if qname != name:
+            s.sendto(struct.pack("!HHHHHH", qid, hdr_flags | 3, 1, 0, 0, 0) + question, a)
+        elif qtype == 1:
+            rr = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + socket.inet_aton(answer)
+            s.sendto(struct.pack("!HHHHHH", qid, hdr_flags, 1, 1, 0, 0) + question + rr, a)
+        else:
+            s.sendto(struct.pack("!HHHHHH", qid, hdr_flags, 1, 0, 0, 0) + question, a)
+
+for f in (tcp, dns):
+    threading.Thread(target=f, daemon=True).start()
+while time.time() < deadline:
+    time.sleep(1)
+EOF
+# A listener for the test netns (the host's bridge address) and for a
+# sandbox: answers "<tag>" on each port. Stops by itself.
+cat >"$IT_SCRATCH/listen.py" <<'EOF'
+import socket, sys, threading, time
+tag, ports, secs = sys.argv[1], [int(p) for p in sys.argv[2].split(",")], float(sys.argv[3])
+def serve(p):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", p))
+    s.listen(16)
+    while True:
+        c, a = s.accept()
+        c.sendall(("%s-%d\n" % (tag, p)).encode())
+        c.close()
+for p in ports:
+    threading.Thread(target=serve, args=(p,), daemon=True).start()
+print("listening", flush=True)
+time.sleep(secs)
+EOF
+chmod 0644 "$IT_SCRATCH/fakehost.py" "$IT_SCRATCH/listen.py"
+
+# The outside host's netns lives as long as its process (killed with us:
+# pdeathsig), so nothing of it can outlive the test.
+setpriv --pdeathsig KILL unshare -n /usr/bin/python3 "$IT_SCRATCH/fakehost.py" \
+        "$PORT_OUT" "$DNS_NAME" "$DNS_ANSWER" "$IT_SCRATCH/dns.log" >"$IT_SCRATCH/fakehost.log" 2>&1 &
+FH_PID=$!
+hx_on_exit "kill -KILL $FH_PID"
+for i in $(seq 1 50); do
+        [ "$(readlink "/proc/$FH_PID/ns/net")" != "$(readlink /proc/self/ns/net)" ] && break
+        sleep 0.1
+done
+FH_NS=$(readlink "/proc/$FH_PID/ns/net")
+own_ns=$(readlink /proc/self/ns/net)
+[ -n "$FH_NS" ] && [ "$FH_NS" != "$own_ns" ] && [ "$FH_NS" != "$IT_TESTNET_NS" ] \
+        && [ "$FH_NS" != "$(readlink /proc/1/ns/net)" ] \
+        || it_fatal "the fake outside host's netns ($FH_NS) is not a new one"
+FH="nsenter --net=/proc/$FH_PID/ns/net"
+$NET ip link add "$OUT_IF" type veth peer name eth0 netns "$FH_PID" || it_fatal "veth to the outside host"
+[ "$(readlink "/proc/$FH_PID/ns/net")" = "$FH_NS" ] || it_fatal "outside host changed"
+$FH ip link set lo up && $FH ip link set eth0 up \
+        && $FH ip addr add "$OUT_HOST/24" dev eth0 \
+        && $FH ip addr add 169.254.169.254/32 dev lo \
+        && $FH ip addr add 192.168.77.1/32 dev lo \
+        && $NET ip addr add "$OUT_ME/24" dev "$OUT_IF" \
+        && $NET ip link set "$OUT_IF" up \
+        && $NET ip route add default via "$OUT_HOST" \
+        || it_fatal "configuring the outside link"
+# The outside host needs a way back only to the router: NAT does the rest.
+FWD_BEFORE=$($NET cat /proc/sys/net/ipv4/ip_forward)
+
+# host-side listener on every address of the test netns
+$NET setpriv --pdeathsig KILL /usr/bin/python3 "$IT_SCRATCH/listen.py" host "$PH_CLOSED,$PH_OPEN" 1200 \
+        >"$IT_SCRATCH/hostlisten.log" 2>&1 &
+HL_PID=$!
+hx_on_exit "kill -KILL $HL_PID"
+
+# tcp_from_ns ADDR PORT: the first line a listener sends, from the test netns.
+tcp_from_ns() {
+        $NET timeout 3 bash -c "exec 3<>/dev/tcp/$1/$2 && head -n1 <&3" 2>/dev/null || echo unreachable
+}
+# The function the sandboxes use (bash's /dev/tcp, 3 s).
+TCPFN='tcp() { timeout 3 bash -c "exec 3<>/dev/tcp/$1/$2 && head -n1 <&3" 2>/dev/null || echo unreachable; }'
+
+for i in $(seq 1 50); do grep -q listening "$IT_SCRATCH/hostlisten.log" && break; sleep 0.1; done
+it_eq "control: the outside host answers the router" "peer=$OUT_ME" "$(tcp_from_ns "$OUT_HOST" "$PORT_OUT")"
+it_eq "control: 169.254.169.254 on the outside host answers the router" "peer=$OUT_ME" \
+        "$(tcp_from_ns 169.254.169.254 "$PORT_OUT")"
+it_eq "control: 192.168.77.1 on the outside host answers the router" "peer=$OUT_ME" \
+        "$(tcp_from_ns 192.168.77.1 "$PORT_OUT")"
+
+policy() {
+        it_policy_write "network = nat" "$@" \
+                "[global]" "bridge = $BR" "subnet = ${SUBNET_OVERRIDE:-$SUBNET}" "dns = $OUT_HOST" \
+                "gateway_ports = $PH_OPEN"
+}
+policy
+it_sshd_start
+
+# cb* host ends of veths in the test netns; leases naming USER
+veths() { $NET ip -o link show type veth 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | grep '^cb' | sort | tr '\n' ' '; }
+leases_of() { grep -F " $1 " "$IT_RUNDIR/leases" 2>/dev/null; }
+# wait_clean WHAT USER ADDR: after logout, no veth (2 s), lease or nft element.
+wait_clean() {
+        local what=$1 user=$2 addr=$3 v i
+        for i in $(seq 1 20); do v=$(veths); [ -z "$v" ] && break; sleep 0.1; done
+        it_eq "$what: no veth left in the test netns (waited up to 2 s)" "" "$v"
+        it_eq "$what: no lease of $user left" "" "$(leases_of "$user")"
+        if [ -n "$addr" ]; then
+                it_nomatch "$what: no nft element names $addr" "(^|[^0-9.])${addr//./\\.}([^0-9]|$)" \
+                        "$($NET nft list ruleset 2>&1)"
+        fi
+        it_check_clean "$what" "$user"
+}
+
+# check_user_gone WHAT USER: it_check_clean for one user while another
+# user's session runs (it_check_clean counts every home mount).
+check_user_gone() {
+        local what=$1 user=$2 uid h left=
+        uid=$(it_uid "$user")
+        hx_wait_gone "$user" 50      # sshd's refused session child is reaped soon
+        it_cg_hier
+        for h in "${!IT_CG_MNT[@]}"; do
+                [ -e "$(it_cg_dir "$h" "u$uid")" ] && left+="$(it_cg_dir "$h" "u$uid") "
+        done
+        it_empty "$what: no u$uid cgroup" "$left"
+        it_empty "$what: no process of $user" "$(pgrep -a -U "$uid"; pgrep -a -u "$uid")"
+        it_empty "$what: no session record of $user" "$(it_records "$user")"
+        it_empty "$what: no mount naming $user" "$(hx_mounts_naming "/$user")"
+}
+
+# ------------------------------------------------------------ a nat login
+PROBE="$TCPFN"'
+p=@@
+echo "${p}ifs=$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | sort | tr "\n" " ")"
+echo "${p}addr=$(ip -4 -o addr show dev eth0 2>/dev/null | awk "{ print \$4 }")"
+echo "${p}route=$(ip -4 route show default 2>/dev/null)"
+echo "${p}netns=$(readlink /proc/self/ns/net)"
+echo "${p}out=$(tcp '"$OUT_HOST $PORT_OUT"')"
+echo "${p}meta=$(tcp 169.254.169.254 '"$PORT_OUT"')"
+echo "${p}private=$(tcp 192.168.77.1 '"$PORT_OUT"')"
+echo "${p}hclosed=$(tcp '"$GW $PH_CLOSED"')"
+echo "${p}hopen=$(tcp '"$GW $PH_OPEN"')"
+echo "${p}hother_open=$(tcp '"$OUT_ME $PH_OPEN"')"
+echo "${p}resolv=$(grep ^nameserver /etc/resolv.conf | tr "\n" " ")"
+echo "${p}dns=$(getent hosts '"$DNS_NAME"' | tr -s " " | tr "\n" " ")"
+echo "${p}done=yes"'
+t0=$(hx_time_ms)
+out=$(it_ssh -n "$S1" "$PROBE" 2>&1); rc=$?
+t1=$(hx_time_ms)
+it_log "first nat login (brings the network up): $((t1 - t0)) ms"
+it_eq "ssh $S1 (network = nat): exit status" 0 "$rc"
+it_eq "ssh $S1: probe completed" yes "$(it_get done "$out")"
+[ "$(it_get done "$out")" = yes ] || echo "$out"
+addr=$(it_get addr "$out"); a=${addr%/*}
+it_match "ssh $S1: eth0 has an address in $SUBNET" '^10\.213\.[0-9]+\.[0-9]+/16$' "$addr"
+it_ne "ssh $S1: the address is not the gateway's" "$GW" "$a"
+it_eq "ssh $S1: interfaces are eth0 and lo" "eth0 lo" "$(it_get ifs "$out")"
+it_match "ssh $S1: default route via the gateway" "^default via $GW dev eth0" "$(it_get route "$out")"
+it_ne "ssh $S1: its netns is not the test netns" "$IT_TESTNET_NS" "$(it_get netns "$out")"
+it_eq "ssh $S1: the outside host is reached and sees the router's address (NAT)" "peer=$OUT_ME" "$(it_get out "$out")"
+it_eq "ssh $S1: 169.254.169.254 on the outside host is not reachable (deny)" unreachable "$(it_get meta "$out")"
+it_eq "ssh $S1: 192.168.77.1 on the outside host is not reachable (deny)" unreachable "$(it_get private "$out")"
+it_eq "ssh $S1: a host port on the gateway not in gateway_ports is not reachable" unreachable "$(it_get hclosed "$out")"
+it_eq "ssh $S1: a host port in gateway_ports is reachable on the gateway" "host-$PH_OPEN" "$(it_get hopen "$out")"
+it_eq "ssh $S1: gateway_ports open only on the gateway, not the host's other addresses" unreachable "$(it_get hother_open "$out")"
+it_eq "ssh $S1: resolv.conf names the configured resolver" "nameserver $OUT_HOST" "$(it_get resolv "$out")"
+it_eq "ssh $S1: getent hosts $DNS_NAME answers through the fake resolver" "$DNS_ANSWER $DNS_NAME" "$(it_get dns "$out")"
+it_match "the fake resolver was asked, from the router's address (NAT)" "^$OUT_ME $DNS_NAME " "$(cat "$IT_SCRATCH/dns.log" 2>/dev/null)"
+it_eq "control: the host's own listener answers on the gateway address" "host-$PH_CLOSED" "$(tcp_from_ns "$GW" "$PH_CLOSED")"
+wait_clean "after the nat login of $S1" "$S1" "$a"
+st=$(hx_ctl net status 2>&1)
+it_match "cubbyctl net status: up" '^network: +up' "$st"
+
+# ------------------------------------------------------------ two sandboxes
+# S2 serves on PS2 inside its sandbox; S1's sandbox must not reach it.
+# (the scratch dir is invisible inside: the listener travels in the command)
+it_ssh -n "$S2" 'p=@@; echo "${p}addr=$(ip -4 -o addr show dev eth0 | awk "{ print \$4 }")"; echo '"$(base64 -w0 "$IT_SCRATCH/listen.py")"' | base64 -d >/tmp/listen.py; exec /usr/bin/python3 /tmp/listen.py s2 '"$PS2"' 12' \
+        >"$IT_SCRATCH/s2.out" 2>&1 &
+bg=$!
+for i in $(seq 1 150); do grep -q listening "$IT_SCRATCH/s2.out" 2>/dev/null && break; sleep 0.1; done
+a2=$(it_get addr "$(cat "$IT_SCRATCH/s2.out")"); a2=${a2%/*}
+it_match "second sandbox ($S2) has its own address" '^10\.213\.' "$a2"
+if grep -q listening "$IT_SCRATCH/s2.out"; then
+        it_eq "control: the host reaches the listener in $S2's sandbox" "s2-$PS2" "$(tcp_from_ns "$a2" "$PS2")"
+        it_su - "$S1" -c "$TCPFN"'
+                p=@@; echo "${p}addr=$(ip -4 -o addr show dev eth0 | awk "{ print \$4 }")"
+                echo "${p}s2=$(tcp '"$a2 $PS2"')"; sleep 3' </dev/null >"$IT_SCRATCH/s1.out" 2>&1 &
+        bg1=$!
+        for i in $(seq 1 150); do grep -q '@@s2=' "$IT_SCRATCH/s1.out" && break; sleep 0.1; done
+        it_eq "two sandboxes at once: two veths on the bridge" 2 "$(wc -w <<<"$(veths)")"
+        it_eq "two sandboxes at once: two leases" 2 "$(grep -cE '^10\.213\.' "$IT_RUNDIR/leases" 2>/dev/null)"
+        it_log "leases while both ran: $(tr '\n' '|' <"$IT_RUNDIR/leases" 2>&1)"
+        wait "$bg1"
+        out=$(cat "$IT_SCRATCH/s1.out")
+        a1=$(it_get addr "$out"); a1=${a1%/*}
+        it_ne "two sandboxes at once: different addresses" "$a2" "$a1"
+        it_eq "su - $S1: the second sandbox ($S2) is not reachable from the first" unreachable "$(it_get s2 "$out")"
+else
+        it_fail "listener in $S2's sandbox started" listening "$(cat "$IT_SCRATCH/s2.out")"
+fi
+wait "$bg"
+wait_clean "after the two sandboxes ($S2)" "$S2" "$a2"
+wait_clean "after the two sandboxes ($S1)" "$S1" "${a1:-}"
+
+# ------------------------------------------------------------ time the network adds
+# su - USER -c true, alternating network = nat and none (12 each, after
+# one warm-up of each), so that drift hits both alike.
+POL_NONE=("network = none" "[global]" "bridge = $BR" "subnet = $SUBNET" "dns = $OUT_HOST" "gateway_ports = $PH_OPEN")
+timed_su() {
+        local t0 t1 o
+        t0=$(hx_time_ms)
+        o=$(it_su - "$S1" -c 'echo "@@pid=$$"' </dev/null 2>&1)
+        t1=$(hx_time_ms)
+        [ "$(it_get pid "$o")" = 1 ] || echo "$(it_clip "$o")" >>"$IT_SCRATCH/timing.bad"
+        echo $((t1 - t0))
+}
+nat=(); none=(); : >"$IT_SCRATCH/timing.bad"
+policy; timed_su >/dev/null
+it_policy_write "${POL_NONE[@]}"; timed_su >/dev/null
+for i in $(seq 1 12); do
+        policy; nat+=("$(timed_su)")
+        it_policy_write "${POL_NONE[@]}"; none+=("$(timed_su)")
+done
+policy
+it_eq "timing: every login was a sandbox" "" "$(cat "$IT_SCRATCH/timing.bad")"
+mnat=$(hx_median "${nat[@]}") mnone=$(hx_median "${none[@]}")
+it_log "   nat samples (ms):  ${nat[*]}"
+it_log "   none samples (ms): ${none[*]}"
+echo "FIGURE: network adds $((mnat - mnone)) ms to a login (median of 12 su - USER -c true: nat $mnat ms, none $mnone ms)"
+wait_clean "after the timing loops" "$S1" ""
+
+# the first login after boot also brings the host side up (cubbyctl net up)
+hx_ctl net down >/dev/null 2>&1
+: >"$IT_SCRATCH/timing.bad"
+cold=$(timed_su)
+it_eq "timing: the login that brought the network up was a sandbox" "" "$(cat "$IT_SCRATCH/timing.bad")"
+echo "FIGURE: the first nat login with the network down (the module runs cubbyctl net up): $cold ms"
+wait_clean "after the cold login" "$S1" ""
+
+# ------------------------------------------------------------ pool exhaustion
+hx_ctl net down >/dev/null 2>&1
+SUBNET_OVERRIDE=10.213.0.0/30 policy
+it_ssh -n "$S1" 'ip -4 -o addr show dev eth0 | awk "{ print \"@@addr=\" \$4 }"; sleep 6' >"$IT_SCRATCH/hold.out" 2>&1 &
+bg=$!
+for i in $(seq 1 100); do [ -n "$(leases_of "$S1")" ] && break; sleep 0.1; done
+it_match "/30 pool: the one address is leased to $S1" '^10\.213\.0\.2 ' "$(leases_of "$S1")"
+t0=$(hx_time_ms)
+out=$(it_su - "$S2" -c 'echo cubby-it-ran' </dev/null 2>&1); rc=$?
+t1=$(hx_time_ms)
+it_ne "/30 pool held: su - $S2 refused" 0 "$rc"
+it_nomatch "/30 pool held: the command never ran" cubby-it-ran "$out"
+it_match "/30 pool held: a clear message" 'pool is exhausted|no network address' "$out"
+it_int_lt "/30 pool held: refused within 10 s ($((t1 - t0)) ms)" 10000 $((t1 - t0))
+out=$(it_ssh -n "$S2" 'echo cubby-it-ran' 2>&1); rc=$?
+it_ne "/30 pool held: ssh $S2 refused" 0 "$rc"
+it_match "/30 pool held: ssh shows a clear message" 'pool is exhausted|no network address' "$out"
+it_eq "/30 pool held: only $S1's veth" 1 "$(wc -w <<<"$(veths)")"
+it_eq "/30 pool held: no lease of $S2" "" "$(leases_of "$S2")"
+check_user_gone "/30 pool held: nothing of the refused $S2 left" "$S2"
+wait "$bg"
+it_eq "/30 pool: the holding session got 10.213.0.2/30" 10.213.0.2/30 "$(it_get addr "$(cat "$IT_SCRATCH/hold.out")")"
+wait_clean "/30 pool: after the holder's logout" "$S1" 10.213.0.2
+out=$(it_su - "$S2" -c 'ip -4 -o addr show dev eth0 | awk "{ print \"@@addr=\" \$4 }"' </dev/null 2>&1)
+it_eq "/30 pool freed: $S2 gets the address now" 10.213.0.2/30 "$(it_get addr "$out")"
+wait_clean "/30 pool: after $S2" "$S2" 10.213.0.2
+
+# ------------------------------------------------------------ the bridge cannot be used
+out=$(hx_ctl net down 2>&1)
+it_eq "cubbyctl net down: exit status" 0 "$?"
+# (no dummy driver here: a veth pair, one end named like the bridge)
+$NET ip link add "$BR" type veth peer name "hnd$IT_ID" && $NET ip link set "$BR" up \
+        || it_fatal "a non-bridge $BR in the test netns"
+it_policy_write "network = nat" "[user $S1]" "network_fallback = none" \
+        "[global]" "bridge = $BR" "subnet = $SUBNET" "dns = $OUT_HOST"
+out=$(it_su - "$S1" -c 'p=@@; echo "${p}ifs=$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | sort | tr "\n" " ")"; echo "${p}netns=$(readlink /proc/self/ns/net)"; echo "${p}done=yes"' </dev/null 2>&1); rc=$?
+it_eq "$BR is not a bridge, network_fallback = none: su - $S1 admitted" 0 "$rc"
+it_eq "fallback none: loopback only" lo "$(it_get ifs "$out")"
+it_ne "fallback none: not the test netns (never the host's network)" "$IT_TESTNET_NS" "$(it_get netns "$out")"
+it_match "fallback none: the user is told" 'loopback only|network is not available' "$out"
+it_eq "fallback none: no veth" "" "$(veths)"
+it_eq "fallback none: no lease" "" "$(leases_of "$S1")"
+it_check_clean "after fallback none" "$S1"
+out=$(it_su - "$S2" -c 'echo cubby-it-ran' </dev/null 2>&1); rc=$?
+it_ne "$BR is not a bridge, network_fallback = refuse (default): su - $S2 refused" 0 "$rc"
+it_nomatch "fallback refuse: the command never ran" cubby-it-ran "$out"
+it_match "fallback refuse: a message" 'cubby' "$out"
+it_eq "fallback refuse: no veth" "" "$(veths)"
+it_eq "fallback refuse: no lease" "" "$(leases_of "$S2")"
+it_check_clean "after fallback refuse" "$S2"
+st=$(hx_ctl net up 2>&1); rc=$?
+it_ne "cubbyctl net up with a non-bridge $BR: refused" 0 "$rc"
+it_match "cubbyctl net up with a non-bridge $BR: says so" 'not a bridge' "$st"
+$NET ip link del "$BR"
+
+# ------------------------------------------------------------ net down leaves nothing
+policy
+out=$(it_su - "$S1" -c 'ip -4 -o addr show dev eth0' </dev/null 2>&1)
+it_match "network back after the dummy is gone (login brings it up)" '10\.213\.' "$out"
+out=$(hx_ctl net down 2>&1); rc=$?
+it_eq "cubbyctl net down: exit status" 0 "$rc"
+it_eq "after net down: no bridge $BR" no "$($NET ip link show "$BR" >/dev/null 2>&1 && echo yes || echo no)"
+it_nomatch "after net down: no cubby nft table" 'cubby' "$($NET nft list tables 2>&1)"
+it_eq "after net down: ip_forward as before net up" "$FWD_BEFORE" "$($NET cat /proc/sys/net/ipv4/ip_forward)"
+it_eq "after net down: no veth" "" "$(veths)"
+it_eq "after net down: no net.state" no "$(yn test -e "$IT_RUNDIR/net.state")"
+out=$(hx_ctl net down 2>&1); rc=$?
+it_eq "cubbyctl net down twice: exit status" 0 "$rc"
+# TESTING.md rule 1: nothing of ours in the machine's own namespace
+it_eq "the machine's netns has no link of this test" "" \
+        "$(ip -o link show 2>/dev/null | grep -F -e "$OUT_IF" | head -n 3)"
+
+it_finish
