@@ -57,7 +57,8 @@ CM=$IT_SCRATCH/cm-%r
 it_ssh -f -N -oControlMaster=yes "-oControlPath=$CM" -oControlPersist=no "$S1" </dev/null
 it_eq "ControlMaster connection for $S1 established" 0 "$?"
 out1=$(it_ssh -n "-oControlPath=$CM" "$S1" 'echo "@@pid=$$ @@ns=$(readlink /proc/self/ns/pid)"; sleep 2' 2>&1 &
-       it_ssh -n "-oControlPath=$CM" "$S1" 'echo "@@pid=$$ @@ns=$(readlink /proc/self/ns/pid)"; sleep 2' 2>&1; wait)
+       c=$!
+       it_ssh -n "-oControlPath=$CM" "$S1" 'echo "@@pid=$$ @@ns=$(readlink /proc/self/ns/pid)"; sleep 2' 2>&1; wait "$c")
 it_eq "two channels on one connection: both shells are PID 1" "1 1" \
         "$(grep -ao '@@pid=[0-9]*' <<<"$out1" | cut -d= -f2 | tr '\n' ' ' | sed 's/ $//')"
 it_eq "two channels on one connection: two pid namespaces" 2 \
@@ -108,6 +109,25 @@ else
         it_fail "ssh $S1 'sleep 61' runs" "a sleep of $S1" "none within 10 s"
         wait "$bg"
 fi
+
+# --- a burst of short logins of one user: u<uid> is made and removed under
+# concurrent opens and closes; every login must get its sandbox.
+ok=0; fails=
+for round in 1 2 3 4 5; do
+        pids=()
+        for i in $(seq 1 8); do
+                it_ssh -n "$S1" 'echo "@@pid=$$"' >"$IT_SCRATCH/burst.$i" 2>&1 &
+                pids+=($!)
+        done
+        wait "${pids[@]}"       # not a bare wait: the syslog listener is a child too
+        for i in $(seq 1 8); do
+                if [ "$(it_get pid "$(cat "$IT_SCRATCH/burst.$i")")" = 1 ]; then ok=$((ok + 1))
+                else fails+="$(cat "$IT_SCRATCH/burst.$i") | "; fi
+        done
+done
+it_eq "5 bursts of 8 concurrent logins: all sandboxed" 40 "$ok"
+[ -z "$fails" ] || echo "burst failures: $fails"
+it_check_clean "after the login bursts" "$S1"
 
 # --- scp's legacy protocol runs `scp -t` through the shell: the channel
 # must carry nothing but scp's own bytes

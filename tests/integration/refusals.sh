@@ -102,6 +102,24 @@ it_eq "login-shell mode: ssh $M1 (admin): exit status" 0 "$rc"
 it_check_host "login-shell mode: ssh $M1 (admin, shell cubby-shell) gets the real shell" "$M1" "$out"
 it_ssh -n "$L1" 'exit 7'; rc=$?
 it_eq "login-shell mode: ssh $L1 'exit 7' returns 7" 7 "$rc"
+# su by a non-root caller: cubby-shell is not in /etc/shells, so su treats
+# it as restricted and ignores -s; the student must land in the sandbox or
+# be refused, never in a host shell.
+out=$(it_as "$N1" su -s /bin/bash "$L1" -c "$(it_probe)" </dev/null 2>&1)
+if [ "$(it_get done "$out")" = yes ]; then
+        it_eq "login-shell mode: su -s /bin/bash $L1 by $N1: sandboxed, not a host shell" 1 "$(it_get pid "$out")"
+else
+        it_match "login-shell mode: su -s /bin/bash $L1 by $N1: refused with a cubby message" cubby "$out"
+fi
+it_check_clean "login-shell mode: after su -s by $N1" "$L1"
+# A broken config in login-shell mode: the student is refused, the admin
+# (shell cubby-shell) still gets in, to the real shell.
+it_policy_write "bogus_key = 1"
+ssh_refused "login-shell mode, broken config" "$L1"
+out=$(it_ssh -n "$M1" "$(it_probe)" 2>&1); rc=$?
+it_eq "login-shell mode, broken config: ssh $M1 (admin) admitted" 0 "$rc"
+it_check_host "login-shell mode, broken config: ssh $M1 (admin)" "$M1" "$out"
+it_policy_write
 # A sandboxed user whose passwd shell is still /bin/bash must not get a
 # host shell in login-shell mode either (THREATS S2: fail closed).
 out=$(it_ssh -n "$S1" "$(it_probe)" 2>&1)

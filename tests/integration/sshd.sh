@@ -154,6 +154,28 @@ out=$(it_ssh -n "$S1" 'unshare -U true && echo nested-userns-ok; su -c true root
 it_nomatch "sandbox: no nested user namespace" 'nested-userns-ok' "$out"
 it_nomatch "sandbox: su to root does not work" 'su-ok' "$out"
 
+# --- mounts and /dev inside (THREATS S5, D): every mount nosuid and nodev
+# except the device nodes and devpts; /dev has only the safe devices.
+out=$(it_ssh -n "$S1" 'awk "{ print \"@@m \" \$5 \" \" \$6 }" /proc/self/mountinfo; find /dev -xdev \( -type c -o -type b \) | sed "s/^/@@d /"; find /dev/ -mindepth 1 -maxdepth 1 -type b | sed "s/^/@@b /"' 2>&1)
+devs_ok='^/dev/(null|zero|full|random|urandom|tty|ptmx|console)$'
+bad=
+while read -r tag target opts; do
+        [ "$tag" = "@@m" ] || continue
+        case ",$opts," in *,nosuid,*) nosuid=1 ;; *) nosuid= ;; esac
+        case ",$opts," in *,nodev,*) nodev=1 ;; *) nodev= ;; esac
+        if [[ $target =~ $devs_ok ]] || [[ $target == /dev/pts ]]; then
+                [ -n "$nosuid" ] || bad+="$target($opts) "
+        elif [ -z "$nosuid" ] || [ -z "$nodev" ]; then
+                bad+="$target($opts) "
+        fi
+done <<<"$(tr -d '\r' <<<"$out")"
+it_ne "sandbox mount table read" "" "$(grep '^@@m' <<<"$out")"
+it_empty "sandbox: every mount is nosuid, and nodev except device nodes and devpts" "$bad"
+it_empty "sandbox: /dev holds only null zero full random urandom tty ptmx console (and pts/)" \
+        "$(awk '$1 == "@@d" { print $2 }' <<<"$out" | grep -Ev "$devs_ok|^/dev/pts/" | tr '\n' ' ')"
+out=$(it_ssh -n "$S1" 'touch /etc/cubby-it-x 2>/dev/null && echo wrote-etc; { : > /usr/cubby-it-x; } 2>/dev/null && echo wrote-usr; echo done' 2>&1)
+it_eq "sandbox: the root file system is read-only" done "$out"
+
 # --- the home persists: visible in the next session
 it_ssh -n "$S1" 'echo persisted-$((6*7)) > cubby-it-persist.txt' </dev/null
 it_eq "a file written in one session is there in the next" persisted-42 \
