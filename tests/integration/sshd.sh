@@ -4,7 +4,7 @@
 # cubby-test-sshd, pam_cubby last, redirect mode) puts a sandboxed user
 # into a container: probe, exit codes, signals, sftp, a pty with job
 # control, the cgroups while a session runs, and nothing left afterwards.
-IT_NEEDS="/usr/sbin/sshd ssh sftp ss pgrep"
+IT_NEEDS="/usr/sbin/sshd ssh sftp ss pgrep /usr/bin/python3"
 . "$(dirname "$0")/lib.sh"
 it_init "$@"
 

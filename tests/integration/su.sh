@@ -5,7 +5,7 @@
 # caller asking for a sandboxed user is refused (su honours -s for shells
 # in /etc/shells, which would bypass the redirect); root still reaches the
 # admin user; nothing is left after each session.
-IT_NEEDS="su pgrep"
+IT_NEEDS="su script perl pgrep"
 . "$(dirname "$0")/lib.sh"
 it_init "$@"
 
