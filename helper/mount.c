@@ -217,7 +217,9 @@ static int build_dev(int rootfd)
         char src[32], path[32];
         int r;
 
-        r = tmpfs_at(rootfd, "/dev", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k", false);
+        /* nodev on the tmpfs itself: the device nodes are bind mounts
+         * with flags of their own, devpts a mount of its own */
+        r = tmpfs_at(rootfd, "/dev", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k", false);
         if (r < 0)
                 return r;
         dev = open_in_root(rootfd, "/dev", O_DIRECTORY);
