@@ -31,6 +31,8 @@
 /* memory below this is almost surely a missing suffix ("512" for "512M"). */
 #define CONF_MEMORY_MIN (1024u * 1024u)
 #define CONF_MAX_DNS 3
+/* cpus: CPU numbers below this (the cpu key's 4096 CPUs) */
+#define CONF_CPUS_MAX 4096u
 #define LIST_SEPARATORS " \t,"
 
 static const char *const policy_key_names[_CONF_KEY_MAX] = {
@@ -49,6 +51,7 @@ static const char *const policy_key_names[_CONF_KEY_MAX] = {
         [CONF_KEY_HOME_LOWER] = "home_lower",
         [CONF_KEY_SECCOMP] = "seccomp",
         [CONF_KEY_NETWORK_FALLBACK] = "network_fallback",
+        [CONF_KEY_CPUS] = "cpus",
 };
 
 enum {
@@ -124,6 +127,7 @@ static void conf_policy_defaults(ConfPolicy *p)
         p->home = CONF_HOME_PERSISTENT;
         (void)strscpy(p->home_lower, sizeof p->home_lower, "/home/%u");
         p->seccomp = true;
+        p->cpus[0] = 0;
 }
 
 void conf_init(Conf *conf)
@@ -432,6 +436,41 @@ static bool hostname_pattern_is_good(const char *s)
         return true;
 }
 
+/* A cpuset list: "N" or "N-M" items (N <= M < CONF_CPUS_MAX) separated by
+ * ',', nothing else (no blanks, no empty items, no ":stride" of the kernel
+ * syntax). 0, or -EINVAL, -ERANGE (a CPU number too large) or -EDOM (a
+ * descending range). */
+static int cpus_list_check(const char *s)
+{
+        const char *p = s;
+
+        for (;;) {
+                unsigned a = 0, b;
+
+                if (!is_digit(*p))
+                        return -EINVAL;
+                for (; is_digit(*p); p++)
+                        if ((a = a * 10 + (unsigned)(*p - '0')) >= CONF_CPUS_MAX)
+                                return -ERANGE;
+                b = a;
+                if (*p == '-') {
+                        p++;
+                        if (!is_digit(*p))
+                                return -EINVAL;
+                        for (b = 0; is_digit(*p); p++)
+                                if ((b = b * 10 + (unsigned)(*p - '0')) >= CONF_CPUS_MAX)
+                                        return -ERANGE;
+                        if (b < a)
+                                return -EDOM;
+                }
+                if (*p == 0)
+                        return 0;
+                if (*p != ',')
+                        return -EINVAL;
+                p++;
+        }
+}
+
 /* An absolute normalised path in which "%u" (the user name) may appear. */
 static bool home_lower_is_good(const char *s)
 {
@@ -717,6 +756,21 @@ static int parse_policy_value(Parser *p, int key, const char *kname, char *value
                                          "expected 1-63 of A-Z a-z 0-9 - with %u (user) "
                                          "and %h (host), like %u-%h");
                 return 0;
+        case CONF_KEY_CPUS:
+                /* An empty value is "not set": no cpuset restriction. */
+                if (strlen(value) >= sizeof v->cpus)
+                        return bad_value(p, kname, value, "longer than 256 characters");
+                r = *value ? cpus_list_check(value) : 0;
+                if (r == -ERANGE)
+                        return bad_value(p, kname, value, "CPU numbers must be below 4096");
+                if (r == -EDOM)
+                        return bad_value(p, kname, value, "a range must be ascending, like 2-5");
+                if (r < 0)
+                        return bad_value(p, kname, value,
+                                         "expected a CPU list like 0-3 or 0,2,4-7 "
+                                         "(digits, ',' and '-' only)");
+                (void)strscpy(v->cpus, sizeof v->cpus, value);
+                return 0;
         case CONF_KEY_SERVICES:
                 while ((e = list_next(&cursor))) {
                         if (n >= CONF_MAX_SERVICES)
@@ -933,7 +987,7 @@ static int parse_assignment(Parser *p, char *s)
                 return FAIL(p, -EINVAL, "duplicate key \"%s\" in %s (first on line %u)", key,
                             p->label, p->key_line[pk]);
         p->key_line[pk] = p->line;
-        if (!*value && pk != CONF_KEY_HIDE)
+        if (!*value && pk != CONF_KEY_HIDE && pk != CONF_KEY_CPUS)
                 return FAIL(p, -EINVAL, "missing value for \"%s\"", key);
         {
                 ConfSection *sec = &p->conf->sections[p->conf->n_sections - 1];
@@ -1234,6 +1288,7 @@ static void copy_key(ConfPolicy *dst, const ConfPolicy *src, int key)
         case CONF_KEY_NETWORK_FALLBACK:
                 dst->network_fallback_none = src->network_fallback_none;
                 break;
+        case CONF_KEY_CPUS: memcpy(dst->cpus, src->cpus, sizeof dst->cpus); break;
         default: break;
         }
 }

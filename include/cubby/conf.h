@@ -53,6 +53,9 @@ typedef struct ConfPolicy {
         bool network_fallback_none;           /* network_fallback = refuse|none: on a
                                                  network failure refuse the login (default)
                                                  or give network = none */
+        char cpus[257];                       /* cpus = 0-3 or 0,2,4-7 (a cpuset list, CPU
+                                                 numbers < 4096); "" = not set: no cpuset
+                                                 restriction */
 } ConfPolicy;
 
 enum {
@@ -71,6 +74,7 @@ enum {
         CONF_KEY_HOME_LOWER,
         CONF_KEY_SECCOMP,
         CONF_KEY_NETWORK_FALLBACK,
+        CONF_KEY_CPUS,
         _CONF_KEY_MAX,
 };
 

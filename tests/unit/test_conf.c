@@ -153,6 +153,7 @@ static void test_defaults(void **state)
         assert_int_equal(p.home, CONF_HOME_PERSISTENT);
         assert_string_equal(p.home_lower, "/home/%u");
         assert_true(p.seccomp);
+        assert_string_equal(p.cpus, "");
         conf_free(&c);
         conf_free(&c); /* idempotent */
 }
@@ -497,6 +498,45 @@ static void test_policy_keys(void **state)
         policy_bad("cpu = 1.2345", "bad value \"1.2345\" for cpu: expected a number of CPUs");
         policy_bad("cpu = 50%", "bad value \"50%\" for cpu");
 
+        policy_ok("cpus = 1", &p);
+        assert_string_equal(p.cpus, "1");
+        policy_ok("cpus = 0-3", &p);
+        assert_string_equal(p.cpus, "0-3");
+        policy_ok("cpus = 0,2,4-7", &p);
+        assert_string_equal(p.cpus, "0,2,4-7");
+        policy_ok("cpus = 3-3,4095", &p);
+        assert_string_equal(p.cpus, "3-3,4095");
+        policy_ok("cpus =", &p);
+        assert_string_equal(p.cpus, "");
+        {
+                /* 256 characters is the most */
+                char line[400] = "cpus = 10", want[200];
+
+                while (strlen(line) < 7 + 256)
+                        strcat(line, ",1");
+                policy_ok(line, &p);
+                assert_int_equal(strlen(p.cpus), 256);
+                strcat(line, "0");
+                snprintf(want, sizeof want, "bad value \"%.60s...\" for cpus: longer than 256 characters",
+                         line + 7);
+                policy_bad(line, want);
+                expect_error("[user bob]\ncpus = 0\ncpus = 1\n",
+                             "t.conf:3: duplicate key \"cpus\" in [user bob] (first on line 2)");
+        }
+        policy_bad("cpus = 4096", "bad value \"4096\" for cpus: CPU numbers must be below 4096");
+        policy_bad("cpus = 0-99999999999999999999", "bad value \"0-99999999999999999999\" for cpus: CPU numbers must be below 4096");
+        policy_bad("cpus = 3-1", "bad value \"3-1\" for cpus: a range must be ascending, like 2-5");
+        policy_bad("cpus = all", "bad value \"all\" for cpus: expected a CPU list like 0-3 or 0,2,4-7");
+        policy_bad("cpus = 0, 1", "bad value \"0, 1\" for cpus: expected a CPU list");
+        policy_bad("cpus = 0,,1", "bad value \"0,,1\" for cpus");
+        policy_bad("cpus = 0,", "bad value \"0,\" for cpus");
+        policy_bad("cpus = ,0", "bad value \",0\" for cpus");
+        policy_bad("cpus = -1", "bad value \"-1\" for cpus");
+        policy_bad("cpus = 1-", "bad value \"1-\" for cpus");
+        policy_bad("cpus = 0-7:2/4", "bad value \"0-7:2/4\" for cpus");
+        policy_bad("cpus = 0-1-2", "bad value \"0-1-2\" for cpus");
+        policy_bad("cpus = max", "bad value \"max\" for cpus");
+
         policy_ok("memory = 512M", &p);
         assert_int_equal(p.memory, 512 * MIB);
         policy_ok("memory = 1.5G", &p);
@@ -816,6 +856,24 @@ static void test_resolve(void **state)
         assert_true(p.sandbox);
         conf_resolve(&c, "x", (const char *const[]){ NULL, "students" }, 2, &p, NULL);
         assert_int_equal(p.pids, 200);
+        conf_free(&c);
+
+        /* cpus: the last section wins; an empty value clears a group's list */
+        assert_int_equal(parse(&c,
+                               "[default]\ncpus = 0-3\n"
+                               "[group students]\ncpus = 1\n"
+                               "[user bob]\ncpus =\n",
+                               &e),
+                         0);
+        conf_resolve(&c, "carol", NULL, 0, &p, src);
+        assert_string_equal(p.cpus, "0-3");
+        assert_ptr_equal(src[CONF_KEY_CPUS], &c.sections[0]);
+        conf_resolve(&c, "alice", (const char *const[]){ "students" }, 1, &p, src);
+        assert_string_equal(p.cpus, "1");
+        assert_ptr_equal(src[CONF_KEY_CPUS], &c.sections[1]);
+        conf_resolve(&c, "bob", (const char *const[]){ "students" }, 1, &p, src);
+        assert_string_equal(p.cpus, "");
+        assert_ptr_equal(src[CONF_KEY_CPUS], &c.sections[2]);
         conf_free(&c);
 
         /* list keys replace, they do not append */
