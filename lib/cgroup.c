@@ -17,6 +17,7 @@
  * and checked to be on a cgroup file system before anything is created,
  * written or removed in it; paths from records pass cg_dir_parse first.
  * Nothing here logs; every function returns 0 or -errno. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <signal.h>
@@ -47,7 +48,10 @@
 #define CG_PERIOD_US 100000
 #define CG_SID_MAX 64
 #define CG_CTRL_LIMITS (CG_CTRL_CPU | CG_CTRL_MEMORY | CG_CTRL_PIDS)
-#define CG_CTRL_ALL (CG_CTRL_LIMITS | CG_CTRL_FREEZER | CG_CTRL_NONE_V2)
+#define CG_CTRL_ALL (CG_CTRL_LIMITS | CG_CTRL_FREEZER | CG_CTRL_NONE_V2 | CG_CTRL_CPUSET)
+#define CPUS_ARG_MAX 256
+/* a cpuset.cpus or cpuset.mems value as the kernel prints it */
+#define CPUSET_KNOB_MAX (64u << 10)
 #define MOUNTINFO_MAX (4u << 20)
 #define PROC_CGROUP_MAX (64u << 10)
 #define PROCS_MAX (4u << 20)
@@ -64,6 +68,7 @@ static const struct {
         { "memory", CG_CTRL_MEMORY },
         { "pids", CG_CTRL_PIDS },
         { "freezer", CG_CTRL_FREEZER },
+        { "cpuset", CG_CTRL_CPUSET },
 };
 
 /* One mounted hierarchy: where it is mounted, and which of its cgroups is
@@ -462,7 +467,7 @@ static int enable_controllers(int dfd, unsigned want)
         unsigned have, enabled;
         int r;
 
-        want &= CG_CTRL_LIMITS;
+        want &= CG_CTRL_LIMITS | CG_CTRL_CPUSET;
         if (!want)
                 return 0;
         r = read_file_at(dfd, "cgroup.controllers", 4096, &avail, NULL, NULL);
@@ -473,6 +478,10 @@ static int enable_controllers(int dfd, unsigned want)
                 return r;
         have = ctrl_bits_of_list(avail, strcspn(avail, "\n"), ' ');
         enabled = ctrl_bits_of_list(on, strcspn(on, "\n"), ' ');
+        /* cpuset is only asked for when cpus is set: a session must not
+         * run without the CPU list it was promised. */
+        if ((want & CG_CTRL_CPUSET) && !(have & CG_CTRL_CPUSET))
+                return -EOPNOTSUPP;
         for (size_t i = 0; i < ELEMENTSOF(ctrl_names); i++) {
                 char cmd[32];
 
@@ -486,12 +495,16 @@ static int enable_controllers(int dfd, unsigned want)
         return 0;
 }
 
+static int cpuset_v1_fill_if_empty(int pfd, int dfd, bool created);
+
 /* Open the directory path (absolute, normalised) by walking it from "/"
  * without following symlinks. With create, missing components are made,
  * but only inside a cgroup file system of the expected version; v2
  * controllers (enable) are switched on in each created component and in
- * the last one, top-down, so each child sees them available. The result is
- * checked to be on the cgroup file system. */
+ * the last one, top-down, so each child sees them available. On v1 with
+ * CG_CTRL_CPUSET in enable, each component made (or found with no CPUs)
+ * gets its parent's cpuset.mems and cpuset.cpus. The result is checked to
+ * be on the cgroup file system. */
 static int walk_dir(const char *path, bool v2, bool create, unsigned enable, int *ret_fd)
 {
         _cleanup_close_ int fd = -1;
@@ -526,6 +539,13 @@ static int walk_dir(const char *path, bool v2, bool create, unsigned enable, int
                 }
                 if (nfd < 0)
                         return nfd;
+                if (!v2 && create && (enable & CG_CTRL_CPUSET)) {
+                        r = cpuset_v1_fill_if_empty(fd, nfd, created);
+                        if (r < 0) {
+                                close(nfd);
+                                return r;
+                        }
+                }
                 closep(&fd);
                 fd = nfd;
                 p = e;
@@ -707,10 +727,197 @@ static int limits_memory_v2(int dfd, uint64_t mem, uint64_t swap)
         return knob_write(dfd, "memory.swap.max", s, swap != UINT64_MAX);
 }
 
-static int limits_dir(int dfd, const CgDir *d, const CgLimits *l)
+/* ---- cpuset ---------------------------------------------------------- */
+
+/* limits->cpus, "" when not set; -EINVAL unless digits, ',' and '-' (the
+ * policy parser checks the grammar; the kernel has the last word). */
+static int cpus_arg(const CgLimits *l, const char **ret)
 {
+        const char *c = l->cpus ? l->cpus : "";
+        size_t n = strnlen(c, CPUS_ARG_MAX + 1);
+
+        if (n > CPUS_ARG_MAX || strspn(c, "0123456789,-") != n)
+                return -EINVAL;
+        *ret = c;
+        return 0;
+}
+
+static bool set_has_v1_cpuset(const CgSet *set)
+{
+        for (size_t i = 0; i < set->n; i++)
+                if (!set->dir[i].v2 && (set->dir[i].ctrl & CG_CTRL_CPUSET))
+                        return true;
+        return false;
+}
+
+static int cpuset_read(int dfd, const char *name, char **ret)
+{
+        int r = read_file_at(dfd, name, CPUSET_KNOB_MAX, ret, NULL, NULL);
+
+        return r == -ENOENT && knob_exists(dfd, "cgroup.procs") > 0 ? -EOPNOTSUPP : r;
+}
+
+/* Copy a v1 cpuset knob from the dir pfd to its child dfd. */
+static int cpuset_copy(int pfd, int dfd, const char *name)
+{
+        _cleanup_free_ char *v = NULL;
+        int r = cpuset_read(pfd, name, &v);
+
+        if (r < 0)
+                return r;
+        return knob_write(dfd, name, v, true);
+}
+
+/* A new v1 cpuset dir has empty cpuset.cpus and cpuset.mems, and no task
+ * may enter it (ENOSPC) until both are set: give it its parent's. */
+static int cpuset_v1_inherit(int pfd, int dfd)
+{
+        int r = cpuset_copy(pfd, dfd, "cpuset.mems");
+
+        if (r < 0)
+                return r;
+        return cpuset_copy(pfd, dfd, "cpuset.cpus");
+}
+
+/* For walk_dir: a component it made, or one with no CPUs (made by another
+ * login a moment ago that has not filled it yet; nobody can be in it). A
+ * component without the knob is no cpuset dir (/sys, the tmpfs). */
+static int cpuset_v1_fill_if_empty(int pfd, int dfd, bool created)
+{
+        _cleanup_free_ char *v = NULL;
+        int r;
+
+        if (!created) {
+                r = read_file_at(dfd, "cpuset.cpus", CPUSET_KNOB_MAX, &v, NULL, NULL);
+                if (r == -ENOENT)
+                        return 0;
+                if (r < 0)
+                        return r;
+                if (v[strspn(v, " \n")] != 0)
+                        return 0;
+        }
+        r = fd_is_cgroupfs(dfd, false);
+        if (r < 0)
+                return r;
+        return cpuset_v1_inherit(pfd, dfd);
+}
+
+static void closedirp(DIR **d)
+{
+        if (*d)
+                (void)closedir(*d);
+}
+
+/* Set cpuset.cpus in every session dir (s<sid>) of the v1 user dir dfd
+ * that does not have it yet. */
+static int cpuset_v1_sessions(int dfd, const char *cpus)
+{
+        _cleanup_(closedirp) DIR *d = NULL;
+        int fd;
+
+        fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return -ENOMEM;
+        }
+        for (;;) {
+                _cleanup_close_ int sfd = -1;
+                _cleanup_free_ char *cur = NULL;
+                struct dirent *de;
+                int r;
+
+                errno = 0;
+                de = readdir(d);
+                if (!de)
+                        return -errno;
+                if (de->d_type != DT_DIR || de->d_name[0] != 's' || !sid_ok(de->d_name + 1))
+                        continue;
+                sfd = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (sfd < 0 && errno == ENOENT)
+                        continue; /* removed meanwhile */
+                if (sfd < 0)
+                        return -errno;
+                r = read_file_at(sfd, "cpuset.cpus", CPUSET_KNOB_MAX, &cur, NULL, NULL);
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0)
+                        return r;
+                /* an equal write would be a no-op for the kernel too */
+                if (strcmp(cur, cpus) == 0)
+                        continue;
+                r = write_string_at(sfd, "cpuset.cpus", cpus);
+                if (r < 0 && r != -ENOENT)
+                        return r;
+        }
+}
+
+/* The user dir dfd of a v1 cpuset hierarchy: mems from its parent, cpus
+ * from the policy or else the parent's, and the same cpus in the user's
+ * session dirs (on v2 they would inherit them). When a session has CPUs
+ * outside the new list (the policy changed), v1 refuses to narrow the user
+ * dir (EBUSY): it is widened to the parent's CPUs, the sessions are set,
+ * then the user dir. */
+static int cpuset_v1_user(int dfd, const char *cpus)
+{
+        _cleanup_close_ int pfd = -1;
+        _cleanup_free_ char *pcpus = NULL, *now = NULL;
+        int r;
+
+        pfd = openat(dfd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (pfd < 0)
+                return -errno;
+        r = fd_is_cgroupfs(pfd, false);
+        if (r < 0)
+                return r;
+        r = cpuset_read(pfd, "cpuset.cpus", &pcpus);
+        if (r < 0)
+                return r;
+        r = cpuset_copy(pfd, dfd, "cpuset.mems");
+        if (r < 0)
+                return r;
+        r = knob_write(dfd, "cpuset.cpus", *cpus ? cpus : pcpus, true);
+        if (r == -EBUSY) {
+                r = knob_write(dfd, "cpuset.cpus", pcpus, true);
+                if (r < 0)
+                        return r;
+                r = cpuset_v1_sessions(dfd, *cpus ? cpus : pcpus);
+                if (r < 0)
+                        return r;
+                return knob_write(dfd, "cpuset.cpus", *cpus ? cpus : pcpus, true);
+        }
+        if (r < 0)
+                return r;
+        /* as the kernel prints it, to compare with the sessions' */
+        r = cpuset_read(dfd, "cpuset.cpus", &now);
+        if (r < 0)
+                return r;
+        return cpuset_v1_sessions(dfd, now);
+}
+
+static int limits_dir(int dfd, const CgDir *d, const CgLimits *l, bool cpus_on_v2)
+{
+        const char *cpus;
         char buf[32];
         int r;
+
+        r = cpus_arg(l, &cpus);
+        if (r < 0)
+                return r;
+        if (!d->v2 && (d->ctrl & CG_CTRL_CPUSET)) {
+                r = cpuset_v1_user(dfd, cpus);
+                if (r < 0)
+                        return r;
+        }
+        /* v2: the list, or "" (inherit) to undo an earlier one; no knob is
+         * fine then (cpuset not enabled). */
+        if (d->v2 && cpus_on_v2 && (d->ctrl & CG_CTRL_LIMITS)) {
+                r = knob_write(dfd, "cpuset.cpus", *cpus ? cpus : "\n", *cpus != 0);
+                if (r < 0)
+                        return r;
+        }
 
         if (d->ctrl & CG_CTRL_CPU) {
                 r = limits_cpu(dfd, d->v2, l->cpu_milli);
@@ -736,6 +943,8 @@ static int limits_dir(int dfd, const CgDir *d, const CgLimits *l)
 static int limits_enforceable(const CgSet *set, const CgLimits *l)
 {
         unsigned have = 0, need = 0;
+        const char *cpus;
+        int r;
 
         if (!l)
                 return -EINVAL;
@@ -747,7 +956,20 @@ static int limits_enforceable(const CgSet *set, const CgLimits *l)
                 need |= CG_CTRL_MEMORY;
         if (l->pids != UINT64_MAX)
                 need |= CG_CTRL_PIDS;
-        return (need & ~have) ? -EOPNOTSUPP : 0;
+        if (need & ~have)
+                return -EOPNOTSUPP;
+        r = cpus_arg(l, &cpus);
+        if (r < 0)
+                return r;
+        /* a v1 cpuset hierarchy, or v2 with controllers (cpuset is checked
+         * when it is enabled) */
+        if (*cpus && !set_has_v1_cpuset(set)) {
+                for (size_t i = 0; i < set->n; i++)
+                        if (set->dir[i].v2 && (set->dir[i].ctrl & CG_CTRL_LIMITS))
+                                return 0;
+                return -EOPNOTSUPP;
+        }
+        return 0;
 }
 
 int cg_set_limits(const CgSet *user, const CgLimits *limits)
@@ -766,7 +988,7 @@ int cg_set_limits(const CgSet *user, const CgLimits *limits)
                 r = open_cg_dir(&user->dir[i], &fd);
                 if (r < 0)
                         return r;
-                r = limits_dir(fd, &user->dir[i], limits);
+                r = limits_dir(fd, &user->dir[i], limits, !set_has_v1_cpuset(user));
                 if (r < 0)
                         return r;
         }
@@ -779,6 +1001,7 @@ static int create_once(const CgSet *user, const CgSet *session, const CgLimits *
 {
         int pfd[CG_MAX_DIRS], ufd[CG_MAX_DIRS];
         bool ucreated[CG_MAX_DIRS] = { 0 }, screated[CG_MAX_DIRS] = { 0 };
+        bool cpus_on_v2 = !set_has_v1_cpuset(user);
         size_t n = user->n, i;
         int r = 0;
 
@@ -790,10 +1013,12 @@ static int create_once(const CgSet *user, const CgSet *session, const CgLimits *
                 const CgDir *u = &user->dir[i];
                 const char *ubase = strrchr(u->path, '/') + 1;
                 char parent[PATH_MAX];
-                unsigned enable = u->v2 ? u->ctrl & CG_CTRL_LIMITS : 0;
+                unsigned enable = u->v2 ? u->ctrl & CG_CTRL_LIMITS : u->ctrl & CG_CTRL_CPUSET;
 
                 memcpy(parent, u->path, (size_t)(ubase - 1 - u->path));
                 parent[ubase - 1 - u->path] = 0;
+                if (enable && u->v2 && cpus_on_v2 && limits->cpus && *limits->cpus)
+                        enable |= CG_CTRL_CPUSET;
                 r = walk_dir(parent, u->v2, true, enable, &pfd[i]);
                 if (r < 0)
                         goto undo;
@@ -808,12 +1033,12 @@ static int create_once(const CgSet *user, const CgSet *session, const CgLimits *
                         r = ufd[i];
                         goto undo;
                 }
-                if (enable) {
+                if (enable && u->v2) {
                         r = enable_controllers(ufd[i], enable);
                         if (r < 0)
                                 goto undo;
                 }
-                r = limits_dir(ufd[i], u, limits);
+                r = limits_dir(ufd[i], u, limits, cpus_on_v2);
                 if (r < 0)
                         goto undo;
         }
@@ -826,6 +1051,19 @@ static int create_once(const CgSet *user, const CgSet *session, const CgLimits *
                         goto undo;
                 }
                 screated[i] = true;
+                /* v1 cpuset: the user dir's CPUs and memory nodes, before
+                 * anything can be attached */
+                if (!user->dir[i].v2 && (user->dir[i].ctrl & CG_CTRL_CPUSET)) {
+                        _cleanup_close_ int sfd = open_child_dir(ufd[i], sbase);
+
+                        if (sfd < 0) {
+                                r = sfd;
+                                goto undo;
+                        }
+                        r = cpuset_v1_inherit(ufd[i], sfd);
+                        if (r < 0)
+                                goto undo;
+                }
         }
         r = 0;
         goto out;
@@ -1348,8 +1586,9 @@ int cg_dir_parse(const char *s, CgDir *ret)
                 return r;
         if (ctrl == 0 || (ctrl & ~(uint64_t)CG_CTRL_ALL))
                 return -EINVAL;
-        /* The freezer only exists on v1; the controller-less marker only on v2. */
-        if ((v2 && (ctrl & CG_CTRL_FREEZER)) || (!v2 && (ctrl & CG_CTRL_NONE_V2)))
+        /* The freezer and the cpuset bit only exist on v1; the controller-less
+         * marker only on v2. */
+        if ((v2 && (ctrl & (CG_CTRL_FREEZER | CG_CTRL_CPUSET))) || (!v2 && (ctrl & CG_CTRL_NONE_V2)))
                 return -EINVAL;
         if (!cg_path_ok(c + 1))
                 return -EINVAL;

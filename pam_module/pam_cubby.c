@@ -782,7 +782,7 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
         }
 
         lim = (CgLimits){ .cpu_milli = pol->cpu_milli, .memory = pol->memory, .swap = pol->swap,
-                          .pids = pol->pids };
+                          .pids = pol->pids, .cpus = pol->cpus };
         r = session_lock_user(locks, rec->uid, LOCK_TIMEOUT_MS, &lock);
         /* max_sessions: counted under the user lock, so two logins cannot
          * both take the last place */

@@ -26,6 +26,7 @@ enum {
         CG_CTRL_PIDS = 1u << 2,
         CG_CTRL_FREEZER = 1u << 3,   /* v1 only */
         CG_CTRL_NONE_V2 = 1u << 4,   /* the controller-less v2 hierarchy of a hybrid host */
+        CG_CTRL_CPUSET = 1u << 5,    /* v1 only (on v2, cpuset is enabled when cpus is set) */
 };
 
 typedef struct CgDir {
@@ -45,6 +46,7 @@ typedef struct CgLimits {
         uint64_t memory;             /* bytes; UINT64_MAX: no limit */
         uint64_t swap;               /* bytes; UINT64_MAX: no limit */
         uint64_t pids;               /* UINT64_MAX: no limit */
+        const char *cpus;            /* cpuset list ("0-3,6"); NULL or "": not set */
 } CgLimits;
 
 /* The user and session directories for (parent_spec, uid, session id) in
@@ -65,7 +67,10 @@ int cg_paths_from_text(const char *mountinfo, const char *proc_cgroup, const cha
 /* mkdir -p the parent, mkdir the user dir (existing is fine), write limits
  * on the user dir (v2: enable the controllers in the parents'
  * cgroup.subtree_control first), then mkdir the session dir (existing is an
- * error: -EEXIST). Limits are written before any process can enter. */
+ * error: -EEXIST). Limits are written before any process can enter.
+ * v1 cpuset dirs start empty (no task may enter): each one made here gets
+ * its parent's cpuset.mems and cpuset.cpus (limits->cpus from the user dir
+ * down), and every session dir of the user follows the user dir's cpus. */
 int cg_create(const CgSet *user, const CgSet *session, const CgLimits *limits);
 
 /* Write limits on an existing user dir (used by cg_create). */

@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -180,24 +181,27 @@ static void test_paths_text_hybrid(void **state)
         CgSet u, s;
 
         assert_int_equal(cg_paths_from_text(mi_hybrid, pc_hybrid, "hugetlb\n", "./t", 1000, sid0, &u, &s), 0);
-        assert_int_equal(u.n, 5);
-        assert_int_equal(s.n, 5);
+        assert_int_equal(u.n, 6);
+        assert_int_equal(s.n, 6);
         assert_false(u.dir[0].v2);
         assert_int_equal(u.dir[0].ctrl, CG_CTRL_CPU);
         assert_string_equal(u.dir[0].path, "/sys/fs/cgroup/cpu/t/u1000");
         assert_string_equal(s.dir[0].path, "/sys/fs/cgroup/cpu/t/u1000/s0123456789abcdef");
-        assert_int_equal(u.dir[1].ctrl, CG_CTRL_MEMORY);
-        assert_string_equal(s.dir[1].path, "/sys/fs/cgroup/memory/process_api/b59d/t/u1000/s0123456789abcdef");
-        assert_int_equal(u.dir[2].ctrl, CG_CTRL_FREEZER);
-        assert_int_equal(u.dir[3].ctrl, CG_CTRL_PIDS);
-        assert_true(u.dir[4].v2);
-        assert_int_equal(u.dir[4].ctrl, CG_CTRL_NONE_V2);
-        assert_string_equal(u.dir[4].path, "/sys/fs/cgroup/unified/t/u1000");
+        assert_false(u.dir[1].v2);
+        assert_int_equal(u.dir[1].ctrl, CG_CTRL_CPUSET);
+        assert_string_equal(u.dir[1].path, "/sys/fs/cgroup/cpuset/t/u1000");
+        assert_int_equal(u.dir[2].ctrl, CG_CTRL_MEMORY);
+        assert_string_equal(s.dir[2].path, "/sys/fs/cgroup/memory/process_api/b59d/t/u1000/s0123456789abcdef");
+        assert_int_equal(u.dir[3].ctrl, CG_CTRL_FREEZER);
+        assert_int_equal(u.dir[4].ctrl, CG_CTRL_PIDS);
+        assert_true(u.dir[5].v2);
+        assert_int_equal(u.dir[5].ctrl, CG_CTRL_NONE_V2);
+        assert_string_equal(u.dir[5].path, "/sys/fs/cgroup/unified/t/u1000");
 
         /* absolute: relative to each mount, /proc/PID/cgroup not needed */
         assert_int_equal(cg_paths_from_text(mi_hybrid, NULL, NULL, "/cubby", 7, "ab", &u, &s), 0);
-        assert_string_equal(s.dir[1].path, "/sys/fs/cgroup/memory/cubby/u7/sab");
-        assert_string_equal(u.dir[4].path, "/sys/fs/cgroup/unified/cubby/u7");
+        assert_string_equal(s.dir[2].path, "/sys/fs/cgroup/memory/cubby/u7/sab");
+        assert_string_equal(u.dir[5].path, "/sys/fs/cgroup/unified/cubby/u7");
         assert_int_equal(cg_paths_from_text(mi_hybrid, NULL, NULL, "/", 7, "ab", &u, &s), 0);
         assert_string_equal(u.dir[0].path, "/sys/fs/cgroup/cpu/u7");
         assert_int_equal(cg_paths_from_text(mi_hybrid, NULL, NULL, "./t", 7, "ab", &u, &s), -EINVAL);
@@ -292,8 +296,9 @@ static void test_dir_record(void **state)
         static const char *const bad[] = {
                 "", "garbage", "v2", "v2:", "v2:16", "v2:16:", "v3:16:/sys/fs/cgroup/a", "v2::/sys/fs/cgroup/a",
                 "v2:x:/sys/fs/cgroup/a", "v2:+16:/sys/fs/cgroup/a", "v2:-1:/sys/fs/cgroup/a",
-                "v2:0:/sys/fs/cgroup/a", "v2:99999999999:/sys/fs/cgroup/a", "v2:32:/sys/fs/cgroup/a",
+                "v2:0:/sys/fs/cgroup/a", "v2:99999999999:/sys/fs/cgroup/a", "v1:64:/sys/fs/cgroup/a",
                 "v2:8:/sys/fs/cgroup/a",         /* freezer is v1 only */
+                "v2:32:/sys/fs/cgroup/a",        /* the cpuset bit too */
                 "v1:16:/sys/fs/cgroup/a",        /* NONE_V2 on v1 */
                 "v2:16:/sys/fs/cgroup",          /* the mount itself */
                 "v2:16:/sys/fs/cgroup/",         "v2:16:/sys/fs/cgroupx/a", "v2:16:/sys/fs/cgroup/../../etc",
@@ -323,6 +328,15 @@ static void test_dir_record(void **state)
         assert_int_equal(cg_dir_parse(buf, &e), 0);
         assert_false(e.v2);
         assert_int_equal(e.ctrl, 9);
+
+        d.ctrl = CG_CTRL_CPUSET;
+        strcpy(d.path, "/sys/fs/cgroup/cpuset/x/u1/sab");
+        assert_int_equal(cg_dir_format(&d, buf, sizeof buf), 0);
+        assert_string_equal(buf, "v1:32:/sys/fs/cgroup/cpuset/x/u1/sab");
+        assert_int_equal(cg_dir_parse(buf, &e), 0);
+        assert_false(e.v2);
+        assert_int_equal(e.ctrl, CG_CTRL_CPUSET);
+        assert_string_equal(e.path, d.path);
 
         strcpy(d.path, "/sys/fs/cgroup/../etc");
         assert_int_equal(cg_dir_format(&d, buf, sizeof buf), -EINVAL);
@@ -591,7 +605,7 @@ static void test_create_order_inotify(void **state)
         }
         for (size_t i = 0; i < u.n; i++) {
                 assert_true(created[i]);
-                if (u.dir[i].ctrl & (CG_CTRL_CPU | CG_CTRL_MEMORY | CG_CTRL_PIDS))
+                if (u.dir[i].ctrl & (CG_CTRL_CPU | CG_CTRL_MEMORY | CG_CTRL_PIDS | CG_CTRL_CPUSET))
                         assert_true(modified[i]);
         }
         assert_int_equal(cg_remove(&u, &s1), 0);
@@ -671,9 +685,29 @@ static void reap_all(void)
                 usleep(1000);
 }
 
-/* Start a session child in s (clone3 flags extra), check that it and its
- * grandchildren are in every session dir, then kill it with cg_kill. */
-static void attach_and_kill(const CgSet *u, const CgSet *s, uint64_t extra, const char *what)
+/* The Cpus_allowed_list of pid ("0-1"), or NULL. */
+static char *cpus_allowed(pid_t pid)
+{
+        char path[64];
+        _cleanup_free_ char *st = NULL;
+        const char *p;
+
+        snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+        if (read_file_at(AT_FDCWD, path, 1 << 16, &st, NULL, NULL) < 0)
+                return NULL;
+        p = strstr(st, "\nCpus_allowed_list:");
+        if (!p)
+                return NULL;
+        p += strlen("\nCpus_allowed_list:");
+        p += strspn(p, " \t");
+        return strndup(p, strcspn(p, "\n"));
+}
+
+/* Start a session child in s (clone3 flags extra) with limits lim, check
+ * that it and its grandchildren are in every session dir and that it runs
+ * on lim->cpus (or on the CPUs of this process), then kill it with cg_kill. */
+static void attach_and_kill_lim(const CgSet *u, const CgSet *s, const CgLimits *lim, uint64_t extra,
+                                const char *what)
 {
         CgAttach a;
         int p[2], status;
@@ -682,7 +716,7 @@ static void attach_and_kill(const CgSet *u, const CgSet *s, uint64_t extra, cons
         int64_t t0, dt;
         ssize_t n;
 
-        assert_int_equal(cg_create(u, s, &limits_a), 0);
+        assert_int_equal(cg_create(u, s, lim), 0);
         assert_int_equal(cg_attach_open(s, &a), 0);
         assert_int_equal(pipe2(p, O_CLOEXEC), 0);
         child = clone3_into(a.v2_fd, extra);
@@ -714,6 +748,15 @@ static void attach_and_kill(const CgSet *u, const CgSet *s, uint64_t extra, cons
                 if (!strstr(pc, line))
                         fail_msg("%s: /proc/%d/cgroup lacks %s", what, (int)child, line);
         }
+        {
+                _cleanup_free_ char *want = lim->cpus && *lim->cpus ? strdup(lim->cpus) : cpus_allowed(getpid());
+                _cleanup_free_ char *got = cpus_allowed(child);
+
+                assert_non_null(want);
+                if (!got || strcmp(got, want) != 0)
+                        fail_msg("%s: child's Cpus_allowed_list is \"%s\", want \"%s\"", what, got ? got : "?",
+                                 want);
+        }
         assert_int_equal(cg_populated(s), 1);
         assert_int_equal(kill(child, SIGTERM), 0);
         usleep(1000);
@@ -735,6 +778,11 @@ static void attach_and_kill(const CgSet *u, const CgSet *s, uint64_t extra, cons
         assert_true(WIFSIGNALED(status));
         assert_int_equal(WTERMSIG(status), SIGKILL);
         reap_all();
+}
+
+static void attach_and_kill(const CgSet *u, const CgSet *s, uint64_t extra, const char *what)
+{
+        attach_and_kill_lim(u, s, &limits_a, extra, what);
 }
 
 static void test_kill_default(void **state)
@@ -786,6 +834,141 @@ static void test_kill_loop(void **state)
                 return;
         }
         attach_and_kill(&u, &s, 0, "(v1 without freezer: loop)");
+}
+
+/* ---- real: cpus (cpuset) ---------------------------------------------- */
+
+static bool is_v1_cpuset(const CgDir *d) { return !d->v2 && (d->ctrl & CG_CTRL_CPUSET); }
+static bool not_v1_cpuset(const CgDir *d) { return !is_v1_cpuset(d); }
+static bool has_word(const char *list, const char *w);
+
+/* Where cpus can go here: 1 a v1 cpuset hierarchy, 2 v2 with cpuset enabled
+ * for the children of this process's cgroup, 0 nowhere. */
+static int cpus_where(const CgSet *u)
+{
+        for (size_t i = 0; i < u->n; i++)
+                if (is_v1_cpuset(&u->dir[i]))
+                        return 1;
+        for (size_t i = 0; i < u->n; i++) {
+                char parent[PATH_MAX], own[PATH_MAX];
+                _cleanup_free_ char *on = NULL;
+
+                if (!u->dir[i].v2 || !dirname_of(u->dir[i].path, parent, sizeof parent) ||
+                    !dirname_of(parent, own, sizeof own))
+                        continue;
+                on = knob(own, "cgroup.subtree_control");
+                if (on && has_word(on, "cpuset"))
+                        return 2;
+        }
+        return 0;
+}
+
+/* The CPUs every dir of set really gives (v1 and v2 name it differently). */
+static void assert_effective_cpus(const CgSet *set, const char *want)
+{
+        for (size_t i = 0; i < set->n; i++) {
+                const CgDir *d = &set->dir[i];
+
+                if (is_v1_cpuset(d)) {
+                        _cleanup_free_ char *mems = knob(d->path, "cpuset.mems");
+
+                        assert_knob(d->path, "cpuset.effective_cpus", want);
+                        if (!mems || !*mems)
+                                fail_msg("%s/cpuset.mems is empty", d->path);
+                } else if (d->v2 && exists(d->path, "cpuset.cpus.effective"))
+                        assert_knob(d->path, "cpuset.cpus.effective", want);
+        }
+}
+
+static void test_cpus(void **state)
+{
+        CgSet u, s1, s2, s3;
+        char sid1[CUBBY_ID_LEN + 1], sid2[CUBBY_ID_LEN + 1], sid3[CUBBY_ID_LEN + 1];
+        _cleanup_free_ char *all = cpus_allowed(getpid());
+        CgLimits l = limits_a;
+        cpu_set_t cs;
+        int where;
+
+        new_session(&u, &s1, sid1);
+        /* a list that is not one never reaches the kernel */
+        l.cpus = "1\n0";
+        assert_int_equal(cg_create(&u, &s1, &l), -EINVAL);
+        assert_gone(&u);
+        where = cpus_where(&u);
+        if (where == 0) {
+                /* fail closed: no session without the CPUs it was promised */
+                l.cpus = "0";
+                assert_int_equal(cg_create(&u, &s1, &l), -EOPNOTSUPP);
+                assert_gone(&u);
+                print_message("  no cpuset for cubby here (v1 cpuset or v2 delegated): part skipped\n");
+                return;
+        }
+        assert_int_equal(sched_getaffinity(0, sizeof cs, &cs), 0);
+        if (!CPU_ISSET(0, &cs) || !CPU_ISSET(1, &cs) || !all) {
+                print_message("  this process may not run on CPUs 0 and 1: part skipped\n");
+                return;
+        }
+
+        /* a CPU the kernel does not have: refused, nothing left */
+        l.cpus = "4095";
+        assert_true(cg_create(&u, &s1, &l) < 0);
+        assert_gone(&s1);
+        assert_gone(&u);
+
+        /* cpus = 1 on the user dir (and, on v1, copied to the session) */
+        l.cpus = "1";
+        assert_int_equal(cg_create(&u, &s1, &l), 0);
+        for (size_t i = 0; i < u.n; i++)
+                if (is_v1_cpuset(&u.dir[i]) || (where == 2 && u.dir[i].v2))
+                        assert_knob(u.dir[i].path, "cpuset.cpus", "1");
+        assert_effective_cpus(&u, "1");
+        assert_effective_cpus(&s1, "1");
+
+        /* a second login under another list moves the user's sessions
+         * along, as they would on v2 (v1 first widens the user dir) */
+        assert_int_equal(random_id(sid2), 0);
+        assert_int_equal(cg_paths(spec, 0, TEST_UID, sid2, &u, &s2), 0);
+        l.cpus = "0";
+        assert_int_equal(cg_create(&u, &s2, &l), 0);
+        assert_effective_cpus(&u, "0");
+        assert_effective_cpus(&s1, "0");
+        assert_effective_cpus(&s2, "0");
+
+        /* and one without cpus gives them all the parent's CPUs back */
+        assert_int_equal(random_id(sid3), 0);
+        assert_int_equal(cg_paths(spec, 0, TEST_UID, sid3, &u, &s3), 0);
+        l.cpus = NULL;
+        assert_int_equal(cg_create(&u, &s3, &l), 0);
+        assert_effective_cpus(&u, all);
+        assert_effective_cpus(&s1, all);
+        assert_effective_cpus(&s3, all);
+        /* cg_set_limits does the same */
+        l.cpus = "1";
+        assert_int_equal(cg_set_limits(&u, &l), 0);
+        assert_effective_cpus(&s2, "1");
+        assert_effective_cpus(&s3, "1");
+        assert_int_equal(cg_remove(&u, &s1), 0);
+        assert_int_equal(cg_remove(&u, &s2), 0);
+        assert_int_equal(cg_remove(&u, &s3), 0);
+        assert_gone(&u);
+
+        /* a process in the session runs on CPU 1 only */
+        new_session(&u, &s1, sid1);
+        attach_and_kill_lim(&u, &s1, &l, 0, "(cpus = 1)");
+        new_session(&u, &s1, sid1);
+        attach_and_kill_lim(&u, &s1, &l, CLONE_NEWUSER, "(cpus = 1, child in userns)");
+
+        /* without the v1 cpuset hierarchy (and no v2 cpuset) cpus is refused */
+        if (where == 1) {
+                new_session(&u, &s1, sid1);
+                subset(&u, &s1, not_v1_cpuset);
+                for (size_t i = 0; i < u.n; i++)
+                        if (u.dir[i].v2 && (u.dir[i].ctrl & (CG_CTRL_CPU | CG_CTRL_MEMORY | CG_CTRL_PIDS)))
+                                return; /* v2 would carry it: not this host */
+                assert_int_equal(cg_create(&u, &s1, &l), -EOPNOTSUPP);
+                assert_gone(&u);
+                assert_int_equal(cg_set_limits(&u, &l), -EOPNOTSUPP);
+        }
 }
 
 /* ---- timing ----------------------------------------------------------- */
@@ -943,6 +1126,7 @@ int main(void)
                 cmocka_unit_test(test_kill_userns_child),
                 cmocka_unit_test(test_kill_freezer),
                 cmocka_unit_test(test_kill_loop),
+                cmocka_unit_test(test_cpus),
                 cmocka_unit_test(test_timing),
         };
         CgSet u, s;
