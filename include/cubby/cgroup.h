@@ -5,7 +5,7 @@
  *
  * Layouts handled (detected from /proc/self/mountinfo):
  *  - pure v2: one hierarchy, controllers cpu memory pids;
- *  - v1: one hierarchy per controller (cpu, memory, pids; freezer for
+ *  - v1: one hierarchy per controller (cpu, memory, pids, cpuset; freezer for
  *    freeze-and-kill);
  *  - hybrid: the v1 controllers plus the controller-less v2 "unified"
  *    hierarchy, which then carries membership and cgroup.kill.
