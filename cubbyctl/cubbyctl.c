@@ -824,6 +824,7 @@ static int cmd_explain(Ctl *c, int argc, char **argv)
                 snprintf(v, sizeof v, "%llu.%03llu", (unsigned long long)p.cpu_milli / 1000,
                          (unsigned long long)p.cpu_milli % 1000);
         explain_value(c, &first, "cpu", v, src[CONF_KEY_CPU]);
+        explain_value(c, &first, "cpus", p.cpus[0] ? p.cpus : "all", src[CONF_KEY_CPUS]);
         fmt_limit(p.memory, v, sizeof v);
         explain_value(c, &first, "memory", v, src[CONF_KEY_MEMORY]);
         fmt_limit(p.swap, v, sizeof v);

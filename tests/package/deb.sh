@@ -234,7 +234,7 @@ groupadd "$GROUP" || fatal "groupadd $GROUP failed"
 useradd -m -g "$GROUP" -s /bin/bash "$USR" || fatal "useradd $USR failed"
 UID_USR=$(id -u "$USR")
 out=$(/usr/sbin/cubbyctl explain "$USR" 2>&1)
-check_match "shipped policy sandboxes nobody: explain $USR" '^sandbox +no$' "$out"
+check_match "shipped policy sandboxes nobody: explain $USR" '^sandbox +no( |$)' "$out"
 
 mkdir -p "$DROPIN_DIR"
 cat >"$DROPIN" <<EOF
@@ -246,10 +246,20 @@ sandbox = yes
 pids = 256
 EOF
 chmod 0644 "$DROPIN"
+# check asks sshd (sshd -T) about a sandboxed user: the machine's own
+# sshd_config allows forwarding, so it must be refused; with the shipped
+# Match block (for the test group) in a config of our own, it passes.
 out=$(/usr/sbin/cubbyctl check 2>&1); rc=$?
-check_eq "cubbyctl check with the test drop-in: exit 0" 0 "$rc"
+check_eq "cubbyctl check with the test drop-in, machine's sshd_config: exit 1" 1 "$rc"
+check_match "cubbyctl check names sshd's forwarding for $USR" "forwarding yes for sandboxed user $USR" "$out"
+SSHDCONF=$(mktemp /var/tmp/cubby-pkgtest-sshd.XXXXXX)
+sed "s/^Match Group students/Match Group $GROUP/" /usr/share/cubby/sshd_config.d/cubby.conf >"$SSHDCONF"
+out=$(/usr/sbin/cubbyctl check --sshd-config "$SSHDCONF" 2>&1); rc=$?
+rm -f "$SSHDCONF"
+check_eq "cubbyctl check with the shipped sshd Match block: exit 0" 0 "$rc"
+[ "$rc" = 0 ] || printf '%s\n' "$out"
 out=$(/usr/sbin/cubbyctl explain "$USR" 2>&1)
-check_match "explain $USR: sandboxed by the drop-in" '^sandbox +yes$' "$out"
+check_match "explain $USR: sandboxed by the drop-in" '^sandbox +yes( |$)' "$out"
 
 # The test PAM stack for su and su-l (root's su needs no password); the
 # module by name, so libpam loads the installed one.

@@ -27,10 +27,11 @@ BUILD_DIR=$1
 BUILD_DIR=$(cd "$BUILD_DIR" && pwd -P)
 KIT=$BUILD_DIR/vm-kit
 STAMP=$KIT/kit.stamp
+KIT_FORMAT=2 # bump when the initramfs changes: cached kits are rebuilt
 
 # Layout of a complete kit.
 kit_complete() {
-	[ -f "$STAMP" ] || return 1
+	[ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$KIT_FORMAT" ] || return 1
 	local kver
 	kver=$(cat "$KIT/kernel-version" 2>/dev/null) || return 1
 	[ -n "$kver" ] &&
@@ -324,6 +325,16 @@ mkdir -p /newroot/dev/pts /newroot/dev/shm /newroot/run/cubby-vm
 mount -t devpts -o gid=5,mode=0620,ptmxmode=0666 devpts /newroot/dev/pts
 mount -t tmpfs -o mode=1777,nosuid,nodev shm /newroot/dev/shm
 mount -t 9p -o "$P9,cache=none" vmio /newroot/run/cubby-vm || fail "mount 9p vmio"
+# Host directories below the guest's own /tmp or /run (a checkout in /tmp):
+# a copy-on-write view of each at the same path (run.sh lists them).
+i=0
+while read -r p; do
+	[ -n "$p" ] && [ -d "/lower$p" ] || continue
+	i=$((i + 1))
+	mkdir -p "/ovl/pt$i/u" "/ovl/pt$i/w" "/newroot$p"
+	mount -t overlay -o "lowerdir=/lower$p,upperdir=/ovl/pt$i/u,workdir=/ovl/pt$i/w,xino=off,index=off,metacopy=off" \
+		overlay "/newroot$p" || fail "pass through $p"
+done </newroot/run/cubby-vm/passthru
 mount -t cgroup2 -o nsdelegate cgroup2 /newroot/sys/fs/cgroup || fail "mount cgroup2"
 ctl=
 for c in cpuset cpu io memory pids; do
@@ -355,6 +366,6 @@ echo "$kver" >"$KIT/kernel-version"
 
 # The .deb is no longer needed: the extracted tree is.
 rm -rf "$DL"
-touch "$STAMP"
+echo "$KIT_FORMAT" >"$STAMP"
 T1=$(date +%s.%N)
 log "kit ready in $KIT (kernel $kver), built in $(awk -v a="$T0" -v b="$T1" 'BEGIN{printf "%.1f", b - a}') s"

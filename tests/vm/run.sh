@@ -79,9 +79,17 @@ fi
 KIT=$(cd "$build_dir" && pwd -P)/vm-kit
 
 cwd=$(pwd -P)
+# /tmp and /run are the guest's own: a cwd below them (a checkout in /tmp,
+# as CI may use) is passed through as a copy-on-write view of the top
+# directory below them (source and build dir together).
+passthru=
 case $cwd/ in
-/tmp/*|/run/*|/proc/*|/sys/*|/dev/*)
-	die "cwd $cwd is not visible in the guest (/tmp, /run, /proc, /sys, /dev are the guest's own)" ;;
+/proc/*|/sys/*|/dev/*|/run/cubby-vm/*)
+	die "cwd $cwd is not visible in the guest (/proc, /sys, /dev are the guest's own)" ;;
+/tmp/*|/run/*)
+	rest=${cwd#/*/}
+	top=${cwd%%/"$rest"}/${rest%%/*}
+	passthru=$top ;;
 esac
 
 qemu_pid=
@@ -136,6 +144,7 @@ shq() { local s=${1//\'/\'\\\'\'}; printf "'%s'" "$s"; }
 	echo 'sleep 30'
 } >"$share/stage2"
 chmod 0755 "$share/stage2"
+echo "$passthru" >"$share/passthru"
 echo "$KIT" >"$share/kit-dir"
 
 bios=()
