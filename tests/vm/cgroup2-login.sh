@@ -54,6 +54,7 @@ if [ -z "${CUBBY_VM_GUEST:-}" ]; then
 	t0=$(date +%s.%N)
 	"$HERE/run.sh" --build-dir "$CUBBY_BUILD" --timeout "${CUBBY_VM_TIMEOUT:-300}" \
 		-e CUBBY_VM_GUEST=1 -e "CUBBY_BUILD=$CUBBY_BUILD" -e "CUBBY_PREFIX=$CUBBY_PREFIX" \
+		-e "CUBBY_BUILTIN_RUNDIR=${CUBBY_BUILTIN_RUNDIR:-/run/cubby}" \
 		-e "CUBBY_PAMDIR=$CUBBY_PAMDIR" -e "CUBBY_HELPER=$CUBBY_HELPER" \
 		-e "CUBBY_CTL=$CUBBY_CTL" -e "CUBBY_TOOL=$CUBBY_TOOL" \
 		-- /bin/bash "$HERE/cgroup2-login.sh"
@@ -67,7 +68,7 @@ CG=/sys/fs/cgroup
 U=cbv2user
 G=cbv2students
 POLICY=/etc/cubby-v2test/cubby.conf
-SESSIONS=/run/cubby/sessions        # the build's -Drundir (default) + /sessions
+SESSIONS=${CUBBY_BUILTIN_RUNDIR:-/run/cubby}/sessions  # the build's -Drundir + /sessions
 W=/srv/cubby-v2test                 # scratch, visible read-only inside the sandbox
 FIFO=$W/keeper.fifo
 keeper_pid=
