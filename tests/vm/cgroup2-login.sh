@@ -152,6 +152,10 @@ useradd -m -s /bin/bash -g "$G" "$U" || fail "useradd"
 uid=$(id -u "$U")
 UD=$CG/cubby/u$uid
 mkdir -p "${POLICY%/*}" "$W"
+# the workload tool from a place the sandbox sees: the build dir may be
+# below /tmp (a checkout there), which is fresh inside a sandbox
+cp "$CUBBY_TOOL" "$W/cg2-tool" && chmod 755 "$W/cg2-tool" || fail "cannot copy $CUBBY_TOOL"
+CUBBY_TOOL=$W/cg2-tool
 # The guest's / is an overlayfs, which the kernel refuses as the upper layer
 # of cubby's home overlay ("not supported as upperdir"): give state_dir a
 # tmpfs, as a real host's /var/lib would be a plain file system.
