@@ -115,7 +115,7 @@ int anchor_open(const char *run_dir, int *ret_nsfd)
 
 /* The holder: a process of its own session, nothing inherited, all
  * catchable signals blocked, sleeping in the anchor namespace forever. */
-static _Noreturn void holder_main(int report_fd)
+_Noreturn void anchor_hold(int report_fd)
 {
         sigset_t all;
         pid_t me = getpid();
@@ -150,6 +150,8 @@ static _Noreturn void holder_main(int report_fd)
                 dup2(null, 2);
         }
         (void)!write(report_fd, &me, sizeof me);
+        /* stdio is /dev/null; nothing else stays open, the report pipe
+         * included */
         if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0)
                 for (int fd = 3; fd < 1024; fd++)
                         close(fd);
@@ -178,7 +180,8 @@ static void anchor_join_cgroups(pid_t pid, const CgSet *parents)
         }
 }
 
-int anchor_ensure(const char *run_dir, const CgSet *cg_parent_dirs, int *ret_nsfd)
+int anchor_ensure(const char *run_dir, const CgSet *cg_parent_dirs, const char *holder_exe,
+                  int *ret_nsfd)
 {
         _cleanup_close_ int rfd = -1, lock = -1, nsfd = -1;
         char text[96];
@@ -226,8 +229,20 @@ int anchor_ensure(const char *run_dir, const CgSet *cg_parent_dirs, int *ret_nsf
                 close(p[0]);
                 if (setsid() < 0)
                         _exit(1);
-                if (fork() == 0)
-                        holder_main(p[1]);
+                if (fork() == 0) {
+                        /* a program of its own rather than a copy of the
+                         * opener: fixed path, empty environment, only the
+                         * report pipe (as fd 3) */
+                        if (holder_exe && dup2(p[1], 3) == 3) {
+                                char *const argv[] = { (char *)"cubbyctl", (char *)"__anchor", NULL };
+                                char *const envp[] = { NULL };
+
+                                if (syscall(SYS_close_range, 4U, ~0U, 0U) == 0)
+                                        execve(holder_exe, argv, envp);
+                                anchor_hold(3);
+                        }
+                        anchor_hold(p[1]);
+                }
                 _exit(0);
         }
         close(p[1]);

@@ -498,7 +498,7 @@ static int prepare_home(OpenCtx *c, const ConfPolicy *pol, Record *rec, const ch
                 if (slash && slash != parents.dir[i].path)
                         *slash = 0;
         }
-        r = anchor_ensure(hs.run_dir, &parents, &anchor);
+        r = anchor_ensure(hs.run_dir, &parents, CUBBY_CTL_PATH, &anchor);
         if (r < 0) {
                 *ret_why = "the home namespace cannot be set up";
                 return r;

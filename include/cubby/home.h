@@ -50,8 +50,15 @@ int anchor_open(const char *run_dir, int *ret_nsfd);
 /* anchor_open, creating the holder first if there is none. cg_parent_dirs:
  * cgroup directories (one per hierarchy) below which the holder is moved
  * into an "anchor" cgroup, so that no session scope kill takes it along;
- * may be NULL. */
-int anchor_ensure(const char *run_dir, const CgSet *cg_parent_dirs, int *ret_nsfd);
+ * may be NULL. holder_exe: a program to exec as the holder (cubbyctl,
+ * which runs anchor_hold() for "__anchor"), so that it is not a copy of
+ * sshd or su; NULL or a failed exec: the forked process holds it. */
+int anchor_ensure(const char *run_dir, const CgSet *cg_parent_dirs, const char *holder_exe,
+                  int *ret_nsfd);
+
+/* The holder's life, in the process that is to hold the anchor: reports
+ * its pid (or -errno) on report_fd, then sleeps forever. */
+_Noreturn void anchor_hold(int report_fd);
 
 /* Stop the holder (the overlays go with its namespace) and remove its
  * "anchor" cgroups below cg_parent_dirs (may be NULL). For gc, when no
