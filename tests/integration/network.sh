@@ -61,9 +61,15 @@ def tcp():
         finally:
             c.close()
 
-def dns():
+def dns(addr):
+    # one socket per address: a reply must come from the address asked
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("0.0.0.0", 53))
+    for i in range(300):  # the address is configured after the start
+        try:
+            s.bind((addr, 53))
+            break
+        except OSError:
+            time.sleep(0.1)
     while True:
         q, a = s.recvfrom(2048)
         if len(q) < 12:
@@ -77,7 +83,7 @@ def dns():
         question = q[12:i + 5]
         qname = ".".join(labels).lower()
         with open(log, "a") as f:
-            f.write("%s %s %d\n" % (a[0], qname, qtype))
+            f.write("%s %s %d to %s\n" % (a[0], qname, qtype, addr))
         hdr_flags = 0x8180 | (flags & 0x0100)
         if qname != name:
             s.sendto(struct.pack("!HHHHHH", qid, hdr_flags | 3, 1, 0, 0, 0) + question, a)
@@ -87,8 +93,10 @@ def dns():
         else:
             s.sendto(struct.pack("!HHHHHH", qid, hdr_flags, 1, 0, 0, 0) + question, a)
 
-for f in (tcp, dns):
-    threading.Thread(target=f, daemon=True).start()
+if port:
+    threading.Thread(target=tcp, daemon=True).start()
+for a in sys.argv[5].split(","):
+    threading.Thread(target=dns, args=(a,), daemon=True).start()
 while time.time() < deadline:
     time.sleep(1)
 EOF
@@ -116,7 +124,7 @@ chmod 0644 "$IT_SCRATCH/fakehost.py" "$IT_SCRATCH/listen.py"
 # The outside host's netns lives as long as its process (killed with us:
 # pdeathsig), so nothing of it can outlive the test.
 setpriv --pdeathsig KILL unshare -n /usr/bin/python3 "$IT_SCRATCH/fakehost.py" \
-        "$PORT_OUT" "$DNS_NAME" "$DNS_ANSWER" "$IT_SCRATCH/dns.log" >"$IT_SCRATCH/fakehost.log" 2>&1 &
+        "$PORT_OUT" "$DNS_NAME" "$DNS_ANSWER" "$IT_SCRATCH/dns.log" "$OUT_HOST" >"$IT_SCRATCH/fakehost.log" 2>&1 &
 FH_PID=$!
 hx_on_exit "kill -KILL $FH_PID"
 for i in $(seq 1 50); do
@@ -139,6 +147,11 @@ $FH ip link set lo up && $FH ip link set eth0 up \
         && $NET ip link set "$OUT_IF" up \
         && $NET ip route add default via "$OUT_HOST" \
         || it_fatal "configuring the outside link"
+# A second resolver on the outside host, on a denied address. (In one
+# process with the first, its replies left with the first's address.)
+$FH setpriv --pdeathsig KILL /usr/bin/python3 "$IT_SCRATCH/fakehost.py" \
+        0 "$DNS_NAME" "$DNS_ANSWER" "$IT_SCRATCH/dns.log" 192.168.77.1 >>"$IT_SCRATCH/fakehost.log" 2>&1 &
+hx_on_exit "kill -KILL $!"
 # The outside host needs a way back only to the router: NAT does the rest.
 FWD_BEFORE=$($NET cat /proc/sys/net/ipv4/ip_forward)
 
@@ -314,7 +327,9 @@ wait_clean "after the cold login" "$S1" ""
 # ------------------------------------------------------------ pool exhaustion
 hx_ctl net down >/dev/null 2>&1
 SUBNET_OVERRIDE=10.213.0.0/30 policy
-it_ssh -n "$S1" 'ip -4 -o addr show dev eth0 | awk "{ print \"@@addr=\" \$4 }"; sleep 6' >"$IT_SCRATCH/hold.out" 2>&1 &
+UP1=$IT_STATEDIR/users/$S1/upper
+rm -f "$UP1/hn-hold-end" "$UP1/hn-after.txt"
+it_ssh -n "$S1" 'ip -4 -o addr show dev eth0 | awk "{ print \"@@addr=\" \$4 }"; for i in $(seq 1 150); do [ -e hn-hold-end ] && break; sleep 0.1; done; echo after > hn-after.txt' >"$IT_SCRATCH/hold.out" 2>&1 &
 bg=$!
 for i in $(seq 1 100); do [ -n "$(leases_of "$S1")" ] && break; sleep 0.1; done
 it_match "/30 pool: the one address is leased to $S1" '^10\.213\.0\.2 ' "$(leases_of "$S1")"
@@ -331,12 +346,98 @@ it_match "/30 pool held: ssh shows a clear message" 'pool is exhausted|no networ
 it_eq "/30 pool held: only $S1's veth" 1 "$(wc -w <<<"$(veths)")"
 it_eq "/30 pool held: no lease of $S2" "" "$(leases_of "$S2")"
 check_user_gone "/30 pool held: nothing of the refused $S2 left" "$S2"
+out=$(it_su - "$S1" -c 'echo cubby-it-ran' </dev/null 2>&1); rc=$?
+it_ne "/30 pool held: a second login of $S1 itself is refused" 0 "$rc"
+it_match "/30 pool held: $S1 gets the clear message" 'pool is exhausted|no network address' "$out"
+it_eq "/30 pool held: $S1's first session keeps its one overlay home" 1 "$(hx_overlays_on "$UP1")"
+it_eq "/30 pool held: $S1's first session keeps its lease" 1 "$(leases_of "$S1" | wc -l)"
+touch "$UP1/hn-hold-end"
 wait "$bg"
+it_eq "/30 pool held: $S1's first session still wrote to its home after the refusal" after \
+        "$(cat "$UP1/hn-after.txt" 2>&1)"
 it_eq "/30 pool: the holding session got 10.213.0.2/30" 10.213.0.2/30 "$(it_get addr "$(cat "$IT_SCRATCH/hold.out")")"
 wait_clean "/30 pool: after the holder's logout" "$S1" 10.213.0.2
 out=$(it_su - "$S2" -c 'ip -4 -o addr show dev eth0 | awk "{ print \"@@addr=\" \$4 }"' </dev/null 2>&1)
 it_eq "/30 pool freed: $S2 gets the address now" 10.213.0.2/30 "$(it_get addr "$out")"
 wait_clean "/30 pool: after $S2" "$S2" 10.213.0.2
+
+# ------------------------------------------------------------ the helper killed
+policy
+hx_ctl net down >/dev/null 2>&1
+it_ssh -n "$S1" 'sleep 27' >/dev/null 2>&1 &
+bg=$!
+helper=
+if pid=$(it_wait_proc "$S1" sleep); then
+        p=$pid
+        for i in 1 2 3 4 5 6; do
+                p=$(awk '/^PPid:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
+                [ -n "$p" ] && [ "$p" -gt 1 ] || break
+                # the first ancestor outside the sandbox's pid namespace
+                # (its exe reads as the shell: the redirect binds the helper over it)
+                [ "$(readlink "/proc/$p/ns/pid")" != "$(readlink "/proc/$pid/ns/pid")" ] && { helper=$p; break; }
+        done
+fi
+if [ -n "$helper" ]; then
+        ka=$(leases_of "$S1" | cut -d' ' -f1)
+        it_match "helper killed: the session had a lease" '^10\.213\.' "$ka"
+        it_log "helper killed: pid $helper ($(tr '\0' ' ' <"/proc/$helper/cmdline"), euid $(awk '/^Uid:/ { print $3 }' "/proc/$helper/status"))"
+        kill -KILL "$helper"
+        for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        it_eq "helper killed: the container dies with it" no "$(yn kill -0 "$pid" 2>/dev/null)"
+        wait "$bg"
+        for i in $(seq 1 20); do v=$(veths); [ -z "$v" ] && break; sleep 0.1; done
+        it_eq "helper killed: no veth left (waited up to 2 s)" "" "$v"
+        it_log "helper killed: leases before gc: $(leases_of "$S1" | tr '\n' '|')"
+        out=$(hx_ctl gc 2>&1)
+        it_eq "helper killed: no lease of $S1 left after gc" "" "$(leases_of "$S1")"
+        out=$(it_su - "$S1" -c 'ip -4 -o addr show dev eth0 | awk "{ print \"@@addr=\" \$4 }"' </dev/null 2>&1)
+        it_match "helper killed: the next login gets an address" '^10\.213\.' "$(it_get addr "$out")"
+        wait_clean "helper killed: after the next login" "$S1" ""
+else
+        it_fail "helper killed: found cubby-shell above the sandbox" "$CUBBY_HELPER" "none"
+        pkill -KILL -U "$(it_uid "$S1")" -x sleep; wait "$bg"
+fi
+
+# ------------------------------------------------------------ dns = auto
+# Only in this test's mount namespace: the host resolves through a
+# loopback stub (systemd-resolved); the sandboxes must get its upstream.
+mkdir -p "$IT_SCRATCH/fakeetc"
+printf 'nameserver 127.0.0.53\nsearch cubby.test\n' >"$IT_SCRATCH/fakeetc/resolv.conf"
+mount --bind "$IT_SCRATCH/fakeetc/resolv.conf" /etc/resolv.conf && mount --make-private /etc/resolv.conf \
+        || it_fatal "bind over /etc/resolv.conf (private mount namespace)"
+mount -t tmpfs -o mode=0755 cubby-it-sd /run/systemd && mount --make-private /run/systemd \
+        || it_fatal "tmpfs over /run/systemd (private mount namespace)"
+mkdir -p /run/systemd/resolve
+printf 'nameserver %s\n' "$OUT_HOST" >/run/systemd/resolve/resolv.conf
+DNSPROBE='p=@@; echo "${p}resolv=$(grep ^nameserver /etc/resolv.conf | tr "\n" " ")"; echo "${p}dns=$(getent hosts '"$DNS_NAME"' | tr -s " " | tr "\n" " ")"'
+it_policy_write "network = nat" "[global]" "bridge = $BR" "subnet = $SUBNET" "dns = auto"
+out=$(it_su - "$S1" -c "$DNSPROBE" </dev/null 2>&1)
+it_eq "dns = auto, host stub on 127.0.0.53: the sandbox uses the upstream" "nameserver $OUT_HOST" "$(it_get resolv "$out")"
+it_eq "dns = auto, host stub: getent hosts $DNS_NAME works" "$DNS_ANSWER $DNS_NAME" "$(it_get dns "$out")"
+# a resolver on a denied range (a LAN router): DNS to it works, TCP does not
+hx_ctl net down >/dev/null 2>&1
+printf 'nameserver 192.168.77.1\n' >"$IT_SCRATCH/fakeetc/resolv.conf"
+# counters for the evidence (a table of the test's own, in the test netns)
+$NET nft -f - <<'EOF_NFT' 2>/dev/null
+table inet hndebug {
+        chain pre { type filter hook prerouting priority -300; udp sport 53 counter; udp dport 53 counter; }
+        chain fw { type filter hook forward priority -10; udp sport 53 counter; udp dport 53 counter; }
+        chain post { type filter hook postrouting priority 300; udp sport 53 counter; udp dport 53 counter; }
+}
+EOF_NFT
+out=$(it_su - "$S1" -c "$TCPFN; $DNSPROBE; echo \"\${p}tcp=\$(tcp 192.168.77.1 $PORT_OUT)\"" </dev/null 2>&1)
+it_eq "dns = auto, host resolver 192.168.77.1: the sandbox uses it" "nameserver 192.168.77.1" "$(it_get resolv "$out")"
+it_eq "dns = auto, resolver on a denied range: DNS to it works" "$DNS_ANSWER $DNS_NAME" "$(it_get dns "$out")"
+if [ "$(it_get dns "$out")" != "$DNS_ANSWER $DNS_NAME" ]; then
+        echo "---- evidence: the fake resolver's log"; tail -n 12 "$IT_SCRATCH/dns.log"
+        echo "---- evidence: nft list table inet cubby (test netns)"; $NET nft list table inet cubby 2>&1 | sed -n '1,40p'
+        echo "---- evidence: udp/53 counters in the test netns"; $NET nft list table inet hndebug 2>&1
+        echo "---- evidence: conntrack"; $NET cat /proc/net/nf_conntrack 2>&1 | grep -E 'dport=53' | head
+fi
+it_eq "dns = auto, resolver on a denied range: other traffic to it is still denied" unreachable "$(it_get tcp "$out")"
+umount /run/systemd; umount /etc/resolv.conf
+hx_ctl net down >/dev/null 2>&1
+wait_clean "after the dns = auto logins" "$S1" ""
 
 # ------------------------------------------------------------ the bridge cannot be used
 out=$(hx_ctl net down 2>&1)
