@@ -20,19 +20,26 @@ trap 'sec_rc=$?; stop_listeners; ip netns del "$OUT_NS" 2>/dev/null; (exit $sec_
 in_host() { nsenter --net="$IT_NETNS_PATH" "$@"; }
 in_out() { nsenter --net="/run/netns/$OUT_NS" "$@"; }
 
-# listen NSRUNNER PORT TEXT SECONDS: a bounded TCP server that greets
+# listener NETNS_PATH PORT TEXT SECONDS: a TCP server that greets, bounded
+# by its own deadline; nsenter execs python, so $! is the server itself,
+# and the harness's lock fd (9) is not passed on.
 listener() {
-        "$1" timeout "$4" /usr/bin/python3 -c '
-import socket, sys
+        nsenter --net="$1" /usr/bin/python3 -c '
+import socket, sys, time
+end = time.time() + float(sys.argv[3])
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(16)
-while True:
-    c, a = s.accept(); c.sendall((sys.argv[2] + " from=" + a[0] + "\n").encode()); c.close()
-' "$2" "$3" >/dev/null 2>&1 </dev/null &
+s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(16); s.settimeout(0.5)
+while time.time() < end:
+    try:
+        c, a = s.accept()
+    except socket.timeout:
+        continue
+    c.sendall((sys.argv[2] + " from=" + a[0] + "\n").encode()); c.close()
+' "$2" "$3" "$4" >/dev/null 2>&1 </dev/null 9>&- &
         SEC_LISTENERS+=($!)
 }
 SEC_LISTENERS=()
-stop_listeners() { local p; for p in "${SEC_LISTENERS[@]}"; do pkill -KILL -P "$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null; done; }
+stop_listeners() { local p; for p in "${SEC_LISTENERS[@]}"; do kill -KILL "$p" 2>/dev/null; done; }
 
 setup_net() {
         ip netns add "$OUT_NS" || return 1
@@ -46,8 +53,8 @@ setup_net() {
         in_out ip link set eth0 up
         in_host ip route add 169.254.169.254/32 via 198.51.100.2
         in_host ip route add 10.99.0.53/32 via 198.51.100.2
-        listener in_out 8080 outside-greets 90
-        listener in_host 8081 host-greets 90
+        listener "/run/netns/$OUT_NS" 8080 outside-greets 90
+        listener "$IT_NETNS_PATH" 8081 host-greets 90
         mkdir -p -m 0755 "$IT_SCRATCH/etc"
         it_policy_write "network = nat"
         sed -i "s|^\[global\]\$|[global]\nbridge = cubby0\nsubnet = $SUBNET\ndns = 10.99.0.53\ngateway_ports = 53|" "$IT_CONF"
