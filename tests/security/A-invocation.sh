@@ -135,6 +135,7 @@ test_A_cwd_leak() {
 
 test_A_tiny_rlimits() {
         local out rc lim base
+        touch "$IT_SCRATCH/rlimit-mark"
         # su passes the caller's rlimits to PAM and the helper; root may set
         # any. Whatever su itself survives, the login is a sandbox or a
         # refusal, and nothing half made is left.
@@ -164,6 +165,16 @@ test_A_tiny_rlimits() {
                 it_check_clean "rlimits $lim" "$S1"
         done
         it_empty "rlimits: no truncated record left" "$(it_records "$S1")"
+        # temp files of writes that died half way (the module's last-good
+        # copy and records are written as temp + rename)
+        local tmp
+        tmp=$(find "$IT_BRUNDIR" "$IT_RUNDIR" -name '.*' -newer "$IT_SCRATCH/rlimit-mark" 2>/dev/null | tr '\n' ' ')
+        if [ -n "$tmp" ]; then
+                sec_broken "S7 rlimits: no half-written temp file left in the run dirs" "none" "$tmp"
+                rm -f $tmp
+        else
+                it_pass "rlimits: no half-written temp file left in the run dirs"
+        fi
 }
 
 test_A_signals_during_setup() {
