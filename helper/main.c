@@ -334,9 +334,12 @@ int main(int argc, char *argv[])
         /* Step 2: privileges up, once. Real root during setup. */
         if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
                 die("cannot take privileges", errno);
-        /* Step 3: no host groups follow the user into the container. */
-        if (setgroups(0, NULL) < 0)
-                die("cannot drop supplementary groups", errno);
+        /* Step 3: exactly the user's groups, from the record (root's
+         * getgrouplist), not the caller's: a group that denies access must
+         * keep denying it inside (CVE-2014-8989); setgroups is denied in
+         * the container, so they cannot be dropped there. */
+        if (setgroups(h->rec.n_groups, h->rec.groups) < 0)
+                die("cannot set the user's groups", errno);
         release_tty(h);
 
         /* Step 4 */

@@ -181,6 +181,15 @@ int record_format(const Record *r, char **ret)
                         b.err = b.err ?: -EINVAL;
                 buf_put(&b, "cgroup", s);
         }
+        if (r->n_groups > 0) {
+                char g[RECORD_MAX_GROUPS * 12];
+                size_t o = 0;
+
+                for (size_t i = 0; i < r->n_groups && i < RECORD_MAX_GROUPS; i++)
+                        o += (size_t)snprintf(g + o, sizeof g - o, "%s%u", i ? "," : "",
+                                              (unsigned)r->groups[i]);
+                buf_put(&b, "groups", g);
+        }
         for (size_t i = 0; i < r->n_env; i++)
                 buf_put(&b, "env", r->env[i]);
         for (size_t i = 0; i < r->n_hide; i++)
@@ -196,7 +205,7 @@ int record_format(const Record *r, char **ret)
 enum {
         F_VERSION, F_ID, F_STATE, F_OPENER, F_UID, F_GID, F_USER, F_HOME, F_SHELL,
         F_GECOS, F_MODE, F_REDIRECT, F_SANDBOX, F_SERVICE, F_RHOST, F_TTY, F_HOSTNAME,
-        F_SECCOMP, F_NETWORK, F_CREATED, F_STATE_DIR, F_RUN_DIR, F_HOME_MOUNT, F_NET, F_RESOLV, _F_SINGLE,
+        F_SECCOMP, F_NETWORK, F_CREATED, F_STATE_DIR, F_RUN_DIR, F_HOME_MOUNT, F_NET, F_RESOLV, F_GROUPS, _F_SINGLE,
 };
 
 static const char *const single_keys[_F_SINGLE] = {
@@ -207,7 +216,7 @@ static const char *const single_keys[_F_SINGLE] = {
         [F_RHOST] = "rhost", [F_TTY] = "tty", [F_HOSTNAME] = "hostname",
         [F_SECCOMP] = "seccomp", [F_NETWORK] = "network", [F_CREATED] = "created",
         [F_STATE_DIR] = "state_dir", [F_RUN_DIR] = "run_dir", [F_HOME_MOUNT] = "home_mount",
-        [F_NET] = "net", [F_RESOLV] = "resolv",
+        [F_NET] = "net", [F_RESOLV] = "resolv", [F_GROUPS] = "groups",
 };
 
 static int parse_yesno(const char *v, bool *ret)
@@ -239,6 +248,30 @@ static int parse_opener(const char *v, pid_t *ret_pid, uint64_t *ret_start)
         pid[dash - v] = 0;
         if (parse_pid(pid, ret_pid) < 0 || parse_u64(dash + 1, ret_start) < 0)
                 return -EINVAL;
+        return 0;
+}
+
+/* "G1,G2,..." decimal gids */
+static int parse_groups(Record *r, const char *v)
+{
+        char buf[16];
+
+        r->n_groups = 0;
+        while (*v) {
+                size_t n = strcspn(v, ",");
+                gid_t g;
+
+                if (n == 0 || n >= sizeof buf || r->n_groups >= RECORD_MAX_GROUPS)
+                        return -EINVAL;
+                memcpy(buf, v, n);
+                buf[n] = 0;
+                if (parse_uid(buf, &g) < 0)
+                        return -EINVAL;
+                r->groups[r->n_groups++] = g;
+                v += n;
+                if (*v == ',' && *++v == 0)
+                        return -EINVAL;
+        }
         return 0;
 }
 
@@ -367,6 +400,8 @@ static int set_single(Record *r, int f, const char *v)
                 return parse_net(r, v);
         case F_RESOLV:
                 return strscpy(r->resolv, sizeof r->resolv, v);
+        case F_GROUPS:
+                return parse_groups(r, v);
         }
         return -EINVAL;
 }
@@ -445,7 +480,7 @@ int record_parse(const char *text, size_t len, Record *ret)
                 bool optional = f == F_REDIRECT || f == F_GECOS || f == F_RHOST ||
                                 f == F_TTY || f == F_STATE_DIR || f == F_HOSTNAME ||
                                 f == F_RUN_DIR || f == F_HOME_MOUNT || f == F_NET ||
-                                f == F_RESOLV;
+                                f == F_RESOLV || f == F_GROUPS;
 
                 if (!seen[f] && !optional)
                         return -EINVAL;

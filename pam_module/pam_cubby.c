@@ -23,6 +23,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -395,6 +396,7 @@ static void cleanup_data(pam_handle_t *pamh, void *data, int error_status)
  * way because of them. */
 typedef struct Limits {
         struct rlimit fsize, nofile;
+        struct sigaction xfsz;
         mode_t umask;
 } Limits;
 
@@ -423,10 +425,27 @@ static void limits_raise(Limits *l)
                 }
         }
         l->umask = umask(077);
+        /* A file size limit that cannot be raised must make a write fail
+         * (and the login be refused with a message), not kill the caller
+         * with SIGXFSZ half way. */
+        {
+                struct sigaction ign = { .sa_handler = SIG_IGN };
+
+                sigemptyset(&ign.sa_mask);
+                (void)sigaction(SIGXFSZ, &ign, &l->xfsz);
+        }
 }
 
 static void limits_restore(const Limits *l)
 {
+        /* The caller may block SIGXFSZ: then it stayed pending although
+         * ignored (Linux discards an ignored signal only when unblocked).
+         * Setting SIG_IGN again discards it before the old action returns. */
+        struct sigaction ign = { .sa_handler = SIG_IGN };
+
+        sigemptyset(&ign.sa_mask);
+        (void)sigaction(SIGXFSZ, &ign, NULL);
+        (void)sigaction(SIGXFSZ, &l->xfsz, NULL);
         setrlimit(RLIMIT_FSIZE, &l->fsize);
         setrlimit(RLIMIT_NOFILE, &l->nofile);
         umask(l->umask);
@@ -743,6 +762,19 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
         snprintf(rec->tty, sizeof rec->tty, "%s", c->tty ? c->tty : "");
         hostname_expand(pol->hostname, c->user, rec->hostname, sizeof rec->hostname);
         save_pam_env(c->pamh, rec);
+        {
+                /* the groups sshd, su and login give the user (initgroups):
+                 * they follow the user into the container */
+                gid_t gids[RECORD_MAX_GROUPS];
+                int ng = RECORD_MAX_GROUPS;
+
+                if (getgrouplist(c->user, c->pw.pw_gid, gids, &ng) < 0) {
+                        *ret_why = "the user is in too many groups";
+                        return -E2BIG;
+                }
+                for (int i = 0; i < ng; i++)
+                        rec->groups[rec->n_groups++] = gids[i];
+        }
 
         r = prepare_network(c, pol, rec, ret_why);
         if (r < 0)

@@ -20,6 +20,7 @@
 #define RECORD_MAX_HIDE 32
 #define RECORD_VALUE_MAX 4096
 #define RECORD_KEY_MAX 48 /* "<pid>-<starttime>" */
+#define RECORD_MAX_GROUPS 64
 
 typedef enum {
         RECORD_MODE_REDIRECT = 0,
@@ -62,6 +63,10 @@ typedef struct Record {
         unsigned prefix;
         bool net_fallback_none;             /* a network failure gives loopback only */
         char resolv[1024];                  /* the container's /etc/resolv.conf */
+        /* the user's supplementary groups: kept in the container, so a
+         * group that is denied access stays denied (CVE-2014-8989) */
+        gid_t groups[RECORD_MAX_GROUPS];
+        size_t n_groups;
 } Record;
 
 /* "<pid>-<starttime>" */
