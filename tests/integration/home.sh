@@ -18,7 +18,8 @@ E1=${IT_P}e1            # home = ephemeral
 K1=${IT_P}k1            # home_lower missing: /etc/skel
 T1=${IT_P}t1            # home_lower = a course template
 P1=${IT_P}p1            # the state tree gets planted links
-for u in "$E1" "$K1" "$T1" "$P1"; do hx_add_student "$u"; done
+M1=${IT_P}m1            # max_sessions = 1
+for u in "$E1" "$K1" "$T1" "$P1" "$M1"; do hx_add_student "$u"; done
 TMPL=$IT_SCRATCH/tmpl
 mkdir -p -m 0755 "$TMPL/$T1"
 echo course-v1 >"$TMPL/$T1/course.txt"
@@ -27,7 +28,8 @@ chown "$T1:" "$TMPL/$T1/course.txt"
 it_policy_write \
         "[user $E1]" "home = ephemeral" \
         "[user $K1]" "home_lower = /nonexistent-cubby-$IT_ID/%u" \
-        "[user $T1]" "home_lower = $TMPL/%u"
+        "[user $T1]" "home_lower = $TMPL/%u" \
+        "[user $M1]" "max_sessions = 1"
 it_sshd_start
 
 USERS=$IT_STATEDIR/users
@@ -56,7 +58,7 @@ it_match "inside, the home is mounted nodev" '(^|,)nodev(,|$)' "$(it_get opts "$
 # (the pty echoes the typed line: the key is assembled at run time)
 out=$( { echo 'p=@@; echo "${p}c=$(cat hn-persist.txt)"'; echo exit; } | it_login "$S1" 2>&1)
 it_eq "login -f $S1 reads the file too" persist-1 "$(it_get c "$out")"
-it_eq "after the logins: no overlay on $S1's upper dir" 0 "$(hx_overlays_on "$UP1")"
+it_eq "after the logins: no overlay on $S1's upper dir" 0 "$(hx_overlays_settle "$UP1")"
 it_check_clean "after the persistence logins" "$S1"
 
 # ------------------------------------------------------------ two sessions of one user
@@ -98,9 +100,78 @@ it_eq "ssh $S1 (first session): exit status" 0 "$rc"
 it_eq "ssh $S1 (first session) saw the second session's write at once" from-su \
         "$(it_get b "$(cat "$IT_SCRATCH/conc-a.out")")"
 it_check_clean "after the concurrent sessions" "$S1"
-it_eq "after the concurrent sessions: no overlay left on the upper dir" 0 "$(hx_overlays_on "$UP1")"
+it_eq "after the concurrent sessions: no overlay left on the upper dir" 0 "$(hx_overlays_settle "$UP1")"
 show=$(hx_ctl home show "$S1" 2>&1)
 it_match "cubbyctl home show $S1 after logout: not mounted" '^mounted no' "$show"
+
+# ------------------------------------------------------------ gc while a session runs
+it_ssh -n "$S1" 'sleep 4; echo "@@c=$(cat hn-persist.txt)"' >"$IT_SCRATCH/gcrun.out" 2>&1 &
+bg=$!
+it_wait_proc "$S1" sleep >/dev/null
+read -r apid _ <"$IT_RUNDIR/anchor" 2>/dev/null
+out=$(hx_ctl gc 2>&1)
+it_nomatch "cubbyctl gc during a session: does not stop the anchor" 'stopped the idle anchor' "$out"
+it_eq "cubbyctl gc during a session: the holder lives" yes "$(yn kill -0 "${apid:-0}")"
+it_eq "cubbyctl gc during a session: the overlay stays" 1 "$(hx_overlays_on "$UP1")"
+out=$(it_su - "$S1" -c 'cat hn-persist.txt' </dev/null 2>&1)
+it_eq "cubbyctl gc during a session: a second login still shares the home" persist-1 "$out"
+wait "$bg"
+it_eq "cubbyctl gc during a session: the running session keeps its home" persist-1 \
+        "$(it_get c "$(cat "$IT_SCRATCH/gcrun.out")")"
+it_check_clean "after gc during a session" "$S1"
+
+# ------------------------------------------------------------ the anchor holder dies under a session
+# The running session keeps its overlay (in its own mount namespace); a new
+# anchor would not see it: a second overlay on the same upper dir must not
+# be mounted while that session lives.
+it_ssh -n "$S1" 'for i in $(seq 1 100); do [ -e hn-anchor-end ] && break; sleep 0.1; done; echo "@@c=$(cat hn-anchor-b 2>&1)"' \
+        >"$IT_SCRATCH/anchor-a.out" 2>&1 &
+bg=$!
+it_wait_proc "$S1" sleep >/dev/null
+read -r apid _ <"$IT_RUNDIR/anchor" 2>/dev/null
+if [ -n "${apid:-}" ] && [ "$(cat "/proc/$apid/comm" 2>/dev/null)" = cubby-anchor ]; then
+        kill -KILL "$apid"
+        for i in $(seq 1 20); do kill -0 "$apid" 2>/dev/null || break; sleep 0.1; done
+        t0=$(hx_time_ms)
+        out=$(IT_TIMEOUT=30 it_su - "$S1" -c 'echo from-b > hn-anchor-b; echo cubby-it-ran' </dev/null 2>&1); rc=$?
+        t1=$(hx_time_ms)
+        n=$(hx_overlays_on "$UP1")
+        it_eq "anchor killed under a session: still one overlay on the upper dir after a new login" 1 "$n"
+        [ "$n" = 1 ] || hx_mounts_naming "upperdir=$UP1"
+        if [ "$rc" = 0 ]; then
+                it_log "anchor killed: the second login was admitted ($out)"
+        else
+                it_match "anchor killed: a refused second login says why" 'cubby' "$out"
+                it_log "anchor killed: the second login was refused in $((t1 - t0)) ms: $(it_clip "$out")"
+        fi
+        it_int_lt "anchor killed: the second login is answered within 15 s" 15000 $((t1 - t0))
+        touch "$UP1/hn-anchor-end"
+        wait "$bg"
+        out=$(it_ssh -n "$S1" 'cat hn-persist.txt' 2>&1)
+        it_eq "anchor killed: after that session, a login works again" persist-1 "$out"
+        n=$(hx_overlays_settle "$UP1")
+        it_eq "anchor killed: no overlay left afterwards (waited up to 5 s)" 0 "$n"
+        [ "$n" = 0 ] || { echo "---- evidence: who holds an overlay on $UP1"; hx_overlay_holders "$UP1"; }
+        rm -f "$UP1/hn-anchor-end" "$UP1/hn-anchor-b"
+else
+        it_fail "anchor holder of the running session found" "a cubby-anchor pid" "'${apid:-}'"
+        touch "$UP1/hn-anchor-end"; wait "$bg"
+fi
+it_check_clean "after the anchor was killed" "$S1"
+
+# ------------------------------------------------------------ max_sessions refusal keeps the home
+it_ssh -n "$M1" 'for i in $(seq 1 100); do [ -e hn-m-end ] && break; sleep 0.1; done; echo after > hn-m-after.txt' >/dev/null 2>&1 &
+bg=$!
+it_wait_proc "$M1" sleep >/dev/null
+out=$(it_su - "$M1" -c 'echo cubby-it-ran' </dev/null 2>&1); rc=$?
+it_ne "max_sessions = 1: a second login of $M1 is refused" 0 "$rc"
+it_match "max_sessions = 1: says why" 'max_sessions|too many' "$out"
+it_eq "max_sessions = 1: after the refusal, the first session's overlay is still mounted" 1 \
+        "$(hx_overlays_on "$USERS/$M1/upper")"
+touch "$USERS/$M1/upper/hn-m-end"
+wait "$bg"
+it_eq "max_sessions = 1: the first session still wrote to its home" after "$(cat "$USERS/$M1/upper/hn-m-after.txt" 2>&1)"
+it_check_clean "after max_sessions" "$M1"
 
 # ------------------------------------------------------------ another user
 it_ssh -n "$S1" 'sleep 5' >/dev/null 2>&1 &
@@ -161,7 +232,7 @@ it_int_lt "login loop: never two overlays on $S1's upper dir ($samples samples)"
 it_eq "login loop: every login's write landed in the one upper dir" $((2 * ROUNDS)) \
         "$(wc -l <"$UP1/hn-loop.txt" 2>/dev/null)"
 it_check_clean "after the login loop" "$S1"
-it_eq "after the login loop: no overlay on the upper dir" 0 "$(hx_overlays_on "$UP1")"
+it_eq "after the login loop: no overlay on the upper dir" 0 "$(hx_overlays_settle "$UP1")"
 
 # ------------------------------------------------------------ reset
 out=$(hx_ctl home reset "$S1" 2>&1); rc=$?
@@ -222,7 +293,8 @@ echo bait >"$BAIT/user-upper/bait.txt"
 echo bait >"$BAIT/userdir/upper/bait.txt"
 mkdir -m 0700 "$BAIT/users" && ln -s "$BAIT/userdir" "$BAIT/users/$P1"
 
-# planted NAME SETUP RESTORE: refuse, in bounded time, bait untouched.
+# planted NAME SETUP RESTORE [reset]: refuse, in bounded time, bait
+# untouched; with "reset", cubbyctl home reset must refuse too.
 planted() {
         local what=$1 setup=$2 restore=$3 fpb fpa t0 t1 out rc left via
         fpb=$(hx_fingerprint "$BAIT")
@@ -240,6 +312,12 @@ planted() {
                 it_match "$what: $via: a message says why" 'cubby.*(unsafe|state)' "$out"
                 it_int_lt "$what: $via: refused within 10 s (took $((t1 - t0)) ms)" 10000 "$((t1 - t0))"
         done
+        if [ "${4:-}" = reset ]; then
+                out=$(hx_ctl home reset "$P1" 2>&1); rc=$?
+                it_ne "$what: cubbyctl home reset refuses" 0 "$rc"
+                hx_ctl home show "$P1" >/dev/null 2>&1
+                hx_ctl gc >/dev/null 2>&1
+        fi
         fpa=$(hx_fingerprint "$BAIT")
         it_eq "$what: the bait is untouched" "$fpb" "$fpa"
         it_eq "$what: no mount on or from the bait" "" "$(hx_mounts_naming "$BAIT")"
@@ -251,16 +329,16 @@ planted() {
 }
 planted "upper -> a dir owned by the user" \
         "mv '$PU/upper' '$PU/upper.real' && ln -s '$BAIT/user-upper' '$PU/upper'" \
-        "rm -f '$PU/upper'; mv '$PU/upper.real' '$PU/upper'"
+        "rm -f '$PU/upper'; mv '$PU/upper.real' '$PU/upper'" reset
 planted "users/<user> -> a root 0700 tree" \
         "mv '$PU' '$PU.real' && ln -s '$BAIT/userdir' '$PU'" \
-        "rm -f '$PU'; mv '$PU.real' '$PU'"
+        "rm -f '$PU'; mv '$PU.real' '$PU'" reset
 planted "users -> elsewhere" \
         "mv '$USERS' '$USERS.real' && ln -s '$BAIT/users' '$USERS'" \
-        "rm -f '$USERS'; mv '$USERS.real' '$USERS'"
+        "rm -f '$USERS'; mv '$USERS.real' '$USERS'" reset
 planted "upper is a FIFO" \
         "mv '$PU/upper' '$PU/upper.real' && mkfifo -m 0644 '$PU/upper' && chown $P1UID:$P1GID '$PU/upper'" \
-        "rm -f '$PU/upper'; mv '$PU/upper.real' '$PU/upper'"
+        "rm -f '$PU/upper'; mv '$PU/upper.real' '$PU/upper'" reset
 planted "work is a FIFO" \
         "mv '$PU/work' '$PU/work.real' && mkfifo -m 0600 '$PU/work'" \
         "rm -f '$PU/work'; mv '$PU/work.real' '$PU/work'"
@@ -269,10 +347,10 @@ planted "merged is a file" \
         "rm -f '$PU/merged'; mkdir -m 0755 '$PU/merged'"
 planted "users/<user> owned by the user" \
         "chown $P1UID '$PU'" \
-        "chown 0 '$PU'"
+        "chown 0 '$PU'" reset
 planted "upper owned by another user" \
         "chown $(it_uid "$S2") '$PU/upper'" \
-        "chown $P1UID '$PU/upper'"
+        "chown $P1UID '$PU/upper'" reset
 out=$(it_ssh -n "$P1" 'cat hn-p1.txt' 2>&1)
 it_eq "the tree restored: $P1 logs in again and has the file" p1 "$out"
 it_check_clean "after the hostile tree" "$P1"

@@ -86,3 +86,27 @@ hx_add_student() {
         it_user_add "$n" -G "$IT_G_STUDENTS" "$@"
         install -m 0644 -o root -g root "$IT_SSH_KEY.pub" "$IT_SCRATCH/keys/$n"
 }
+
+# hx_overlay_holders UPPERDIR: evidence: the processes whose mount table
+# has an overlay on UPPERDIR (pid, comm, mount ns, cmdline) and the anchor.
+hx_overlay_holders() {
+        local f pid
+        for f in /proc/[0-9]*/mountinfo; do
+                grep -qF "upperdir=$1," "$f" 2>/dev/null || grep -qF "upperdir=$1 " "$f" 2>/dev/null || continue
+                pid=${f#/proc/}; pid=${pid%/mountinfo}
+                echo "    pid $pid comm $(cat "/proc/$pid/comm" 2>/dev/null) $(readlink "/proc/$pid/ns/mnt") cmd '$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)'"
+        done
+        echo "    run_dir/anchor: $(cat "$IT_RUNDIR/anchor" 2>&1)"
+}
+
+# hx_overlays_settle UPPERDIR: hx_overlays_on once it reads 0, or after 5 s
+# (sshd's close_session may still run when the ssh client has returned).
+hx_overlays_settle() {
+        local i n
+        for i in $(seq 1 50); do
+                n=$(hx_overlays_on "$1")
+                [ "$n" = 0 ] && break
+                sleep 0.1
+        done
+        echo "$n"
+}
