@@ -15,7 +15,7 @@ SUBNET=10.213.0.0/16
 GW=10.213.0.1
 # the outside namespace is ours too: removed before the harness's cleanup
 # (which keeps the exit status it is given)
-trap 'sec_rc=$?; stop_listeners; ip netns del "$OUT_NS" 2>/dev/null; (exit $sec_rc); it_cleanup inner' EXIT
+trap 'sec_rc=$?; stop_listeners; ip netns del "$OUT_NS" 2>/dev/null; rm -rf "$SEC_PROBEDIR"; (exit $sec_rc); it_cleanup inner' EXIT
 
 in_host() { nsenter --net="$IT_NETNS_PATH" "$@"; }
 in_out() { nsenter --net="/run/netns/$OUT_NS" "$@"; }
