@@ -115,8 +115,8 @@ cleanup() {
 	[ -n "${HAD[$RUNDIR/last-good/_etc_security_cubby.conf]:-}" ] \
 		|| rm -f "$RUNDIR/last-good/_etc_security_cubby.conf"
 	[ -n "${HAD[$RUNDIR/anchor]:-}" ] || rm -f "$RUNDIR/anchor" "$RUNDIR/anchor.lock"
-	if [ -n "${UID_USR:-}" ]; then rm -f "$RUNDIR/locks/u$UID_USR.lock"; fi
-	[ -n "${HAD[$RUNDIR/locks]:-}" ] || { rm -f "$RUNDIR/locks/gc.lock"; rmdir "$RUNDIR/locks" 2>/dev/null; }
+	if [ -n "${UID_USR:-}" ]; then rm -f "$RUNDIR/locks/u$UID_USR.lock" "$RUNDIR/locks/u$UID_USR.homes"; fi
+	[ -n "${HAD[$RUNDIR/locks]:-}" ] || { rm -f "$RUNDIR/locks/gc.lock" "$RUNDIR/locks/gc.stamp"; rmdir "$RUNDIR/locks" 2>/dev/null; }
 	[ -n "${HAD[$RUNDIR/leases.lock]:-}" ] || rm -f "$RUNDIR/leases.lock"
 	[ -n "${HAD[$RUNDIR/leases]:-}" ] || rm -f "$RUNDIR/leases"
 	if [ -z "${HAD[$RUNDIR]:-}" ] && [ -d "$RUNDIR" ]; then
