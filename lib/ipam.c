@@ -298,7 +298,11 @@ static int db_commit(Db *db)
         r = ipam_format(db->leases, db->n, db->next, &text, &len);
         if (r < 0)
                 return r;
-        return write_file_atomic_at(db->dirfd, LEASES_FILE, text, len, 0600);
+        /* Runtime state: the rename keeps it whole if we die mid-write;
+         * after a power loss no lease matters (every veth and container is
+         * gone), so no fsync on the login path (1-4 ms where /run is not
+         * a tmpfs). */
+        return write_file_atomic_at_nosync(db->dirfd, LEASES_FILE, text, len, 0600);
 }
 
 static void db_remove(Db *db, size_t i)
