@@ -11,6 +11,7 @@ import csv
 import json
 import math
 import os
+import re
 import sys
 
 R = sys.argv[1]
@@ -136,7 +137,9 @@ fl_helper_span = [a + b for a, b in zip(fl.get("root_us", []), fl.get("start_us"
 helper_ms = []
 p = os.path.join(R, "helper_setup_ms.txt")
 if os.path.exists(p):
-    helper_ms = [int(x) * 1000 for x in open(p).read().split() if x.isdigit()]
+    # container_start's setup_ms: 0.01 ms steps (whole ms in older builds)
+    helper_ms = [float(x) * 1000 for x in open(p).read().split()
+                 if re.fullmatch(r"[0-9]+(\.[0-9]+)?", x)]
 
 out["setup"] = {
     "su_cubby_wall": stat(sc_w), "su_plain_wall": stat(sp_w),
@@ -172,7 +175,7 @@ P("")
 row(["measure", "n", "p50 ms", "p99 ms", "compared with", "p50 ms", "p99 ms", "ratio (p50)", "target"])
 row(["---"] * 9)
 r1 = ratio(med(helper_ms), med(fl_helper_span))
-row(["cubby-shell setup: main() to shell exec (syslog setup_ms, 1 ms steps)", str(len(helper_ms)),
+row(["cubby-shell setup: main() to shell exec (syslog setup_ms)", str(len(helper_ms)),
      f(ms(med(helper_ms))), f(ms(pct(helper_ms, 99))),
      "floor, same span (root + clone..exec)", f(ms(med(fl_helper_span)), 2), f(ms(pct(fl_helper_span, 99)), 2),
      f(r1, 2) + "x", target(None if r1 is None else r1 <= 1.3, "<= 1.3x")])
@@ -350,7 +353,8 @@ if mem and res:
         sc["pam_open_heldN"] = stat(hn["open_us"])
     p = os.path.join(R, "scale-helper-setup-ms.txt")
     if os.path.exists(p):
-        hs = [int(x) * 1000 for x in open(p).read().split() if x.isdigit()]
+        hs = [float(x) * 1000 for x in open(p).read().split()
+              if re.fullmatch(r"[0-9]+(\.[0-9]+)?", x)]
         if len(hs) >= 20:
             P(f"cubby-shell setup_ms, first 100 sandboxes: p50 {f(ms(med(hs[:100])))} ms; last 100: "
               f"p50 {f(ms(med(hs[-100:])))} ms, p99 {f(ms(pct(hs[-100:], 99)))} ms")

@@ -197,12 +197,17 @@ static _Noreturn void exit_like(const siginfo_t *si)
         _exit(128 + si->si_status);
 }
 
-static long long ms_since(const struct timespec *t0)
+static long long us_since(const struct timespec *t0)
 {
         struct timespec now;
 
         clock_gettime(CLOCK_MONOTONIC, &now);
-        return (long long)(now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+        return (long long)(now.tv_sec - t0->tv_sec) * 1000000 + (now.tv_nsec - t0->tv_nsec) / 1000;
+}
+
+static long long ms_since(const struct timespec *t0)
+{
+        return us_since(t0) / 1000;
 }
 
 /* The supervisor, as the user: forward what the caller sends us, report
@@ -361,7 +366,9 @@ int main(int argc, char *argv[])
                 char uid[16], ms[24], pid[16];
 
                 snprintf(uid, sizeof uid, "%u", (unsigned)h->rec.uid);
-                snprintf(ms, sizeof ms, "%lld", ms_since(&t0));
+                long long us = us_since(&t0);
+
+                snprintf(ms, sizeof ms, "%lld.%02lld", us / 1000, us % 1000 / 10);
                 snprintf(pid, sizeof pid, "%d", (int)child);
                 log_event(LOG_INFO, "container_start", "session", h->rec.id, "uid", uid, "user",
                           h->rec.user, "pid", pid, "setup_ms", ms, NULL);
