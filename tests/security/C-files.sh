@@ -151,17 +151,28 @@ count_overlays() { # USER: distinct superblocks of overlays on USER's upper dir
 }
 
 test_C_two_overlays_one_upper() {
-        local i n max=0 pids=()
+        local i n max=0 running=0 pids=() uid
+        uid=$(it_uid "$S1")
+        # The sessions sleep far longer than the checks take, even on a
+        # loaded machine, and are ended by killing their shells after them.
         for i in 1 2 3 4 5; do
-                it_su - "$S1" -c 'sleep 5' </dev/null >/dev/null 2>&1 &
+                it_su - "$S1" -c 'sleep 120' </dev/null >/dev/null 2>&1 &
                 pids+=($!)
         done
-        for i in $(seq 1 20); do
+        # Sample while they start (up to 30 s for all five), then 2 s more.
+        for i in $(seq 1 150); do
+                n=$(count_overlays "$S1"); [ "$n" -gt "$max" ] && max=$n
+                running=$(pgrep -U "$uid" -x sleep | wc -l)
+                [ "$running" -ge 5 ] && break
+                sleep 0.2
+        done
+        for i in $(seq 1 10); do
                 n=$(count_overlays "$S1"); [ "$n" -gt "$max" ] && max=$n
                 sleep 0.2
         done
         it_eq "5 concurrent logins of one user: exactly one overlay superblock on its upper dir" 1 "$max"
-        it_eq "5 concurrent logins: all five are running" 5 "$(pgrep -U "$(it_uid "$S1")" -x sleep | wc -l)"
+        it_eq "5 concurrent logins: all five are running" 5 "$running"
+        pkill -KILL -U "$uid" -x sleep
         for i in "${pids[@]}"; do wait "$i"; done
         it_eq "after the 5 logins: no overlay left on the upper dir" 0 "$(count_overlays "$S1")"
         it_check_clean "5 concurrent logins" "$S1"
