@@ -206,7 +206,9 @@ wait_clean() {
         local what=$1 user=$2 addr=$3 v i
         for i in $(seq 1 20); do v=$(veths); [ -z "$v" ] && break; sleep 0.1; done
         it_eq "$what: no veth left in the test netns (waited up to 2 s)" "" "$v"
-        it_eq "$what: no lease of $user left" "" "$(leases_of "$user")"
+        # the lease goes last in close_session, after the record
+        for i in $(seq 1 20); do [ -z "$(leases_of "$user")" ] && break; sleep 0.1; done
+        it_eq "$what: no lease of $user left (waited up to 2 s)" "" "$(leases_of "$user")"
         if [ -n "$addr" ]; then
                 it_nomatch "$what: no nft element names $addr" "(^|[^0-9.])${addr//./\\.}([^0-9]|$)" \
                         "$($NET nft list ruleset 2>&1)"
