@@ -20,7 +20,8 @@
  *   carry the gateway address with the container as peer.
  * Then: the veth disappears after the container exits; network = none gives
  * lo only; a failing setup leaves no host end; and the median time of 20
- * setups. Prints "N passed, N failed"; exit 0, 1, or 77 when not root.
+ * setups; with --preload N, again with N containers' veths held. Prints
+ * "N passed, N failed"; exit 0, 1, or 77 when not root.
  * Measured: the host end goes 25-45 ms after a container exits, but about
  * 1 s after A, whose timed-out connects leave SYN retransmit timers that
  * pin its netns until they fire (a real container would do the same). */
@@ -59,7 +60,7 @@ static struct {
         uint32_t subnet, outside, router, meta, resolver;
         unsigned prefix;
         uint16_t port, closed_port;
-        int bench;
+        int bench, preload;
         bool routed;
 } opt = { .port = 8765, .closed_port = 8766, .bench = 20 };
 
@@ -569,11 +570,11 @@ static int parse_addr(const char *s, uint32_t *ret)
         return 0;
 }
 
-static void bench(uint32_t addr)
+static void bench(uint32_t addr, const char *label)
 {
         double setup[64], gone[64];
         int n = opt.bench > 64 ? 64 : opt.bench, ok = 0;
-        char host[NET_IFNAME_SIZE];
+        char host[NET_IFNAME_SIZE], what[96];
 
         net_host_ifname(addr, host);
         for (int i = 0; i < n; i++) {
@@ -595,15 +596,87 @@ static void bench(uint32_t addr)
                 }
                 ok++;
         }
-        check(ok == n, "20 setups and teardowns in a row");
+        snprintf(what, sizeof what, "%d setups and teardowns in a row%s", n, label);
+        check(ok == n, what);
         if (ok > 0) {
                 qsort(setup, ok, sizeof *setup, cmp_double);
                 qsort(gone, ok, sizeof *gone, cmp_double);
-                printf("# veth setup: median %.3f ms (min %.3f, max %.3f, n=%d)\n", setup[ok / 2], setup[0],
-                       setup[ok - 1], ok);
-                printf("# veth gone after container exit: median %.1f ms (max %.1f)\n", gone[ok / 2],
+                printf("# veth setup%s: median %.3f ms (min %.3f, max %.3f, n=%d)\n", label, setup[ok / 2],
+                       setup[0], setup[ok - 1], ok);
+                printf("# veth gone after container exit%s: median %.1f ms (max %.1f)\n", label, gone[ok / 2],
                        gone[ok - 1]);
         }
+}
+
+/* --preload N: N idle containers with their veths held while bench() runs
+ * again, to see what the number of host ends (bridge ports, or routed
+ * host ends) does to one more setup. Only pids are kept (no fds: N may be
+ * past RLIMIT_NOFILE); they die with us (PDEATHSIG) or by SIGKILL. */
+static void bench_preloaded(uint32_t bench_addr, int n)
+{
+        pid_t *pids = calloc((size_t)n, sizeof *pids);
+        int held = 0, r = 0;
+        double t0, t_setup, t_gone = -1;
+        char label[48], host[NET_IFNAME_SIZE];
+
+        if (!pids)
+                return;
+        t0 = now_ms();
+        for (; held < n; held++) {
+                int ready[2];
+                char c;
+
+                if (pipe2(ready, O_CLOEXEC) < 0)
+                        break;
+                pids[held] = fork();
+                if (pids[held] == 0) {
+                        close(ready[0]);
+                        prctl(PR_SET_PDEATHSIG, SIGKILL);
+                        if (unshare(CLONE_NEWNET) < 0)
+                                _exit(2);
+                        (void)!write(ready[1], "r", 1);
+                        close(ready[1]);
+                        for (;;)
+                                pause();
+                }
+                close(ready[1]);
+                if (pids[held] < 0 || read(ready[0], &c, 1) != 1) {
+                        close(ready[0]);
+                        break;
+                }
+                close(ready[0]);
+                /* addresses from subnet + 16 on, clear of A, B and the bench */
+                r = net_setup_veth(pids[held], br(), opt.subnet + 16 + (uint32_t)held, opt.prefix,
+                                   netcfg_gateway(opt.subnet), NULL);
+                if (r < 0) {
+                        fprintf(stderr, "preload %d: %s\n", held, strerror(-r));
+                        held++;
+                        break;
+                }
+        }
+        t_setup = now_ms() - t0;
+        check(r == 0 && held == n, "preloaded containers all have their veth");
+        printf("# %d containers set up in %.0f ms (%.3f ms each, fork included)\n", held, t_setup,
+               held ? t_setup / held : 0);
+        snprintf(label, sizeof label, " with %d held", held);
+        bench(bench_addr, label);
+        t0 = now_ms();
+        for (int i = 0; i < held; i++)
+                if (pids[i] > 0)
+                        kill(pids[i], SIGKILL);
+        for (int i = 0; i < held; i++)
+                if (pids[i] > 0)
+                        waitpid(pids[i], NULL, 0);
+        /* every host end gone (the kernel tears the netns down in batches,
+         * not in order) */
+        t_gone = 0;
+        for (int i = 0; i < held && t_gone >= 0; i++) {
+                net_host_ifname(opt.subnet + 16 + (uint32_t)i, host);
+                t_gone = wait_ifname_gone(host, 60000 - (now_ms() - t0));
+        }
+        check(t_gone >= 0, "all preloaded host ends gone after their containers were killed");
+        printf("# %d preloaded containers killed: host ends gone after %.0f ms\n", held, now_ms() - t0);
+        free(pids);
 }
 
 int main(int argc, char **argv)
@@ -616,6 +689,7 @@ int main(int argc, char **argv)
                 { "closed-port", required_argument, NULL, 'c' }, { "bench", required_argument, NULL, 'B' },
                 { "host-ns", required_argument, NULL, 'H' },
                 { "routed", no_argument, NULL, 'R' },
+                { "preload", required_argument, NULL, 'P' },
                 {},
         };
         struct stat self_ns, test_ns;
@@ -654,6 +728,7 @@ int main(int argc, char **argv)
                 case 'c': opt.closed_port = (uint16_t)atoi(optarg); break;
                 case 'B': opt.bench = atoi(optarg); break;
                 case 'R': opt.routed = true; break;
+                case 'P': opt.preload = atoi(optarg); if (opt.preload < 0 || opt.preload > 4000) return 2; break;
                 default: return 2;
                 }
         }
@@ -671,7 +746,7 @@ int main(int argc, char **argv)
                         opt.routed ? "out" : "", opt.bridge);
                 return 2;
         }
-        alarm(120);
+        alarm(120 + (unsigned)opt.preload / 10);
 
         /* Listeners: the host (all its addresses, both ports), the outside. */
         ports[0] = opt.port;
@@ -768,7 +843,9 @@ int main(int argc, char **argv)
         }
         check(r == 0, "network = none: lo up, no eth0");
 
-        bench(pa.self);
+        bench(pa.self, "");
+        if (opt.preload > 0)
+                bench_preloaded(pa.self, opt.preload);
 
         kill(host_srv, SIGKILL);
         kill(out_srv, SIGKILL);

@@ -5,6 +5,7 @@
 # (198.51.100.2, plus 169.254.169.254 and a fake resolver at 10.99.0.53
 # inside the denied 10/8); netprobe (helper/net.c) makes the containers and
 # probes. Then net down leaves nothing (routed: no host end, no route).
+# NETPROBE_PRELOAD=N (not in CI): also time setups with N veths held.
 set -u
 CUBBYCTL=$1
 NETPROBE=$2
@@ -41,7 +42,8 @@ EOC
         in_ns "$R" "$CUBBYCTL" --config "$CONF" net up; ok $? "$mode: net up in the host namespace"
         in_ns "$R" "$NETPROBE" --host-ns /run/netns/"$R" --bridge cubby0 --subnet 10.213.0.0/16 --outside-ns /run/netns/"$O" \
                 --outside 198.51.100.2 --router 198.51.100.1 --meta 169.254.169.254 \
-                --resolver 10.99.0.53 --port 8765 --closed-port 8766 --bench 20 $flag >"$TMP/probe-$mode.out"
+                --resolver 10.99.0.53 --port 8765 --closed-port 8766 --bench 20 $flag \
+                --preload "${NETPROBE_PRELOAD:-0}" >"$TMP/probe-$mode.out"
         rc=$?
         sed -e '/passed, .* failed$/d' -e "s/^\(ok\|not ok\) - /\1 - $mode: /" -e "s/^# /# $mode: /" "$TMP/probe-$mode.out"
         ok $rc "$mode: netprobe"
