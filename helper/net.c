@@ -3,8 +3,8 @@
  * parent with euid 0. Its inputs are the lease (an address the helper took
  * from ipam), the bridge name from the root-owned config (none in routed
  * mode), and the pid of the helper's own child: nothing here comes from the
- * user. libnl's NLE_* codes
- * are turned into -errno in this file and never leave it. */
+ * user. libnl's NLE_* codes are turned into -errno in this file and never
+ * leave it. */
 #include <fcntl.h>
 #include <linux/if_link.h>
 #include <net/if.h>
