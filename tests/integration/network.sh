@@ -197,6 +197,10 @@ policy() {
 }
 policy
 it_sshd_start
+it_match "cubbyctl explain $S1: network_mode (a [global] key) shown" "^network_mode +$MODE +# \[global\]" \
+        "$(hx_ctl explain "$S1" 2>&1)"
+it_match "cubbyctl --json explain $S1: network_mode" "\"network_mode\":\{\"value\":\"$MODE\"" \
+        "$(hx_ctl --json explain "$S1" 2>&1)"
 
 # cb* host ends of veths in the test netns; leases naming USER
 veths() { $NET ip -o link show type veth 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | grep '^cb' | sort | tr '\n' ' '; }
