@@ -257,8 +257,11 @@ static int configure_inside(struct nl_sock *sk, NlErr *e, int eth0, uint32_t add
         rtnl_addr_set_local(a, local);
         /* After the local address: libnl refuses a local address with a
          * prefix length once a peer is set. */
-        if (routed && (r = nle_to_errno(rtnl_addr_set_peer(a, gw))) < 0)
-                goto out;
+        if (routed) {
+                r = nle_to_errno(rtnl_addr_set_peer(a, gw));
+                if (r < 0)
+                        goto out;
+        }
         rtnl_route_set_family(rt, AF_INET);
         rtnl_route_set_dst(rt, dst);
         rtnl_route_nh_set_ifindex(nh, eth0);
