@@ -382,7 +382,7 @@ if mem and res:
         sc["session_end_timeouts"] = int(res["session_end_timeouts"])
     if after and base:
         P(f"after the teardown: MemAvailable {f((int(base['memavailable_kib']) - int(after['memavailable_kib'])) / 1024, 1)} MiB "
-          f"below the start, {after['veths']} veth(s) left on the bridge")
+          f"below the start, {after['veths']} host end(s) left")
     out["scale"] = sc
     P("")
 

@@ -837,6 +837,14 @@ static int cmd_explain(Ctl *c, int argc, char **argv)
                       src[CONF_KEY_NETWORK]);
         explain_value(c, &first, "network_fallback", p.network_fallback_none ? "none" : "refuse",
                       src[CONF_KEY_NETWORK_FALLBACK]);
+        /* A [global] key (the same for everyone), shown where it applies. */
+        if (p.network == CONF_NETWORK_NAT && c->json) {
+                printf(",\"network_mode\":{\"value\":\"%s\",\"from\":\"[global]\"}",
+                       conf_net_mode_name(c->conf.global.network_mode));
+        } else if (p.network == CONF_NETWORK_NAT) {
+                printf("%-16s %s    # [global]\n", "network_mode",
+                       conf_net_mode_name(c->conf.global.network_mode));
+        }
         explain_value(c, &first, "shell", p.shell, src[CONF_KEY_SHELL]);
         v[0] = 0;
         for (size_t i = 0; i < p.n_services; i++)

@@ -2,20 +2,30 @@
 /* cubbyctl net up | down | status: the host side of the sandbox network.
  *
  * up (idempotent, also at boot and on a login's first use):
- *   - bridge <bridge> with the gateway address (first host of the subnet), up;
+ *   - network_mode = bridge: bridge <bridge> with the gateway address (first
+ *     host of the subnet), up. network_mode = routed: no bridge; each
+ *     container's host end carries the gateway address and the /32 route to
+ *     the container itself (helper/net.c), so there is nothing to make here;
  *   - net.ipv4.ip_forward = 1 (its previous value is kept in
- *     <run_dir>/net.state so that down can restore it);
- *   - nftables tables "inet cubby" and "bridge cubby", replaced as a whole in
- *     one transaction, so a changed config applies at once:
+ *     <run_dir>/net.state so that down can restore it; the file also
+ *     records the mode, and up refuses to switch modes without a down);
+ *   - nftables tables "inet cubby" and (bridge mode) "bridge cubby",
+ *     replaced as a whole in one transaction, so a changed config applies
+ *     at once. The sandboxes' interface is the bridge, or in routed mode
+ *     every "cb*" host end:
+ *       prerouting (routed): a packet from a host end whose source does not
+ *       route back through that same host end is dropped (anti-spoofing:
+ *       each host end has exactly its container's /32);
  *       forward: sandbox-to-sandbox dropped; spoofed sources and IPv6 from
- *       the bridge dropped; DNS to the sandboxes' nameservers allowed; the
- *       deny list dropped; the rest accepted (return traffic by conntrack);
- *       input from the bridge: only conntrack replies, DNS on the gateway
+ *       the sandboxes dropped; DNS to the sandboxes' nameservers allowed;
+ *       the deny list dropped; the rest accepted (return traffic by conntrack);
+ *       input from the sandboxes: only conntrack replies, DNS on the gateway
  *       (when the sandboxes use it) and gateway_ports;
  *       postrouting: masquerade for the subnet leaving by another interface;
- *       bridge forward: frames between two "cb*" ports dropped (the helper
- *       also isolates each port; this holds even if a port is not).
- * down: removes the tables, and the bridge if up created it; restores
+ *       bridge forward (bridge mode): frames between two "cb*" ports dropped
+ *       (the helper also isolates each port; this holds even if a port is not).
+ * down: removes the tables, and the bridge if up created it (routed: every
+ *   "cb*" host end, which takes the containers' routes with it); restores
  *   ip_forward as recorded.
  * status [--json]: what exists.
  *
@@ -40,13 +50,10 @@
 #include "cubby/session.h"
 #include "cubby/util.h"
 
-#define STATE_FILE "net.state"
+#define STATE_FILE NETCFG_STATE_FILE
 #define IP_FORWARD "/proc/sys/net/ipv4/ip_forward"
-
-typedef struct NetState {
-        bool bridge_created;
-        int ip_forward;                       /* value found by the first up; -1 unknown */
-} NetState;
+/* Every sandbox's host end matches this (helper/net.c: "cb" + 8 hex digits). */
+#define HOST_ENDS "cb*"
 
 /* --- libnl --- */
 
@@ -211,6 +218,49 @@ static int bridge_delete(struct nl_sock *sk, const char *name)
         return nl_result(rtnl_link_delete(sk, br));
 }
 
+/* "cb" and 8 lower-case hex digits: the name helper/net.c gives a host end. */
+static bool is_host_end(const char *name)
+{
+        if (!name || strncmp(name, "cb", 2) != 0 || strlen(name) != 10)
+                return false;
+        for (const char *p = name + 2; *p; p++)
+                if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+                        return false;
+        return true;
+}
+
+/* Routed mode: the number of host ends, and with del, delete them (each
+ * takes its gateway address and its container's /32 route along). */
+static int host_ends_walk(struct nl_sock *sk, bool del)
+{
+        _cleanup_(cache_freep) struct nl_cache *links = NULL;
+        int r, n = 0;
+
+        r = nl_result(rtnl_link_alloc_cache(sk, AF_UNSPEC, &links));
+        if (r < 0)
+                return r;
+        for (struct nl_object *o = nl_cache_get_first(links); o; o = nl_cache_get_next(o)) {
+                struct rtnl_link *l = (struct rtnl_link *)o;
+                const char *type = rtnl_link_get_type(l);
+
+                if (!type || strcmp(type, "veth") != 0 || !is_host_end(rtnl_link_get_name(l)))
+                        continue;
+                if (del) {
+                        r = nl_result(rtnl_link_delete(sk, l));
+                        /* gone by itself meanwhile (its container ended) */
+                        if (r < 0 && r != -ENODEV && r != -ENOENT)
+                                return r;
+                }
+                n++;
+        }
+        return n;
+}
+
+static int host_ends_delete(struct nl_sock *sk)
+{
+        return host_ends_walk(sk, true);
+}
+
 /* --- files --- */
 
 static int ip_forward_get(void)
@@ -248,30 +298,26 @@ static int state_read(const char *run_dir, NetState *ret)
 {
         _cleanup_close_ int dfd = run_dir_open(run_dir, false);
         _cleanup_free_ char *text = NULL;
-        unsigned created;
-        int fwd;
 
         if (dfd < 0)
                 return dfd == -ENOENT ? -ENOENT : dfd;
         int r = read_file_at(dfd, STATE_FILE, 4096, &text, NULL, NULL);
         if (r < 0)
                 return r;
-        if (sscanf(text, "cubby-net 1\nbridge_created %u\nip_forward %d\n", &created, &fwd) != 2 ||
-            created > 1 || fwd < -1 || fwd > 1)
-                return -EBADMSG;
-        *ret = (NetState){ .bridge_created = created, .ip_forward = fwd };
-        return 0;
+        return netcfg_state_parse(text, ret);
 }
 
 static int state_write(const char *run_dir, const NetState *s)
 {
         _cleanup_close_ int dfd = run_dir_open(run_dir, true);
-        char buf[96];
+        char buf[NETCFG_STATE_MAX];
+        int r;
 
         if (dfd < 0)
                 return dfd;
-        snprintf(buf, sizeof buf, "cubby-net 1\nbridge_created %u\nip_forward %d\n",
-                 (unsigned)s->bridge_created, s->ip_forward);
+        r = netcfg_state_format(s, buf, sizeof buf);
+        if (r < 0)
+                return r;
         return write_file_atomic_at(dfd, STATE_FILE, buf, strlen(buf), 0600);
 }
 
@@ -354,7 +400,9 @@ static int nft_ruleset(const ConfGlobal *g, const NetDns *dns, const NetCidr *de
         FILE *f;
         char sub[NETCFG_CIDR_STRLEN], gw[INET_ADDRSTRLEN], a[NETCFG_CIDR_STRLEN];
         NetCidr subnet = netcfg_cidr_from_ipv4(g->subnet_addr, g->subnet_prefix);
-        const char *br = g->bridge;
+        bool routed = g->network_mode == CONF_NET_MODE_ROUTED;
+        /* The sandboxes' side: the bridge, or every host end. */
+        const char *br = routed ? HOST_ENDS : g->bridge;
         bool dns_on_gw = false, dns_out = false, any4 = false, any6 = false;
         int r;
 
@@ -394,9 +442,20 @@ static int nft_ruleset(const ConfGlobal *g, const NetDns *dns, const NetCidr *de
                         any4 = k > 0;
         }
 
+        if (routed) {
+                /* Each host end routes exactly its container's /32: a source
+                 * that does not route back through the interface it came in
+                 * by is forged (another sandbox's address, or any other).
+                 * Before conntrack, so a forged packet leaves no entry. */
+                fprintf(f, "\tchain prerouting {\n\t\ttype filter hook prerouting priority raw; "
+                           "policy accept;\n");
+                fprintf(f, "\t\tiifname \"%s\" fib saddr . iif oif missing drop\n\t}\n", br);
+        }
         fprintf(f, "\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n");
         fprintf(f, "\t\tct state established,related accept\n");
-        /* Hairpinned through the host (and bridged, with br_netfilter). */
+        /* Bridge: hairpinned through the host (and bridged, with
+         * br_netfilter). Routed: every packet between two sandboxes
+         * crosses this chain; this rule is what isolates them. */
         fprintf(f, "\t\tiifname \"%s\" oifname \"%s\" drop\n", br, br);
         fprintf(f, "\t\tiifname \"%s\" ip saddr != %s drop\n", br, sub);
         /* Sandboxes have no IPv6 address or route. */
@@ -434,9 +493,11 @@ static int nft_ruleset(const ConfGlobal *g, const NetDns *dns, const NetCidr *de
         fprintf(f, "\t\tip saddr %s oifname != \"%s\" masquerade\n\t}\n}\n", sub, br);
 
         /* Layer 2, independent of br_netfilter and of port isolation. */
-        fprintf(f, "table bridge cubby\ndelete table bridge cubby\ntable bridge cubby {\n");
-        fprintf(f, "\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n");
-        fprintf(f, "\t\tiifname \"cb*\" oifname \"cb*\" drop\n\t}\n}\n");
+        if (!routed) {
+                fprintf(f, "table bridge cubby\ndelete table bridge cubby\ntable bridge cubby {\n");
+                fprintf(f, "\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n");
+                fprintf(f, "\t\tiifname \"cb*\" oifname \"cb*\" drop\n\t}\n}\n");
+        }
         if (fclose(f) != 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(buf);
@@ -479,12 +540,25 @@ static int net_up(const ConfGlobal *g)
         size_t n_deny = 0;
         NetState st;
         NetDns dns;
-        bool created;
+        bool created = false, have_state;
         int r, fwd;
 
         r = validate(g, &what);
         if (r < 0)
                 return fail("up", what, r, NULL);
+        r = state_read(g->run_dir, &st);
+        if (r < 0 && r != -ENOENT)
+                return fail("up", "reading " STATE_FILE, r, g->run_dir);
+        have_state = r >= 0;
+        /* The rules name the sandboxes' interfaces (the bridge, or the host
+         * ends): switching under running sandboxes would leave some of them
+         * outside every rule. */
+        if (have_state && st.mode != g->network_mode) {
+                fprintf(stderr, "cubbyctl: net up: the network is up in %s mode; run 'cubbyctl net down' "
+                                "before switching to network_mode = %s\n",
+                        conf_net_mode_name(st.mode), conf_net_mode_name(g->network_mode));
+                return 1;
+        }
         r = netcfg_deny_list(g, &deny, &n_deny);
         if (r < 0)
                 return fail("up", "deny list", r, NULL);
@@ -500,23 +574,22 @@ static int net_up(const ConfGlobal *g)
         r = nft_run(rules, nft_err, sizeof nft_err);
         if (r < 0)
                 return fail("up", "nftables", r, nft_err);
-        r = sock_open(&sk);
-        if (r < 0)
-                return fail("up", "netlink", r, NULL);
-        r = bridge_up(sk, g, &created);
-        if (r < 0)
-                return fail("up", r == -ENOTTY ? "an interface of that name is not a bridge" : "bridge",
-                            r == -ENOTTY ? -EEXIST : r, g->bridge);
+        if (g->network_mode == CONF_NET_MODE_BRIDGE) {
+                r = sock_open(&sk);
+                if (r < 0)
+                        return fail("up", "netlink", r, NULL);
+                r = bridge_up(sk, g, &created);
+                if (r < 0)
+                        return fail("up", r == -ENOTTY ? "an interface of that name is not a bridge" : "bridge",
+                                    r == -ENOTTY ? -EEXIST : r, g->bridge);
+        }
 
         fwd = ip_forward_get();
-        r = state_read(g->run_dir, &st);
-        if (r == -ENOENT) {
-                st = (NetState){ .bridge_created = created, .ip_forward = fwd < 0 ? -1 : fwd };
-        } else if (r < 0) {
-                return fail("up", "reading " STATE_FILE, r, g->run_dir);
-        } else if (created) {
+        if (!have_state)
+                st = (NetState){ .bridge_created = created, .ip_forward = fwd < 0 ? -1 : fwd,
+                                 .mode = g->network_mode };
+        else if (created)
                 st.bridge_created = true;
-        }
         r = state_write(g->run_dir, &st);
         if (r < 0)
                 return fail("up", "writing " STATE_FILE, r, g->run_dir);
@@ -533,7 +606,7 @@ static int net_down(const ConfGlobal *g)
         _cleanup_(sock_freep) struct nl_sock *sk = NULL;
         char nft_err[256];
         const char *what;
-        NetState st = { .bridge_created = true, .ip_forward = -1 };
+        NetState st = { .bridge_created = true, .ip_forward = -1, .mode = g->network_mode };
         bool have_state;
         int r;
 
@@ -545,11 +618,19 @@ static int net_down(const ConfGlobal *g)
                 return fail("down", "reading " STATE_FILE, r, g->run_dir);
         have_state = r >= 0;
 
-        /* The bridge first: no sandbox traffic is forwarded once it is gone. */
+        /* The bridge (routed: the host ends, with their routes) first: no
+         * sandbox traffic is forwarded once it is gone. */
         r = sock_open(&sk);
         if (r < 0)
                 return fail("down", "netlink", r, NULL);
-        if (st.bridge_created) {
+        if (st.mode == CONF_NET_MODE_ROUTED) {
+                r = host_ends_delete(sk);
+                if (r < 0)
+                        return fail("down", "deleting the sandboxes' host ends", r, NULL);
+                if (r > 0)
+                        printf("removed %d sandbox host end%s (those sandboxes have no network now)\n", r,
+                               r == 1 ? "" : "s");
+        } else if (st.bridge_created) {
                 r = bridge_delete(sk, g->bridge);
                 if (r < 0 && r != -ENODEV && r != -ENOTTY)
                         return fail("down", "deleting the bridge", r, g->bridge);
@@ -629,12 +710,20 @@ static int net_status(const ConfGlobal *g, bool json)
         IpamLease *leases = NULL;
         size_t n_leases = 0;
         bool inet, bridge, have_state, leases_ok, all_up;
+        bool routed = g->network_mode == CONF_NET_MODE_ROUTED;
         char gw[NETCFG_CIDR_STRLEN], a[INET_ADDRSTRLEN];
-        int fwd;
+        int fwd, host_ends = -1;
 
         if (!bridge_name_valid(g->bridge) || netcfg_check_subnet(g->subnet_addr, g->subnet_prefix) < 0)
                 return fail("status", "config", -EINVAL, NULL);
         bridge_info(g->bridge, &bi);
+        {
+                _cleanup_(sock_freep) struct nl_sock *sk = NULL;
+
+                if (sock_open(&sk) >= 0)
+                        host_ends = host_ends_walk(sk, false);
+                nl_err = 0;
+        }
         inet = nft_table_exists("inet");
         bridge = nft_table_exists("bridge");
         fwd = ip_forward_get();
@@ -643,8 +732,12 @@ static int net_status(const ConfGlobal *g, bool json)
         free(leases);
         snprintf(gw, sizeof gw, "%s/%u", netcfg_ipv4_str(netcfg_gateway(g->subnet_addr), a, sizeof a),
                  g->subnet_prefix);
-        all_up = bi.is_bridge && bi.up && inet && bridge && fwd == 1;
-        if (all_up) {
+        if (routed)
+                /* no bridge: the host ends carry the gateway address */
+                all_up = inet && fwd == 1 && have_state && st.mode == CONF_NET_MODE_ROUTED;
+        else
+                all_up = bi.is_bridge && bi.up && inet && bridge && fwd == 1;
+        if (all_up && !routed) {
                 bool has_gw = false;
 
                 for (size_t i = 0; i < bi.n_addrs; i++)
@@ -666,15 +759,20 @@ static int net_status(const ConfGlobal *g, bool json)
                         printf("\"leases\":%zu,", n_leases);
                 else
                         printf("\"leases\":null,");
+                printf("\"mode\":\"%s\",\"host_ends\":%d,", conf_net_mode_name(g->network_mode), host_ends);
                 if (have_state)
-                        printf("\"state\":{\"bridge_created\":%s,\"ip_forward_before\":%d}}\n",
-                               st.bridge_created ? "true" : "false", st.ip_forward);
+                        printf("\"state\":{\"bridge_created\":%s,\"ip_forward_before\":%d,\"mode\":\"%s\"}}\n",
+                               st.bridge_created ? "true" : "false", st.ip_forward, conf_net_mode_name(st.mode));
                 else
                         printf("\"state\":null}\n");
                 return 0;
         }
         printf("network:       %s\n", all_up ? "up" : "not up");
-        if (!bi.present)
+        printf("mode:          %s\n", conf_net_mode_name(g->network_mode));
+        if (routed)
+                printf("host ends:     %d (one per sandbox: the gateway address and a /32 route each)\n",
+                       host_ends);
+        else if (!bi.present)
                 printf("bridge:        %s absent\n", g->bridge);
         else if (!bi.is_bridge)
                 printf("bridge:        %s exists but is not a bridge\n", g->bridge);
@@ -693,9 +791,14 @@ static int net_status(const ConfGlobal *g, bool json)
                 printf("leases:        %zu\n", n_leases);
         else
                 printf("leases:        unknown (cannot read %s/leases)\n", g->run_dir);
-        if (have_state)
+        if (have_state && st.mode == CONF_NET_MODE_ROUTED)
+                printf("recorded:      up in routed mode, ip_forward was %d\n", st.ip_forward);
+        else if (have_state)
                 printf("recorded:      bridge %s by net up, ip_forward was %d\n",
                        st.bridge_created ? "created" : "pre-existing", st.ip_forward);
+        if (have_state && st.mode != g->network_mode)
+                printf("warning:       up in %s mode, but the config says %s: net down, then net up\n",
+                       conf_net_mode_name(st.mode), conf_net_mode_name(g->network_mode));
         return 0;
 }
 

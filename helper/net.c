@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Per-container veth over rtnetlink (libnl-route-3). Runs in the helper's
  * parent with euid 0. Its inputs are the lease (an address the helper took
- * from ipam), the bridge name from the root-owned config, and the pid of the
- * helper's own child: nothing here comes from the user. libnl's NLE_* codes
- * are turned into -errno in this file and never leave it. */
+ * from ipam), the bridge name from the root-owned config (none in routed
+ * mode), and the pid of the helper's own child: nothing here comes from the
+ * user. libnl's NLE_* codes are turned into -errno in this file and never
+ * leave it. */
 #include <fcntl.h>
 #include <linux/if_link.h>
 #include <net/if.h>
@@ -205,6 +206,7 @@ static int build_isolate(const char *host, struct nl_msg **ret)
         return 0;
 }
 
+/* bridge_idx 0: routed mode, no master. */
 static int build_veth(const char *host, int bridge_idx, int child_ns, struct nl_msg **ret)
 {
         _cleanup_link_ struct rtnl_link *veth = rtnl_link_veth_alloc();
@@ -215,7 +217,8 @@ static int build_veth(const char *host, int bridge_idx, int child_ns, struct nl_
                 return -ENOMEM;
         peer = rtnl_link_veth_get_peer(veth);
         rtnl_link_set_name(veth, host);
-        rtnl_link_set_master(veth, bridge_idx);
+        if (bridge_idx > 0)
+                rtnl_link_set_master(veth, bridge_idx);
         rtnl_link_set_flags(veth, IFF_UP);
         rtnl_link_set_name(peer, "eth0");
         /* The peer is born in the child's netns: it never exists on the
@@ -228,16 +231,19 @@ static int build_veth(const char *host, int bridge_idx, int child_ns, struct nl_
         return nle_to_errno(r);
 }
 
-/* lo up, eth0 up, the address on eth0, the default route: one batch. */
+/* lo up, eth0 up, the address on eth0, the default route: one batch.
+ * Routed: the address is point-to-point (ADDR peer GATEWAY/32), so the
+ * gateway is reachable on eth0 and nothing else is on-link: all traffic,
+ * also to other sandboxes, goes through the host's forward chain. */
 static int configure_inside(struct nl_sock *sk, NlErr *e, int eth0, uint32_t addr, unsigned prefix,
-                            uint32_t gateway)
+                            uint32_t gateway, bool routed)
 {
         _cleanup_link_ struct rtnl_link *lo = rtnl_link_alloc(), *up = rtnl_link_alloc();
         _cleanup_link_ struct rtnl_link *eth = rtnl_link_alloc();
         struct rtnl_addr *a = rtnl_addr_alloc();
         struct rtnl_route *rt = rtnl_route_alloc();
         struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
-        struct nl_addr *local = ipv4_addr(addr, prefix), *gw = ipv4_addr(gateway, 32);
+        struct nl_addr *local = ipv4_addr(addr, routed ? 32 : prefix), *gw = ipv4_addr(gateway, 32);
         struct nl_addr *dst = ipv4_addr(0, 0);
         struct nl_msg *msgs[4] = { NULL, NULL, NULL, NULL };
         int r = -ENOMEM;
@@ -249,6 +255,13 @@ static int configure_inside(struct nl_sock *sk, NlErr *e, int eth0, uint32_t add
         rtnl_link_set_flags(up, IFF_UP);
         rtnl_addr_set_ifindex(a, eth0);
         rtnl_addr_set_local(a, local);
+        /* After the local address: libnl refuses a local address with a
+         * prefix length once a peer is set. */
+        if (routed) {
+                r = nle_to_errno(rtnl_addr_set_peer(a, gw));
+                if (r < 0)
+                        goto out;
+        }
         rtnl_route_set_family(rt, AF_INET);
         rtnl_route_set_dst(rt, dst);
         rtnl_route_nh_set_ifindex(nh, eth0);
@@ -277,6 +290,38 @@ out:
         nl_addr_put(local);
         nl_addr_put(gw);
         nl_addr_put(dst);
+        return r;
+}
+
+/* Routed mode, on the host end: the gateway address with the container's
+ * address as its point-to-point peer. The kernel then routes the
+ * container's /32 through this host end (and removes the route with the
+ * address, i.e. with the veth). Every host end has the same local address;
+ * ARP for it is answered on each. */
+static int configure_host_end(struct nl_sock *sk, NlErr *e, int ifindex, uint32_t addr, uint32_t gateway)
+{
+        struct rtnl_addr *a = rtnl_addr_alloc();
+        struct nl_addr *local = ipv4_addr(gateway, 32), *peer = ipv4_addr(addr, 32);
+        struct nl_msg *m = NULL;
+        int r = -ENOMEM;
+
+        if (!a || !local || !peer)
+                goto out;
+        rtnl_addr_set_ifindex(a, ifindex);
+        r = nle_to_errno(rtnl_addr_set_local(a, local));
+        if (r >= 0)
+                r = nle_to_errno(rtnl_addr_set_peer(a, peer));
+        if (r >= 0)
+                r = nle_to_errno(rtnl_addr_build_add_request(a, NLM_F_CREATE | NLM_F_EXCL, &m));
+        if (r >= 0)
+                r = send_batch(sk, e, &m, 1);
+out:
+        if (m)
+                nlmsg_free(m);
+        if (a)
+                rtnl_addr_put(a);
+        nl_addr_put(local);
+        nl_addr_put(peer);
         return r;
 }
 
@@ -323,10 +368,12 @@ int net_setup_veth(pid_t child, const char *bridge, uint32_t addr, unsigned pref
         NlErr e = { 0 }, e_in = { 0 };
         struct nl_msg *msgs[2] = { NULL, NULL };
         char host[NET_IFNAME_SIZE];
+        bool routed = !bridge;
         uint32_t mask;
-        int r, bridge_idx, eth0 = 0;
+        int r, bridge_idx = 0, eth0 = 0;
+        size_t n_msgs = routed ? 1 : 2;
 
-        if (!ifname_valid(bridge) || prefix < 8 || prefix > 30)
+        if ((!routed && !ifname_valid(bridge)) || prefix < 8 || prefix > 30)
                 return -EINVAL;
         mask = UINT32_MAX << (32 - prefix);
         if ((addr & mask) != (gateway & mask) || addr == gateway || (addr & ~mask) == 0 ||
@@ -336,20 +383,23 @@ int net_setup_veth(pid_t child, const char *bridge, uint32_t addr, unsigned pref
         r = open_netns(child, &self_ns, &child_ns);
         if (r < 0)
                 return r;
-        bridge_idx = (int)if_nametoindex(bridge);
-        if (bridge_idx == 0)
-                return -errno;
+        if (!routed) {
+                bridge_idx = (int)if_nametoindex(bridge);
+                if (bridge_idx == 0)
+                        return -errno;
+        }
         r = sock_open(&sk, &e);
         if (r < 0)
                 return r;
 
-        /* Create the pair on the bridge and isolate the port, pipelined. */
+        /* Create the pair (bridge: on the bridge, and isolate the port,
+         * pipelined). */
         for (int attempt = 0; attempt < 2; attempt++) {
                 r = build_veth(host, bridge_idx, child_ns, &msgs[0]);
-                if (r >= 0)
+                if (r >= 0 && !routed)
                         r = build_isolate(host, &msgs[1]);
                 if (r >= 0)
-                        r = send_batch(sk, &e, msgs, 2);
+                        r = send_batch(sk, &e, msgs, n_msgs);
                 for (size_t i = 0; i < 2; i++) {
                         if (msgs[i])
                                 nlmsg_free(msgs[i]);
@@ -363,11 +413,18 @@ int net_setup_veth(pid_t child, const char *bridge, uint32_t addr, unsigned pref
         }
         if (r < 0)
                 goto undo;
+        if (routed) {
+                int idx = (int)if_nametoindex(host);
+
+                r = idx > 0 ? configure_host_end(sk, &e, idx, addr, gateway) : -errno;
+                if (r < 0)
+                        goto undo;
+        }
 
         r = sock_in_netns(self_ns, child_ns, "eth0", &sk_in, &eth0, &e_in);
         if (r < 0)
                 goto undo;
-        r = configure_inside(sk_in, &e_in, eth0, addr, prefix, gateway);
+        r = configure_inside(sk_in, &e_in, eth0, addr, prefix, gateway, routed);
         if (r < 0)
                 goto undo;
         if (ret_host_ifname)

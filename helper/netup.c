@@ -36,7 +36,8 @@ int netup_container(Helper *h, pid_t child)
         }
         if (r < 0)
                 goto fail;
-        r = net_setup_veth(child, rec->bridge, addr, rec->prefix, netcfg_gateway(rec->subnet), ifname);
+        r = net_setup_veth(child, rec->net_routed ? NULL : rec->bridge, addr, rec->prefix,
+                           netcfg_gateway(rec->subnet), ifname);
         if (r < 0) {
                 (void)ipam_release(rec->run_dir, owner.pid, owner.starttime);
                 goto fail;

@@ -64,6 +64,7 @@ enum {
         GLOBAL_KEY_DNS,
         GLOBAL_KEY_DENY,
         GLOBAL_KEY_GATEWAY_PORTS,
+        GLOBAL_KEY_NETWORK_MODE,
         _GLOBAL_KEY_MAX,
 };
 
@@ -77,6 +78,7 @@ static const char *const global_key_names[_GLOBAL_KEY_MAX] = {
         [GLOBAL_KEY_DNS] = "dns",
         [GLOBAL_KEY_DENY] = "deny",
         [GLOBAL_KEY_GATEWAY_PORTS] = "gateway_ports",
+        [GLOBAL_KEY_NETWORK_MODE] = "network_mode",
 };
 
 /* Link-local (cloud metadata), RFC 1918, CGNAT, IPv6 ULA and link-local. */
@@ -139,6 +141,7 @@ void conf_init(Conf *conf)
         (void)strscpy(g->state_dir, sizeof g->state_dir, "/var/lib/cubby");
         (void)strscpy(g->run_dir, sizeof g->run_dir, "/run/cubby");
         (void)strscpy(g->cgroup_parent, sizeof g->cgroup_parent, "/system.slice/cubby.service");
+        g->network_mode = CONF_NET_MODE_BRIDGE;
         (void)strscpy(g->bridge, sizeof g->bridge, "cubby0");
         g->subnet_addr = (10u << 24) | (213u << 16);
         g->subnet_prefix = 16;
@@ -165,6 +168,11 @@ const char *conf_key_name(int key)
         if (key < 0 || key >= _CONF_KEY_MAX)
                 return NULL;
         return policy_key_names[key];
+}
+
+const char *conf_net_mode_name(ConfNetMode m)
+{
+        return m == CONF_NET_MODE_ROUTED ? "routed" : "bridge";
 }
 
 void conf_error_format(const ConfError *err, char *buf, size_t size)
@@ -836,6 +844,14 @@ static int parse_global_value(Parser *p, int key, const char *kname, char *value
                         return bad_value(p, kname, value,
                                          "expected 1-15 of A-Z a-z 0-9 _ . - (an interface name)");
                 (void)strscpy(g->bridge, sizeof g->bridge, value);
+                return 0;
+        case GLOBAL_KEY_NETWORK_MODE:
+                if (streq(value, "bridge"))
+                        g->network_mode = CONF_NET_MODE_BRIDGE;
+                else if (streq(value, "routed"))
+                        g->network_mode = CONF_NET_MODE_ROUTED;
+                else
+                        return bad_value(p, kname, value, "expected bridge or routed");
                 return 0;
         case GLOBAL_KEY_SUBNET: {
                 unsigned char a[16];

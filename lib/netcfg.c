@@ -368,3 +368,34 @@ const char *netcfg_dns_source_name(NetDnsSource s)
         }
         return "?";
 }
+
+/* --- net.state --- */
+
+int netcfg_state_parse(const char *text, NetState *ret)
+{
+        unsigned created;
+        int fwd, n = 0;
+        const char *rest;
+        ConfNetMode mode;
+
+        if (!text || sscanf(text, "cubby-net 1\nbridge_created %u\nip_forward %d\n%n", &created, &fwd, &n) != 2 ||
+            n == 0 || text[n - 1] != '\n' || created > 1 || fwd < -1 || fwd > 1)
+                return -EBADMSG;
+        rest = text + n;
+        if (*rest == 0 || strcmp(rest, "mode bridge\n") == 0)
+                mode = CONF_NET_MODE_BRIDGE;
+        else if (strcmp(rest, "mode routed\n") == 0)
+                mode = CONF_NET_MODE_ROUTED;
+        else
+                return -EBADMSG;
+        *ret = (NetState){ .bridge_created = created, .ip_forward = fwd, .mode = mode };
+        return 0;
+}
+
+int netcfg_state_format(const NetState *s, char *buf, size_t size)
+{
+        int n = snprintf(buf, size, "cubby-net 1\nbridge_created %u\nip_forward %d\nmode %s\n",
+                         (unsigned)s->bridge_created, s->ip_forward, conf_net_mode_name(s->mode));
+
+        return n < 0 || (size_t)n >= size ? -ENOBUFS : 0;
+}

@@ -170,9 +170,10 @@ int record_format(const Record *r, char **ret)
         if (r->home_mount[0])
                 buf_put(&b, "home_mount", r->home_mount);
         if (r->network) {
-                snprintf(s, sizeof s, "%s %u.%u.%u.%u/%u %s", r->bridge, r->subnet >> 24,
+                snprintf(s, sizeof s, "%s %u.%u.%u.%u/%u %s%s", r->bridge, r->subnet >> 24,
                          (r->subnet >> 16) & 255, (r->subnet >> 8) & 255, r->subnet & 255,
-                         r->prefix, r->net_fallback_none ? "fallback-none" : "refuse");
+                         r->prefix, r->net_fallback_none ? "fallback-none" : "refuse",
+                         r->net_routed ? " routed" : "");
                 buf_put(&b, "net", s);
                 buf_put(&b, "resolv", r->resolv);
         }
@@ -275,15 +276,18 @@ static int parse_groups(Record *r, const char *v)
         return 0;
 }
 
-/* "BRIDGE A.B.C.D/P refuse|fallback-none" */
+/* "BRIDGE A.B.C.D/P refuse|fallback-none[ routed]" */
 static int parse_net(Record *r, const char *v)
 {
         char bridge[17], mode[16];
         unsigned a, b, c, d, p;
         int n = 0;
 
-        if (sscanf(v, "%16s %u.%u.%u.%u/%u %15s%n", bridge, &a, &b, &c, &d, &p, mode, &n) != 7 ||
-            v[n] != 0)
+        if (sscanf(v, "%16s %u.%u.%u.%u/%u %15s%n", bridge, &a, &b, &c, &d, &p, mode, &n) != 7)
+                return -EINVAL;
+        if (strcmp(v + n, " routed") == 0)
+                r->net_routed = true;
+        else if (v[n] != 0)
                 return -EINVAL;
         if (a > 255 || b > 255 || c > 255 || d > 255 || p < 8 || p > 30 || strlen(bridge) > 15 ||
             !name_is_safe(bridge, 15))

@@ -596,7 +596,7 @@ static void home_release(const Record *rec, int locks)
 }
 
 /* The host side of the network (bridge, nft table, forwarding) is made
- * once; a login only checks for the bridge, and when it is missing runs
+ * once; a login only checks for it (net_is_up), and when it is missing runs
  * cubbyctl (a fixed path, an empty environment, no inherited fds) to
  * bring it up rather than linking netlink and nftables into sshd. */
 static void run_net_up(const char *config)
@@ -627,6 +627,25 @@ static void run_net_up(const char *config)
                 ;
 }
 
+/* Bridge mode: the bridge exists. Routed mode has no bridge: net.state in
+ * run_dir (tmpfs, gone at boot) says that `net up` put routed rules in
+ * place; a state left by bridge mode is not enough (its rules name the
+ * bridge, not the host ends). */
+static bool net_is_up(const ConfGlobal *g)
+{
+        _cleanup_close_ int dfd = -1;
+        _cleanup_free_ char *text = NULL;
+        NetState st;
+
+        if (g->network_mode == CONF_NET_MODE_BRIDGE)
+                return if_nametoindex(g->bridge) != 0;
+        if (session_dir_open(g->run_dir, false, &dfd) < 0 ||
+            read_file_at(dfd, NETCFG_STATE_FILE, NETCFG_STATE_MAX, &text, NULL, NULL) < 0 ||
+            netcfg_state_parse(text, &st) < 0)
+                return false;
+        return st.mode == CONF_NET_MODE_ROUTED;
+}
+
 static int prepare_network(OpenCtx *c, const ConfPolicy *pol, Record *rec, const char **ret_why)
 {
         const ConfGlobal *g = &c->conf.global;
@@ -636,9 +655,9 @@ static int prepare_network(OpenCtx *c, const ConfPolicy *pol, Record *rec, const
         rec->network = 0;
         if (pol->network != CONF_NETWORK_NAT)
                 return 0;
-        if (if_nametoindex(g->bridge) == 0)
+        if (!net_is_up(g))
                 run_net_up(c->args.config);
-        r = if_nametoindex(g->bridge) == 0 ? -ENETDOWN : 0;
+        r = net_is_up(g) ? 0 : -ENETDOWN;
         if (r >= 0)
                 r = netcfg_dns_load(g->dns, netcfg_gateway(g->subnet_addr), &dns);
         if (r >= 0)
@@ -655,6 +674,7 @@ static int prepare_network(OpenCtx *c, const ConfPolicy *pol, Record *rec, const
         rec->subnet = g->subnet_addr;
         rec->prefix = g->subnet_prefix;
         rec->net_fallback_none = pol->network_fallback_none;
+        rec->net_routed = g->network_mode == CONF_NET_MODE_ROUTED;
         return 0;
 }
 

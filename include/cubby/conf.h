@@ -26,6 +26,12 @@ typedef enum {
         CONF_NETWORK_NAT,
 } ConfNetwork;
 
+/* How the containers' veths reach the host (a [global] key). */
+typedef enum {
+        CONF_NET_MODE_BRIDGE = 0,             /* host ends are ports of one bridge (at most 1023) */
+        CONF_NET_MODE_ROUTED,                 /* no bridge: each host end is a routed /32 link */
+} ConfNetMode;
+
 typedef enum {
         CONF_HOME_PERSISTENT = 0,
         CONF_HOME_EPHEMERAL,
@@ -84,7 +90,8 @@ typedef struct ConfGlobal {
         char run_dir[PATH_MAX];               /* default /run/cubby */
         char cgroup_parent[PATH_MAX];         /* default /system.slice/cubby.service (the
                                                  unit's delegated cgroup); "./x" is relative */
-        char bridge[16];                      /* default cubby0 (IFNAMSIZ) */
+        ConfNetMode network_mode;             /* network_mode = bridge (default) | routed */
+        char bridge[16];                      /* default cubby0 (IFNAMSIZ); bridge mode only */
         uint32_t subnet_addr;                 /* host byte order; default 10.213.0.0 */
         unsigned subnet_prefix;               /* default 16; 8..30 */
         char dns[128];                        /* "auto" (default) or ADDR[,ADDR] as written */
@@ -157,6 +164,9 @@ int conf_parse_cpu(const char *s, uint64_t *ret_milli);
  * optional "B" or "iB"; decimals only with a suffix, at most 6, rounded
  * down), "max"/"unlimited" -> CONF_UNLIMITED. -ERANGE on overflow. */
 int conf_parse_size(const char *s, uint64_t *ret_bytes);
+
+/* "bridge" or "routed". */
+const char *conf_net_mode_name(ConfNetMode m);
 
 /* "sandbox" for CONF_KEY_SANDBOX ...; NULL when key is out of range. */
 const char *conf_key_name(int key);

@@ -5,7 +5,10 @@
  * up), the peer created directly in the child's namespace as eth0 (up);
  * then lo up, the leased address on eth0 and the default route via the
  * gateway, sent as one batch on one netlink socket opened inside the child's
- * namespace. When the container ends, the kernel deletes the pair with the
+ * namespace. Routed mode (network_mode = routed) has no bridge: the host end
+ * gets the gateway address with the container's address as point-to-point
+ * peer (so the kernel routes that /32 through it), and eth0 the container's
+ * address with the gateway as peer; no bridge port, so no port limit. When the container ends, the kernel deletes the pair with the
  * namespace. Addresses are IPv4, host byte order. Nothing here logs; every
  * function returns 0 or -errno. */
 #pragma once
@@ -20,8 +23,9 @@
 int net_host_ifname(uint32_t addr, char ret[NET_IFNAME_SIZE]);
 
 /* child: a child of the caller (not yet reaped, so its pid is stable) whose
- * net namespace differs from the caller's. addr/prefix: the leased address;
- * gateway: the bridge's address. On failure nothing is left behind on the
+ * net namespace differs from the caller's. bridge: the bridge's name, or
+ * NULL for routed mode. addr/prefix: the leased address; gateway: the
+ * bridge's address (routed: the host ends' address). On failure nothing is left behind on the
  * host. ret_host_ifname may be NULL. */
 int net_setup_veth(pid_t child, const char *bridge, uint32_t addr, unsigned prefix,
                    uint32_t gateway, char ret_host_ifname[NET_IFNAME_SIZE]);

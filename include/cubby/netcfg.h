@@ -34,7 +34,8 @@ const char *netcfg_ipv4_str(uint32_t addr, char *buf, size_t size);
 
 /* The subnet is usable: prefix 8..30, no host bits set. */
 int netcfg_check_subnet(uint32_t subnet, unsigned prefix);
-/* The gateway (bridge address) is the first host of the subnet. */
+/* The gateway (the bridge's address, or in routed mode the local address of
+ * every host end) is the first host of the subnet. */
 static inline uint32_t netcfg_gateway(uint32_t subnet) { return subnet + 1; }
 
 /* The configured deny list with the cubby subnet taken out of any range
@@ -68,3 +69,22 @@ int netcfg_dns_load(const char *dns, uint32_t gateway, NetDns *ret);
 /* The resolv.conf text for a sandbox. -ENOBUFS if size is too small. */
 int netcfg_resolv_conf_format(const NetDns *dns, char *buf, size_t size);
 const char *netcfg_dns_source_name(NetDnsSource s);
+
+/* <run_dir>/net.state: written by `cubbyctl net up`, removed by `net down`.
+ * It records what down must undo, and the mode the host side was brought up
+ * in: in routed mode there is no bridge to look for, so the PAM module
+ * checks this file instead (a mismatch means the rules in place do not
+ * match the sandboxes' interfaces). */
+#define NETCFG_STATE_FILE "net.state"
+#define NETCFG_STATE_MAX 256
+
+typedef struct NetState {
+        bool bridge_created;                  /* up made the bridge: down deletes it */
+        int ip_forward;                       /* value found by the first up; -1 unknown */
+        ConfNetMode mode;                     /* absent in files of older versions: bridge */
+} NetState;
+
+/* Strict; -EBADMSG when the text is not a state file. */
+int netcfg_state_parse(const char *text, NetState *ret);
+/* -ENOBUFS if size is too small (NETCFG_STATE_MAX is enough). */
+int netcfg_state_format(const NetState *s, char *buf, size_t size);

@@ -62,6 +62,7 @@ typedef struct Record {
         uint32_t subnet;                    /* host byte order */
         unsigned prefix;
         bool net_fallback_none;             /* a network failure gives loopback only */
+        bool net_routed;                    /* network_mode = routed: no bridge */
         char resolv[1024];                  /* the container's /etc/resolv.conf */
         /* the user's supplementary groups: kept in the container, so a
          * group that is denied access stays denied (CVE-2014-8989) */

@@ -20,6 +20,14 @@
 # none gives loopback only when the bridge cannot be used, refuse
 # otherwise; after logout no veth, lease or nft element; net down leaves
 # no bridge and no table. Prints the time the network adds to a login.
+#
+# CUBBY_NET_MODE=routed (the test network-routed) runs the same with
+# network_mode = routed: no bridge; each host end carries the gateway
+# address with its sandbox as point-to-point peer. There, also: a source
+# forged by a sandbox (outside the subnet, or another sandbox's address)
+# never leaves the host (bridge mode drops only the first); net down with a
+# sandbox running removes its host end and route; a net.state left by
+# bridge mode makes the network unusable (refuse / fallback none).
 IT_NEEDS="/usr/sbin/sshd ssh su ss pgrep nft /usr/bin/python3"
 . "$(dirname "$0")/lib.sh"
 it_init "$@"
@@ -27,6 +35,10 @@ it_init "$@"
 
 S1=$IT_S1 S2=$IT_S2
 NET="nsenter --net=$IT_NETNS_PATH"
+MODE=${CUBBY_NET_MODE:-bridge}
+BLOCKERS=()
+case $MODE in bridge|routed) ;; *) it_fatal "CUBBY_NET_MODE=$MODE: bridge or routed" ;; esac
+it_log "network_mode = $MODE"
 BR=cubby0
 SUBNET=10.213.0.0/16
 GW=10.213.0.1
@@ -40,6 +52,9 @@ PH_CLOSED=$((30000 + RANDOM % 5000))    # on the host, not in gateway_ports
 PH_OPEN=$((35000 + RANDOM % 5000))      # on the host, in gateway_ports
 PS2=$((40000 + RANDOM % 5000))          # in the second sandbox
 yn() { if "$@"; then echo yes; else echo no; fi; }
+# ex_addr ADDR PREFIX: field 4 of `ip -4 -o addr` on eth0: ADDR/PREFIX on a
+# bridge; routed, the address is point-to-point ("ADDR peer GW/32").
+ex_addr() { if [ "$MODE" = routed ]; then echo "$1"; else echo "$1/$2"; fi; }
 
 # ------------------------------------------------------------ the fake outside host
 cat >"$IT_SCRATCH/fakehost.py" <<'EOF'
@@ -177,11 +192,15 @@ it_eq "control: 192.168.77.1 on the outside host answers the router" "peer=$OUT_
 
 policy() {
         it_policy_write "network = nat" "$@" \
-                "[global]" "bridge = $BR" "subnet = ${SUBNET_OVERRIDE:-$SUBNET}" "dns = $OUT_HOST" \
+                "[global]" "network_mode = $MODE" "bridge = $BR" "subnet = ${SUBNET_OVERRIDE:-$SUBNET}" "dns = $OUT_HOST" \
                 "gateway_ports = $PH_OPEN"
 }
 policy
 it_sshd_start
+it_match "cubbyctl explain $S1: network_mode (a [global] key) shown" "^network_mode +$MODE +# \[global\]" \
+        "$(hx_ctl explain "$S1" 2>&1)"
+it_match "cubbyctl --json explain $S1: network_mode" "\"network_mode\":\{\"value\":\"$MODE\"" \
+        "$(hx_ctl --json explain "$S1" 2>&1)"
 
 # cb* host ends of veths in the test netns; leases naming USER
 veths() { $NET ip -o link show type veth 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | grep '^cb' | sort | tr '\n' ' '; }
@@ -191,7 +210,9 @@ wait_clean() {
         local what=$1 user=$2 addr=$3 v i
         for i in $(seq 1 20); do v=$(veths); [ -z "$v" ] && break; sleep 0.1; done
         it_eq "$what: no veth left in the test netns (waited up to 2 s)" "" "$v"
-        it_eq "$what: no lease of $user left" "" "$(leases_of "$user")"
+        # the lease goes last in close_session, after the record
+        for i in $(seq 1 20); do [ -z "$(leases_of "$user")" ] && break; sleep 0.1; done
+        it_eq "$what: no lease of $user left (waited up to 2 s)" "" "$(leases_of "$user")"
         if [ -n "$addr" ]; then
                 it_nomatch "$what: no nft element names $addr" "(^|[^0-9.])${addr//./\\.}([^0-9]|$)" \
                         "$($NET nft list ruleset 2>&1)"
@@ -220,6 +241,7 @@ PROBE="$TCPFN"'
 p=@@
 echo "${p}ifs=$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | sort | tr "\n" " ")"
 echo "${p}addr=$(ip -4 -o addr show dev eth0 2>/dev/null | awk "{ print \$4 }")"
+echo "${p}peer=$(ip -4 -o addr show dev eth0 2>/dev/null | awk "{ print \$5, \$6 }")"
 echo "${p}route=$(ip -4 route show default 2>/dev/null)"
 echo "${p}netns=$(readlink /proc/self/ns/net)"
 echo "${p}out=$(tcp '"$OUT_HOST $PORT_OUT"')"
@@ -239,7 +261,12 @@ it_eq "ssh $S1 (network = nat): exit status" 0 "$rc"
 it_eq "ssh $S1: probe completed" yes "$(it_get done "$out")"
 [ "$(it_get done "$out")" = yes ] || echo "$out"
 addr=$(it_get addr "$out"); a=${addr%/*}
-it_match "ssh $S1: eth0 has an address in $SUBNET" '^10\.213\.[0-9]+\.[0-9]+/16$' "$addr"
+if [ "$MODE" = routed ]; then
+        it_match "ssh $S1: eth0 has an address in $SUBNET (point-to-point)" '^10\.213\.[0-9]+\.[0-9]+$' "$addr"
+        it_eq "ssh $S1: eth0's peer is the gateway" "peer $GW/32" "$(it_get peer "$out")"
+else
+        it_match "ssh $S1: eth0 has an address in $SUBNET" '^10\.213\.[0-9]+\.[0-9]+/16$' "$addr"
+fi
 it_ne "ssh $S1: the address is not the gateway's" "$GW" "$a"
 it_eq "ssh $S1: interfaces are eth0 and lo" "eth0 lo" "$(it_get ifs "$out")"
 it_match "ssh $S1: default route via the gateway" "^default via $GW dev eth0" "$(it_get route "$out")"
@@ -253,7 +280,9 @@ it_eq "ssh $S1: gateway_ports open only on the gateway, not the host's other add
 it_eq "ssh $S1: resolv.conf names the configured resolver" "nameserver $OUT_HOST" "$(it_get resolv "$out")"
 it_eq "ssh $S1: getent hosts $DNS_NAME answers through the fake resolver" "$DNS_ANSWER $DNS_NAME" "$(it_get dns "$out")"
 it_match "the fake resolver was asked, from the router's address (NAT)" "^$OUT_ME $DNS_NAME " "$(cat "$IT_SCRATCH/dns.log" 2>/dev/null)"
-it_eq "control: the host's own listener answers on the gateway address" "host-$PH_CLOSED" "$(tcp_from_ns "$GW" "$PH_CLOSED")"
+# (routed: the gateway address exists only on live host ends; this control
+# runs in the two-sandbox part below)
+[ "$MODE" = bridge ] && it_eq "control: the host's own listener answers on the gateway address" "host-$PH_CLOSED" "$(tcp_from_ns "$GW" "$PH_CLOSED")"
 wait_clean "after the nat login of $S1" "$S1" "$a"
 st=$(hx_ctl net status 2>&1)
 it_match "cubbyctl net status: up" '^network: +up' "$st"
@@ -274,7 +303,16 @@ if grep -q listening "$IT_SCRATCH/s2.out"; then
                 echo "${p}s2=$(tcp '"$a2 $PS2"')"; sleep 3' </dev/null >"$IT_SCRATCH/s1.out" 2>&1 &
         bg1=$!
         for i in $(seq 1 150); do grep -q '@@s2=' "$IT_SCRATCH/s1.out" && break; sleep 0.1; done
-        it_eq "two sandboxes at once: two veths on the bridge" 2 "$(wc -w <<<"$(veths)")"
+        it_eq "two sandboxes at once: two veths (host ends)" 2 "$(wc -w <<<"$(veths)")"
+        if [ "$MODE" = routed ]; then
+                h2=$($NET ip -4 -o addr show | awk -v p="$a2/32" '$4 == "10.213.0.1" && $5 == "peer" && $6 == p { print $2 }')
+                it_match "routed: a host end has the gateway address with $S2's sandbox as peer" '^cb[0-9a-f]{8}$' "$h2"
+                it_match "routed: the host routes $a2/32 through that host end" "^${a2//./\\.} dev ${h2:-none} " \
+                        "$($NET ip -4 route show "$a2/32")"
+                it_eq "control: the host's own listener answers on the gateway address (a host end's)" \
+                        "host-$PH_CLOSED" "$(tcp_from_ns "$GW" "$PH_CLOSED")"
+                it_eq "routed: no bridge" no "$($NET ip link show "$BR" >/dev/null 2>&1 && echo yes || echo no)"
+        fi
         it_eq "two sandboxes at once: two leases" 2 "$(grep -cE '^10\.213\.' "$IT_RUNDIR/leases" 2>/dev/null)"
         it_log "leases while both ran: $(tr '\n' '|' <"$IT_RUNDIR/leases" 2>&1)"
         wait "$bg1"
@@ -289,10 +327,60 @@ wait "$bg"
 wait_clean "after the two sandboxes ($S2)" "$S2" "$a2"
 wait_clean "after the two sandboxes ($S1)" "$S1" "${a1:-}"
 
+# ------------------------------------------------------------ forged sources
+# Two sandboxes held; from the first one's netns (entered as root by the
+# test: a sandboxed user has no CAP_NET_RAW, this stands for a kernel bug),
+# raw DNS queries to the fake resolver with its own source (the control:
+# it arrives, NAT'd), a source outside the subnet, and the second
+# sandbox's address. The resolver logs the name asked and who asked.
+cat >"$IT_SCRATCH/spoof.py" <<'EOF'
+import socket, struct, sys
+src, dst, name = sys.argv[1], sys.argv[2], sys.argv[3]
+q = struct.pack("!HHHHHH", 0x4242, 0x0100, 1, 0, 0, 0)
+q += b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0" + struct.pack("!HH", 1, 1)
+udp = struct.pack("!HHHH", 40053, 53, 8 + len(q), 0) + q
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
+                 socket.inet_aton(src), socket.inet_aton(dst))
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+s.sendto(ip + udp, (dst, 0))
+EOF
+it_ssh -n "$S1" 'sleep 25' >/dev/null 2>&1 &
+sp1=$!
+it_ssh -n "$S2" 'sleep 25' >/dev/null 2>&1 &
+sp2=$!
+p1=$(it_wait_proc "$S1" sleep) p2=$(it_wait_proc "$S2" sleep)
+for i in $(seq 1 50); do [ -n "$(leases_of "$S1")" ] && [ -n "$(leases_of "$S2")" ] && break; sleep 0.1; done
+l1=$(leases_of "$S1" | cut -d' ' -f1) l2=$(leases_of "$S2" | cut -d' ' -f1)
+ns1=$(readlink "/proc/$p1/ns/net" 2>/dev/null)
+if [ -n "$p1" ] && [ -n "$ns1" ] && [ "$ns1" != "$IT_TESTNET_NS" ] && [ "$ns1" != "$(readlink /proc/self/ns/net)" ] \
+        && [ "$ns1" != "$(readlink /proc/1/ns/net)" ] && [ -n "$l1" ] && [ -n "$l2" ]; then
+        SP="nsenter --net=/proc/$p1/ns/net /usr/bin/python3 $IT_SCRATCH/spoof.py"
+        $SP "$l1" "$OUT_HOST" "own.$IT_ID.spoof"; it_eq "spoof probe: the raw send works in $S1's sandbox" 0 "$?"
+        $SP 203.0.113.9 "$OUT_HOST" "outside.$IT_ID.spoof"
+        $SP "$l2" "$OUT_HOST" "sibling.$IT_ID.spoof"
+        sleep 1
+        log=$(grep "\.$IT_ID\.spoof" "$IT_SCRATCH/dns.log" 2>/dev/null)
+        it_log "spoof: the resolver got: $(tr '\n' '|' <<<"$log")"
+        it_match "control: a raw query with $S1's own source arrives (NAT'd)" "^${OUT_ME//./\\.} own\.$IT_ID\.spoof " "$log"
+        it_nomatch "a query from $S1's sandbox with a source outside the subnet is dropped" "outside\.$IT_ID" "$log"
+        if [ "$MODE" = routed ]; then
+                it_nomatch "routed: a query from $S1's sandbox forged as $S2's address ($l2) is dropped" "sibling\.$IT_ID" "$log"
+        else
+                it_log "bridge mode: a source forged as another sandbox's address $(grep -q "sibling\.$IT_ID" <<<"$log" && echo "gets out (only the subnet is checked)" || echo "is dropped")"
+        fi
+else
+        it_fail "spoof: two held sandboxes with leases" "$S1 $S2" "pids '$p1' '$p2', leases '$l1' '$l2', netns '$ns1'"
+fi
+[ -n "$p1" ] && kill -KILL "$p1" 2>/dev/null
+[ -n "$p2" ] && kill -KILL "$p2" 2>/dev/null
+wait "$sp1" "$sp2"
+wait_clean "after the spoof probe ($S1)" "$S1" "${l1:-}"
+wait_clean "after the spoof probe ($S2)" "$S2" "${l2:-}"
+
 # ------------------------------------------------------------ time the network adds
 # su - USER -c true, alternating network = nat and none (12 each, after
 # one warm-up of each), so that drift hits both alike.
-POL_NONE=("network = none" "[global]" "bridge = $BR" "subnet = $SUBNET" "dns = $OUT_HOST" "gateway_ports = $PH_OPEN")
+POL_NONE=("network = none" "[global]" "network_mode = $MODE" "bridge = $BR" "subnet = $SUBNET" "dns = $OUT_HOST" "gateway_ports = $PH_OPEN")
 timed_su() {
         local t0 t1 o
         t0=$(hx_time_ms)
@@ -355,10 +443,10 @@ touch "$UP1/hn-hold-end"
 wait "$bg"
 it_eq "/30 pool held: $S1's first session still wrote to its home after the refusal" after \
         "$(cat "$UP1/hn-after.txt" 2>&1)"
-it_eq "/30 pool: the holding session got 10.213.0.2/30" 10.213.0.2/30 "$(it_get addr "$(cat "$IT_SCRATCH/hold.out")")"
+it_eq "/30 pool: the holding session got 10.213.0.2/30" "$(ex_addr 10.213.0.2 30)" "$(it_get addr "$(cat "$IT_SCRATCH/hold.out")")"
 wait_clean "/30 pool: after the holder's logout" "$S1" 10.213.0.2
 out=$(it_su - "$S2" -c 'ip -4 -o addr show dev eth0 | awk "{ print \"@@addr=\" \$4 }"' </dev/null 2>&1)
-it_eq "/30 pool freed: $S2 gets the address now" 10.213.0.2/30 "$(it_get addr "$out")"
+it_eq "/30 pool freed: $S2 gets the address now" "$(ex_addr 10.213.0.2 30)" "$(it_get addr "$out")"
 wait_clean "/30 pool: after $S2" "$S2" 10.213.0.2
 
 # ------------------------------------------------------------ the helper killed
@@ -410,7 +498,7 @@ mount -t tmpfs -o mode=0755 cubby-it-sd /run/systemd && mount --make-private /ru
 mkdir -p /run/systemd/resolve
 printf 'nameserver %s\n' "$OUT_HOST" >/run/systemd/resolve/resolv.conf
 DNSPROBE='p=@@; echo "${p}resolv=$(grep ^nameserver /etc/resolv.conf | tr "\n" " ")"; echo "${p}dns=$(getent hosts '"$DNS_NAME"' | tr -s " " | tr "\n" " ")"'
-it_policy_write "network = nat" "[global]" "bridge = $BR" "subnet = $SUBNET" "dns = auto"
+it_policy_write "network = nat" "[global]" "network_mode = $MODE" "bridge = $BR" "subnet = $SUBNET" "dns = auto"
 out=$(it_su - "$S1" -c "$DNSPROBE" </dev/null 2>&1)
 it_eq "dns = auto, host stub on 127.0.0.53: the sandbox uses the upstream" "nameserver $OUT_HOST" "$(it_get resolv "$out")"
 it_eq "dns = auto, host stub: getent hosts $DNS_NAME works" "$DNS_ANSWER $DNS_NAME" "$(it_get dns "$out")"
@@ -442,13 +530,28 @@ wait_clean "after the dns = auto logins" "$S1" ""
 # ------------------------------------------------------------ the bridge cannot be used
 out=$(hx_ctl net down 2>&1)
 it_eq "cubbyctl net down: exit status" 0 "$?"
-# (no dummy driver here: a veth pair, one end named like the bridge)
-$NET ip link add "$BR" type veth peer name "hnd$IT_ID" && $NET ip link set "$BR" up \
-        || it_fatal "a non-bridge $BR in the test netns"
+if [ "$MODE" = routed ]; then
+        # routed: links that are not veths in the way of the next host
+        # ends (the lease cursor goes round: the next few addresses)
+        nx=$(awk '$1 == "next" { print $2 }' "$IT_RUNDIR/leases" 2>/dev/null)
+        IFS=. read -r o1 o2 o3 o4 <<<"${nx:-10.213.0.2}"
+        BLOCKERS=()
+        for i in 0 1 2 3 4 5; do
+                BLOCKERS+=("$(printf 'cb%02x%02x%02x%02x' "$o1" "$o2" "$o3" $((o4 + i)))")
+                $NET ip link add "${BLOCKERS[-1]}" type bridge || it_fatal "a blocker ${BLOCKERS[-1]}"
+        done
+        it_log "routed: host-end names taken by bridges: ${BLOCKERS[*]} (next lease ${nx:-none})"
+        BROKEN="the host end's name is taken by a bridge"
+else
+        # (no dummy driver here: a veth pair, one end named like the bridge)
+        $NET ip link add "$BR" type veth peer name "hnd$IT_ID" && $NET ip link set "$BR" up \
+                || it_fatal "a non-bridge $BR in the test netns"
+        BROKEN="$BR is not a bridge"
+fi
 it_policy_write "network = nat" "[user $S1]" "network_fallback = none" \
-        "[global]" "bridge = $BR" "subnet = $SUBNET" "dns = $OUT_HOST"
+        "[global]" "network_mode = $MODE" "bridge = $BR" "subnet = $SUBNET" "dns = $OUT_HOST"
 out=$(it_su - "$S1" -c 'p=@@; echo "${p}ifs=$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | sort | tr "\n" " ")"; echo "${p}netns=$(readlink /proc/self/ns/net)"; echo "${p}done=yes"' </dev/null 2>&1); rc=$?
-it_eq "$BR is not a bridge, network_fallback = none: su - $S1 admitted" 0 "$rc"
+it_eq "$BROKEN, network_fallback = none: su - $S1 admitted" 0 "$rc"
 it_eq "fallback none: loopback only" lo "$(it_get ifs "$out")"
 it_ne "fallback none: not the test netns (never the host's network)" "$IT_TESTNET_NS" "$(it_get netns "$out")"
 it_match "fallback none: the user is told" 'loopback only|network is not available' "$out"
@@ -456,27 +559,64 @@ it_eq "fallback none: no veth" "" "$(veths)"
 it_eq "fallback none: no lease" "" "$(leases_of "$S1")"
 it_check_clean "after fallback none" "$S1"
 out=$(it_su - "$S2" -c 'echo cubby-it-ran' </dev/null 2>&1); rc=$?
-it_ne "$BR is not a bridge, network_fallback = refuse (default): su - $S2 refused" 0 "$rc"
+it_ne "$BROKEN, network_fallback = refuse (default): su - $S2 refused" 0 "$rc"
 it_nomatch "fallback refuse: the command never ran" cubby-it-ran "$out"
 it_match "fallback refuse: a message" 'cubby' "$out"
 it_eq "fallback refuse: no veth" "" "$(veths)"
 it_eq "fallback refuse: no lease" "" "$(leases_of "$S2")"
 it_check_clean "after fallback refuse" "$S2"
-st=$(hx_ctl net up 2>&1); rc=$?
-it_ne "cubbyctl net up with a non-bridge $BR: refused" 0 "$rc"
-it_match "cubbyctl net up with a non-bridge $BR: says so" 'not a bridge' "$st"
-$NET ip link del "$BR"
+if [ "$MODE" = routed ]; then
+        for b in "${BLOCKERS[@]}"; do $NET ip link del "$b"; done
+        BLOCKERS=()
+        # the host side left in bridge mode (its net.state) does not count
+        # for routed logins, and net up refuses to switch without a down
+        hx_ctl net down >/dev/null 2>&1
+        printf 'cubby-net 1\nbridge_created 0\nip_forward 0\nmode bridge\n' >"$IT_RUNDIR/net.state"
+        out=$(it_su - "$S2" -c 'echo cubby-it-ran' </dev/null 2>&1); rc=$?
+        it_ne "routed, net.state says bridge mode: su - $S2 refused" 0 "$rc"
+        it_nomatch "routed, net.state says bridge mode: the command never ran" cubby-it-ran "$out"
+        it_check_clean "after the refusal (net.state of bridge mode)" "$S2"
+        st=$(hx_ctl net up 2>&1); rc=$?
+        it_ne "cubbyctl net up (net.state says bridge mode): refused" 0 "$rc"
+        it_match "cubbyctl net up (net.state says bridge mode): says to run net down first" 'net down' "$st"
+        rm -f "$IT_RUNDIR/net.state"
+else
+        st=$(hx_ctl net up 2>&1); rc=$?
+        it_ne "cubbyctl net up ($BROKEN): refused" 0 "$rc"
+        it_match "cubbyctl net up with a non-bridge $BR: says so" 'not a bridge' "$st"
+        $NET ip link del "$BR"
+fi
 
 # ------------------------------------------------------------ net down leaves nothing
 policy
 out=$(it_su - "$S1" -c 'ip -4 -o addr show dev eth0' </dev/null 2>&1)
 it_match "network back after the dummy is gone (login brings it up)" '10\.213\.' "$out"
+if [ "$MODE" = routed ]; then
+        # net down with a sandbox running: its host end and route go
+        it_ssh -n "$S1" 'sleep 20' >/dev/null 2>&1 &
+        bg=$!
+        pd=$(it_wait_proc "$S1" sleep)
+        for i in $(seq 1 50); do [ -n "$(veths)" ] && break; sleep 0.1; done
+        it_eq "routed: a running sandbox has its host end" 1 "$(wc -w <<<"$(veths)")"
+        it_match "routed: and its route" '^10\.213\.' "$($NET ip -4 route show | grep '^10\.213\.')"
+        out=$(hx_ctl net down 2>&1); rc=$?
+        it_eq "routed: net down with a sandbox running: exit status" 0 "$rc"
+        it_match "routed: net down says what it removed" 'removed 1 sandbox host end' "$out"
+        it_eq "routed: net down removed the host end" "" "$(veths)"
+        it_eq "routed: net down removed the routes" "" "$($NET ip -4 route show table all | grep '10\.213\.')"
+        [ -n "$pd" ] && kill -KILL "$pd" 2>/dev/null
+        wait "$bg"
+        wait_clean "routed: after the sandbox cut off by net down" "$S1" ""
+        out=$(it_su - "$S1" -c 'ip -4 -o addr show dev eth0' </dev/null 2>&1)
+        it_match "routed: the next login brings the network up again" '10\.213\.' "$out"
+fi
 out=$(hx_ctl net down 2>&1); rc=$?
 it_eq "cubbyctl net down: exit status" 0 "$rc"
 it_eq "after net down: no bridge $BR" no "$($NET ip link show "$BR" >/dev/null 2>&1 && echo yes || echo no)"
 it_nomatch "after net down: no cubby nft table" 'cubby' "$($NET nft list tables 2>&1)"
 it_eq "after net down: ip_forward as before net up" "$FWD_BEFORE" "$($NET cat /proc/sys/net/ipv4/ip_forward)"
 it_eq "after net down: no veth" "" "$(veths)"
+it_eq "after net down: no route or address of the subnet" "" "$($NET ip -4 route show table all | grep '10\.213\.')"
 it_eq "after net down: no net.state" no "$(yn test -e "$IT_RUNDIR/net.state")"
 out=$(hx_ctl net down 2>&1); rc=$?
 it_eq "cubbyctl net down twice: exit status" 0 "$rc"

@@ -1,7 +1,9 @@
 #!/bin/bash
 # cubbyctl net up (twice: idempotent), status, a config change, down (leaves
-# nothing), and the refusal of a bridge name taken by another interface; all
-# in a test network namespace.
+# nothing), and the refusal of a bridge name taken by another interface;
+# then network_mode = routed: no bridge, the anti-spoofing chain, a mode
+# switch refused without down, down removing the host ends; all in a test
+# network namespace.
 set -u
 CUBBYCTL=$1
 . "$(dirname "$0")/lib.sh"
@@ -13,6 +15,7 @@ write_conf() {
         cat >"$CONF" <<EOC
 [global]
 run_dir = $TMP/run
+network_mode = ${MODE:-bridge}
 bridge = cubby0
 subnet = 10.213.0.0/16
 dns = 203.0.113.53
@@ -68,4 +71,40 @@ err=$(ctl up 2>&1 >/dev/null); rc=$?
 ctl down >/dev/null 2>&1
 in_ns "$NS" ip link show cubby0 >/dev/null 2>&1; ok $? "down leaves the foreign cubby0 alone"
 ctl bogus 2>/dev/null; [ $? = 1 ]; ok $? "unknown verb: exit 1"
+in_ns "$NS" ip link del cubby0
+
+# --- network_mode = routed
+MODE=routed write_conf 8765
+ctl up; ok $? "routed: net up"
+rules=$(in_ns "$NS" nft list ruleset)
+[ "$(in_ns "$NS" nft list tables | tr '\n' ' ')" = "table inet cubby " ]; ok $? "routed: only the table inet cubby"
+! in_ns "$NS" ip link show cubby0 >/dev/null 2>&1; ok $? "routed: no bridge"
+grep -q 'iifname "cb\*" fib saddr . iif oif missing drop' <<<"$rules"; ok $? "routed: anti-spoofing in prerouting"
+grep -q 'iifname "cb\*" oifname "cb\*" drop' <<<"$rules"; ok $? "routed: host end to host end dropped"
+grep -q 'ip saddr 10.213.0.0/16 oifname != "cb\*" masquerade' <<<"$rules"; ok $? "routed: masquerade"
+grep -q 'mode routed' "$TMP/run/net.state"; ok $? "routed: net.state records the mode"
+out=$(ctl status); grep -q '^network: *up' <<<"$out" && grep -q '^mode: *routed' <<<"$out"; ok $? "routed: status says up, routed"
+out=$(ctl status --json); grep -q '"mode":"routed","host_ends":0,' <<<"$out"; ok $? "routed: status --json ($out)"
+ctl up; ok $? "routed: net up again"
+[ "$rules" = "$(in_ns "$NS" nft list ruleset)" ]; ok $? "routed: the second up leaves the same ruleset"
+write_conf 8765
+err=$(ctl up 2>&1 >/dev/null); rc=$?
+[ $rc = 1 ] && grep -q 'net down' <<<"$err"; ok $? "switching to bridge without down: refused ($err)"
+! in_ns "$NS" ip link show cubby0 >/dev/null 2>&1; ok $? "the refused switch made no bridge"
+MODE=routed write_conf 8765
+# two host ends as the helper leaves them (the peers in a netns of ours)
+make_netns "$NS-c"
+in_ns "$NS" ip link add cb0ad50002 type veth peer name eth0 netns "$NS-c"
+in_ns "$NS" ip link add cb0ad50003 type veth peer name eth1 netns "$NS-c"
+in_ns "$NS" ip addr add 10.213.0.1 peer 10.213.0.2/32 dev cb0ad50002
+in_ns "$NS" ip link set cb0ad50002 up
+in_ns "$NS" ip link add cbother type veth peer name cbother2
+out=$(ctl status); grep -q '^host ends: *2 ' <<<"$out"; ok $? "routed: status counts 2 host ends"
+out=$(ctl down); ok $? "routed: net down ($out)"
+[ "$(in_ns "$NS" ip -br link | awk '{print $1}' | sed 's/@.*//' | sort | tr '\n' ' ')" = "cbother cbother2 lo " ]
+ok $? "routed: down removed the host ends, not other cb* links"
+[ -z "$(in_ns "$NS" ip -4 route show table all | grep 10.213)" ]; ok $? "routed: down removed the routes"
+[ -z "$(in_ns "$NS" nft list ruleset)" ]; ok $? "routed: down leaves no nft table"
+[ "$(in_ns "$NS" cat /proc/sys/net/ipv4/ip_forward)" = "$ns_fwd" ]; ok $? "routed: ip_forward restored"
+[ ! -e "$TMP/run/net.state" ]; ok $? "routed: state file removed"
 finish

@@ -12,9 +12,16 @@
  *      169.254.169.254, container B, a closed gateway port and the host's
  *      other address do not answer.
  *   Each negative check has a positive control from the host side.
+ *   A also sends raw UDP datagrams to the outside host: with its own source
+ *      (must arrive: the control), with a source outside the subnet, and
+ *      with container B's address (both must not arrive in routed mode; in
+ *      bridge mode only the first is dropped, the second is reported).
+ * With --routed (network_mode = routed) there is no bridge: the host ends
+ *   carry the gateway address with the container as peer.
  * Then: the veth disappears after the container exits; network = none gives
  * lo only; a failing setup leaves no host end; and the median time of 20
- * setups. Prints "N passed, N failed"; exit 0, 1, or 77 when not root.
+ * setups; with --preload N, again with N containers' veths held. Prints
+ * "N passed, N failed"; exit 0, 1, or 77 when not root.
  * Measured: the host end goes 25-45 ms after a container exits, but about
  * 1 s after A, whose timed-out connects leave SYN retransmit timers that
  * pin its netns until they fire (a real container would do the same). */
@@ -25,6 +32,8 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -51,8 +60,15 @@ static struct {
         uint32_t subnet, outside, router, meta, resolver;
         unsigned prefix;
         uint16_t port, closed_port;
-        int bench;
+        int bench, preload;
+        bool routed;
 } opt = { .port = 8765, .closed_port = 8766, .bench = 20 };
+
+/* What net_setup_veth() takes: the bridge, or NULL in routed mode. */
+static const char *br(void)
+{
+        return opt.routed ? NULL : opt.bridge;
+}
 
 static int passed, failed;
 
@@ -211,6 +227,120 @@ static pid_t spawn_server(const char *tag, const char *netns, const uint16_t *po
         return pid;
 }
 
+/* A UDP listener in another netns: each datagram's payload and source
+ * address, one line each, go to the returned pipe (read end). */
+static int spawn_udp_logger(const char *netns, uint16_t port, pid_t *ret_pid)
+{
+        int out[2], ready[2];
+        pid_t pid;
+        char c;
+
+        if (pipe2(out, O_CLOEXEC) < 0 || pipe2(ready, O_CLOEXEC) < 0)
+                return -1;
+        pid = fork();
+        if (pid == 0) {
+                struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+                int nsfd = open(netns, O_RDONLY | O_CLOEXEC), fd;
+                double end = now_ms() + 60000;
+
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                if (nsfd < 0 || setns(nsfd, CLONE_NEWNET) < 0)
+                        _exit(1);
+                fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+                if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+                        _exit(1);
+                (void)!write(ready[1], "r", 1);
+                while (now_ms() < end) {
+                        struct pollfd p = { .fd = fd, .events = POLLIN };
+                        struct sockaddr_in peer;
+                        socklen_t len = sizeof peer;
+                        char buf[64], line[128], a[INET_ADDRSTRLEN];
+                        ssize_t n;
+
+                        if (poll(&p, 1, 1000) <= 0)
+                                continue;
+                        n = recvfrom(fd, buf, sizeof buf - 1, 0, (struct sockaddr *)&peer, &len);
+                        if (n < 0)
+                                continue;
+                        buf[n] = 0;
+                        buf[strcspn(buf, "\n ")] = 0;
+                        snprintf(line, sizeof line, "%s %s\n", buf,
+                                 inet_ntop(AF_INET, &peer.sin_addr, a, sizeof a));
+                        (void)!write(out[1], line, strlen(line));
+                }
+                _exit(0);
+        }
+        close(out[1]);
+        close(ready[1]);
+        if (pid < 0 || read(ready[0], &c, 1) != 1) {
+                close(ready[0]);
+                close(out[0]);
+                return -1;
+        }
+        close(ready[0]);
+        *ret_pid = pid;
+        return out[0];
+}
+
+/* Everything the logger has written within ms milliseconds. */
+static void drain(int fd, double ms, char *buf, size_t size)
+{
+        double end = now_ms() + ms;
+        size_t len = 0;
+
+        buf[0] = 0;
+        while (len < size - 1) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                double left = end - now_ms();
+                ssize_t n;
+
+                if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+                        break;
+                n = read(fd, buf + len, size - 1 - len);
+                if (n <= 0)
+                        break;
+                len += (size_t)n;
+        }
+        buf[len] = 0;
+}
+
+/* A UDP datagram with any source address, through a raw socket (the probe's
+ * containers are root in their own netns; a sandboxed user has no
+ * CAP_NET_RAW, this stands for a kernel bug or a relaxed seccomp). */
+static int send_forged_udp(uint32_t src, uint32_t dst, uint16_t port, const char *payload)
+{
+        struct {
+                struct iphdr ip;
+                struct udphdr udp;
+                char data[32];
+        } __attribute__((packed)) pkt = { 0 };
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(dst) };
+        size_t n = strlen(payload);
+        int fd, r = 0;
+
+        if (n > sizeof pkt.data)
+                return -EINVAL;
+        memcpy(pkt.data, payload, n);
+        pkt.ip.version = 4;
+        pkt.ip.ihl = 5;
+        pkt.ip.ttl = 64;
+        pkt.ip.protocol = IPPROTO_UDP;
+        pkt.ip.saddr = htonl(src);
+        pkt.ip.daddr = htonl(dst);
+        pkt.ip.tot_len = htons((uint16_t)(sizeof pkt.ip + sizeof pkt.udp + n));
+        pkt.udp.source = htons(40000);
+        pkt.udp.dest = htons(port);
+        pkt.udp.len = htons((uint16_t)(sizeof pkt.udp + n));
+        pkt.udp.check = 0; /* none: allowed for UDP over IPv4 */
+        fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+        if (fd < 0)
+                return -errno;
+        if (sendto(fd, &pkt, sizeof pkt.ip + sizeof pkt.udp + n, 0, (struct sockaddr *)&sa, sizeof sa) < 0)
+                r = -errno;
+        close(fd);
+        return r;
+}
+
 typedef struct Container {
         pid_t pid;
         int go;                               /* write end: release the child */
@@ -354,7 +484,33 @@ static int probe_a(void *arg, int out)
 
         r = probe_tcp(opt.router, opt.port, NEG_TIMEOUT_MS, line, sizeof line);
         report(out, r < 0, "the host's other address is not reachable: %s", r == 0 ? line : strerror(-r));
+
+        /* The parent reads what arrived from the outside host's logger. */
+        r = send_forged_udp(pa->self, opt.outside, opt.port, "own-source");
+        report(out, r == 0, "raw UDP with its own source sent: %s", strerror(-r));
+        r = send_forged_udp(203u << 24 | 113u << 8 | 9, opt.outside, opt.port, "forged-outside");
+        report(out, r == 0, "raw UDP from 203.0.113.9 sent: %s", strerror(-r));
+        r = send_forged_udp(pa->other, opt.outside, opt.port, "forged-sibling");
+        report(out, r == 0, "raw UDP from container B's address sent: %s", strerror(-r));
         return 0;
+}
+
+/* Routed: the host end has the gateway as local address and the container
+ * as point-to-point peer. (That there is no bridge main() checked.) */
+static bool host_end_is_routed(const char *name, uint32_t gateway, uint32_t peer)
+{
+        struct ifaddrs *ifa, *i;
+        bool found = false;
+
+        if (getifaddrs(&ifa) < 0)
+                return false;
+        for (i = ifa; i; i = i->ifa_next)
+                if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET && strcmp(i->ifa_name, name) == 0 &&
+                    ntohl(((struct sockaddr_in *)i->ifa_addr)->sin_addr.s_addr) == gateway && i->ifa_dstaddr &&
+                    ntohl(((struct sockaddr_in *)i->ifa_dstaddr)->sin_addr.s_addr) == peer)
+                        found = true;
+        freeifaddrs(ifa);
+        return found;
 }
 
 static int serve_b(void *arg, int out)
@@ -414,11 +570,11 @@ static int parse_addr(const char *s, uint32_t *ret)
         return 0;
 }
 
-static void bench(uint32_t addr)
+static void bench(uint32_t addr, const char *label)
 {
         double setup[64], gone[64];
         int n = opt.bench > 64 ? 64 : opt.bench, ok = 0;
-        char host[NET_IFNAME_SIZE];
+        char host[NET_IFNAME_SIZE], what[96];
 
         net_host_ifname(addr, host);
         for (int i = 0; i < n; i++) {
@@ -429,7 +585,7 @@ static void bench(uint32_t addr)
                 if (container_start(&c, idle, NULL) < 0)
                         break;
                 t0 = now_ms();
-                r = net_setup_veth(c.pid, opt.bridge, addr, opt.prefix, netcfg_gateway(opt.subnet), NULL);
+                r = net_setup_veth(c.pid, br(), addr, opt.prefix, netcfg_gateway(opt.subnet), NULL);
                 setup[ok] = now_ms() - t0;
                 container_release(&c);
                 container_wait(&c);
@@ -440,15 +596,87 @@ static void bench(uint32_t addr)
                 }
                 ok++;
         }
-        check(ok == n, "20 setups and teardowns in a row");
+        snprintf(what, sizeof what, "%d setups and teardowns in a row%s", n, label);
+        check(ok == n, what);
         if (ok > 0) {
                 qsort(setup, ok, sizeof *setup, cmp_double);
                 qsort(gone, ok, sizeof *gone, cmp_double);
-                printf("# veth setup: median %.3f ms (min %.3f, max %.3f, n=%d)\n", setup[ok / 2], setup[0],
-                       setup[ok - 1], ok);
-                printf("# veth gone after container exit: median %.1f ms (max %.1f)\n", gone[ok / 2],
+                printf("# veth setup%s: median %.3f ms (min %.3f, max %.3f, n=%d)\n", label, setup[ok / 2],
+                       setup[0], setup[ok - 1], ok);
+                printf("# veth gone after container exit%s: median %.1f ms (max %.1f)\n", label, gone[ok / 2],
                        gone[ok - 1]);
         }
+}
+
+/* --preload N: N idle containers with their veths held while bench() runs
+ * again, to see what the number of host ends (bridge ports, or routed
+ * host ends) does to one more setup. Only pids are kept (no fds: N may be
+ * past RLIMIT_NOFILE); they die with us (PDEATHSIG) or by SIGKILL. */
+static void bench_preloaded(uint32_t bench_addr, int n)
+{
+        pid_t *pids = calloc((size_t)n, sizeof *pids);
+        int held = 0, r = 0;
+        double t0, t_setup, t_gone = -1;
+        char label[48], host[NET_IFNAME_SIZE];
+
+        if (!pids)
+                return;
+        t0 = now_ms();
+        for (; held < n; held++) {
+                int ready[2];
+                char c;
+
+                if (pipe2(ready, O_CLOEXEC) < 0)
+                        break;
+                pids[held] = fork();
+                if (pids[held] == 0) {
+                        close(ready[0]);
+                        prctl(PR_SET_PDEATHSIG, SIGKILL);
+                        if (unshare(CLONE_NEWNET) < 0)
+                                _exit(2);
+                        (void)!write(ready[1], "r", 1);
+                        close(ready[1]);
+                        for (;;)
+                                pause();
+                }
+                close(ready[1]);
+                if (pids[held] < 0 || read(ready[0], &c, 1) != 1) {
+                        close(ready[0]);
+                        break;
+                }
+                close(ready[0]);
+                /* addresses from subnet + 16 on, clear of A, B and the bench */
+                r = net_setup_veth(pids[held], br(), opt.subnet + 16 + (uint32_t)held, opt.prefix,
+                                   netcfg_gateway(opt.subnet), NULL);
+                if (r < 0) {
+                        fprintf(stderr, "preload %d: %s\n", held, strerror(-r));
+                        held++;
+                        break;
+                }
+        }
+        t_setup = now_ms() - t0;
+        check(r == 0 && held == n, "preloaded containers all have their veth");
+        printf("# %d containers set up in %.0f ms (%.3f ms each, fork included)\n", held, t_setup,
+               held ? t_setup / held : 0);
+        snprintf(label, sizeof label, " with %d held", held);
+        bench(bench_addr, label);
+        t0 = now_ms();
+        for (int i = 0; i < held; i++)
+                if (pids[i] > 0)
+                        kill(pids[i], SIGKILL);
+        for (int i = 0; i < held; i++)
+                if (pids[i] > 0)
+                        waitpid(pids[i], NULL, 0);
+        /* every host end gone (the kernel tears the netns down in batches,
+         * not in order) */
+        t_gone = 0;
+        for (int i = 0; i < held && t_gone >= 0; i++) {
+                net_host_ifname(opt.subnet + 16 + (uint32_t)i, host);
+                t_gone = wait_ifname_gone(host, 60000 - (now_ms() - t0));
+        }
+        check(t_gone >= 0, "all preloaded host ends gone after their containers were killed");
+        printf("# %d preloaded containers killed: host ends gone after %.0f ms\n", held, now_ms() - t0);
+        free(pids);
 }
 
 int main(int argc, char **argv)
@@ -460,11 +688,15 @@ int main(int argc, char **argv)
                 { "resolver", required_argument, NULL, 'd' }, { "port", required_argument, NULL, 'p' },
                 { "closed-port", required_argument, NULL, 'c' }, { "bench", required_argument, NULL, 'B' },
                 { "host-ns", required_argument, NULL, 'H' },
+                { "routed", no_argument, NULL, 'R' },
+                { "preload", required_argument, NULL, 'P' },
                 {},
         };
         struct stat self_ns, test_ns;
         uint16_t ports[2];
-        pid_t host_srv, out_srv;
+        pid_t host_srv, out_srv, udp_srv = -1;
+        int udp_log;
+        char got[1024];
         Container ca, cb, cn;
         ProbeArgs pa;
         char line[128], host_a[NET_IFNAME_SIZE], host_b[NET_IFNAME_SIZE];
@@ -495,6 +727,8 @@ int main(int argc, char **argv)
                 case 'p': opt.port = (uint16_t)atoi(optarg); break;
                 case 'c': opt.closed_port = (uint16_t)atoi(optarg); break;
                 case 'B': opt.bench = atoi(optarg); break;
+                case 'R': opt.routed = true; break;
+                case 'P': opt.preload = atoi(optarg); if (opt.preload < 0 || opt.preload > 4000) return 2; break;
                 default: return 2;
                 }
         }
@@ -507,11 +741,12 @@ int main(int argc, char **argv)
          * the one the test made (and named with --host-ns). */
         if (stat("/proc/self/ns/net", &self_ns) < 0 || stat(opt.host_ns, &test_ns) < 0 ||
             self_ns.st_ino != test_ns.st_ino || self_ns.st_dev != test_ns.st_dev ||
-            if_nametoindex(opt.bridge) == 0) {
-                fprintf(stderr, "netprobe: not inside a test namespace with bridge %s\n", opt.bridge);
+            (!opt.routed && if_nametoindex(opt.bridge) == 0) || (opt.routed && if_nametoindex(opt.bridge) != 0)) {
+                fprintf(stderr, "netprobe: not inside a test namespace with%s bridge %s\n",
+                        opt.routed ? "out" : "", opt.bridge);
                 return 2;
         }
-        alarm(120);
+        alarm(120 + (unsigned)opt.preload / 10);
 
         /* Listeners: the host (all its addresses, both ports), the outside. */
         ports[0] = opt.port;
@@ -519,7 +754,8 @@ int main(int argc, char **argv)
         host_srv = spawn_server("host", NULL, ports, 2);
         ports[1] = 53;
         out_srv = spawn_server("outside", opt.outside_ns, ports, 2);
-        check(host_srv > 0 && out_srv > 0, "listeners started");
+        udp_log = spawn_udp_logger(opt.outside_ns, opt.port, &udp_srv);
+        check(host_srv > 0 && out_srv > 0 && udp_log >= 0, "listeners started");
 
         /* Container B listens on its own address, A probes. */
         pa.self = opt.subnet + 2;
@@ -531,21 +767,26 @@ int main(int argc, char **argv)
 
         /* A failing setup (a bridge that does not exist) leaves nothing. */
         net_host_ifname(pa.self, host_a);
-        r = net_setup_veth(ca.pid, "cbt-nobridge", pa.self, opt.prefix, netcfg_gateway(opt.subnet), NULL);
-        check(r == -ENODEV && if_nametoindex(host_a) == 0, "missing bridge: -ENODEV, no host end left");
-        r = net_setup_veth(getpid(), opt.bridge, pa.self, opt.prefix, netcfg_gateway(opt.subnet), NULL);
+        if (!opt.routed) {
+                r = net_setup_veth(ca.pid, "cbt-nobridge", pa.self, opt.prefix, netcfg_gateway(opt.subnet), NULL);
+                check(r == -ENODEV && if_nametoindex(host_a) == 0, "missing bridge: -ENODEV, no host end left");
+        }
+        r = net_setup_veth(getpid(), br(), pa.self, opt.prefix, netcfg_gateway(opt.subnet), NULL);
         check(r == -EINVAL, "refuses a pid in our own netns");
 
-        r = net_setup_veth(cb.pid, opt.bridge, pa.other, opt.prefix, netcfg_gateway(opt.subnet), host_b);
+        r = net_setup_veth(cb.pid, br(), pa.other, opt.prefix, netcfg_gateway(opt.subnet), host_b);
         check(r == 0, "veth for container B");
-        r = net_setup_veth(ca.pid, opt.bridge, pa.self, opt.prefix, netcfg_gateway(opt.subnet), host_a);
+        r = net_setup_veth(ca.pid, br(), pa.self, opt.prefix, netcfg_gateway(opt.subnet), host_a);
         check(r == 0, "veth for container A");
+        if (opt.routed)
+                check(host_end_is_routed(host_a, netcfg_gateway(opt.subnet), pa.self),
+                      "routed: A's host end has the gateway address with A as its peer");
         {
                 char name[NET_IFNAME_SIZE];
 
                 net_host_ifname(pa.self + 100, name);
                 /* A second pair for A: its netns already has an eth0. */
-                r = net_setup_veth(ca.pid, opt.bridge, pa.self + 100, opt.prefix, netcfg_gateway(opt.subnet), NULL);
+                r = net_setup_veth(ca.pid, br(), pa.self + 100, opt.prefix, netcfg_gateway(opt.subnet), NULL);
                 printf("# second veth for A: %s\n", strerror(-r));
                 check(r < 0 && if_nametoindex(name) == 0, "a failing veth setup leaves no host end");
         }
@@ -565,6 +806,24 @@ int main(int argc, char **argv)
 
         container_release(&ca);
         relay_report(&ca);
+        drain(udp_log, 500, got, sizeof got);
+        {
+                char want[64], a[INET_ADDRSTRLEN];
+
+                snprintf(want, sizeof want, "own-source %s\n", netcfg_ipv4_str(opt.router, a, sizeof a));
+                check(strstr(got, want) != NULL, "control: raw UDP with A's own source arrives outside (NAT'd)");
+                check(!strstr(got, "forged-outside"), "a source outside the subnet is dropped");
+                if (opt.routed)
+                        check(!strstr(got, "forged-sibling"), "routed: a source forged as container B is dropped");
+                else
+                        printf("# bridge mode: a source forged as container B %s\n",
+                               strstr(got, "forged-sibling") ? "gets out (bridge mode checks only the subnet)"
+                                                             : "is dropped");
+                for (char *q = got; *q; q++)
+                        if (*q == '\n')
+                                *q = q[1] ? ';' : 0;
+                printf("# the outside host got: %s\n", got[0] ? got : "nothing");
+        }
         t0 = now_ms();
         r = container_wait(&ca);
         check(r == 0, "container A exited cleanly");
@@ -584,12 +843,18 @@ int main(int argc, char **argv)
         }
         check(r == 0, "network = none: lo up, no eth0");
 
-        bench(pa.self);
+        bench(pa.self, "");
+        if (opt.preload > 0)
+                bench_preloaded(pa.self, opt.preload);
 
         kill(host_srv, SIGKILL);
         kill(out_srv, SIGKILL);
         waitpid(host_srv, NULL, 0);
         waitpid(out_srv, NULL, 0);
+        if (udp_srv > 0) {
+                kill(udp_srv, SIGKILL);
+                waitpid(udp_srv, NULL, 0);
+        }
         printf("%d passed, %d failed\n", passed, failed);
         return failed ? 1 : 0;
 }

@@ -6,6 +6,7 @@
 # and 10.99.0.53 in a denied private range). The invariants: the outside
 # is reachable (NAT works), metadata, private ranges, the gateway's closed
 # ports and other sandboxes are not, and a sandbox cannot spoof.
+# CUBBY_NET_MODE=routed: the same with network_mode = routed (no bridge).
 IT_NEEDS="su pgrep ip nft /usr/bin/python3"
 . "$(dirname "$0")/seclib.sh"
 sec_init "$@"
@@ -57,7 +58,7 @@ setup_net() {
         listener "$IT_NETNS_PATH" 8081 host-greets 90
         mkdir -p -m 0755 "$IT_SCRATCH/etc"
         it_policy_write "network = nat"
-        sed -i "s|^\[global\]\$|[global]\nbridge = cubby0\nsubnet = $SUBNET\ndns = 10.99.0.53\ngateway_ports = 53|" "$IT_CONF"
+        sed -i "s|^\[global\]\$|[global]\nnetwork_mode = ${CUBBY_NET_MODE:-bridge}\nbridge = cubby0\nsubnet = $SUBNET\ndns = 10.99.0.53\ngateway_ports = 53|" "$IT_CONF"
         sleep 0.5
 }
 

@@ -121,6 +121,7 @@ static void test_defaults(void **state)
         assert_string_equal(c.global.run_dir, "/run/cubby");
         assert_string_equal(c.global.cgroup_parent, "/system.slice/cubby.service");
         assert_string_equal(c.global.bridge, "cubby0");
+        assert_int_equal(c.global.network_mode, CONF_NET_MODE_BRIDGE);
         assert_int_equal(c.global.subnet_addr, 0x0ad50000);
         assert_int_equal(c.global.subnet_prefix, 16);
         assert_string_equal(c.global.dns, "auto");
@@ -697,6 +698,15 @@ static void test_global_keys(void **state)
         global_bad("cgroup_parent = /", "bad value \"/\" for cgroup_parent");
         global_bad("cgroup_parent = /a/", "bad value \"/a/\" for cgroup_parent");
 
+        global_ok("network_mode = routed", &c);
+        assert_int_equal(c.global.network_mode, CONF_NET_MODE_ROUTED);
+        assert_string_equal(conf_net_mode_name(c.global.network_mode), "routed");
+        global_ok("network_mode = bridge", &c);
+        assert_int_equal(c.global.network_mode, CONF_NET_MODE_BRIDGE);
+        global_bad("network_mode = Routed", "bad value \"Routed\" for network_mode: expected bridge or routed");
+        global_bad("network_mode = nat", "bad value \"nat\" for network_mode");
+        global_bad("network_mode = routed bridge", "bad value \"routed bridge\" for network_mode");
+        global_bad("network_mode =", "missing value for \"network_mode\"");
         global_ok("bridge = br0", &c);
         assert_string_equal(c.global.bridge, "br0");
         global_ok("bridge = a23456789012345", &c);

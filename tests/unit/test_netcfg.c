@@ -181,6 +181,35 @@ static void test_dns(void **state)
         assert_int_equal(d.n_servers, 3);
 }
 
+static void test_state(void **state)
+{
+        NetState st;
+        char buf[NETCFG_STATE_MAX];
+
+        /* what cubbyctl wrote before network_mode existed: bridge */
+        assert_int_equal(netcfg_state_parse("cubby-net 1\nbridge_created 1\nip_forward 0\n", &st), 0);
+        assert_true(st.bridge_created);
+        assert_int_equal(st.ip_forward, 0);
+        assert_int_equal(st.mode, CONF_NET_MODE_BRIDGE);
+        st = (NetState){ .bridge_created = false, .ip_forward = -1, .mode = CONF_NET_MODE_ROUTED };
+        assert_int_equal(netcfg_state_format(&st, buf, sizeof buf), 0);
+        assert_string_equal(buf, "cubby-net 1\nbridge_created 0\nip_forward -1\nmode routed\n");
+        st = (NetState){ 0 };
+        assert_int_equal(netcfg_state_parse(buf, &st), 0);
+        assert_int_equal(st.mode, CONF_NET_MODE_ROUTED);
+        assert_int_equal(st.ip_forward, -1);
+        assert_int_equal(netcfg_state_parse("cubby-net 1\nbridge_created 0\nip_forward 1\nmode bridge\n", &st), 0);
+        assert_int_equal(st.mode, CONF_NET_MODE_BRIDGE);
+        assert_int_equal(netcfg_state_format(&st, buf, 20), -ENOBUFS);
+        assert_int_equal(netcfg_state_parse("cubby-net 1\nbridge_created 0\nip_forward 1\nmode nat\n", &st), -EBADMSG);
+        assert_int_equal(netcfg_state_parse("cubby-net 1\nbridge_created 0\nip_forward 1\nmode routed", &st), -EBADMSG);
+        assert_int_equal(netcfg_state_parse("cubby-net 1\nbridge_created 2\nip_forward 1\n", &st), -EBADMSG);
+        assert_int_equal(netcfg_state_parse("cubby-net 1\nbridge_created 0\nip_forward 1", &st), -EBADMSG);
+        assert_int_equal(netcfg_state_parse("cubby-net 2\nbridge_created 0\nip_forward 1\n", &st), -EBADMSG);
+        assert_int_equal(netcfg_state_parse("", &st), -EBADMSG);
+        assert_int_equal(netcfg_state_parse(NULL, &st), -EBADMSG);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -188,6 +217,7 @@ int main(void)
                 cmocka_unit_test(test_subnet),
                 cmocka_unit_test(test_deny_list),
                 cmocka_unit_test(test_dns),
+                cmocka_unit_test(test_state),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -82,6 +82,17 @@ static void test_roundtrip(void **state)
         assert_int_equal(p->subnet, 0x0ad50000);
         assert_int_equal(p->prefix, 16);
         assert_true(p->sandbox && p->ready && p->seccomp);
+        assert_false(p->net_routed);
+        /* network_mode = routed travels as a last word of net= */
+        {
+                _cleanup_free_ char *t3 = NULL;
+
+                r->net_routed = true;
+                assert_int_equal(record_format(r, &t3), 0);
+                assert_non_null(strstr(t3, "\nnet=cubby0 10.213.0.0/16 refuse routed\n"));
+                assert_int_equal(record_parse(t3, strlen(t3), p), 0);
+                assert_true(p->net_routed);
+        }
 }
 
 static int parse_modified(const char *find, const char *replace)
@@ -126,6 +137,11 @@ static void test_strict(void **state)
         assert_int_equal(parse_modified("service=sshd\n", "service=ss\\x00hd\n"), -EINVAL);
         assert_int_equal(parse_modified("service=sshd\n", "service=ss\\q\n"), -EINVAL);
         assert_int_equal(parse_modified("net=cubby0 ", "net=cubby0/x "), -EINVAL);
+        assert_int_equal(parse_modified(" refuse\n", " refuse routed\n"), 0);
+        assert_int_equal(parse_modified(" refuse\n", " refuse routedx\n"), -EINVAL);
+        assert_int_equal(parse_modified(" refuse\n", " refuse bridge\n"), -EINVAL);
+        assert_int_equal(parse_modified(" refuse\n", " refuse  routed\n"), -EINVAL);
+        assert_int_equal(parse_modified(" refuse\n", " refuse routed routed\n"), -EINVAL);
         /* no trailing newline on the last line: a truncated write */
         {
                 _cleanup_free_ Record *r = sample(), *p = calloc(1, sizeof *p);
