@@ -46,6 +46,7 @@
 #include "cubby/home.h"
 #include "cubby/ipam.h"
 #include "cubby/netcfg.h"
+#include "cubby/nftcheck.h"
 #include "cubby/log.h"
 #include "cubby/proc.h"
 #include "cubby/record.h"
@@ -630,15 +631,21 @@ static void run_net_up(const char *config)
 /* Bridge mode: the bridge exists. Routed mode has no bridge: net.state in
  * run_dir (tmpfs, gone at boot) says that `net up` put routed rules in
  * place; a state left by bridge mode is not enough (its rules name the
- * bridge, not the host ends). */
+ * bridge, not the host ends). In both modes cubby's nftables tables must
+ * be there: a ruleset flushed behind cubby's back (Debian's nftables.conf
+ * begins with `flush ruleset`) would leave NAT, the deny list, the
+ * gateway's ports and, in routed mode, the isolation between sandboxes
+ * open; the next login puts them back (`net up` is idempotent). */
 static bool net_is_up(const ConfGlobal *g)
 {
         _cleanup_close_ int dfd = -1;
         _cleanup_free_ char *text = NULL;
         NetState st;
 
+        if (nft_table_present(NFT_FAMILY_INET, "cubby") != 1)
+                return false;
         if (g->network_mode == CONF_NET_MODE_BRIDGE)
-                return if_nametoindex(g->bridge) != 0;
+                return if_nametoindex(g->bridge) != 0 && nft_table_present(NFT_FAMILY_BRIDGE, "cubby") == 1;
         if (session_dir_open(g->run_dir, false, &dfd) < 0 ||
             read_file_at(dfd, NETCFG_STATE_FILE, NETCFG_STATE_MAX, &text, NULL, NULL) < 0 ||
             netcfg_state_parse(text, &st) < 0)

@@ -287,6 +287,24 @@ wait_clean "after the nat login of $S1" "$S1" "$a"
 st=$(hx_ctl net status 2>&1)
 it_match "cubbyctl net status: up" '^network: +up' "$st"
 
+# ------------------------------------------------------------ a flushed ruleset
+# `nft flush ruleset` behind cubby's back (Debian's nftables.conf begins
+# with it; `systemctl reload nftables` runs it): the next login sees cubby's
+# tables missing and puts them back before its sandbox starts, so NAT, the
+# deny list, the gateway's closed ports (and, routed, the isolation) hold.
+$NET nft flush ruleset
+it_eq "flushed: no cubby table left in the test netns" "" "$($NET nft list tables 2>/dev/null | grep cubby)"
+out=$(it_ssh -n "$S1" "$PROBE" 2>&1); rc=$?
+it_eq "after a flush: ssh $S1 exit status" 0 "$rc"
+it_match "after a flush: the login put inet cubby back" 'table inet cubby' "$($NET nft list tables 2>&1)"
+if [ "$MODE" = bridge ]; then
+        it_match "after a flush: the login put bridge cubby back" 'table bridge cubby' "$($NET nft list tables 2>&1)"
+fi
+it_eq "after a flush: the outside host still sees the router's address (NAT)" "peer=$OUT_ME" "$(it_get out "$out")"
+it_eq "after a flush: 169.254.169.254 is still denied" unreachable "$(it_get meta "$out")"
+it_eq "after a flush: a gateway port not in gateway_ports is still closed" unreachable "$(it_get hclosed "$out")"
+wait_clean "after the login that restored the ruleset" "$S1" "$(it_get addr "$out" | cut -d/ -f1)"
+
 # ------------------------------------------------------------ two sandboxes
 # S2 serves on PS2 inside its sandbox; S1's sandbox must not reach it.
 # (the scratch dir is invisible inside: the listener travels in the command)
