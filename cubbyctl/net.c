@@ -41,6 +41,7 @@
 #include "cubby/util.h"
 
 #define STATE_FILE "net.state"
+#define STATE_FORMAT "cubby-net 1\nbridge_created %u\nip_forward %d\n"
 #define IP_FORWARD "/proc/sys/net/ipv4/ip_forward"
 
 typedef struct NetState {
@@ -248,19 +249,24 @@ static int state_read(const char *run_dir, NetState *ret)
 {
         _cleanup_close_ int dfd = run_dir_open(run_dir, false);
         _cleanup_free_ char *text = NULL;
-        unsigned created;
-        int fwd;
+        char want[96];
 
         if (dfd < 0)
                 return dfd == -ENOENT ? -ENOENT : dfd;
         int r = read_file_at(dfd, STATE_FILE, 4096, &text, NULL, NULL);
         if (r < 0)
                 return r;
-        if (sscanf(text, "cubby-net 1\nbridge_created %u\nip_forward %d\n", &created, &fwd) != 2 ||
-            created > 1 || fwd < -1 || fwd > 1)
-                return -EBADMSG;
-        *ret = (NetState){ .bridge_created = created, .ip_forward = fwd };
-        return 0;
+        /* Six possible contents: compare with each exactly, no number
+         * parsing to get wrong. */
+        for (unsigned created = 0; created <= 1; created++)
+                for (int fwd = -1; fwd <= 1; fwd++) {
+                        snprintf(want, sizeof want, STATE_FORMAT, created, fwd);
+                        if (strcmp(text, want) == 0) {
+                                *ret = (NetState){ .bridge_created = created, .ip_forward = fwd };
+                                return 0;
+                        }
+                }
+        return -EBADMSG;
 }
 
 static int state_write(const char *run_dir, const NetState *s)
@@ -270,8 +276,7 @@ static int state_write(const char *run_dir, const NetState *s)
 
         if (dfd < 0)
                 return dfd;
-        snprintf(buf, sizeof buf, "cubby-net 1\nbridge_created %u\nip_forward %d\n",
-                 (unsigned)s->bridge_created, s->ip_forward);
+        snprintf(buf, sizeof buf, STATE_FORMAT, (unsigned)s->bridge_created, s->ip_forward);
         return write_file_atomic_at(dfd, STATE_FILE, buf, strlen(buf), 0600);
 }
 
@@ -343,7 +348,7 @@ static bool bridge_name_valid(const char *s)
                 if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
                       *p == '_' || *p == '.' || *p == '-'))
                         return false;
-        return strcmp(s, ".") && strcmp(s, "..");
+        return strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
 }
 
 static int nft_ruleset(const ConfGlobal *g, const NetDns *dns, const NetCidr *deny, size_t n_deny,
@@ -380,14 +385,14 @@ static int nft_ruleset(const ConfGlobal *g, const NetDns *dns, const NetCidr *de
                             netcfg_format_cidr(&deny[i], a, sizeof a) < 0)
                                 continue;
                         if (k++ == 0)
-                                fprintf(f, "\tset deny%d {\n\t\ttype %s; flags interval\n\t\telements = { ",
-                                        v6 ? 6 : 4, v6 ? "ipv6_addr" : "ipv4_addr");
+                                (void)fprintf(f, "\tset deny%d {\n\t\ttype %s; flags interval\n\t\telements = { ",
+                                              v6 ? 6 : 4, v6 ? "ipv6_addr" : "ipv4_addr");
                         else
-                                fputs(", ", f);
-                        fputs(a, f);
+                                (void)fputs(", ", f);
+                        (void)fputs(a, f);
                 }
                 if (k > 0)
-                        fputs(" }\n\t}\n", f);
+                        (void)fputs(" }\n\t}\n", f);
                 if (v6)
                         any6 = k > 0;
                 else
@@ -437,7 +442,9 @@ static int nft_ruleset(const ConfGlobal *g, const NetDns *dns, const NetCidr *de
         fprintf(f, "table bridge cubby\ndelete table bridge cubby\ntable bridge cubby {\n");
         fprintf(f, "\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n");
         fprintf(f, "\t\tiifname \"cb*\" oifname \"cb*\" drop\n\t}\n}\n");
-        if (fclose(f) != 0)
+        /* a failed write above leaves the stream's error flag set */
+        r = ferror(f) ? -ENOMEM : 0;
+        if (fclose(f) != 0 || r < 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(buf);
         return 0;
