@@ -385,7 +385,8 @@ static int nft_ruleset(const ConfGlobal *g, const NetDns *dns, const NetCidr *de
                             netcfg_format_cidr(&deny[i], a, sizeof a) < 0)
                                 continue;
                         if (k++ == 0)
-                                (void)fprintf(f, "\tset deny%d {\n\t\ttype %s; flags interval\n\t\telements = { ",
+                                (void)fprintf(f, "\tset deny%d {\n\t\ttype %s; flags interval\n"
+                                                 "\t\telements = { ",
                                               v6 ? 6 : 4, v6 ? "ipv6_addr" : "ipv4_addr");
                         else
                                 (void)fputs(", ", f);

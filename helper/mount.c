@@ -91,7 +91,8 @@ static int mounts_load(void)
 
         if (mounts.text)
                 return 0;
-        r = read_file_at(AT_FDCWD, "/proc/self/mountinfo", (size_t)16 * 1024 * 1024, &mounts.text, NULL, NULL);
+        r = read_file_at(AT_FDCWD, "/proc/self/mountinfo", (size_t)16 * 1024 * 1024, &mounts.text,
+                         NULL, NULL);
         if (r < 0)
                 return r;
         for (char *line = strtok_r(mounts.text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
