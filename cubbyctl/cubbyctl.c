@@ -376,6 +376,23 @@ static void session_addresses(Ctl *c, const Record *rec, char *buf, size_t size)
         }
 }
 
+/* A cgroup counter: the decimal digits up to the end of the line, divided
+ * by div; -1 if it is not one (atoll would return 0 or wrap). */
+static long long counter_value(const char *s, uint64_t div)
+{
+        char buf[24];
+        size_t n = strcspn(s, "\n");
+        uint64_t v;
+
+        if (n >= sizeof buf)
+                return -1;
+        memcpy(buf, s, n);
+        buf[n] = 0;
+        if (parse_u64(buf, &v) < 0 || v > INT64_MAX)
+                return -1;
+        return (long long)(v / div);
+}
+
 /* CPU time used by the session in ms (v2 cpu.stat usage_usec, v1
  * cpuacct.usage where cpuacct shares the cpu hierarchy), -1 if unknown. */
 static long long session_cpu_ms(const Record *rec)
@@ -395,11 +412,11 @@ static long long session_cpu_ms(const Record *rec)
                         if (read_file_at(fd, "cpu.stat", 4096, &t, NULL, NULL) < 0)
                                 return -1;
                         p = strstr(t, "usage_usec ");
-                        return p ? atoll(p + 11) / 1000 : -1;
+                        return p ? counter_value(p + 11, 1000) : -1;
                 }
                 if (read_file_at(fd, "cpuacct.usage", 64, &t, NULL, NULL) < 0)
                         return -1;
-                return atoll(t) / 1000000;
+                return counter_value(t, 1000000);
         }
         return -1;
 }
@@ -420,7 +437,7 @@ static long long session_memory(const Record *rec)
                 if (read_file_at(fd, d->v2 ? "memory.current" : "memory.usage_in_bytes", 64, &t,
                                  NULL, NULL) < 0)
                         return -1;
-                return atoll(t);
+                return counter_value(t, 1);
         }
         return -1;
 }
@@ -437,7 +454,8 @@ static int list_one(Ctl *c, const Record *rec, const char *key, void *userdata)
         char addr[128];
 
         session_addresses(c, rec, addr, sizeof addr);
-        strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%S", localtime_r(&t, &tm));
+        if (!localtime_r(&t, &tm) || strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+                snprintf(started, sizeof started, "?");
         if (c->json) {
                 printf("%s{\"id\":", (*n)++ ? "," : "");
                 json_str(rec->id);
@@ -680,7 +698,7 @@ static int check_sshd_for(const char *sshd_config, const char *user)
         }
         free(line);
         if (f)
-                fclose(f);
+                (void)fclose(f);
         else
                 close(p[0]);
         if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0 || seen == 0)

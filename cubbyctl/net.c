@@ -389,7 +389,7 @@ static bool bridge_name_valid(const char *s)
                 if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
                       *p == '_' || *p == '.' || *p == '-'))
                         return false;
-        return strcmp(s, ".") && strcmp(s, "..");
+        return strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
 }
 
 static int nft_ruleset(const ConfGlobal *g, const NetDns *dns, const NetCidr *deny, size_t n_deny,
@@ -428,14 +428,15 @@ static int nft_ruleset(const ConfGlobal *g, const NetDns *dns, const NetCidr *de
                             netcfg_format_cidr(&deny[i], a, sizeof a) < 0)
                                 continue;
                         if (k++ == 0)
-                                fprintf(f, "\tset deny%d {\n\t\ttype %s; flags interval\n\t\telements = { ",
-                                        v6 ? 6 : 4, v6 ? "ipv6_addr" : "ipv4_addr");
+                                (void)fprintf(f, "\tset deny%d {\n\t\ttype %s; flags interval\n"
+                                                 "\t\telements = { ",
+                                              v6 ? 6 : 4, v6 ? "ipv6_addr" : "ipv4_addr");
                         else
-                                fputs(", ", f);
-                        fputs(a, f);
+                                (void)fputs(", ", f);
+                        (void)fputs(a, f);
                 }
                 if (k > 0)
-                        fputs(" }\n\t}\n", f);
+                        (void)fputs(" }\n\t}\n", f);
                 if (v6)
                         any6 = k > 0;
                 else
@@ -498,7 +499,9 @@ static int nft_ruleset(const ConfGlobal *g, const NetDns *dns, const NetCidr *de
                 fprintf(f, "\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n");
                 fprintf(f, "\t\tiifname \"cb*\" oifname \"cb*\" drop\n\t}\n}\n");
         }
-        if (fclose(f) != 0)
+        /* a failed write above leaves the stream's error flag set */
+        r = ferror(f) ? -ENOMEM : 0;
+        if (fclose(f) != 0 || r < 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(buf);
         return 0;

@@ -102,8 +102,12 @@ static char **copy_env(char **env)
                 return NULL;
         for (size_t i = 0; i < n; i++) {
                 c[i] = strdup(env[i]);
-                if (!c[i])
+                if (!c[i]) {
+                        while (i > 0)
+                                free(c[--i]);
+                        free(c);
                         return NULL;
+                }
         }
         return c;
 }
@@ -158,10 +162,10 @@ static void release_tty(Helper *h)
                 return;
         if (ioctl(0, TIOCNOTTY) == 0)
                 h->gave_up_tty = true;
-        signal(SIGHUP, SIG_IGN);
-        signal(SIGCONT, SIG_IGN);
-        signal(SIGHUP, SIG_DFL);
-        signal(SIGCONT, SIG_DFL);
+        (void)signal(SIGHUP, SIG_IGN);
+        (void)signal(SIGCONT, SIG_IGN);
+        (void)signal(SIGHUP, SIG_DFL);
+        (void)signal(SIGCONT, SIG_DFL);
 }
 
 static int open_opener(const Record *rec)
@@ -185,7 +189,7 @@ static _Noreturn void exit_like(const siginfo_t *si)
                 _exit(si->si_status);
         /* died of a signal: so do we, for the caller to see (no core: we
          * are not dumpable and RLIMIT_CORE is 0) */
-        signal(si->si_status, SIG_DFL);
+        (void)signal(si->si_status, SIG_DFL);
         {
                 sigset_t s;
 
@@ -193,7 +197,7 @@ static _Noreturn void exit_like(const siginfo_t *si)
                 sigaddset(&s, si->si_status);
                 sigprocmask(SIG_UNBLOCK, &s, NULL);
         }
-        raise(si->si_status);
+        (void)raise(si->si_status);
         _exit(128 + si->si_status);
 }
 

@@ -103,7 +103,8 @@ static int mounts_load(void)
 
         if (mounts.text)
                 return 0;
-        r = read_file_at(AT_FDCWD, "/proc/self/mountinfo", 16 * 1024 * 1024, &mounts.text, NULL, NULL);
+        r = read_file_at(AT_FDCWD, "/proc/self/mountinfo", (size_t)16 * 1024 * 1024, &mounts.text,
+                         NULL, NULL);
         if (r < 0)
                 return r;
         for (char *line = strtok_r(mounts.text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -386,7 +387,7 @@ static int gen_passwd(const Record *rec, int stagefd)
         char *save = NULL;
         int r;
 
-        r = read_file_at(AT_FDCWD, "/etc/passwd", 4 * 1024 * 1024, &in, NULL, NULL);
+        r = read_file_at(AT_FDCWD, "/etc/passwd", (size_t)4 * 1024 * 1024, &in, NULL, NULL);
         if (r < 0)
                 return r;
         cap = strlen(in) + PATH_MAX * 3;
@@ -397,9 +398,8 @@ static int gen_passwd(const Record *rec, int stagefd)
                 char copy[1024], *f[7] = {}, *s2 = NULL, *tok;
                 int n = 0;
 
-                if (strlen(line) >= sizeof copy)
+                if (strscpy(copy, sizeof copy, line) < 0)
                         continue;
-                strcpy(copy, line);
                 for (tok = copy; n < 7; n++) {
                         f[n] = tok;
                         tok = strchr(tok, ':');
@@ -427,7 +427,7 @@ static int gen_group(const Record *rec, int stagefd)
         char *save = NULL, own[128] = "";
         int r;
 
-        r = read_file_at(AT_FDCWD, "/etc/group", 4 * 1024 * 1024, &in, NULL, NULL);
+        r = read_file_at(AT_FDCWD, "/etc/group", (size_t)4 * 1024 * 1024, &in, NULL, NULL);
         if (r < 0)
                 return r;
         cap = strlen(in) + 256;

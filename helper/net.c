@@ -357,7 +357,8 @@ static bool ifname_valid(const char *s)
 {
         size_t n = s ? strlen(s) : 0;
 
-        return n > 0 && n < IFNAMSIZ && !strchr(s, '/') && strcmp(s, ".") && strcmp(s, "..");
+        return n > 0 && n < IFNAMSIZ && !strchr(s, '/') && strcmp(s, ".") != 0 &&
+               strcmp(s, "..") != 0;
 }
 
 int net_setup_veth(pid_t child, const char *bridge, uint32_t addr, unsigned prefix,

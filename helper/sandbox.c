@@ -97,7 +97,8 @@ int sbx_drop_all_caps(void)
 }
 
 #define LD_NR BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr))
-#define LD_ARG_LO(i) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args) + 8 * (i))
+#define LD_ARG_LO(i) \
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args) + sizeof(__u64) * (i))
 #define RET(v) BPF_STMT(BPF_RET | BPF_K, (v))
 #define ERR(e) RET(SECCOMP_RET_ERRNO | ((e) & SECCOMP_RET_DATA))
 /* if nr == n: return e (2 instructions) */

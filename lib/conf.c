@@ -25,11 +25,11 @@
 #include "cubby/conf.h"
 #include "cubby/util.h"
 
-#define CONF_CPU_MAX_MILLI (4096u * 1000u)
+#define CONF_CPU_MAX_MILLI (UINT64_C(4096) * 1000)
 /* PID_MAX_LIMIT on 64-bit kernels; pids.max refuses more. */
 #define CONF_PIDS_MAX 4194304u
 /* memory below this is almost surely a missing suffix ("512" for "512M"). */
-#define CONF_MEMORY_MIN (1024u * 1024u)
+#define CONF_MEMORY_MIN (UINT64_C(1024) * 1024)
 #define CONF_MAX_DNS 3
 /* cpus: CPU numbers below this (the cpu key's 4096 CPUs) */
 #define CONF_CPUS_MAX 4096u
@@ -104,7 +104,9 @@ static bool is_alnum(char c)
 
 static char lower(char c)
 {
-        return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+        if (c >= 'A' && c <= 'Z')
+                return (char)(c - 'A' + 'a');
+        return c;
 }
 
 static void conf_policy_defaults(ConfPolicy *p)
@@ -453,19 +455,20 @@ static int cpus_list_check(const char *s)
         const char *p = s;
 
         for (;;) {
-                unsigned a = 0, b;
+                unsigned a = 0;
 
                 if (!is_digit(*p))
                         return -EINVAL;
                 for (; is_digit(*p); p++)
                         if ((a = a * 10 + (unsigned)(*p - '0')) >= CONF_CPUS_MAX)
                                 return -ERANGE;
-                b = a;
                 if (*p == '-') {
+                        unsigned b = 0;
+
                         p++;
                         if (!is_digit(*p))
                                 return -EINVAL;
-                        for (b = 0; is_digit(*p); p++)
+                        for (; is_digit(*p); p++)
                                 if ((b = b * 10 + (unsigned)(*p - '0')) >= CONF_CPUS_MAX)
                                         return -ERANGE;
                         if (b < a)

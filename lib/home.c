@@ -47,16 +47,37 @@ typedef struct AnchorId {
 static int anchor_read(int rundir_fd, AnchorId *ret)
 {
         _cleanup_free_ char *text = NULL;
-        unsigned long long start, ino;
+        char *f[3], *p;
+        uint64_t start, ino;
         struct stat st;
-        int pid, r;
+        size_t n;
+        pid_t pid;
+        int r;
 
         r = read_file_at(rundir_fd, ANCHOR_FILE, 128, &text, NULL, &st);
         if (r < 0)
                 return r;
         if (st.st_uid != 0 || (st.st_mode & 022))
                 return -EPERM;
-        if (sscanf(text, "%d %llu %llu", &pid, &start, &ino) != 3 || pid <= 1)
+        /* "PID START INO\n" as anchor_ensure writes it: three strict decimal
+         * numbers, range checked (sscanf would wrap or truncate them) */
+        n = strlen(text);
+        if (n > 0 && text[n - 1] == '\n')
+                text[n - 1] = 0;
+        p = text;
+        for (int i = 0; i < 3; i++) {
+                char *sp = strchr(p, ' ');
+
+                if ((i < 2) != (sp != NULL))
+                        return -EBADMSG;
+                if (sp)
+                        *sp = 0;
+                f[i] = p;
+                if (sp)
+                        p = sp + 1;
+        }
+        if (parse_pid(f[0], &pid) < 0 || pid <= 1 || parse_u64(f[1], &start) < 0 ||
+            parse_u64(f[2], &ino) < 0)
                 return -EBADMSG;
         ret->pid = pid;
         ret->start = start;
@@ -198,7 +219,7 @@ int anchor_ensure(const char *run_dir, const CgSet *cg_parent_dirs, const char *
         if (lock < 0)
                 return -errno;
         for (int tries = 0; flock(lock, LOCK_EX | LOCK_NB) < 0; tries++) {
-                struct timespec ts = { 0, 5 * 1000 * 1000 };
+                struct timespec ts = { 0, 5L * 1000 * 1000 };
 
                 if (errno != EWOULDBLOCK)
                         return -errno;
@@ -316,7 +337,7 @@ int anchor_stop(const char *run_dir, const CgSet *cg_parent_dirs)
 
                 /* the holder may still be a zombie in v1 for a moment */
                 for (int tries = 0; pfd >= 0 && tries < 100; tries++) {
-                        struct timespec ts = { 0, 10 * 1000 * 1000 };
+                        struct timespec ts = { 0, 10L * 1000 * 1000 };
 
                         if (unlinkat(pfd, "anchor", AT_REMOVEDIR) == 0 || errno == ENOENT)
                                 break;

@@ -124,7 +124,8 @@ static int parse_lease_line(char *line, IpamLease *l)
                 return -EBADMSG;
         if (!name_is_safe(tok[5], CONF_NAME_MAX - 1))
                 return -EBADMSG;
-        strcpy(l->owner.user, tok[5]); /* length checked just above */
+        if (strscpy(l->owner.user, sizeof l->owner.user, tok[5]) < 0)
+                return -EBADMSG;
         if (parse_u64(tok[6], &v) < 0 || v > INT64_MAX)
                 return -EBADMSG;
         l->owner.time = (int64_t)v;
@@ -397,7 +398,8 @@ int ipam_owner_init(IpamOwner *owner, const char *session, pid_t pid, uid_t uid,
         if (!session || !session_valid(session) || !user || !name_is_safe(user, CONF_NAME_MAX - 1))
                 return -EINVAL;
         memcpy(o.session, session, CUBBY_ID_LEN + 1);
-        strcpy(o.user, user); /* length checked by name_is_safe */
+        if (strscpy(o.user, sizeof o.user, user) < 0)
+                return -EINVAL;
         o.pid = pid > 0 ? pid : getpid();
         r = proc_stat("/proc", o.pid, NULL, &o.starttime);
         if (r < 0)

@@ -10,7 +10,7 @@
 #include "cubby/netcfg.h"
 #include "cubby/util.h"
 
-#define RESOLV_CONF_MAX (64 * 1024)
+#define RESOLV_CONF_MAX ((size_t)64 * 1024)
 
 static void cidr_mask(NetCidr *c)
 {

@@ -195,7 +195,7 @@ int record_format(const Record *r, char **ret)
                 buf_put(&b, "env", r->env[i]);
         for (size_t i = 0; i < r->n_hide; i++)
                 buf_put(&b, "hide", r->hide[i]);
-        if (b.err) {
+        if (b.err < 0) {
                 free(b.p);
                 return b.err;
         }
@@ -276,21 +276,63 @@ static int parse_groups(Record *r, const char *v)
         return 0;
 }
 
-/* "BRIDGE A.B.C.D/P refuse|fallback-none[ routed]" */
+/* "A.B.C.D/P" with 8 <= P <= 30, in place: each number strictly decimal
+ * and range checked (sscanf's %u would wrap 4294967297 to 1). */
+static int parse_ipv4_prefix(char *s, uint32_t *ret_addr, unsigned *ret_prefix)
+{
+        char *slash = strchr(s, '/');
+        uint32_t addr = 0;
+        uint64_t v;
+
+        if (!slash)
+                return -EINVAL;
+        *slash = 0;
+        for (int i = 0; i < 4; i++) {
+                char *dot = strchr(s, '.');
+
+                if ((i < 3) != (dot != NULL))
+                        return -EINVAL;
+                if (dot)
+                        *dot = 0;
+                if (parse_u64(s, &v) < 0 || v > 255)
+                        return -EINVAL;
+                addr = addr << 8 | (uint32_t)v;
+                if (dot)
+                        s = dot + 1;
+        }
+        if (parse_u64(slash + 1, &v) < 0 || v < 8 || v > 30)
+                return -EINVAL;
+        *ret_addr = addr;
+        *ret_prefix = (unsigned)v;
+        return 0;
+}
+
+/* "BRIDGE A.B.C.D/P refuse|fallback-none[ routed]", single spaces, as
+ * record_format writes it */
 static int parse_net(Record *r, const char *v)
 {
-        char bridge[17], mode[16];
-        unsigned a, b, c, d, p;
-        int n = 0;
+        char buf[64], *cidr, *mode, *extra;
+        uint32_t addr;
+        unsigned prefix;
 
-        if (sscanf(v, "%16s %u.%u.%u.%u/%u %15s%n", bridge, &a, &b, &c, &d, &p, mode, &n) != 7)
+        if (strscpy(buf, sizeof buf, v) < 0)
                 return -EINVAL;
-        if (strcmp(v + n, " routed") == 0)
+        cidr = strchr(buf, ' ');
+        if (!cidr)
+                return -EINVAL;
+        *cidr++ = 0;
+        mode = strchr(cidr, ' ');
+        if (!mode)
+                return -EINVAL;
+        *mode++ = 0;
+        extra = strchr(mode, ' ');
+        if (extra) {
+                *extra++ = 0;
+                if (strcmp(extra, "routed") != 0)
+                        return -EINVAL;
                 r->net_routed = true;
-        else if (v[n] != 0)
-                return -EINVAL;
-        if (a > 255 || b > 255 || c > 255 || d > 255 || p < 8 || p > 30 || strlen(bridge) > 15 ||
-            !name_is_safe(bridge, 15))
+        }
+        if (!name_is_safe(buf, 15) || parse_ipv4_prefix(cidr, &addr, &prefix) < 0)
                 return -EINVAL;
         if (strcmp(mode, "refuse") == 0)
                 r->net_fallback_none = false;
@@ -298,9 +340,10 @@ static int parse_net(Record *r, const char *v)
                 r->net_fallback_none = true;
         else
                 return -EINVAL;
-        strcpy(r->bridge, bridge);
-        r->subnet = a << 24 | b << 16 | c << 8 | d;
-        r->prefix = p;
+        if (strscpy(r->bridge, sizeof r->bridge, buf) < 0)
+                return -EINVAL;
+        r->subnet = addr;
+        r->prefix = prefix;
         return 0;
 }
 

@@ -154,7 +154,7 @@ int session_gc(int sessions_dirfd, int lock_dirfd, session_reap_fn on_reap, void
         d = fdopendir(dfd);
         if (!d)
                 return -errno;
-        dfd = -1;
+        (void)TAKE_FD(dfd); /* d owns it now */
         while ((de = readdir(d))) {
                 Record *rec;
                 struct stat st;
@@ -162,7 +162,7 @@ int session_gc(int sessions_dirfd, int lock_dirfd, session_reap_fn on_reap, void
 
                 if (de->d_name[0] == '.') {
                         /* a temp file of a writer that died: stale after a minute */
-                        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+                        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
                             fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
                             st.st_mtime + 60 < time(NULL))
                                 (void)unlinkat(dirfd(d), de->d_name, 0);
@@ -220,7 +220,7 @@ int session_count_live(int sessions_dirfd, uid_t uid, const char *exclude_key, b
         d = fdopendir(dfd);
         if (!d)
                 return -errno;
-        dfd = -1;
+        (void)TAKE_FD(dfd); /* d owns it now */
         while ((de = readdir(d))) {
                 _cleanup_free_ Record *rec = NULL;
 

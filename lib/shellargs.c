@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdio.h>
 #include <string.h>
 
 #include "cubby/shellargs.h"
@@ -21,14 +22,13 @@ int shell_argv(const char *real_shell, int argc, char *const argv[], char ***ret
                 return -EINVAL;
         login = argv[0][0] == '-';
         out = calloc(4, sizeof *out);
-        a0 = malloc(strlen(base) + 2);
+        if (asprintf(&a0, "%s%s", login ? "-" : "", base) < 0)
+                a0 = NULL;
         if (!out || !a0) {
                 free(out);
                 free(a0);
                 return -ENOMEM;
         }
-        strcpy(a0, login ? "-" : "");
-        strcat(a0, base);
         out[0] = a0;
         if (argc == 3) {
                 out[1] = argv[1];
@@ -129,16 +129,14 @@ static void env_set(Env *e, const char *entry)
 
 static void env_set2(Env *e, const char *name, const char *value)
 {
-        _cleanup_free_ char *s = malloc(strlen(name) + strlen(value) + 2);
+        char *s;
 
-        if (!s) {
+        if (asprintf(&s, "%s=%s", name, value) < 0) {
                 e->err = -ENOMEM;
                 return;
         }
-        strcpy(s, name);
-        strcat(s, "=");
-        strcat(s, value);
         env_set(e, s);
+        free(s);
 }
 
 int shell_env(const Record *rec, char *const caller_env[], char ***ret)

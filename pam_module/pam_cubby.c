@@ -114,7 +114,7 @@ static void last_good_name(const char *config, char *buf, size_t size)
         size_t o = 0;
 
         for (const char *c = config; *c && o + 1 < size; c++)
-                buf[o++] = *c == '/' ? '_' : *c;
+                buf[o++] = (char)(*c == '/' ? '_' : *c);
         buf[o] = 0;
 }
 
@@ -219,7 +219,7 @@ static bool shell_listed(const char *shell)
         _cleanup_free_ char *text = NULL;
         char *save = NULL;
 
-        if (read_file_at(AT_FDCWD, "/etc/shells", 1024 * 1024, &text, NULL, NULL) < 0)
+        if (read_file_at(AT_FDCWD, "/etc/shells", (size_t)1024 * 1024, &text, NULL, NULL) < 0)
                 return false;
         for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
                 if (strcmp(line, shell) == 0)
@@ -362,7 +362,7 @@ static void hostname_expand(const char *pattern, const char *user, char *out, si
                         sub = host;
                 if (sub) {
                         for (; *sub && o + 1 < size; sub++)
-                                out[o++] = (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", *sub)) ? *sub : '-';
+                                out[o++] = (char)(strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", *sub) ? *sub : '-');
                         c++;
                 } else {
                         out[o++] = *c;

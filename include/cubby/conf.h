@@ -14,7 +14,7 @@
 #define CONF_NAME_MAX 64        /* user, group, service names */
 #define CONF_MAX_SERVICES 16
 #define CONF_MAX_HIDE 32
-#define CONF_MAX_FILE_SIZE (1024 * 1024)
+#define CONF_MAX_FILE_SIZE (1 << 20)
 #define CONF_MAX_LINE 4096
 #define CONF_MAX_SECTIONS 4096
 #define CONF_MAX_FILES 256

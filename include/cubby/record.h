@@ -15,7 +15,7 @@
 #include "cubby/cgroup.h"
 #include "cubby/util.h"
 
-#define RECORD_MAX_SIZE (64 * 1024)
+#define RECORD_MAX_SIZE ((size_t)64 * 1024)
 #define RECORD_MAX_ENV 64
 #define RECORD_MAX_HIDE 32
 #define RECORD_VALUE_MAX 4096

@@ -142,6 +142,19 @@ static void test_strict(void **state)
         assert_int_equal(parse_modified(" refuse\n", " refuse bridge\n"), -EINVAL);
         assert_int_equal(parse_modified(" refuse\n", " refuse  routed\n"), -EINVAL);
         assert_int_equal(parse_modified(" refuse\n", " refuse routed routed\n"), -EINVAL);
+        /* the net value: strict numbers, no wrap-around, single spaces */
+        assert_int_equal(parse_modified("net=cubby0 10.213.0.0/16 refuse\n",
+                                        "net=cubby0 10.213.0.0/16 fallback-none\n"), 0);
+        assert_int_equal(parse_modified("net=cubby0 10.213.0.0/16 ", "net=cubby0 4294967306.213.0.0/16 "), -EINVAL);
+        assert_int_equal(parse_modified("net=cubby0 10.213.0.0/16 ", "net=cubby0 10.256.0.0/16 "), -EINVAL);
+        assert_int_equal(parse_modified("net=cubby0 10.213.0.0/16 ", "net=cubby0 10.213.0.0/4294967312 "), -EINVAL);
+        assert_int_equal(parse_modified("net=cubby0 10.213.0.0/16 ", "net=cubby0 10.213.0.0/31 "), -EINVAL);
+        assert_int_equal(parse_modified("net=cubby0 10.213.0.0/16 ", "net=cubby0 10.213.0/16 "), -EINVAL);
+        assert_int_equal(parse_modified("net=cubby0 10.213.0.0/16 ", "net=cubby0 10.213.0.0.1/16 "), -EINVAL);
+        assert_int_equal(parse_modified("net=cubby0 10.213.0.0/16 ", "net=cubby0 +10.213.0.0/16 "), -EINVAL);
+        assert_int_equal(parse_modified("net=cubby0 10.213.0.0/16 ", "net=cubby0  10.213.0.0/16 "), -EINVAL);
+        assert_int_equal(parse_modified("net=cubby0 10.213.0.0/16 refuse\n", "net=cubby0 10.213.0.0/16 refuse x\n"), -EINVAL);
+        assert_int_equal(parse_modified("net=cubby0 ", "net=cubby01234567890 "), -EINVAL);
         /* no trailing newline on the last line: a truncated write */
         {
                 _cleanup_free_ Record *r = sample(), *p = calloc(1, sizeof *p);
