@@ -9,16 +9,20 @@
  * ASAN_OPTIONS and UBSAN_OPTIONS, which lets the caller pick a file for
  * root to write (TESTING.md).
  *
- * gcc links two runtimes (libasan, libubsan), each with its own copy of the
- * common flags, so each gets the log directory. log_exe_name names the
- * files <dir>/asan.<program>.<pid> and <dir>/ubsan.<program>.<pid>.
+ * cubbyctl writes its reports to <sanitizer_log_dir>/cubbyctl.<pid> (and
+ * cubbyctl.ubsan.<pid>: gcc links two runtimes, each with its own copy of
+ * the common flags): the PAM module runs it with stdio on /dev/null.
+ * cubby-shell reports on its stderr, the login's: a log directory would not
+ * be there for the container's PID 1 after pivot_root, and stderr reaches
+ * the caller from all three of its processes (setup as root, the
+ * supervisor as the user, the child up to the exec of the shell).
  */
 #include "cubby-build.h"
 
-#ifdef CUBBY_SANITIZER_LOG_DIR
-#define SAN_LOG(name) "log_path=" CUBBY_SANITIZER_LOG_DIR "/" name ":log_exe_name=1:"
+#if defined(CUBBY_SANITIZER_LOG_DIR) && defined(CUBBY_SANITIZER_PROG)
+#define SAN_LOG(suffix) "log_path=" CUBBY_SANITIZER_LOG_DIR "/" CUBBY_SANITIZER_PROG suffix ":"
 #else
-#define SAN_LOG(name) ""
+#define SAN_LOG(suffix) ""
 #endif
 
 /* Called by the runtimes before main. */
@@ -27,10 +31,10 @@ __attribute__((visibility("default"))) const char *__ubsan_default_options(void)
 
 const char *__asan_default_options(void)
 {
-        return SAN_LOG("asan") "halt_on_error=1:detect_leaks=1:print_summary=1";
+        return SAN_LOG("") "halt_on_error=1:detect_leaks=1:print_summary=1";
 }
 
 const char *__ubsan_default_options(void)
 {
-        return SAN_LOG("ubsan") "halt_on_error=1:print_stacktrace=1:print_summary=1";
+        return SAN_LOG(".ubsan") "halt_on_error=1:print_stacktrace=1:print_summary=1";
 }
