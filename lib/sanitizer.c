@@ -17,7 +17,10 @@
  * the caller from all three of its processes (setup as root, the
  * supervisor as the user, the child up to the exec of the shell).
  */
+#include <sanitizer/lsan_interface.h>
+
 #include "cubby-build.h"
+#include "cubby/sanitizer.h"
 
 #if defined(CUBBY_SANITIZER_LOG_DIR) && defined(CUBBY_SANITIZER_PROG)
 #define SAN_LOG(suffix) "log_path=" CUBBY_SANITIZER_LOG_DIR "/" CUBBY_SANITIZER_PROG suffix ":"
@@ -38,3 +41,13 @@ const char *__ubsan_default_options(void)
 {
         return SAN_LOG(".ubsan") "halt_on_error=1:print_stacktrace=1:print_summary=1";
 }
+
+#if defined(__SANITIZE_ADDRESS__)
+void san_leak_check(void)
+{
+        /* The runtime makes a non-dumpable process dumpable while it stops
+         * the world to scan it (ptrace): call this only while the process
+         * is root, and never install such a build setuid outside a VM. */
+        (void)__lsan_do_recoverable_leak_check();
+}
+#endif
