@@ -42,12 +42,14 @@
 # fails the test. A canary (a deliberate double free() in python3 with the
 # runtime preloaded, not in cubby) proves the scan finds reports.
 #
-# LeakSanitizer and cubby-shell: the helper never returns from main (it
-# ends with _exit() or execve() in all three processes), so the leak check
-# at exit never runs in it; an explicit __lsan_do_recoverable_leak_check()
-# works in its setup (root) and supervisor (user) although they are not
-# dumpable (the runtime makes the process dumpable while it stops the
-# world: one more reason such a build is never setuid outside a VM).
+# LeakSanitizer and cubby-shell: the helper never returns from main (all
+# three of its processes end in _exit() or execve()), so the check at exit
+# never runs in it. A sanitizer build runs it once explicitly, when the
+# container is set up and the helper is still root (san_leak_check(),
+# include/cubby/sanitizer.h): the runtime makes the non-dumpable process
+# dumpable while it stops the world, one more reason such a build is never
+# setuid outside a VM. It works there, and as the user in the supervisor;
+# the container's child only runs until its execve().
 #
 # Environment (from tests/vm/meson.build): CUBBY_BUILD, CUBBY_SRC.
 
