@@ -31,10 +31,11 @@
 #
 # What the logins cover: su - and su (services su-l, su), network = nat,
 # the persistent overlay home across sessions, concurrent sessions with
-# max_sessions refusing one more, a broken policy refusing, cubbyctl list/
-# show/explain/home show/check/net status/kill/gc/net down/home reset, a real
-# sshd (command and pty sessions), and teardown at logout (no cgroup,
-# record, veth, lease or process left).
+# max_sessions refusing one more, a broken policy refusing, an opener
+# killed (SIGKILL to su) and gc reaping its session, cubbyctl list, show,
+# explain, home show, check, net status, kill, gc, net down and home reset,
+# a real sshd (command and pty sessions), and teardown at logout (no
+# cgroup, record, veth, lease, home mount or process left).
 #
 # Then every sanitizer log and every saved output is scanned. The one
 # report that is not about cubby: util-linux su leaks the 10-byte copy of
@@ -432,6 +433,30 @@ kill -0 "$keeper_pid" 2>/dev/null || fail "kill $second_id took the keeper too"
 ctl kill no-such-user-asan >/dev/null 2>&1 && fail "cubbyctl kill of an unknown user succeeded"
 ok "cubbyctl kill ended the second session only"
 
+# The opener killed: su gets SIGKILL, so its close_session never runs. The
+# supervisor ends the container (it polls the opener's pidfd) and gc reaps
+# what the session left (record, cgroup, lease, home reference).
+timeout -k 5 300 env "${SAN_ENV[@]}" su - "$U" -c 'echo "orphan pid=$$"; exec sleep 240' \
+	</dev/null >"$W/orphan.out" 2>&1 &
+orphan_pid=$!
+wait_for 600 "grep -q '^orphan pid=' '$W/orphan.out' || ! kill -0 $orphan_pid" || fail "orphan: no output after 60 s"
+N_LOGINS=$((N_LOGINS + 1))
+osu=$(pgrep -P "$orphan_pid" -x su | head -n1)
+[ -n "$osu" ] || fail "orphan: no su below $orphan_pid"
+kill -KILL "$osu"
+wait "$orphan_pid"
+wait_for 100 "! pgrep -u $uid -x sleep >/dev/null" || fail "the container outlived its opener (su killed)"
+[ "$(find "$SESSIONS" -type f | wc -l)" -eq 2 ] || fail "want the keeper's and the orphan's records, have: $(ls "$SESSIONS")"
+ctl gc >"$W/gc-orphan.out" 2>&1 || fail "cubbyctl gc: $(cat "$W/gc-orphan.out")"
+grep -q 'gc: 1 sessions reaped' "$W/gc-orphan.out" || fail "cubbyctl gc did not reap the orphan: $(cat "$W/gc-orphan.out")"
+[ "$(find "$SESSIONS" -type f | wc -l)" -eq 1 ] || fail "records after gc: $(ls "$SESSIONS")"
+[ "$(find "$UD" -mindepth 1 -maxdepth 1 -type d -name 's*' | wc -l)" -eq 1 ] ||
+	fail "session cgroups after gc: $(find "$UD" -mindepth 1 -maxdepth 1 -type d)"
+ctl net status >"$W/net-status-gc.out" 2>&1
+grep -qE '^leases: +1$' "$W/net-status-gc.out" || fail "leases after gc: $(cat "$W/net-status-gc.out")"
+kill -0 "$keeper_pid" 2>/dev/null || fail "gc took the keeper session"
+ok "su SIGKILLed: the container went with its opener; gc: $(tr '\n' ' ' <"$W/gc-orphan.out")"
+
 # ---- 4. sshd ----------------------------------------------------------------------
 if [ -x /usr/sbin/sshd ] && command -v ssh >/dev/null && command -v ssh-keygen >/dev/null &&
 	getent passwd sshd >/dev/null; then
@@ -518,7 +543,9 @@ ip link show cubby0 >/dev/null 2>&1 && fail "bridge cubby0 left after net down"
 [ -z "$(nft list tables 2>/dev/null | grep cubby)" ] || fail "nft tables left after net down: $(nft list tables)"
 left=$(find "$CG/cubby" -mindepth 1 -type d 2>/dev/null | grep -vx "$CG/cubby/anchor")
 [ -z "$left" ] || fail "cgroups left under $CG/cubby: $left"
-ok "logout: no cgroup, process, record, veth or lease left; gc found nothing; net down removed bridge and tables"
+mnts=$(grep -hF "upperdir=/var/lib/cubby-asan/users/$U/upper," /proc/[0-9]*/mountinfo 2>/dev/null | head -n 3)
+[ -z "$mnts" ] || fail "the home of $U is still mounted somewhere: $mnts"
+ok "logout: no cgroup, process, record, veth, lease or home mount left; gc found nothing; net down removed bridge and tables"
 ctl home reset "$U" >"$W/home-reset.out" 2>&1 || fail "cubbyctl home reset: $(cat "$W/home-reset.out")"
 [ ! -e "/var/lib/cubby-asan/users/$U/upper/asan-home.txt" ] || fail "home reset left the upper layer's files"
 ok "cubbyctl home reset: $(cat "$W/home-reset.out")"
