@@ -30,7 +30,8 @@
 #    login's output, saved here), cubbyctl into the log directory.
 #
 # What the logins cover: su - and su (services su-l, su), network = nat,
-# the persistent overlay home across sessions, concurrent sessions with
+# the persistent overlay home across sessions, home = ephemeral with
+# network = none for a second user, concurrent sessions with
 # max_sessions refusing one more, a broken policy refusing, an opener
 # killed (SIGKILL to su) and gc reaping its session, cubbyctl list, show,
 # explain, home show, check, net status, kill, gc, net down and home reset,
@@ -131,6 +132,7 @@ fi
 #### Guest side. #############################################################
 CG=/sys/fs/cgroup
 U=cbasan1                           # sandboxed (group $G)
+U2=cbasan2                          # sandboxed, ephemeral home, network = none
 G=cbasanst
 POLICY=/etc/cubby-asan/cubby.conf
 L=$CUBBY_SAN_LOGDIR                 # the runtimes' log files
@@ -281,6 +283,7 @@ ok "canary: the scan sees a planted report ($(grep -m1 -o 'ERROR: AddressSanitiz
 # ---- 1. user, policy, PAM ------------------------------------------------------
 groupadd "$G" || fail "groupadd"
 useradd -m -s /bin/bash -g "$G" "$U" || fail "useradd"
+useradd -m -s /bin/bash -g "$G" "$U2" || fail "useradd $U2"
 uid=$(id -u "$U")
 UD=$CG/cubby/u$uid
 mkdir -p "${POLICY%/*}"
@@ -303,6 +306,9 @@ network = nat
 memory = 256M
 pids = 64
 max_sessions = 2
+[user $U2]
+home = ephemeral
+network = none
 EOF
 chmod 0644 "$POLICY"
 for svc in su su-l sshd; do
@@ -317,7 +323,7 @@ EOF
 done
 mkfifo -m 0666 "$FIFO" || fail "mkfifo"
 ctl() { timeout -k 5 120 "$CUBBY_CTL" --config "$POLICY" "$@"; }
-ok "user $U (uid $uid) in $G; network = nat, persistent home, max_sessions = 2; su, su-l, sshd end with pam_cubby"
+ok "users $U (uid $uid) and $U2 in $G; network = nat, persistent home, max_sessions = 2 ($U2: ephemeral, none); su, su-l, sshd end with pam_cubby"
 
 # ---- 2. su logins ------------------------------------------------------------
 N_LOGINS=0
@@ -365,6 +371,16 @@ san_su home2 - "$U" -c 'cat asan-home.txt'
 [ "$(cat "/var/lib/cubby-asan/users/$U/upper/asan-home.txt" 2>/dev/null)" = persisted-42 ] ||
 	fail "the file is not in the overlay's upper layer"
 ok "the overlay home persists across sessions (upper layer in state_dir, lower home untouched)"
+
+# home = ephemeral, network = none: the changes are gone after logout
+san_su eph1 - "$U2" -c 'echo gone >asan-eph.txt; cat asan-eph.txt; ip -o link | awk -F": " "{print \$2}" | tr "\n" " "'
+san_su eph2 - "$U2" -c 'cat asan-eph.txt 2>&1; echo "pid=$$"'
+[ "$(head -n1 "$W/eph1.out")" = gone ] || fail "ephemeral home: cannot write: $(cat "$W/eph1.out")"
+[ "$(sed -n 2p "$W/eph1.out")" = "lo " ] || fail "network = none: interfaces '$(sed -n 2p "$W/eph1.out")', want only lo"
+grep -q 'No such file' "$W/eph2.out" && grep -qx 'pid=1' "$W/eph2.out" ||
+	fail "ephemeral home: the file outlived the session: $(cat "$W/eph2.out")"
+[ ! -e "/home/$U2/asan-eph.txt" ] || fail "ephemeral home: the file went to the lower home"
+ok "home = ephemeral (a file is gone at the next login) with network = none (lo only) for $U2"
 
 # a broken policy refuses a sandboxed user (the parser's error path)
 cp "$POLICY" "$W/policy.good"
@@ -529,6 +545,7 @@ stop_keeper
 [ "${keeper_rc:-1}" -eq 0 ] || fail "keeper su exited ${keeper_rc:-?}: $(cat "$W/keeper.out")"
 grep -qx keeper-down "$W/keeper.out" || fail "keeper did not end by itself: $(cat "$W/keeper.out")"
 wait_for 100 "[ ! -e $UD ]" || fail "$UD still exists after the last logout: $(find "$UD")"
+[ ! -e "$CG/cubby/u$(id -u "$U2")" ] || fail "the cgroup of $U2 is left"
 procs=$(pgrep -u "$uid"; pgrep -U "$uid")
 [ -z "$procs" ] || fail "processes of $U left: $(ps -o pid,user,args -p "$(echo $procs | tr ' ' ,)")"
 [ -z "$(ls -A "$SESSIONS" 2>/dev/null)" ] || fail "records left: $(ls "$SESSIONS")"
