@@ -34,7 +34,8 @@ __attribute__((visibility("default"))) const char *__ubsan_default_options(void)
 
 const char *__asan_default_options(void)
 {
-        return SAN_LOG("") "halt_on_error=1:detect_leaks=1:print_summary=1";
+        return SAN_LOG("") "halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1:"
+               "print_summary=1";
 }
 
 const char *__ubsan_default_options(void)

@@ -262,11 +262,13 @@ mkdir -p "$L" && chown root:root "$L" && chmod 1733 "$L" || fail "mkdir $L"
 ok "sanitizer build installed in $(dts "$t") s: helper $(stat -c '%U %a' "$CUBBY_HELPER"), runtime $LIBASAN, logs in $L"
 
 # The environment of su and sshd: the runtime first, then the module.
+# exitcode=0: su's own leak at exit must not replace su's status.
+ASAN_COMMON=halt_on_error=1:exitcode=0:detect_stack_use_after_return=1:strict_string_checks=1
 SAN_ENV=(LD_PRELOAD="$LIBASAN $CUBBY_PAMSO"
-	 "ASAN_OPTIONS=log_path=$L/su:halt_on_error=1:detect_leaks=1:exitcode=0:fast_unwind_on_malloc=0"
+	 "ASAN_OPTIONS=log_path=$L/su:$ASAN_COMMON:detect_leaks=1:fast_unwind_on_malloc=0"
 	 "UBSAN_OPTIONS=log_path=$L/su.ubsan:halt_on_error=1:print_stacktrace=1")
 SSHD_ENV=(LD_PRELOAD="$LIBASAN $CUBBY_PAMSO"
-	  "ASAN_OPTIONS=log_path=$L/sshd:halt_on_error=1:detect_leaks=0:exitcode=0"
+	  "ASAN_OPTIONS=log_path=$L/sshd:$ASAN_COMMON:detect_leaks=0"
 	  "UBSAN_OPTIONS=log_path=$L/sshd.ubsan:halt_on_error=1:print_stacktrace=1")
 
 # The scan must be able to see a report: a double free() under the same
