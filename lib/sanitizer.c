@@ -43,7 +43,7 @@ const char *__ubsan_default_options(void)
         return SAN_LOG(".ubsan") "halt_on_error=1:print_stacktrace=1:print_summary=1";
 }
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(CUBBY_ASAN)
 void san_leak_check(void)
 {
         /* The runtime makes a non-dumpable process dumpable while it stops
