@@ -28,6 +28,9 @@
 #    module with an empty environment) have their options compiled in
 #    (lib/sanitizer.c). cubby-shell reports on its stderr (the
 #    login's output, saved here), cubbyctl into the log directory.
+#  - gcc links UBSan as a second runtime beside ASan's; measured: its
+#    report text goes to stderr even with log_path set (only the summary
+#    line reaches the file). So the scan reads every saved output as well.
 #
 # What the logins cover: su - and su (services su-l, su), network = nat,
 # the persistent overlay home across sessions, home = ephemeral with
