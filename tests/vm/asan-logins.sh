@@ -205,14 +205,14 @@ stop_sshd() {
 
 # ---- the sanitizer logs -----------------------------------------------------
 # classify FILE: prints "foreign" when FILE holds only leak reports whose
-# allocating frame (#1, the caller of the allocator) is in /usr/bin/su or
-# /usr/sbin/sshd itself, "cubby" for anything else that looks like a report.
+# allocating frame (#1, the caller of the allocator) is in /usr/bin/su
+# itself, "cubby" for anything else that looks like a report.
 classify() {
 	awk '
 		/ERROR: AddressSanitizer|runtime error:|ERROR: UndefinedBehaviorSanitizer|Sanitizer: (CHECK|fatal|nested)|LeakSanitizer has encountered/ { other = 1 }
 		/^(Direct|Indirect) leak of/ { inleak = 1; leaks++; next }
 		inleak && /^ *#1 / {
-			if ($0 ~ /\((\/usr\/bin\/su|\/usr\/sbin\/sshd)\+0x[0-9a-f]+\)$/) foreign++
+			if ($0 ~ /\(\/usr\/bin\/su\+0x[0-9a-f]+\)$/) foreign++
 			inleak = 0
 		}
 		END {
