@@ -55,6 +55,7 @@
 #include "cubby/log.h"
 #include "cubby/proc.h"
 #include "cubby/record.h"
+#include "cubby/sanitizer.h"
 #include "cubby/shellargs.h"
 #include "cubby/util.h"
 #include "helper.h"
@@ -339,6 +340,8 @@ int main(int argc, char *argv[])
         r = shell_env(&h->rec, caller_env, &h->envp);
         if (r < 0)
                 die("cannot build the environment", r);
+        shell_env_free(caller_env);
+        caller_env = NULL;
 
         /* Step 2: privileges up, once. Real root during setup. */
         if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
@@ -377,6 +380,9 @@ int main(int argc, char *argv[])
                 log_event(LOG_INFO, "container_start", "session", h->rec.id, "uid", uid, "user",
                           h->rec.user, "pid", pid, "setup_ms", ms, NULL);
         }
+
+        /* Sanitizer builds: everything is set up; still root (see there). */
+        san_leak_check();
 
         /* Step 9: privileges down, once and for good. */
         if (setresgid(h->rec.gid, h->rec.gid, h->rec.gid) < 0 ||
