@@ -373,23 +373,32 @@ const char *netcfg_dns_source_name(NetDnsSource s)
 
 int netcfg_state_parse(const char *text, NetState *ret)
 {
-        unsigned created;
-        int fwd, n = 0;
-        const char *rest;
-        ConfNetMode mode;
+        /* Few possible contents: compare with each exactly, no number
+         * parsing to get wrong (sscanf's %u takes signs, spaces and wraps). */
+        for (unsigned created = 0; created <= 1; created++)
+                for (int fwd = -1; fwd <= 1; fwd++) {
+                        char want[64];
+                        const char *rest;
+                        ConfNetMode mode;
+                        size_t n;
 
-        if (!text || sscanf(text, "cubby-net 1\nbridge_created %u\nip_forward %d\n%n", &created, &fwd, &n) != 2 ||
-            n == 0 || text[n - 1] != '\n' || created > 1 || fwd < -1 || fwd > 1)
-                return -EBADMSG;
-        rest = text + n;
-        if (*rest == 0 || strcmp(rest, "mode bridge\n") == 0)
-                mode = CONF_NET_MODE_BRIDGE;
-        else if (strcmp(rest, "mode routed\n") == 0)
-                mode = CONF_NET_MODE_ROUTED;
-        else
-                return -EBADMSG;
-        *ret = (NetState){ .bridge_created = created, .ip_forward = fwd, .mode = mode };
-        return 0;
+                        snprintf(want, sizeof want, "cubby-net 1\nbridge_created %u\nip_forward %d\n",
+                                 created, fwd);
+                        n = strlen(want);
+                        if (!text || strncmp(text, want, n) != 0)
+                                continue;
+                        rest = text + n;
+                        /* no mode line: written before routed mode existed */
+                        if (*rest == 0 || strcmp(rest, "mode bridge\n") == 0)
+                                mode = CONF_NET_MODE_BRIDGE;
+                        else if (strcmp(rest, "mode routed\n") == 0)
+                                mode = CONF_NET_MODE_ROUTED;
+                        else
+                                return -EBADMSG;
+                        *ret = (NetState){ .bridge_created = created, .ip_forward = fwd, .mode = mode };
+                        return 0;
+                }
+        return -EBADMSG;
 }
 
 int netcfg_state_format(const NetState *s, char *buf, size_t size)

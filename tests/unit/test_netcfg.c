@@ -208,6 +208,12 @@ static void test_state(void **state)
         assert_int_equal(netcfg_state_parse("cubby-net 2\nbridge_created 0\nip_forward 1\n", &st), -EBADMSG);
         assert_int_equal(netcfg_state_parse("", &st), -EBADMSG);
         assert_int_equal(netcfg_state_parse(NULL, &st), -EBADMSG);
+        /* what sscanf took: signs, spaces, wrap-around */
+        assert_int_equal(netcfg_state_parse("cubby-net 1\nbridge_created +1\nip_forward 1\n", &st), -EBADMSG);
+        assert_int_equal(netcfg_state_parse("cubby-net 1\nbridge_created  1\nip_forward 1\n", &st), -EBADMSG);
+        assert_int_equal(netcfg_state_parse("cubby-net 1\nbridge_created 4294967297\nip_forward 1\n", &st),
+                         -EBADMSG);
+        assert_int_equal(netcfg_state_parse("cubby-net 1\nbridge_created 0\nip_forward 01\n", &st), -EBADMSG);
 }
 
 int main(void)
