@@ -18,6 +18,7 @@
 
 #include <linux/magic.h>
 
+#include "cubby/fault.h"
 #include "cubby/home.h"
 #include "cubby/proc.h"
 #include "cubby/session.h"
@@ -255,8 +256,10 @@ int anchor_ensure(const char *run_dir, const CgSet *cg_parent_dirs, const char *
                 return -ECHILD;
         if (holder < 0)
                 return holder;
+        CUBBY_FAULT("lib.anchor.holder");
 
         anchor_join_cgroups(holder, cg_parent_dirs);
+        CUBBY_FAULT("lib.anchor.cgroup");
         snprintf(text, sizeof text, "/proc/%d/ns/mnt", (int)holder);
         nsfd = open(text, O_RDONLY | O_CLOEXEC);
         if (nsfd < 0 || fstat(nsfd, &st) < 0) {
@@ -278,6 +281,7 @@ int anchor_ensure(const char *run_dir, const CgSet *cg_parent_dirs, const char *
                 kill(holder, SIGKILL);
                 return r;
         }
+        CUBBY_FAULT("lib.anchor.recorded");
         *ret_nsfd = TAKE_FD(nsfd);
         return 0;
 }
@@ -495,6 +499,7 @@ static int mount_fn(const HomeSpec *spec, void *arg)
                 close(t.user);
                 return -ENOTCONN;
         }
+        CUBBY_FAULT("lib.home.tree");
         r = open_tree_dir(t.user, "merged", true, 0, 0, 0755, 022, &merged);
         if (r < 0)
                 goto out;
@@ -550,6 +555,7 @@ static int mount_fn(const HomeSpec *spec, void *arg)
                 r = -errno;
         else
                 r = 1;
+        CUBBY_FAULT("lib.home.mounted");
 out:
         close(t.user);
         return r;
@@ -575,6 +581,7 @@ static int umount_fn(const HomeSpec *spec, void *arg)
                 if (umount2(path, UMOUNT_NOFOLLOW) < 0 && umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
                         r = -errno;
         }
+        CUBBY_FAULT("lib.home.unmounted");
         if (r >= 0) {
                 struct stat st;
 
