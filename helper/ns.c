@@ -236,9 +236,9 @@ int ns_start_container(Helper *h, pid_t *ret_pid, int *ret_pidfd)
                 kill(pid, SIGKILL);
                 waitpid(pid, NULL, 0);
                 close(pidfd);
-        CUBBY_FAULT("helper.network");
                 return r;
         }
+        CUBBY_FAULT("helper.network");
 
         if (write(sync_w, "g", 1) != 1) {
                 r = -errno;

@@ -567,10 +567,10 @@ static int prepare_home(OpenCtx *c, const ConfPolicy *pol, Record *rec, const ch
         r = session_home_refs_set(locks, rec->uid, refs + 1);
         if (r < 0) {
                 rec->home_mount[0] = 0;
-        CUBBY_FAULT("pam.home.counted");
                 *ret_why = "the run directory cannot be written";
                 return r;
         }
+        CUBBY_FAULT("pam.home.counted");
         return 0;
 }
 
