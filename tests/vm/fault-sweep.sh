@@ -222,7 +222,28 @@ case $out in *"$GUARD_MSG"*) [ $hrc -ne 0 ] ;; *) false ;; esac ||
 	fail "the setuid helper without cubby.fault_injection=1: exit $hrc, $out"
 ok "guard: without cubby.fault_injection=1 su is refused ($(grep -m1 -o 'login refused ([^)]*)' "$W/guard.out")) and the helper refuses"
 
-# 3. Baseline: one login, gc.
+# 3. Only a root-owned, not group/other-writable regular file is a spec:
+# with any other, the point must not fire (the login works).
+spec_ignored() { # spec_ignored WHAT: the login with the spec in place works
+	: >"$HIT"
+	login spec
+	if grep -q . "$HIT" || ! grep -qx 'in pid=1' "$W/spec.out"; then
+		fail "a spec that is $1 was obeyed: hits '$(cat "$HIT")', login: $(cat "$W/spec.out")"
+	fi
+}
+echo "pam.record kill" >"$SPEC"
+chmod 0622 "$SPEC"
+spec_ignored "group/other-writable"
+chmod 0600 "$SPEC"
+chown "$U" "$SPEC"
+spec_ignored "owned by the user"
+mv "$SPEC" "$W/spec.real" && chown root "$W/spec.real" && ln -s "$W/spec.real" "$SPEC"
+spec_ignored "a symlink"
+rm -f "$SPEC" "$W/spec.real"
+"$FCTL" --config "$POLICY" gc >/dev/null 2>&1
+ok "spec files that are writable by others, owned by the user, or a symlink are ignored"
+
+# 4. Baseline: one login, gc.
 gc() { "$FCTL" --config "$POLICY" gc >"$W/gc.out" 2>&1; }
 login first
 [ $? -eq 0 ] && grep -qx 'in pid=1' "$W/first.out" || fail "first login: $(cat "$W/first.out")"
@@ -307,7 +328,7 @@ snap_settled() {
 	return 1
 }
 
-# 4. The points, from the sources.
+# 5. The points, from the sources.
 # (no process substitution: the guest has no /dev/fd)
 grep -rhoE 'CUBBY_FAULT\("[a-z0-9_.]+"\)' "$CUBBY_SRC/helper" "$CUBBY_SRC/pam_module" "$CUBBY_SRC/lib" \
 	"$CUBBY_SRC/cubbyctl" | sed -E 's/.*\("(.*)"\)/\1/' | sort -u >"$W/points"
