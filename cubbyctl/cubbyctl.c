@@ -117,8 +117,13 @@ static void gc_homes(Ctl *c, int sessions, int locks)
         struct dirent *de;
         bool busy = false;
         DIR *d;
+        int r;
 
-        if (anchor_open(c->conf.global.run_dir, &anchor) < 0)
+        /* no live holder (it was killed, or its opener died before it
+         * was recorded): no overlay is mounted, but the counts, the stale
+         * record and the holder's cgroup are still ours to clean up */
+        r = anchor_open(c->conf.global.run_dir, &anchor);
+        if (r < 0 && r != -ENOENT)
                 return;
         if (snprintf(users, sizeof users, "%s/users", c->conf.global.state_dir) >= (int)sizeof users)
                 return;
@@ -148,9 +153,8 @@ static void gc_homes(Ctl *c, int sessions, int locks)
                                 continue;
                         }
                 }
-                if (home_is_mounted(&hs, anchor) > 0) {
-                        int r = home_umount(&hs, anchor);
-
+                if (anchor >= 0 && home_is_mounted(&hs, anchor) > 0) {
+                        r = home_umount(&hs, anchor);
                         printf("gc: unmounted the home of %s%s%s\n", hs.user, r < 0 ? ": " : "",
                                r < 0 ? strerror(-r) : "");
                         if (r < 0)

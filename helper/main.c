@@ -52,6 +52,7 @@
 #include <unistd.h>
 
 #include "cubby-build.h"
+#include "cubby/fault.h"
 #include "cubby/log.h"
 #include "cubby/proc.h"
 #include "cubby/record.h"
@@ -186,6 +187,7 @@ static int open_opener(const Record *rec)
 
 static _Noreturn void exit_like(const siginfo_t *si)
 {
+        CUBBY_FAULT("helper.reaped");
         if (si->si_code == CLD_EXITED)
                 _exit(si->si_status);
         /* died of a signal: so do we, for the caller to see (no core: we
@@ -226,6 +228,7 @@ static _Noreturn void supervise(Helper *h, int child_pidfd, int opener_fd, sigse
         bool deadline = false;
         siginfo_t si;
 
+        CUBBY_FAULT("helper.supervise");
         sfd = signalfd(-1, fwd, SFD_CLOEXEC);
         if (sfd < 0) {
                 syscall(SYS_pidfd_send_signal, child_pidfd, SIGKILL, NULL, 0);
@@ -320,6 +323,9 @@ int main(int argc, char *argv[])
                 die("not installed setuid root; refusing", 0);
         if (getuid() == 0)
                 die("refusing to run for root (root is never sandboxed)", 0);
+        if (fault_guard_setuid() < 0)
+                die("this is a fault-injection test build: it runs setuid only in a test VM "
+                    "booted with cubby.fault_injection=1; refusing", 0);
         if (sbx_setup_limits() < 0)
                 die("cannot set up resource limits", errno);
 
@@ -329,6 +335,7 @@ int main(int argc, char *argv[])
                     "PAM session opened by pam_cubby. Refusing.", 0);
         if (r < 0)
                 die("the cubby session record is not usable; refusing", r);
+        CUBBY_FAULT("helper.record");
 
         r = shell_argv(h->rec.shell, argc, argv, &h->argv);
         if (r < 0)
@@ -346,6 +353,7 @@ int main(int argc, char *argv[])
         /* Step 2: privileges up, once. Real root during setup. */
         if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
                 die("cannot take privileges", errno);
+        CUBBY_FAULT("helper.privileged");
         /* Step 3: exactly the user's groups, from the record (root's
          * getgrouplist), not the caller's: a group that denies access must
          * keep denying it inside (CVE-2014-8989); setgroups is denied in
@@ -353,21 +361,25 @@ int main(int argc, char *argv[])
         if (setgroups(h->rec.n_groups, h->rec.groups) < 0)
                 die("cannot set the user's groups", errno);
         release_tty(h);
+        CUBBY_FAULT("helper.groups_tty");
 
         /* Step 4 */
         r = mnt_build_root(h);
         if (r < 0)
                 die("cannot build the container's file system", r);
+        CUBBY_FAULT("helper.root_built");
 
         /* Opener's pidfd before the clone, so its death cannot be missed. */
         opener_fd = open_opener(&h->rec);
         if (opener_fd < 0)
                 die("the session's opener is gone; refusing", opener_fd);
+        CUBBY_FAULT("helper.opener");
 
         /* Steps 5 to 8 */
         r = ns_start_container(h, &child, &child_pidfd);
         if (r < 0)
                 _exit(1);
+        CUBBY_FAULT("helper.started");
 
         {
                 char uid[16], ms[24], pid[16];
@@ -390,6 +402,7 @@ int main(int argc, char *argv[])
                 syscall(SYS_pidfd_send_signal, child_pidfd, SIGKILL, NULL, 0);
                 die("cannot drop privileges", errno);
         }
+        CUBBY_FAULT("helper.dropped");
         sigemptyset(&fwd);
         sigaddset(&fwd, SIGHUP);
         sigaddset(&fwd, SIGINT);

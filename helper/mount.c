@@ -22,6 +22,7 @@
 #include <linux/openat2.h>
 
 #include "cubby-build.h"
+#include "cubby/fault.h"
 #include "cubby/home.h"
 #include "cubby/util.h"
 #include "helper.h"
@@ -614,6 +615,7 @@ int mnt_build_root(Helper *h)
                         return r;
                 if (setns(anchor, CLONE_NEWNS) < 0)
                         return -errno;
+                CUBBY_FAULT("helper.mount.anchor");
         }
         /* Staging happens in a namespace of our own: nothing we mount here
          * is seen by the opener or propagates to the host. */
@@ -624,6 +626,7 @@ int mnt_build_root(Helper *h)
         r = drop_redirect(&h->rec);
         if (r < 0)
                 return r;
+        CUBBY_FAULT("helper.mount.private");
 
         /* The host's tree, detached, read-only, nosuid, nodev throughout. */
         tree = (int)syscall(SYS_open_tree, AT_FDCWD, "/",
@@ -642,6 +645,7 @@ int mnt_build_root(Helper *h)
                 return -errno;
         if (syscall(SYS_move_mount, tree, "", AT_FDCWD, STAGE_ROOT, MOVE_MOUNT_F_EMPTY_PATH) < 0)
                 return -errno;
+        CUBBY_FAULT("helper.mount.staged");
         root = open(STAGE_ROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (root < 0)
                 return -errno;
@@ -660,10 +664,13 @@ int mnt_build_root(Helper *h)
                 r = tmpfs_at(root, "/var/tmp", MS_NOSUID | MS_NODEV, "mode=1777", true);
         if (r >= 0)
                 r = tmpfs_at(root, "/run", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755", false);
+        CUBBY_FAULT("helper.mount.scratch");
         if (r >= 0)
                 r = build_dev(root);
+        CUBBY_FAULT("helper.mount.dev");
         if (r >= 0)
                 r = build_home(root, &h->rec);
+        CUBBY_FAULT("helper.mount.home");
         if (r < 0)
                 return r;
         /* cubby's own state, and host agents reachable through sockets or
@@ -690,6 +697,7 @@ int mnt_build_root(Helper *h)
                 if (r < 0)
                         return r;
         }
+        CUBBY_FAULT("helper.mount.hidden");
         return build_etc(root, &h->rec);
 }
 
@@ -704,6 +712,7 @@ int mnt_child_enter_root(void)
                 return -errno;
         if (chdir(STAGE_ROOT) < 0)
                 return -errno;
+        CUBBY_FAULT("child.mount.root");
         return 0;
 }
 
@@ -737,6 +746,7 @@ int mnt_child_mount_kernel_fs(const Helper *h)
         if (mount("devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
                   "newinstance,ptmxmode=0666,mode=0620") < 0)
                 return -errno;
+        CUBBY_FAULT("child.mount.kernel_fs");
         bind_console();
         return 0;
 }
@@ -748,6 +758,7 @@ int mnt_child_pivot(const Helper *h)
         /* the old root is stacked under the new one: detach it */
         if (umount2(".", MNT_DETACH) < 0)
                 return -errno;
+        CUBBY_FAULT("child.mount.pivot");
         if (chdir("/") < 0)
                 return -errno;
         if (chdir(h->rec.home) < 0)

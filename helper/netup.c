@@ -10,6 +10,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "cubby/fault.h"
 #include "cubby/ipam.h"
 #include "cubby/log.h"
 #include "cubby/net.h"
@@ -34,6 +35,7 @@ int netup_container(Helper *h, pid_t child)
                                 "(the address pool is exhausted)\n");
                 return r;
         }
+        CUBBY_FAULT("helper.lease");
         if (r < 0)
                 goto fail;
         r = net_setup_veth(child, rec->net_routed ? NULL : rec->bridge, addr, rec->prefix,
@@ -42,6 +44,7 @@ int netup_container(Helper *h, pid_t child)
                 (void)ipam_release(rec->run_dir, owner.pid, owner.starttime);
                 goto fail;
         }
+        CUBBY_FAULT("helper.veth");
         /* NAT'd traffic is attributed through this line: address, user, time */
         snprintf(uid, sizeof uid, "%u", (unsigned)rec->uid);
         log_event(LOG_INFO, "lease", "session", rec->id, "uid", uid, "user", rec->user, "address",

@@ -14,6 +14,7 @@
 
 #include <linux/sched.h>
 
+#include "cubby/fault.h"
 #include "cubby/util.h"
 #include "helper.h"
 
@@ -72,6 +73,7 @@ static _Noreturn void child_main(Helper *h, int sync_fd, int err_fd)
         if (read(sync_fd, &go, 1) != 1)
                 _exit(127); /* the parent is gone: nothing to report to */
         close(sync_fd);
+        CUBBY_FAULT("child.start");
 
         /* cgroup v1: move ourselves (cheap, unlike the parent writing our
          * pid), then root a cgroup namespace at the session cgroups. */
@@ -82,6 +84,7 @@ static _Noreturn void child_main(Helper *h, int sync_fd, int err_fd)
                 if (unshare(CLONE_NEWCGROUP) < 0)
                         child_fail(err_fd, STEP_CGROUP, -errno);
         }
+        CUBBY_FAULT("child.cgroup");
         cg_attach_close(&h->att);
 
         r = mnt_child_enter_root();
@@ -93,11 +96,13 @@ static _Noreturn void child_main(Helper *h, int sync_fd, int err_fd)
         if (setresgid(h->rec.gid, h->rec.gid, h->rec.gid) < 0 ||
             setresuid(h->rec.uid, h->rec.uid, h->rec.uid) < 0)
                 child_fail(err_fd, STEP_IDS, -errno);
+        CUBBY_FAULT("child.ids");
         if (h->rec.hostname[0] && sethostname(h->rec.hostname, strlen(h->rec.hostname)) < 0)
                 child_fail(err_fd, STEP_HOSTNAME, -errno);
         r = sbx_loopback_up();
         if (r < 0)
                 child_fail(err_fd, STEP_LOOPBACK, r);
+        CUBBY_FAULT("child.hostname_lo");
 
         /* 3. and 4. */
         r = mnt_child_mount_kernel_fs(h);
@@ -112,19 +117,23 @@ static _Noreturn void child_main(Helper *h, int sync_fd, int err_fd)
                 if (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0)
                         child_fail(err_fd, STEP_TTY, -errno);
         }
+        CUBBY_FAULT("child.tty");
 
         /* 6. */
         sbx_restore_process_state(h);
         r = sbx_drop_all_caps();
         if (r < 0)
                 child_fail(err_fd, STEP_CAPS, r);
+        CUBBY_FAULT("child.caps");
         r = sbx_seccomp(h->rec.seccomp);
         if (r < 0)
                 child_fail(err_fd, STEP_SECCOMP, r);
+        CUBBY_FAULT("child.seccomp");
 
         /* 7. after the last credential change, which resets it */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
                 child_fail(err_fd, STEP_PDEATHSIG, -errno);
+        CUBBY_FAULT("child.exec");
         execve(h->rec.shell, h->argv, h->envp);
         child_fail(err_fd, STEP_EXEC, -errno);
 }
@@ -165,6 +174,7 @@ int ns_start_container(Helper *h, pid_t *ret_pid, int *ret_pidfd)
                 fprintf(stderr, "cubby-shell: cannot open the session cgroup: %s\n", strerror(-r));
                 return r;
         }
+        CUBBY_FAULT("helper.cgroup_open");
 
         args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWNET |
                      CLONE_NEWIPC | CLONE_PIDFD;
@@ -191,6 +201,7 @@ int ns_start_container(Helper *h, pid_t *ret_pid, int *ret_pidfd)
                 close(err_r);
                 child_main(h, sync_r, err_w);
         }
+        CUBBY_FAULT("helper.clone3");
         cg_attach_close(&h->att);
         closep(&sync_r);
         closep(&err_w);
@@ -201,6 +212,7 @@ int ns_start_container(Helper *h, pid_t *ret_pid, int *ret_pidfd)
                 r = -errno;
                 goto fail;
         }
+        CUBBY_FAULT("helper.setns");
 
         /* The user is themself inside, and nobody else; no root inside.
          * setgroups stays denied so groups cannot be dropped to get past
@@ -214,6 +226,7 @@ int ns_start_container(Helper *h, pid_t *ret_pid, int *ret_pidfd)
                 snprintf(map, sizeof map, "%u %u 1\n", (unsigned)h->rec.gid, (unsigned)h->rec.gid);
                 r = write_map(pid, "gid_map", map);
         }
+        CUBBY_FAULT("helper.maps");
         if (r < 0)
                 goto fail;
 
@@ -225,12 +238,14 @@ int ns_start_container(Helper *h, pid_t *ret_pid, int *ret_pidfd)
                 close(pidfd);
                 return r;
         }
+        CUBBY_FAULT("helper.network");
 
         if (write(sync_w, "g", 1) != 1) {
                 r = -errno;
                 goto fail;
         }
         closep(&sync_w);
+        CUBBY_FAULT("helper.go");
 
         do
                 n = read(err_r, &ce, sizeof ce);
@@ -242,6 +257,7 @@ int ns_start_container(Helper *h, pid_t *ret_pid, int *ret_pidfd)
                 close(pidfd);
                 return ce.err < 0 ? ce.err : -EIO;
         }
+        CUBBY_FAULT("helper.exec_seen");
         *ret_pid = pid;
         *ret_pidfd = pidfd;
         return 0;

@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "cubby/cgroup.h"
+#include "cubby/fault.h"
 #include "cubby/util.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
@@ -1041,6 +1042,7 @@ static int create_once(const CgSet *user, const CgSet *session, const CgLimits *
                 r = limits_dir(ufd[i], u, limits, cpus_on_v2);
                 if (r < 0)
                         goto undo;
+                CUBBY_FAULT("lib.cgroup.user_limited");
         }
         /* ... then the session dirs, the only place a process will enter. */
         for (i = 0; i < n; i++) {
@@ -1051,6 +1053,7 @@ static int create_once(const CgSet *user, const CgSet *session, const CgLimits *
                         goto undo;
                 }
                 screated[i] = true;
+                CUBBY_FAULT("lib.cgroup.session_made");
                 /* v1 cpuset: the user dir's CPUs and memory nodes, before
                  * anything can be attached */
                 if (!user->dir[i].v2 && (user->dir[i].ctrl & CG_CTRL_CPUSET)) {

@@ -9,6 +9,7 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
@@ -18,6 +19,7 @@
 
 #include <linux/magic.h>
 
+#include "cubby/fault.h"
 #include "cubby/home.h"
 #include "cubby/proc.h"
 #include "cubby/session.h"
@@ -171,7 +173,20 @@ _Noreturn void anchor_hold(int report_fd)
                 dup2(null, 2);
         }
         (void)!write(report_fd, &me, sizeof me);
-        /* stdio is /dev/null; nothing else stays open, the report pipe
+        /* Live on only once the opener has recorded us in <run_dir>/anchor:
+         * an opener that dies before (a crash, a kill) would leave a holder
+         * that nothing names, so nothing would ever stop. EOF: it died. */
+        {
+                char ok = 0;
+                ssize_t n;
+
+                do
+                        n = read(report_fd, &ok, 1);
+                while (n < 0 && errno == EINTR);
+                if (n != 1 || ok != 'k')
+                        _exit(0);
+        }
+        /* stdio is /dev/null; nothing else stays open, the report socket
          * included */
         if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0)
                 for (int fd = 3; fd < 1024; fd++)
@@ -204,7 +219,7 @@ static void anchor_join_cgroups(pid_t pid, const CgSet *parents)
 int anchor_ensure(const char *run_dir, const CgSet *cg_parent_dirs, const char *holder_exe,
                   int *ret_nsfd)
 {
-        _cleanup_close_ int rfd = -1, lock = -1, nsfd = -1;
+        _cleanup_close_ int rfd = -1, lock = -1, nsfd = -1, report = -1;
         char text[96];
         AnchorId id;
         int p[2], r;
@@ -236,7 +251,9 @@ int anchor_ensure(const char *run_dir, const CgSet *cg_parent_dirs, const char *
                 return r;
         }
 
-        if (pipe2(p, O_CLOEXEC) < 0)
+        /* a socket, not a pipe: the holder reports its pid on it, then
+         * waits on it for the word that it was recorded */
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0)
                 return -errno;
         child = fork();
         if (child < 0) {
@@ -267,17 +284,19 @@ int anchor_ensure(const char *run_dir, const CgSet *cg_parent_dirs, const char *
                 _exit(0);
         }
         close(p[1]);
+        report = p[0];
         (void)waitpid(child, NULL, 0);
         do
-                n = read(p[0], &holder, sizeof holder);
+                n = read(report, &holder, sizeof holder);
         while (n < 0 && errno == EINTR);
-        close(p[0]);
         if (n != (ssize_t)sizeof holder)
                 return -ECHILD;
         if (holder < 0)
                 return holder;
+        CUBBY_FAULT("lib.anchor.holder");
 
         anchor_join_cgroups(holder, cg_parent_dirs);
+        CUBBY_FAULT("lib.anchor.cgroup");
         snprintf(text, sizeof text, "/proc/%d/ns/mnt", (int)holder);
         nsfd = open(text, O_RDONLY | O_CLOEXEC);
         if (nsfd < 0 || fstat(nsfd, &st) < 0) {
@@ -299,6 +318,14 @@ int anchor_ensure(const char *run_dir, const CgSet *cg_parent_dirs, const char *
                 kill(holder, SIGKILL);
                 return r;
         }
+        CUBBY_FAULT("lib.anchor.recorded");
+        /* recorded: the holder may live on (it exits on EOF instead) */
+        if (write(report, "k", 1) != 1) {
+                r = -errno;
+                kill(holder, SIGKILL);
+                (void)unlinkat(rfd, ANCHOR_FILE, 0);
+                return r;
+        }
         *ret_nsfd = TAKE_FD(nsfd);
         return 0;
 }
@@ -306,6 +333,7 @@ int anchor_ensure(const char *run_dir, const CgSet *cg_parent_dirs, const char *
 int anchor_stop(const char *run_dir, const CgSet *cg_parent_dirs)
 {
         _cleanup_close_ int rfd = -1, lock = -1, pidfd = -1;
+        bool recorded;
         uint64_t start;
         AnchorId id;
         int r;
@@ -317,20 +345,24 @@ int anchor_stop(const char *run_dir, const CgSet *cg_parent_dirs)
         if (lock < 0 || flock(lock, LOCK_EX) < 0)
                 return -errno;
         r = anchor_read(rfd, &id);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
+        if (r < 0 && r != -ENOENT)
                 return r;
-        pidfd = (int)syscall(SYS_pidfd_open, id.pid, 0);
-        if (pidfd >= 0 && proc_stat("/proc", id.pid, NULL, &start) == 0 && start == id.start) {
-                struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+        recorded = r == 0;
+        if (recorded) {
+                pidfd = (int)syscall(SYS_pidfd_open, id.pid, 0);
+                if (pidfd >= 0 && proc_stat("/proc", id.pid, NULL, &start) == 0 && start == id.start) {
+                        struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
 
-                (void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-                /* gone from its cgroup only once it has exited */
-                (void)poll(&pfd, 1, 2000);
+                        (void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+                        /* gone from its cgroup only once it has exited */
+                        (void)poll(&pfd, 1, 2000);
+                }
+                if (unlinkat(rfd, ANCHOR_FILE, 0) < 0 && errno != ENOENT)
+                        return -errno;
         }
-        if (unlinkat(rfd, ANCHOR_FILE, 0) < 0 && errno != ENOENT)
-                return -errno;
+        /* Also without a record: a holder whose opener died before
+         * recording it exits by itself (anchor_hold), and leaves its empty
+         * cgroup behind. None can be starting: we hold the anchor lock. */
         for (size_t i = 0; cg_parent_dirs && i < cg_parent_dirs->n; i++) {
                 _cleanup_close_ int pfd = open(cg_parent_dirs->dir[i].path,
                                                O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -346,7 +378,7 @@ int anchor_stop(const char *run_dir, const CgSet *cg_parent_dirs)
                         nanosleep(&ts, NULL);
                 }
         }
-        return 1;
+        return recorded ? 1 : 0;
 }
 
 /* ---- the state tree ---------------------------------------------------- */
@@ -516,6 +548,7 @@ static int mount_fn(const HomeSpec *spec, void *arg)
                 close(t.user);
                 return -ENOTCONN;
         }
+        CUBBY_FAULT("lib.home.tree");
         r = open_tree_dir(t.user, "merged", true, 0, 0, 0755, 022, &merged);
         if (r < 0)
                 goto out;
@@ -571,6 +604,7 @@ static int mount_fn(const HomeSpec *spec, void *arg)
                 r = -errno;
         else
                 r = 1;
+        CUBBY_FAULT("lib.home.mounted");
 out:
         close(t.user);
         return r;
@@ -596,6 +630,7 @@ static int umount_fn(const HomeSpec *spec, void *arg)
                 if (umount2(path, UMOUNT_NOFOLLOW) < 0 && umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
                         r = -errno;
         }
+        CUBBY_FAULT("lib.home.unmounted");
         if (r >= 0) {
                 struct stat st;
 

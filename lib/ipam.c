@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cubby/fault.h"
 #include "cubby/ipam.h"
 #include "cubby/proc.h"
 #include "cubby/util.h"
@@ -428,6 +429,7 @@ int ipam_acquire(const char *run_dir, uint32_t subnet, unsigned prefix, const Ip
         r = db_open(run_dir, &db);
         if (r < 0)
                 return r;
+        CUBBY_FAULT("lib.ipam.locked");
         for (size_t i = 0; i < db.n; i++)
                 if (db.leases[i].owner.pid == owner->pid &&
                     db.leases[i].owner.starttime == owner->starttime) {
@@ -452,6 +454,7 @@ int ipam_acquire(const char *run_dir, uint32_t subnet, unsigned prefix, const Ip
         r = db_commit(&db);
         if (r >= 0)
                 *ret_addr = addr;
+        CUBBY_FAULT("lib.ipam.committed");
 out:
         db_close(&db);
         return r;

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cubby/fault.h"
 #include "cubby/proc.h"
 #include "cubby/session.h"
 
@@ -125,10 +126,12 @@ int session_teardown(const Record *rec, int lock_dirfd, unsigned timeout_ms)
         if (r < 0)
                 return r;
         r = cg_kill(&rec->cgroup, timeout_ms);
+        CUBBY_FAULT("lib.teardown.killed");
         k = session_lock_user(lock_dirfd, rec->uid, timeout_ms, &lock);
         if (k < 0)
                 return r < 0 ? r : k;
         k = cg_remove(&user, &rec->cgroup);
+        CUBBY_FAULT("lib.teardown.removed");
         return r < 0 ? r : k;
 }
 

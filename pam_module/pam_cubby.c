@@ -43,6 +43,7 @@
 #include "cubby-build.h"
 #include "cubby/cgroup.h"
 #include "cubby/conf.h"
+#include "cubby/fault.h"
 #include "cubby/home.h"
 #include "cubby/ipam.h"
 #include "cubby/netcfg.h"
@@ -523,11 +524,13 @@ static int prepare_home(OpenCtx *c, const ConfPolicy *pol, Record *rec, const ch
                 *ret_why = "the home namespace cannot be set up";
                 return r;
         }
+        CUBBY_FAULT("pam.anchor");
         r = session_lock_user(locks, rec->uid, LOCK_TIMEOUT_MS, &lock);
         if (r < 0) {
                 *ret_why = "the user's sessions are busy";
                 return r;
         }
+        CUBBY_FAULT("pam.home.locked");
         /* Mount only when no session of the user is counted: a counted
          * session without the overlay in the anchor holds one of a
          * previous anchor, and a second overlay on the same upper dir is
@@ -556,6 +559,7 @@ static int prepare_home(OpenCtx *c, const ConfPolicy *pol, Record *rec, const ch
                 *ret_why = "the home overlay cannot be mounted";
                 return r;
         }
+        CUBBY_FAULT("pam.home.mounted");
         if (strscpy(rec->run_dir, sizeof rec->run_dir, hs.run_dir) < 0 ||
             home_merged_path(hs.state_dir, c->user, rec->home_mount, sizeof rec->home_mount) < 0) {
                 *ret_why = "the state directory path is too long";
@@ -567,6 +571,7 @@ static int prepare_home(OpenCtx *c, const ConfPolicy *pol, Record *rec, const ch
                 *ret_why = "the run directory cannot be written";
                 return r;
         }
+        CUBBY_FAULT("pam.home.counted");
         return 0;
 }
 
@@ -749,6 +754,7 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
                         (void)session_gc(sessions, locks, log_reap, NULL, NULL);
                 }
         }
+        CUBBY_FAULT("pam.gc");
 
         r = proc_stat("/proc", getpid(), NULL, &start);
         if (r < 0)
@@ -806,6 +812,7 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
         r = prepare_network(c, pol, rec, ret_why);
         if (r < 0)
                 return r;
+        CUBBY_FAULT("pam.network");
 
         r = cg_paths(c->conf.global.cgroup_parent, getpid(), rec->uid, rec->id, &user, &rec->cgroup);
         if (r < 0) {
@@ -839,9 +846,11 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
                 *ret_why = "the session record cannot be written";
                 return r;
         }
+        CUBBY_FAULT("pam.record");
 
         lim = (CgLimits){ .cpu_milli = pol->cpu_milli, .memory = pol->memory, .swap = pol->swap,
                           .pids = pol->pids, .cpus = pol->cpus };
+        CUBBY_FAULT("pam.user_locked");
         r = session_lock_user(locks, rec->uid, LOCK_TIMEOUT_MS, &lock);
         /* max_sessions: counted under the user lock, so two logins cannot
          * both take the last place */
@@ -857,6 +866,7 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
                 *ret_why = "the session cgroup cannot be created";
                 goto undo;
         }
+        CUBBY_FAULT("pam.cgroup");
         close(TAKE_FD(lock));
 
         r = prepare_home(c, pol, rec, s->key, sessions, locks, &user, ret_why);
@@ -869,6 +879,7 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
                 *ret_why = "the session record cannot be written";
                 goto undo;
         }
+        CUBBY_FAULT("pam.ready");
         if (c->args.mode == RECORD_MODE_REDIRECT) {
                 r = redirect_shell(helper, shell, c->pw.pw_shell);
                 if (r < 0) {
@@ -876,6 +887,7 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
                         goto undo;
                 }
         }
+        CUBBY_FAULT("pam.redirected");
         return 0;
 
 undo:
@@ -945,6 +957,9 @@ static int open_session(OpenCtx *c)
         bool admin;
         int r;
 
+        if (fault_guard() < 0)
+                return refuse(pamh, c->user, c->service, "this pam_cubby is a fault-injection test build",
+                              "the kernel command line lacks cubby.fault_injection=1");
         if (getpwnam_r(c->user, &c->pw, c->pwbuf, sizeof c->pwbuf, &res) != 0 || !res)
                 /* no such user for us: nothing to sandbox, but never let an
                  * NSS failure look like "not sandboxed" to a sandboxed user */
@@ -1033,6 +1048,7 @@ static int open_session(OpenCtx *c)
                         (void)unlinkat(sessions, s->key, 0);
                 return PAM_BUF_ERR;
         }
+        CUBBY_FAULT("pam.opened");
         s = NULL;
         return PAM_SUCCESS;
 }
@@ -1104,17 +1120,21 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
                 if (r >= 0)
                         r = session_teardown(&s->rec, locks, KILL_TIMEOUT_MS);
         }
+        CUBBY_FAULT("pam.close.torn_down");
         /* Only a session whose processes are gone lets go of its record,
          * home and addresses; otherwise the record stays for gc, which
          * finishes the teardown once this opener has exited. */
         if (r >= 0 && session_dir_open(CUBBY_SESSIONS_DIR, false, &sessions) >= 0) {
                 (void)unlinkat(sessions, s->key, 0);
+                CUBBY_FAULT("pam.close.unrecorded");
                 if (s->rec.sandbox && locks >= 0)
                         home_release(&s->rec, locks);
+                CUBBY_FAULT("pam.close.home_released");
                 /* a container's lease is free once its helper is gone; the
                  * session's containers are all gone now */
                 if (s->rec.network)
                         (void)ipam_release_session(s->rec.run_dir, s->rec.id);
+                CUBBY_FAULT("pam.close.leases_released");
         }
         limits_restore(&lim);
 

@@ -57,12 +57,15 @@ int anchor_ensure(const char *run_dir, const CgSet *cg_parent_dirs, const char *
                   int *ret_nsfd);
 
 /* The holder's life, in the process that is to hold the anchor: reports
- * its pid (or -errno) on report_fd, then sleeps forever. */
+ * its pid (or -errno) on report_fd (a socket), waits there for the byte 'k'
+ * that anchor_ensure sends once the holder is recorded (EOF first: it
+ * exits), then sleeps forever. */
 _Noreturn void anchor_hold(int report_fd);
 
-/* Stop the holder (the overlays go with its namespace) and remove its
- * "anchor" cgroups below cg_parent_dirs (may be NULL). For gc, when no
- * session is left. 1 if a holder was stopped, 0 if there was none. */
+/* Stop the holder (the overlays go with its namespace), remove its record
+ * and its "anchor" cgroups below cg_parent_dirs (may be NULL; removed also
+ * when there is no record, if empty). For gc, when no session is left. 1 if
+ * a holder was recorded (and is stopped now), 0 if there was none. */
 int anchor_stop(const char *run_dir, const CgSet *cg_parent_dirs);
 
 /* Create (or check) the user's state tree and make sure the user's overlay
