@@ -160,17 +160,10 @@ int session_gc(int sessions_dirfd, int lock_dirfd, session_reap_fn on_reap, void
         (void)TAKE_FD(dfd); /* d owns it now */
         while ((de = readdir(d))) {
                 Record *rec;
-                struct stat st;
                 int alive, k;
 
-                if (de->d_name[0] == '.') {
-                        /* a temp file of a writer that died: stale after a minute */
-                        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
-                            fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                            st.st_mtime + 60 < time(NULL))
-                                (void)unlinkat(dirfd(d), de->d_name, 0);
-                        continue;
-                }
+                if (de->d_name[0] == '.')
+                        continue; /* temp files: below */
                 rec = malloc(sizeof *rec);
                 if (!rec) {
                         r = -ENOMEM;
@@ -198,6 +191,16 @@ int session_gc(int sessions_dirfd, int lock_dirfd, session_reap_fn on_reap, void
                 free(rec);
         }
         closedir(d);
+        /* Temp files of writers that died before their rename: in the
+         * sessions dir, the lock dir and the run dir above it. */
+        (void)remove_stale_temp_files(sessions_dirfd);
+        (void)remove_stale_temp_files(lock_dirfd);
+        {
+                _cleanup_close_ int run = openat(lock_dirfd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+                if (run >= 0)
+                        (void)remove_stale_temp_files(run);
+        }
         if (ret_reaped)
                 *ret_reaped = reaped;
         return r;

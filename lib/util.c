@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "cubby/fault.h"
 #include "cubby/util.h"
 
 int parse_u64(const char *s, uint64_t *ret)
@@ -164,7 +169,9 @@ static int write_atomic(int dirfd, const char *name, const void *data, size_t le
         r = random_id(id);
         if (r < 0)
                 return r;
-        if (snprintf(tmp, sizeof tmp, ".%.200s.%s.tmp", name, id) >= (int)sizeof tmp)
+        /* the writer's pid in the name: gc removes the temp file of a
+         * writer that died between here and the rename */
+        if (snprintf(tmp, sizeof tmp, ".%.200s.%s.%d.tmp", name, id, (int)getpid()) >= (int)sizeof tmp)
                 return -ENAMETOOLONG;
         fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
         if (fd < 0)
@@ -174,11 +181,56 @@ static int write_atomic(int dirfd, const char *name, const void *data, size_t le
                 r = -errno;
         if (r >= 0 && sync && fsync(fd) < 0)
                 r = -errno;
+        if (r >= 0)
+                CUBBY_FAULT("lib.write.before_rename");
         if (r >= 0 && renameat(dirfd, tmp, dirfd, name) < 0)
                 r = -errno;
         if (r < 0)
                 (void)unlinkat(dirfd, tmp, 0);
         return r;
+}
+
+int remove_stale_temp_files(int dir_fd)
+{
+        _cleanup_close_ int dfd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct dirent *de;
+        unsigned n = 0;
+        DIR *d;
+
+        if (dfd < 0)
+                return -errno;
+        d = fdopendir(dfd);
+        if (!d)
+                return -errno;
+        (void)TAKE_FD(dfd); /* d owns it now */
+        while ((de = readdir(d))) {
+                size_t len = strlen(de->d_name);
+                const char *dot;
+                char pidbuf[16];
+                struct stat st;
+                pid_t pid = 0;
+                bool dead;
+
+                /* ".NAME.ID.PID.tmp", as write_atomic() names them */
+                if (de->d_name[0] != '.' || len < 6 || strcmp(de->d_name + len - 4, ".tmp") != 0)
+                        continue;
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+                        continue;
+                for (dot = de->d_name + len - 5; dot > de->d_name && *dot != '.'; dot--)
+                        ;
+                if ((size_t)(de->d_name + len - 4 - (dot + 1)) < sizeof pidbuf) {
+                        memcpy(pidbuf, dot + 1, (size_t)(de->d_name + len - 4 - (dot + 1)));
+                        pidbuf[de->d_name + len - 4 - (dot + 1)] = 0;
+                        if (parse_pid(pidbuf, &pid) < 0)
+                                pid = 0;
+                }
+                /* a writer takes microseconds: gone, or a minute old */
+                dead = pid > 0 && kill(pid, 0) < 0 && errno == ESRCH;
+                if ((dead || st.st_mtime + 60 < time(NULL)) && unlinkat(dirfd(d), de->d_name, 0) == 0)
+                        n++;
+        }
+        closedir(d);
+        return (int)n;
 }
 
 int write_string_at(int dirfd, const char *name, const char *s)

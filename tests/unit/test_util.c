@@ -1,9 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "cubby/log.h"
@@ -78,6 +86,91 @@ static void test_random_id(void **state)
         assert_int_equal(strspn(a, "0123456789abcdef"), CUBBY_ID_LEN);
 }
 
+static int touch(int dfd, const char *name, time_t age)
+{
+        int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        struct timespec ts[2];
+
+        if (fd < 0)
+                return -errno;
+        close(fd);
+        if (age) {
+                clock_gettime(CLOCK_REALTIME, &ts[0]);
+                ts[0].tv_sec -= age;
+                ts[1] = ts[0];
+                if (utimensat(dfd, name, ts, 0) < 0)
+                        return -errno;
+        }
+        return 0;
+}
+
+static bool exists(int dfd, const char *name)
+{
+        struct stat st;
+
+        return fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+/* Atomic writes leave nothing; temp files of dead writers (or a minute
+ * old) are removed, nothing else is. */
+static void test_stale_temp_files(void **state)
+{
+        char dir[] = "/tmp/cubby-test-util-XXXXXX", name[128];
+        _cleanup_close_ int dfd = -1;
+        pid_t dead, self = getpid();
+        int status;
+
+        assert_non_null(mkdtemp(dir));
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(dfd >= 0);
+
+        assert_int_equal(write_file_atomic_at_nosync(dfd, "leases", "x\n", 2, 0600), 0);
+        assert_int_equal(remove_stale_temp_files(dfd), 0);
+        assert_true(exists(dfd, "leases"));
+
+        dead = fork();
+        assert_true(dead >= 0);
+        if (dead == 0)
+                _exit(0);
+        assert_int_equal(waitpid(dead, &status, 0), dead);
+
+        snprintf(name, sizeof name, ".leases.0123456789abcdef.%d.tmp", (int)dead);
+        assert_int_equal(touch(dfd, name, 0), 0);                   /* writer gone */
+        snprintf(name, sizeof name, ".leases.0123456789abcdef.%d.tmp", (int)self);
+        assert_int_equal(touch(dfd, name, 0), 0);                   /* writer alive, fresh */
+        snprintf(name, sizeof name, ".anchor.0123456789abcdef.%d.tmp", (int)self);
+        assert_int_equal(touch(dfd, name, 120), 0);                 /* alive but 2 min old */
+        assert_int_equal(touch(dfd, ".old-style.0123456789abcdef.tmp", 0), 0); /* no pid, fresh */
+        assert_int_equal(touch(dfd, ".old-style2.0123456789abcdef.tmp", 120), 0);
+        assert_int_equal(touch(dfd, "visible.1.tmp", 120), 0);      /* not a temp name */
+        assert_int_equal(mkdirat(dfd, ".dir.1.2.tmp", 0700), 0);    /* not a file */
+        assert_int_equal(symlinkat("/etc/passwd", dfd, ".link.1.2.tmp"), 0);
+
+        assert_int_equal(remove_stale_temp_files(dfd), 3);
+        snprintf(name, sizeof name, ".leases.0123456789abcdef.%d.tmp", (int)dead);
+        assert_false(exists(dfd, name));
+        snprintf(name, sizeof name, ".leases.0123456789abcdef.%d.tmp", (int)self);
+        assert_true(exists(dfd, name));
+        snprintf(name, sizeof name, ".anchor.0123456789abcdef.%d.tmp", (int)self);
+        assert_false(exists(dfd, name));
+        assert_true(exists(dfd, ".old-style.0123456789abcdef.tmp"));
+        assert_false(exists(dfd, ".old-style2.0123456789abcdef.tmp"));
+        assert_true(exists(dfd, "visible.1.tmp"));
+        assert_true(exists(dfd, ".dir.1.2.tmp"));
+        assert_true(exists(dfd, ".link.1.2.tmp"));
+        assert_true(exists(dfd, "leases"));
+
+        /* clean up */
+        snprintf(name, sizeof name, ".leases.0123456789abcdef.%d.tmp", (int)self);
+        assert_int_equal(unlinkat(dfd, name, 0), 0);
+        assert_int_equal(unlinkat(dfd, ".old-style.0123456789abcdef.tmp", 0), 0);
+        assert_int_equal(unlinkat(dfd, "visible.1.tmp", 0), 0);
+        assert_int_equal(unlinkat(dfd, ".dir.1.2.tmp", AT_REMOVEDIR), 0);
+        assert_int_equal(unlinkat(dfd, ".link.1.2.tmp", 0), 0);
+        assert_int_equal(unlinkat(dfd, "leases", 0), 0);
+        assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -85,6 +178,7 @@ int main(void)
                 cmocka_unit_test(test_names_and_paths),
                 cmocka_unit_test(test_log_escape),
                 cmocka_unit_test(test_random_id),
+                cmocka_unit_test(test_stale_temp_files),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
