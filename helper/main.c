@@ -383,10 +383,9 @@ int main(int argc, char *argv[])
 
         {
                 char uid[16], ms[24], pid[16];
-
-                snprintf(uid, sizeof uid, "%u", (unsigned)h->rec.uid);
                 long long us = us_since(&t0);
 
+                snprintf(uid, sizeof uid, "%u", (unsigned)h->rec.uid);
                 snprintf(ms, sizeof ms, "%lld.%02lld", us / 1000, us % 1000 / 10);
                 snprintf(pid, sizeof pid, "%d", (int)child);
                 log_event(LOG_INFO, "container_start", "session", h->rec.id, "uid", uid, "user",

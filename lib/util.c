@@ -190,6 +190,8 @@ static int write_atomic(int dirfd, const char *name, const void *data, size_t le
         return r;
 }
 
+/* Runs as root over cubby's root-only 0700 dirs, where nobody else can
+ * plant a name: it only unlinks regular files named like our temp files. */
 int remove_stale_temp_files(int dir_fd)
 {
         _cleanup_close_ int dfd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -205,8 +207,8 @@ int remove_stale_temp_files(int dir_fd)
         (void)TAKE_FD(dfd); /* d owns it now */
         while ((de = readdir(d))) {
                 size_t len = strlen(de->d_name);
+                char base[NAME_MAX + 1];
                 const char *dot;
-                char pidbuf[16];
                 struct stat st;
                 pid_t pid = 0;
                 bool dead;
@@ -216,14 +218,11 @@ int remove_stale_temp_files(int dir_fd)
                         continue;
                 if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
                         continue;
-                for (dot = de->d_name + len - 5; dot > de->d_name && *dot != '.'; dot--)
-                        ;
-                if ((size_t)(de->d_name + len - 4 - (dot + 1)) < sizeof pidbuf) {
-                        memcpy(pidbuf, dot + 1, (size_t)(de->d_name + len - 4 - (dot + 1)));
-                        pidbuf[de->d_name + len - 4 - (dot + 1)] = 0;
-                        if (parse_pid(pidbuf, &pid) < 0)
-                                pid = 0;
-                }
+                memcpy(base, de->d_name, len - 4);
+                base[len - 4] = 0;
+                dot = strrchr(base, '.');
+                if (!dot || parse_pid(dot + 1, &pid) < 0)
+                        pid = 0; /* no pid in the name: by age only */
                 /* a writer takes microseconds: gone, or a minute old */
                 dead = pid > 0 && kill(pid, 0) < 0 && errno == ESRCH;
                 if ((dead || st.st_mtime + 60 < time(NULL)) && unlinkat(dirfd(d), de->d_name, 0) == 0)

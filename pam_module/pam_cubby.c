@@ -640,7 +640,9 @@ static void run_net_up(const char *config)
  * be there: a ruleset flushed behind cubby's back (Debian's nftables.conf
  * begins with `flush ruleset`) would leave NAT, the deny list, the
  * gateway's ports and, in routed mode, the isolation between sandboxes
- * open; the next login puts them back (`net up` is idempotent). */
+ * open; the next login puts them back (`net up` is idempotent). The
+ * question is a read-only netlink request; an answer we cannot get counts
+ * as down, so net up runs and a network still missing refuses the login. */
 static bool net_is_up(const ConfGlobal *g)
 {
         _cleanup_close_ int dfd = -1;
