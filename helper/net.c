@@ -1,18 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Per-container veth over rtnetlink (libnl-route-3). Runs in the helper's
+/* Per-container veth over rtnetlink, built with libmnl. Runs in the helper's
  * parent with euid 0. Its inputs are the lease (an address the helper took
  * from ipam), the bridge name from the root-owned config (none in routed
  * mode), and the pid of the helper's own child: nothing here comes from the
- * user. libnl's NLE_* codes are turned into -errno in this file and never
- * leave it. */
+ * user. libmnl rather than libnl: libnl's constructors read NLSYSCONFDIR,
+ * NLDBG and NLCB before main() and open $NLSYSCONFDIR/classid as root in a
+ * setuid process; libmnl has no constructor and reads no environment.
+ * Errors are the kernel's own errnos (from NLMSG_ERROR) or the socket
+ * call's errno, returned as -errno. */
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <libmnl/libmnl.h>
 #include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
 #include <net/if.h>
-#include <netlink/netlink.h>
-#include <netlink/route/addr.h>
-#include <netlink/route/link.h>
-#include <netlink/route/link/veth.h>
-#include <netlink/route/route.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,97 +23,146 @@
 #include "cubby/net.h"
 #include "cubby/util.h"
 
-/* Kernel errnos arrive in netlink error messages; keep them exact instead
- * of libnl's lossy NLE_* translation. */
-typedef struct NlErr {
-        int err;
-} NlErr;
+/* A batch: up to four requests sent in one datagram. The kernel handles the
+ * messages of one datagram in order and answers each; the answers are
+ * collected after the send. Every request here is far below NL_MSG_MAX (the
+ * largest, the veth, is under 200 bytes): a message is written first and
+ * checked after, so the buffer keeps NL_MSG_MAX of room behind the limit. */
+#define NL_MSG_MAX 1024
+#define NL_BATCH_LIMIT 2048
+#define NL_BATCH_MAX 4
 
-static int nle_to_errno(int nle)
+typedef struct NlBatch {
+        union {
+                struct nlmsghdr align;
+                char buf[NL_BATCH_LIMIT + NL_MSG_MAX];
+        } u;
+        size_t len, n;
+        uint32_t seq0;
+        bool overflow;
+} NlBatch;
+
+/* One socket and its sequence numbers. */
+typedef struct Nl {
+        struct mnl_socket *sk;
+        uint32_t portid, seq;
+} Nl;
+
+/* Called for the answer to request i of a batch that is not an NLMSG_ERROR
+ * (a GET's reply). */
+typedef int (*nl_reply_fn)(const struct nlmsghdr *nlh, void *data);
+
+static void nl_close(Nl *nl)
 {
-        static const int map[][2] = {
-                { NLE_NOMEM, ENOMEM },         { NLE_EXIST, EEXIST },     { NLE_INVAL, EINVAL },
-                { NLE_RANGE, ERANGE },         { NLE_PERM, EPERM },       { NLE_NOACCESS, EACCES },
-                { NLE_OBJ_NOTFOUND, ENOENT },  { NLE_NODEV, ENODEV },     { NLE_BUSY, EBUSY },
-                { NLE_AGAIN, EAGAIN },         { NLE_INTR, EINTR },       { NLE_OPNOTSUPP, EOPNOTSUPP },
-                { NLE_AF_NOSUPPORT, EAFNOSUPPORT }, { NLE_NOADDR, EADDRNOTAVAIL },
-                { NLE_MSGSIZE, EMSGSIZE },     { NLE_BAD_SOCK, EBADF },
-        };
-
-        nle = nle < 0 ? -nle : nle;
-        if (nle == 0)
-                return 0;
-        for (size_t i = 0; i < ELEMENTSOF(map); i++)
-                if (map[i][0] == nle)
-                        return -map[i][1];
-        return -EIO;
+        if (nl->sk)
+                mnl_socket_close(nl->sk);
+        nl->sk = NULL;
 }
 
-static int on_nl_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
+#define _cleanup_nl_ _cleanup_(nl_close)
+
+/* A netlink socket stays bound to the netns it was made in. */
+static int nl_open(Nl *ret)
 {
-        NlErr *s = arg;
-
-        s->err = e->error < 0 ? e->error : -EIO;
-        return NL_STOP;
-}
-
-static void sock_freep(struct nl_sock **sk)
-{
-        if (*sk)
-                nl_socket_free(*sk);
-}
-
-static void msg_freep(struct nl_msg **m)
-{
-        if (*m)
-                nlmsg_free(*m);
-}
-
-static void link_putp(struct rtnl_link **l)
-{
-        if (*l)
-                rtnl_link_put(*l);
-}
-
-#define _cleanup_sock_ _cleanup_(sock_freep)
-#define _cleanup_msg_ _cleanup_(msg_freep)
-#define _cleanup_link_ _cleanup_(link_putp)
-
-static int sock_open(struct nl_sock **ret, NlErr *e)
-{
-        _cleanup_sock_ struct nl_sock *sk = nl_socket_alloc();
-        int r;
+        struct mnl_socket *sk = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
 
         if (!sk)
-                return -ENOMEM;
-        r = nl_connect(sk, NETLINK_ROUTE);
-        if (r < 0)
-                return nle_to_errno(r);
-        r = nl_socket_modify_err_cb(sk, NL_CB_CUSTOM, on_nl_error, e);
-        if (r < 0)
-                return nle_to_errno(r);
-        *ret = TAKE_PTR(sk);
+                return -errno;
+        if (mnl_socket_bind(sk, 0, MNL_SOCKET_AUTOPID) < 0) {
+                int r = -errno;
+
+                mnl_socket_close(sk);
+                return r;
+        }
+        ret->sk = sk;
+        ret->portid = mnl_socket_get_portid(sk);
+        ret->seq = 1;
         return 0;
 }
 
-/* Send every message, then collect one ack each: the kernel handles them in
- * order; the first error is returned (the caller then undoes everything). */
-static int send_batch(struct nl_sock *sk, NlErr *e, struct nl_msg **msgs, size_t n)
+static void batch_init(NlBatch *b, Nl *nl)
 {
-        int r, first = 0;
+        b->len = b->n = 0;
+        b->overflow = false;
+        b->seq0 = nl->seq;
+}
 
-        for (size_t i = 0; i < n; i++) {
-                r = nl_send_auto(sk, msgs[i]);
-                if (r < 0)
-                        return nle_to_errno(r);
+/* A new request at the end of the batch; the caller appends the family
+ * header (mnl_nlmsg_put_extra_header() zeroes it) and the attributes. */
+static struct nlmsghdr *batch_add(NlBatch *b, uint16_t type, uint16_t flags)
+{
+        struct nlmsghdr *nlh;
+
+        if (b->n >= NL_BATCH_MAX || b->len >= NL_BATCH_LIMIT) {
+                b->overflow = true;
+                /* Written into the slack and never sent. */
+                b->len = NL_BATCH_LIMIT;
         }
-        for (size_t i = 0; i < n; i++) {
-                e->err = 0;
-                r = nl_wait_for_ack(sk);
-                if (r < 0 && first == 0)
-                        first = e->err ? e->err : nle_to_errno(r);
-                /* Read every ack even after an error: a stale one left in
-                 * the socket would answer the next request. */
+        nlh = mnl_nlmsg_put_header(b->u.buf + b->len);
+        nlh->nlmsg_type = type;
+        nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+        nlh->nlmsg_seq = b->seq0 + (uint32_t)b->n;
+        return nlh;
+}
+
+/* Closes the request that batch_add() began. */
+static void batch_end(NlBatch *b, const struct nlmsghdr *nlh)
+{
+        if (b->overflow || nlh->nlmsg_len > NL_MSG_MAX || b->len + nlh->nlmsg_len > NL_BATCH_LIMIT) {
+                b->overflow = true;
+                return;
+        }
+        b->len += nlh->nlmsg_len;
+        b->n++;
+}
+
+/* Send the batch, then read one answer per request: the error code of an
+ * NLMSG_ERROR (0 is an ack), or a reply handed to fn. Every answer is read
+ * even after an error (a stale one left in the socket would answer the next
+ * request); the first error is returned. */
+static int nl_transact(Nl *nl, NlBatch *b, nl_reply_fn fn, void *data)
+{
+        union {
+                struct nlmsghdr align;
+                char buf[8192];
+        } rx;
+        size_t answered = 0;
+        int first = 0;
+
+        if (b->overflow)
+                return -EMSGSIZE;
+        nl->seq += (uint32_t)b->n;
+        if (mnl_socket_sendto(nl->sk, b->u.buf, b->len) < 0)
+                return -errno;
+        while (answered < b->n) {
+                ssize_t n = mnl_socket_recvfrom(nl->sk, rx.buf, sizeof rx.buf);
+                int len;
+
+                if (n < 0)
+                        return first < 0 ? first : -errno;
+                len = (int)n;
+                for (const struct nlmsghdr *h = &rx.align; mnl_nlmsg_ok(h, len); h = mnl_nlmsg_next(h, &len)) {
+                        int r = 0;
+
+                        /* Only answers to this batch count. */
+                        if (h->nlmsg_pid != nl->portid || h->nlmsg_seq - b->seq0 >= b->n)
+                                continue;
+                        if (h->nlmsg_type == NLMSG_ERROR) {
+                                const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
+
+                                if (h->nlmsg_len < mnl_nlmsg_size(sizeof *e))
+                                        r = -EBADMSG;
+                                else
+                                        r = e->error <= 0 ? e->error : -EIO;
+                        } else if (h->nlmsg_type >= NLMSG_MIN_TYPE && fn) {
+                                r = fn(h, data);
+                        } else {
+                                continue;
+                        }
+                        answered++;
+                        if (r < 0 && first == 0)
+                                first = r;
+                }
         }
         return first;
 }
@@ -149,10 +200,8 @@ static int open_netns(pid_t child, int *ret_self, int *ret_child)
 }
 
 /* One hop into the child's netns, just long enough to open a netlink socket
- * there (a netlink socket stays bound to the netns it was made in) and look
- * up eth0; then back. */
-static int sock_in_netns(int self_ns, int child_ns, const char *ifname, struct nl_sock **ret,
-                         int *ret_ifindex, NlErr *e)
+ * there and look up eth0; then back. */
+static int nl_open_in_netns(int self_ns, int child_ns, const char *ifname, Nl *ret, int *ret_ifindex)
 {
         int r, back;
 
@@ -160,137 +209,130 @@ static int sock_in_netns(int self_ns, int child_ns, const char *ifname, struct n
          * namespace, which our user namespace owns. */
         if (setns(child_ns, CLONE_NEWNET) < 0)
                 return -errno;
-        r = sock_open(ret, e);
+        r = nl_open(ret);
         if (r >= 0 && ifname) {
                 *ret_ifindex = (int)if_nametoindex(ifname);
                 if (*ret_ifindex == 0)
                         r = -errno;
         }
         back = setns(self_ns, CLONE_NEWNET) < 0 ? -errno : 0;
-        if (r < 0 && *ret) {
-                nl_socket_free(*ret);
-                *ret = NULL;
-        }
+        if (r < 0)
+                nl_close(ret);
         /* Failing to come back is worse than any other error: the caller
          * must not go on in the container's namespace. */
         return back < 0 ? back : r;
 }
 
-static struct nl_addr *ipv4_addr(uint32_t a, unsigned prefix)
+/* Set IFF_UP on an existing link. */
+static void add_link_up(NlBatch *b, int ifindex)
 {
-        uint32_t be = htonl(a);
-        struct nl_addr *n = nl_addr_build(AF_INET, &be, 4);
+        struct nlmsghdr *nlh = batch_add(b, RTM_NEWLINK, NLM_F_ACK);
+        struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *ifi);
 
-        if (n)
-                nl_addr_set_prefixlen(n, (int)prefix);
-        return n;
+        ifi->ifi_family = AF_UNSPEC;
+        ifi->ifi_index = ifindex;
+        ifi->ifi_flags = IFF_UP;
+        ifi->ifi_change = IFF_UP;
+        batch_end(b, nlh);
 }
 
 /* Port isolation: the bridge forwards nothing between two isolated ports,
  * so one sandbox cannot reach another even at layer 2. */
-static int build_isolate(const char *host, struct nl_msg **ret)
+static void add_isolate(NlBatch *b, const char *host)
 {
-        _cleanup_msg_ struct nl_msg *m = nlmsg_alloc_simple(RTM_NEWLINK, 0);
-        struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+        struct nlmsghdr *nlh = batch_add(b, RTM_NEWLINK, NLM_F_ACK);
+        struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *ifi);
         struct nlattr *info, *data;
 
-        if (!m || nlmsg_append(m, &ifi, sizeof ifi, NLMSG_ALIGNTO) < 0 ||
-            nla_put_string(m, IFLA_IFNAME, host) < 0 || !(info = nla_nest_start(m, IFLA_LINKINFO)) ||
-            nla_put_string(m, IFLA_INFO_SLAVE_KIND, "bridge") < 0 ||
-            !(data = nla_nest_start(m, IFLA_INFO_SLAVE_DATA)) ||
-            nla_put_u8(m, IFLA_BRPORT_ISOLATED, 1) < 0)
-                return -ENOMEM;
-        nla_nest_end(m, data);
-        nla_nest_end(m, info);
-        *ret = TAKE_PTR(m);
-        return 0;
+        ifi->ifi_family = AF_UNSPEC;
+        mnl_attr_put_strz(nlh, IFLA_IFNAME, host);
+        info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+        mnl_attr_put_strz(nlh, IFLA_INFO_SLAVE_KIND, "bridge");
+        data = mnl_attr_nest_start(nlh, IFLA_INFO_SLAVE_DATA);
+        mnl_attr_put_u8(nlh, IFLA_BRPORT_ISOLATED, 1);
+        mnl_attr_nest_end(nlh, data);
+        mnl_attr_nest_end(nlh, info);
+        batch_end(b, nlh);
 }
 
 /* bridge_idx 0: routed mode, no master. */
-static int build_veth(const char *host, int bridge_idx, int child_ns, struct nl_msg **ret)
+static void add_veth(NlBatch *b, const char *host, int bridge_idx, int child_ns)
 {
-        _cleanup_link_ struct rtnl_link *veth = rtnl_link_veth_alloc();
-        struct rtnl_link *peer;
-        int r;
+        struct nlmsghdr *nlh = batch_add(b, RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+        struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *ifi), *peer_ifi;
+        struct nlattr *info, *data, *peer;
 
-        if (!veth)
-                return -ENOMEM;
-        peer = rtnl_link_veth_get_peer(veth);
-        rtnl_link_set_name(veth, host);
+        ifi->ifi_family = AF_UNSPEC;
+        ifi->ifi_flags = IFF_UP;
+        ifi->ifi_change = IFF_UP;
+        mnl_attr_put_strz(nlh, IFLA_IFNAME, host);
         if (bridge_idx > 0)
-                rtnl_link_set_master(veth, bridge_idx);
-        rtnl_link_set_flags(veth, IFF_UP);
-        rtnl_link_set_name(peer, "eth0");
+                mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)bridge_idx);
+        info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+        mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+        data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+        peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+        /* The peer's attributes follow an ifinfomsg of its own. Not IFF_UP
+         * here: the kernel refuses (ENOTCONN) to open a peer created in
+         * another netns; it goes up in the batch inside. */
+        peer_ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *peer_ifi);
+        peer_ifi->ifi_family = AF_UNSPEC;
+        mnl_attr_put_strz(nlh, IFLA_IFNAME, "eth0");
         /* The peer is born in the child's netns: it never exists on the
          * host under a name a user could race for. */
-        rtnl_link_set_ns_fd(peer, child_ns);
-        /* Not IFF_UP here: the kernel refuses (ENOTCONN) to open a peer
-         * created in another netns; it goes up in the batch inside. */
-        r = rtnl_link_build_add_request(veth, NLM_F_CREATE | NLM_F_EXCL, ret);
-        rtnl_link_put(peer);
-        return nle_to_errno(r);
+        mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)child_ns);
+        mnl_attr_nest_end(nlh, peer);
+        mnl_attr_nest_end(nlh, data);
+        mnl_attr_nest_end(nlh, info);
+        batch_end(b, nlh);
+}
+
+/* An IPv4 address local/prefix on ifindex; peer 0: none (then the kernel
+ * takes IFA_ADDRESS = local, as `ip addr add` does). */
+static void add_addr(NlBatch *b, int ifindex, uint32_t local, unsigned prefix, uint32_t peer)
+{
+        struct nlmsghdr *nlh = batch_add(b, RTM_NEWADDR, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+        struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof *ifa);
+
+        ifa->ifa_family = AF_INET;
+        ifa->ifa_prefixlen = (uint8_t)prefix;
+        ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+        ifa->ifa_index = (uint32_t)ifindex;
+        mnl_attr_put_u32(nlh, IFA_LOCAL, htonl(local));
+        mnl_attr_put_u32(nlh, IFA_ADDRESS, htonl(peer ? peer : local));
+        batch_end(b, nlh);
+}
+
+/* The default route via gateway on ifindex. */
+static void add_default_route(NlBatch *b, int ifindex, uint32_t gateway)
+{
+        struct nlmsghdr *nlh = batch_add(b, RTM_NEWROUTE, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+        struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof *rtm);
+
+        rtm->rtm_family = AF_INET;
+        rtm->rtm_table = RT_TABLE_MAIN;
+        rtm->rtm_protocol = RTPROT_STATIC;
+        rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+        rtm->rtm_type = RTN_UNICAST;
+        mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
+        mnl_attr_put_u32(nlh, RTA_GATEWAY, htonl(gateway));
+        batch_end(b, nlh);
 }
 
 /* lo up, eth0 up, the address on eth0, the default route: one batch.
  * Routed: the address is point-to-point (ADDR peer GATEWAY/32), so the
  * gateway is reachable on eth0 and nothing else is on-link: all traffic,
  * also to other sandboxes, goes through the host's forward chain. */
-static int configure_inside(struct nl_sock *sk, NlErr *e, int eth0, uint32_t addr, unsigned prefix,
-                            uint32_t gateway, bool routed)
+static int configure_inside(Nl *nl, int eth0, uint32_t addr, unsigned prefix, uint32_t gateway, bool routed)
 {
-        _cleanup_link_ struct rtnl_link *lo = rtnl_link_alloc(), *up = rtnl_link_alloc();
-        _cleanup_link_ struct rtnl_link *eth = rtnl_link_alloc();
-        struct rtnl_addr *a = rtnl_addr_alloc();
-        struct rtnl_route *rt = rtnl_route_alloc();
-        struct rtnl_nexthop *nh = rtnl_route_nh_alloc();
-        struct nl_addr *local = ipv4_addr(addr, routed ? 32 : prefix), *gw = ipv4_addr(gateway, 32);
-        struct nl_addr *dst = ipv4_addr(0, 0);
-        struct nl_msg *msgs[4] = { NULL, NULL, NULL, NULL };
-        int r = -ENOMEM;
+        NlBatch b;
 
-        if (!lo || !up || !eth || !a || !rt || !nh || !local || !gw || !dst)
-                goto out;
-        rtnl_link_set_ifindex(lo, 1); /* LOOPBACK_IFINDEX in every netns */
-        rtnl_link_set_ifindex(eth, eth0);
-        rtnl_link_set_flags(up, IFF_UP);
-        rtnl_addr_set_ifindex(a, eth0);
-        rtnl_addr_set_local(a, local);
-        /* After the local address: libnl refuses a local address with a
-         * prefix length once a peer is set. */
-        if (routed) {
-                r = nle_to_errno(rtnl_addr_set_peer(a, gw));
-                if (r < 0)
-                        goto out;
-        }
-        rtnl_route_set_family(rt, AF_INET);
-        rtnl_route_set_dst(rt, dst);
-        rtnl_route_nh_set_ifindex(nh, eth0);
-        rtnl_route_nh_set_gateway(nh, gw);
-        rtnl_route_add_nexthop(rt, nh);
-        nh = NULL; /* owned by rt now */
-        r = nle_to_errno(rtnl_link_build_change_request(lo, up, 0, &msgs[0]));
-        if (r >= 0)
-                r = nle_to_errno(rtnl_link_build_change_request(eth, up, 0, &msgs[1]));
-        if (r >= 0)
-                r = nle_to_errno(rtnl_addr_build_add_request(a, NLM_F_CREATE | NLM_F_EXCL, &msgs[2]));
-        if (r >= 0)
-                r = nle_to_errno(rtnl_route_build_add_request(rt, NLM_F_CREATE | NLM_F_EXCL, &msgs[3]));
-        if (r >= 0)
-                r = send_batch(sk, e, msgs, 4);
-out:
-        for (size_t i = 0; i < 4; i++)
-                if (msgs[i])
-                        nlmsg_free(msgs[i]);
-        if (nh)
-                rtnl_route_nh_free(nh);
-        if (rt)
-                rtnl_route_put(rt);
-        if (a)
-                rtnl_addr_put(a);
-        nl_addr_put(local);
-        nl_addr_put(gw);
-        nl_addr_put(dst);
-        return r;
+        batch_init(&b, nl);
+        add_link_up(&b, 1); /* LOOPBACK_IFINDEX in every netns */
+        add_link_up(&b, eth0);
+        add_addr(&b, eth0, addr, routed ? 32 : prefix, routed ? gateway : 0);
+        add_default_route(&b, eth0, gateway);
+        return nl_transact(nl, &b, NULL, NULL);
 }
 
 /* Routed mode, on the host end: the gateway address with the container's
@@ -298,59 +340,81 @@ out:
  * container's /32 through this host end (and removes the route with the
  * address, i.e. with the veth). Every host end has the same local address;
  * ARP for it is answered on each. */
-static int configure_host_end(struct nl_sock *sk, NlErr *e, int ifindex, uint32_t addr, uint32_t gateway)
+static int configure_host_end(Nl *nl, int ifindex, uint32_t addr, uint32_t gateway)
 {
-        struct rtnl_addr *a = rtnl_addr_alloc();
-        struct nl_addr *local = ipv4_addr(gateway, 32), *peer = ipv4_addr(addr, 32);
-        struct nl_msg *m = NULL;
-        int r = -ENOMEM;
+        NlBatch b;
 
-        if (!a || !local || !peer)
-                goto out;
-        rtnl_addr_set_ifindex(a, ifindex);
-        r = nle_to_errno(rtnl_addr_set_local(a, local));
-        if (r >= 0)
-                r = nle_to_errno(rtnl_addr_set_peer(a, peer));
-        if (r >= 0)
-                r = nle_to_errno(rtnl_addr_build_add_request(a, NLM_F_CREATE | NLM_F_EXCL, &m));
-        if (r >= 0)
-                r = send_batch(sk, e, &m, 1);
-out:
-        if (m)
-                nlmsg_free(m);
-        if (a)
-                rtnl_addr_put(a);
-        nl_addr_put(local);
-        nl_addr_put(peer);
-        return r;
+        batch_init(&b, nl);
+        add_addr(&b, ifindex, gateway, 32, addr);
+        return nl_transact(nl, &b, NULL, NULL);
 }
 
-static int delete_link(struct nl_sock *sk, const char *name)
-{
-        _cleanup_link_ struct rtnl_link *l = rtnl_link_alloc();
+/* What delete_stale() learns about a link from RTM_GETLINK. */
+typedef struct LinkInfo {
+        int ifindex;
+        bool veth;
+} LinkInfo;
 
-        if (!l)
-                return -ENOMEM;
-        rtnl_link_set_name(l, name);
-        return nle_to_errno(rtnl_link_delete(sk, l));
+static int on_link_reply(const struct nlmsghdr *nlh, void *data)
+{
+        LinkInfo *li = data;
+        const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+        const struct nlattr *a, *k;
+
+        if (nlh->nlmsg_type != RTM_NEWLINK || nlh->nlmsg_len < mnl_nlmsg_size(sizeof *ifi))
+                return -EBADMSG;
+        li->ifindex = ifi->ifi_index;
+        mnl_attr_for_each(a, nlh, sizeof *ifi) {
+                if (mnl_attr_get_type(a) != IFLA_LINKINFO || mnl_attr_validate(a, MNL_TYPE_NESTED) < 0)
+                        continue;
+                mnl_attr_for_each_nested(k, a)
+                        if (mnl_attr_get_type(k) == IFLA_INFO_KIND && mnl_attr_validate(k, MNL_TYPE_NUL_STRING) >= 0)
+                                li->veth = strcmp(mnl_attr_get_str(k), "veth") == 0;
+        }
+        return 0;
+}
+
+static int delete_link(Nl *nl, const char *name, int ifindex)
+{
+        NlBatch b;
+        struct ifinfomsg *ifi;
+        struct nlmsghdr *nlh;
+
+        batch_init(&b, nl);
+        nlh = batch_add(&b, RTM_DELLINK, NLM_F_ACK);
+        ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *ifi);
+        ifi->ifi_family = AF_UNSPEC;
+        ifi->ifi_index = ifindex;
+        if (name)
+                mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+        batch_end(&b, nlh);
+        return nl_transact(nl, &b, NULL, NULL);
 }
 
 /* A host end of ours whose container is gone but whose netns has not been
  * torn down yet (the kernel does that asynchronously). We hold the lease for
- * its address, so its owner is dead: remove it. */
-static int delete_stale(struct nl_sock *sk, const char *host)
+ * its address, so its owner is dead: remove it. Deleted by the index that
+ * was checked to be a veth, not by name again. */
+static int delete_stale(Nl *nl, const char *host)
 {
-        _cleanup_link_ struct rtnl_link *l = NULL;
-        const char *type;
+        LinkInfo li = { 0 };
+        NlBatch b;
+        struct ifinfomsg *ifi;
+        struct nlmsghdr *nlh;
         int r;
 
-        r = rtnl_link_get_kernel(sk, 0, host, &l);
+        batch_init(&b, nl);
+        nlh = batch_add(&b, RTM_GETLINK, 0);
+        ifi = mnl_nlmsg_put_extra_header(nlh, sizeof *ifi);
+        ifi->ifi_family = AF_UNSPEC;
+        mnl_attr_put_strz(nlh, IFLA_IFNAME, host);
+        batch_end(&b, nlh);
+        r = nl_transact(nl, &b, on_link_reply, &li);
         if (r < 0)
-                return nle_to_errno(r);
-        type = rtnl_link_get_type(l);
-        if (!type || strcmp(type, "veth") != 0)
+                return r;
+        if (!li.veth || li.ifindex <= 0)
                 return -EEXIST;
-        return delete_link(sk, host);
+        return delete_link(nl, NULL, li.ifindex);
 }
 
 static bool ifname_valid(const char *s)
@@ -365,14 +429,11 @@ int net_setup_veth(pid_t child, const char *bridge, uint32_t addr, unsigned pref
                    uint32_t gateway, char ret_host_ifname[NET_IFNAME_SIZE])
 {
         _cleanup_close_ int self_ns = -1, child_ns = -1;
-        _cleanup_sock_ struct nl_sock *sk = NULL, *sk_in = NULL;
-        NlErr e = { 0 }, e_in = { 0 };
-        struct nl_msg *msgs[2] = { NULL, NULL };
+        _cleanup_nl_ Nl nl = { 0 }, nl_in = { 0 };
         char host[NET_IFNAME_SIZE];
         bool routed = !bridge;
         uint32_t mask;
         int r, bridge_idx = 0, eth0 = 0;
-        size_t n_msgs = routed ? 1 : 2;
 
         if ((!routed && !ifname_valid(bridge)) || prefix < 8 || prefix > 30)
                 return -EINVAL;
@@ -389,26 +450,23 @@ int net_setup_veth(pid_t child, const char *bridge, uint32_t addr, unsigned pref
                 if (bridge_idx == 0)
                         return -errno;
         }
-        r = sock_open(&sk, &e);
+        r = nl_open(&nl);
         if (r < 0)
                 return r;
 
-        /* Create the pair (bridge: on the bridge, and isolate the port,
-         * pipelined). */
+        /* Create the pair (bridge: on the bridge, and isolate the port, in
+         * the same datagram). */
         for (int attempt = 0; attempt < 2; attempt++) {
-                r = build_veth(host, bridge_idx, child_ns, &msgs[0]);
-                if (r >= 0 && !routed)
-                        r = build_isolate(host, &msgs[1]);
-                if (r >= 0)
-                        r = send_batch(sk, &e, msgs, n_msgs);
-                for (size_t i = 0; i < 2; i++) {
-                        if (msgs[i])
-                                nlmsg_free(msgs[i]);
-                        msgs[i] = NULL;
-                }
+                NlBatch b;
+
+                batch_init(&b, &nl);
+                add_veth(&b, host, bridge_idx, child_ns);
+                if (!routed)
+                        add_isolate(&b, host);
+                r = nl_transact(&nl, &b, NULL, NULL);
                 if (r != -EEXIST || attempt > 0)
                         break;
-                r = delete_stale(sk, host);
+                r = delete_stale(&nl, host);
                 if (r < 0 && r != -ENODEV && r != -ENOENT)
                         return r;
         }
@@ -417,15 +475,15 @@ int net_setup_veth(pid_t child, const char *bridge, uint32_t addr, unsigned pref
         if (routed) {
                 int idx = (int)if_nametoindex(host);
 
-                r = idx > 0 ? configure_host_end(sk, &e, idx, addr, gateway) : -errno;
+                r = idx > 0 ? configure_host_end(&nl, idx, addr, gateway) : -errno;
                 if (r < 0)
                         goto undo;
         }
 
-        r = sock_in_netns(self_ns, child_ns, "eth0", &sk_in, &eth0, &e_in);
+        r = nl_open_in_netns(self_ns, child_ns, "eth0", &nl_in, &eth0);
         if (r < 0)
                 goto undo;
-        r = configure_inside(sk_in, &e_in, eth0, addr, prefix, gateway, routed);
+        r = configure_inside(&nl_in, eth0, addr, prefix, gateway, routed);
         if (r < 0)
                 goto undo;
         if (ret_host_ifname)
@@ -433,47 +491,39 @@ int net_setup_veth(pid_t child, const char *bridge, uint32_t addr, unsigned pref
         return 0;
 
 undo:
-        /* sk is bound to the host's netns, wherever this thread is now. */
-        (void)delete_link(sk, host);
+        /* nl is bound to the host's netns, wherever this thread is now. */
+        (void)delete_link(&nl, host, 0);
         return r;
 }
 
 int net_setup_loopback(pid_t child)
 {
         _cleanup_close_ int self_ns = -1, child_ns = -1;
-        _cleanup_sock_ struct nl_sock *sk = NULL;
-        _cleanup_link_ struct rtnl_link *lo = rtnl_link_alloc(), *up = rtnl_link_alloc();
-        _cleanup_msg_ struct nl_msg *m = NULL;
-        NlErr e = { 0 };
+        _cleanup_nl_ Nl nl = { 0 };
+        NlBatch b;
         int r;
 
-        if (!lo || !up)
-                return -ENOMEM;
         r = open_netns(child, &self_ns, &child_ns);
         if (r < 0)
                 return r;
-        r = sock_in_netns(self_ns, child_ns, NULL, &sk, NULL, &e);
+        r = nl_open_in_netns(self_ns, child_ns, NULL, &nl, NULL);
         if (r < 0)
                 return r;
-        rtnl_link_set_ifindex(lo, 1);
-        rtnl_link_set_flags(up, IFF_UP);
-        r = nle_to_errno(rtnl_link_build_change_request(lo, up, 0, &m));
-        if (r < 0)
-                return r;
-        return send_batch(sk, &e, &m, 1);
+        batch_init(&b, &nl);
+        add_link_up(&b, 1);
+        return nl_transact(&nl, &b, NULL, NULL);
 }
 
 int net_remove_veth(const char *host_ifname)
 {
-        _cleanup_sock_ struct nl_sock *sk = NULL;
-        NlErr e = { 0 };
+        _cleanup_nl_ Nl nl = { 0 };
         int r;
 
         if (!ifname_valid(host_ifname) || strncmp(host_ifname, "cb", 2) != 0)
                 return -EINVAL;
-        r = sock_open(&sk, &e);
+        r = nl_open(&nl);
         if (r < 0)
                 return r;
-        r = delete_stale(sk, host_ifname);
+        r = delete_stale(&nl, host_ifname);
         return r == -ENOENT ? -ENODEV : r;
 }
