@@ -6,12 +6,16 @@
 # segment and BIND_NOW), a non-executable stack (GNU_STACK RW, not RWE), no
 # RPATH or RUNPATH, FORTIFY (__*_chk calls) and the stack protector
 # (__stack_chk_fail), and no sanitizer runtime; the PAM module exports
-# pam_sm_* and nothing else. tests/security/H-install.sh checks the
+# pam_sm_* and nothing else. The setuid helper loads exactly the shared
+# libraries audited in SECURITY.md ("Libraries of cubby-shell": what runs
+# before main() and what environment it reads): its DT_NEEDED, and what
+# ld.so resolves from it (ldd), are that list, so a new dependency fails
+# here until it is audited. tests/security/H-install.sh checks the
 # installed setuid copy of the helper.
-#   hardening.sh HELPER CUBBYCTL PAM_MODULE
+#   hardening.sh HELPER CUBBYCTL PAM_MODULE SECURITY.md
 set -u
-if [ $# -ne 3 ]; then
-        echo "usage: $0 HELPER CUBBYCTL PAM_MODULE" >&2
+if [ $# -ne 4 ]; then
+        echo "usage: $0 HELPER CUBBYCTL PAM_MODULE SECURITY.md" >&2
         exit 2
 fi
 for t in readelf nm; do
@@ -23,7 +27,7 @@ if [ "${CUBBY_SANITIZE:-none}" != none ]; then
         echo "SKIP: sanitized build (b_sanitize=$CUBBY_SANITIZE)"
         exit 77
 fi
-helper=$1 ctl=$2 mod=$3
+helper=$1 ctl=$2 mod=$3 security=$4
 fails=0 checks=0
 
 check() { # DESCRIPTION RESULT(0 = good) [DETAIL]
@@ -68,6 +72,24 @@ if [ -f "$mod" ]; then
                 "$( [ "$(grep -c -x -E 'pam_sm_(open|close)_session' <<<"$exported")" = 2 ]; echo $?)"
         others=$(grep -v -E '^pam_sm_' <<<"$exported" | tr '\n' ' ')
         check "pam_cubby.so: exports nothing but pam_sm_*" "$([ -z "$others" ]; echo $?)" "also: $others"
+fi
+# The audited libraries: the first column of the table after the heading
+# "## Libraries of cubby-shell", e.g. | `libc.so.6` | ...
+audited=$(awk '/^## /{ s = ($0 == "## Libraries of cubby-shell") } s && /^\| `[^`]+` \|/ { split($0, f, "`"); print f[2] }' \
+        "$security" | sort)
+if [ -f "$helper" ]; then
+        check "SECURITY.md lists the helper's audited libraries" "$([ -n "$audited" ]; echo $?)" "no table in $security"
+        # ld.so itself is the PT_INTERP, never in DT_NEEDED
+        needed=$(readelf -dW "$helper" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p' | sort)
+        check "cubby-shell: DT_NEEDED is exactly the audited list" \
+                "$([ "$needed" = "$(grep -v '^ld-linux' <<<"$audited")" ]; echo $?)" \
+                "needed: $(echo $needed); audited: $(echo $audited)"
+        if command -v ldd >/dev/null; then
+                loaded=$(ldd "$helper" | awk '$1 !~ /^linux-vdso/ { n = $1; sub(".*/", "", n); print n }' | sort)
+                extra=$(comm -23 <(echo "$loaded") <(echo "$audited") | tr '\n' ' ')
+                check "cubby-shell: ld.so loads no library outside the audited list" "$([ -z "$extra" ]; echo $?)" \
+                        "not audited: $extra"
+        fi
 fi
 echo "hardening: $((checks - fails)) of $checks checks passed"
 [ "$fails" = 0 ]
