@@ -774,10 +774,33 @@ int main(int argc, char **argv)
         r = net_setup_veth(getpid(), br(), pa.self, opt.prefix, netcfg_gateway(opt.subnet), NULL);
         check(r == -EINVAL, "refuses a pid in our own netns");
 
+        {
+                /* A stale host end under A's name: its container is gone,
+                 * its netns not yet (held here by an fd, as the kernel's
+                 * asynchronous teardown would). The setup must delete it
+                 * (it is a veth) and go on. */
+                Container c0;
+                int held = -1;
+                char path[64];
+
+                r = container_start(&c0, idle, NULL);
+                if (r == 0) {
+                        r = net_setup_veth(c0.pid, br(), pa.self, opt.prefix, netcfg_gateway(opt.subnet), NULL);
+                        snprintf(path, sizeof path, "/proc/%d/ns/net", (int)c0.pid);
+                        held = open(path, O_RDONLY | O_CLOEXEC);
+                        container_release(&c0);
+                        container_wait(&c0);
+                }
+                check(r == 0 && held >= 0 && if_nametoindex(host_a) != 0, "stale host end left by a gone container");
+                r = net_setup_veth(ca.pid, br(), pa.self, opt.prefix, netcfg_gateway(opt.subnet), host_a);
+                check(r == 0, "veth for container A over the stale host end");
+                if (held >= 0)
+                        close(held);
+                check(net_remove_veth("eth0") == -EINVAL && net_remove_veth("cb0000000") == -ENODEV,
+                      "remove: only cb* names; -ENODEV when there is none");
+        }
         r = net_setup_veth(cb.pid, br(), pa.other, opt.prefix, netcfg_gateway(opt.subnet), host_b);
         check(r == 0, "veth for container B");
-        r = net_setup_veth(ca.pid, br(), pa.self, opt.prefix, netcfg_gateway(opt.subnet), host_a);
-        check(r == 0, "veth for container A");
         if (opt.routed)
                 check(host_end_is_routed(host_a, netcfg_gateway(opt.subnet), pa.self),
                       "routed: A's host end has the gateway address with A as its peer");
