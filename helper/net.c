@@ -48,8 +48,7 @@ typedef struct Nl {
         uint32_t portid, seq;
 } Nl;
 
-/* Called for the answer to request i of a batch that is not an NLMSG_ERROR
- * (a GET's reply). */
+/* Called for an answer that is not an NLMSG_ERROR (the reply to a GET). */
 typedef int (*nl_reply_fn)(const struct nlmsghdr *nlh, void *data);
 
 static void nl_close(Nl *nl)
