@@ -135,7 +135,7 @@ need=()
 command -v dpkg-buildpackage >/dev/null || need+=(dpkg-dev)
 command -v dh >/dev/null || need+=(debhelper)
 command -v fakeroot >/dev/null || need+=(fakeroot)
-for p in meson ninja-build pkg-config libpam0g-dev libcap-ng-dev libnl-3-dev libnl-route-3-dev \
+for p in meson ninja-build pkg-config libpam0g-dev libcap-ng-dev libmnl-dev libnl-3-dev libnl-route-3-dev \
 	 libnftables-dev libcmocka-dev gcc libc6-dev; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done
