@@ -258,9 +258,13 @@ chmod 0644 "$DROPIN"
 # check asks sshd (sshd -T) about a sandboxed user: the machine's own
 # sshd_config allows forwarding, so it must be refused; with the shipped
 # Match block (for the test group) in a config of our own, it passes.
-out=$(/usr/sbin/cubbyctl check 2>&1); rc=$?
-check_eq "cubbyctl check with the test drop-in, machine's sshd_config: exit 1" 1 "$rc"
-check_match "cubbyctl check names sshd's forwarding for $USR" "forwarding yes for sandboxed user $USR" "$out"
+if [ -x /usr/sbin/sshd ]; then
+	out=$(/usr/sbin/cubbyctl check 2>&1); rc=$?
+	check_eq "cubbyctl check with the test drop-in, machine's sshd_config: exit 1" 1 "$rc"
+	check_match "cubbyctl check names sshd's forwarding for $USR" "forwarding yes for sandboxed user $USR" "$out"
+else
+	log "SKIP: no sshd on this machine: cubbyctl check's sshd checks not run"
+fi
 SSHDCONF=$(mktemp /var/tmp/cubby-pkgtest-sshd.XXXXXX)
 sed "s/^Match Group students/Match Group $GROUP/" /usr/share/cubby/sshd_config.d/cubby.conf >"$SSHDCONF"
 out=$(/usr/sbin/cubbyctl check --sshd-config "$SSHDCONF" 2>&1); rc=$?
