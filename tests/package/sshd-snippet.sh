@@ -114,5 +114,34 @@ else
 	pass "the snippet sets no internal-sftp and no ForceCommand"
 fi
 
+# The README's sshd block (install step 3) says the same as the snippet,
+# and Debian's own default sshd_config (as openssh-server ships it, with
+# its Subsystem line and its Include of sshd_config.d) accepts it.
+README=$SRC/README.md
+block=$(awk '/^3\. \*\*sshd\*\*/ { s = 1 } s && /^ *```/ { if (in_b) exit; in_b = 1; next } in_b { print }' "$README")
+if [ -z "$block" ]; then
+	fail "README.md has an sshd block in install step 3" "a fenced block" "none"
+else
+	norm() { sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' | grep -Ev '^(#|$)'; }
+	check_eq "the README's sshd block is the snippet's settings, line for line" \
+		"$(norm <"$SNIPPET")" "$(printf '%s\n' "$block" | norm)"
+	DEFAULT=/usr/share/openssh/sshd_config
+	if [ -f "$DEFAULT" ]; then
+		mkdir "$T/r"
+		printf '%s\n' "$block" | sed "s/^\([[:space:]]*\)Match Group students\$/\1Match Group $G/" >"$T/r/cubby.conf"
+		sed "s#^Include /etc/ssh/sshd_config.d/\*.conf#Include $T/r/*.conf#" "$DEFAULT" >"$T/debian.conf"
+		grep -q "^Include $T/r/" "$T/debian.conf" \
+			|| fail "Debian's default sshd_config has its Include line" "Include /etc/ssh/sshd_config.d/*.conf" "absent"
+		out=$("$SSHD" -t -f "$T/debian.conf" -h "$T/hostkey" 2>&1); rc=$?
+		check_eq "sshd -t accepts Debian's default sshd_config with the README's block" "0" "$rc${out:+ ($out)}"
+		member=$("$SSHD" -T -C "user=$U,host=h.example,addr=127.0.0.1" -f "$T/debian.conf" -h "$T/hostkey" 2>&1 \
+			| grep -Ei '^(allowtcpforwarding|disableforwarding|permituserrc) ' | sort | tr '\n' ';')
+		check_eq "the README's block applies to a member of the group" \
+			"allowtcpforwarding no;disableforwarding yes;permituserrc no;" "$member"
+	else
+		fail "Debian's default sshd_config is there to check the README's block against" "$DEFAULT" "absent"
+	fi
+fi
+
 echo "---- $SELF: $PASSES passed, $FAILS failed"
 [ "$FAILS" = 0 ]

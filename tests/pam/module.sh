@@ -45,9 +45,11 @@ refused() {
 }
 
 # What runs between open and close (as root, in the opener's mount
-# namespace, where bash may be the redirected helper: use sh).
+# namespace, where bash may be the redirected helper: use sh). The bind's
+# source path in mountinfo ends with the helper's path; inside a pivoted
+# root (tests/fresh) it starts with the root's host path.
 INSIDE='echo "in_records=$(grep -lx "user='"$S1"'" '"$IT_BRUNDIR/sessions/* $IT_RUNDIR"'/sessions/* 2>/dev/null | wc -l)"
-grep -F " '"$CUBBY_HELPER"' " /proc/$PAMDRIVE_PID/mountinfo >/dev/null && echo in_redirect=helper
+grep -F "'"$CUBBY_HELPER"' " /proc/$PAMDRIVE_PID/mountinfo >/dev/null && echo in_redirect=helper
 grep -F "'"$CUBBY_PREFIX"'" /proc/$PAMDRIVE_PID/mountinfo | head -n 3 | sed "s/^/in_mount=/"
 echo "in_pids_max=$(cat '"$(it_cg_hier; it_cg_dir pids "u$(it_uid "$S1")")"'/pids.max 2>&1)"'
 
