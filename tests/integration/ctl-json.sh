@@ -44,6 +44,7 @@ json_get() {
 # that print the policy's path.
 INSIDE='ctl=$1 conf=$2 out=$3 user=$4
 "$ctl" --config "$conf" --json list >"$out/list" 2>"$out/list.err"
+"$ctl" --config "$conf" list >"$out/list.txt" 2>&1
 id=$("$ctl" --config "$conf" list | awk -v u="$user" "\$2 == u { print \$1 }" | head -n 1)
 echo "in_id=$id"
 "$ctl" --config "$conf" --json show "$id" >"$out/show" 2>"$out/show.err"
@@ -76,5 +77,14 @@ it_eq "check: the policy path" "'$IT_SCRATCH/etc/pol\\ufffd\\x01icy.conf'" "$(js
 # show prints the record's own escaped text, so its values are ASCII
 it_eq "show: the record's tty line" "'pts/\\\\xfe\\\\x7f\\\\x02'" \
 	"$(json_get "$OUT/show" '[f[1] for f in v["fields"] if f[0] == "tty"][0]')"
+# CPU time (issue 18): on a cgroup v1 host whose cpuacct is not mounted
+# with cpu, cubby has no counter of it: unknown ("-", null), never -1
+cpu=$(json_get "$OUT/list" '[s["cpu_ms"] for s in v if s["user"] == "'"$S1"'"][0]')
+it_ne "list --json: cpu_ms is not -1" "-1" "$cpu"
+it_match "list --json: cpu_ms is a count or null" '^([0-9]+|None)$' "$cpu"
+it_match "list --json: memory_bytes is a count" '^[0-9]+$' \
+	"$(json_get "$OUT/list" '[s["memory_bytes"] for s in v if s["user"] == "'"$S1"'"][0]')"
+it_match "list: the CPU_MS column of $S1's session is a count or -" \
+	"^[0-9a-f]{16} +$S1 .* ([0-9]+|-) +[0-9]+\$" "$(grep " $S1 " "$OUT/list.txt")"
 it_check_clean "after the session" "$S1"
 it_finish
