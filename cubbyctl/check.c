@@ -312,6 +312,24 @@ static bool hidden_by_policy(const Conf *conf, const char *path)
         return false;
 }
 
+/* Every directory above path lets others through (x for "other"): a
+ * sandboxed user is not root, nor the owner of root's directories. */
+static bool dirs_searchable(const char *path)
+{
+        char dir[PATH_MAX];
+        char *slash;
+        struct stat st;
+
+        if (snprintf(dir, sizeof dir, "%s", path) >= (int)sizeof dir)
+                return false;
+        while ((slash = strrchr(dir, '/')) && slash != dir) {
+                *slash = 0;
+                if (stat(dir, &st) < 0 || !(st.st_mode & S_IXOTH))
+                        return false;
+        }
+        return true;
+}
+
 static void check_sockets(const Conf *conf, json_t *warnings)
 {
         static const char *const private_dirs[] = { "/run", "/tmp", "/var/tmp", "/dev", "/proc", "/sys" };
@@ -341,7 +359,7 @@ static void check_sockets(const Conf *conf, json_t *warnings)
                 if (path[0] != '/' || !((flags & 0x10000) || type == SOCK_DGRAM))
                         continue;
                 if (!realpath(path, real) || stat(real, &st) < 0 || !S_ISSOCK(st.st_mode) ||
-                    st.st_uid != 0 || !(st.st_mode & S_IWOTH))
+                    st.st_uid != 0 || !(st.st_mode & S_IWOTH) || !dirs_searchable(real))
                         continue;
                 for (size_t i = 0; i < ELEMENTSOF(private_dirs); i++)
                         priv |= path_under(real, private_dirs[i]);

@@ -69,7 +69,9 @@ it_nomatch "check, pam_cubby through common-session: no PAM warning" 'warning: P
 
 # --- root's world-connectable unix sockets outside /run, /tmp, /var/tmp
 SOCKDIR="/var/lib/cubby-it-$IT_ID"
-mkdir -p "$SOCKDIR"
+mkdir -p "$SOCKDIR" "$SOCKDIR/private"
+chmod 0755 "$SOCKDIR"
+chmod 0700 "$SOCKDIR/private"
 # removed by stop_daemon below, or with the test's processes and this
 # extra path at exit (lib.sh's trap)
 stop_daemon() { kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; rm -rf "$SOCKDIR"; }
@@ -77,7 +79,7 @@ trap 'stop_daemon; it_cleanup inner' EXIT
 DAEMON='import os, socket, sys, time
 socks = []
 for path, mode in (("'"$SOCKDIR"'/open.sock", 0o666), ("'"$SOCKDIR"'/closed.sock", 0o600),
-                   ("'"$IT_SCRATCH"'/tmp.sock", 0o666)):
+                   ("'"$SOCKDIR"'/private/deep.sock", 0o666), ("'"$IT_SCRATCH"'/tmp.sock", 0o666)):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.bind(path)
     os.chmod(path, mode)
@@ -94,6 +96,7 @@ it_eq "check, a world-connectable root socket: a warning, exit still 0" 0 "$rc"
 it_match "check lists $SOCKDIR/open.sock and suggests hide" "warning: .*$SOCKDIR/open\.sock.*hide = $SOCKDIR" "$out"
 it_nomatch "check does not list the 0600 socket" "closed\.sock" "$out"
 it_nomatch "check does not list a socket under /var/tmp" "tmp\.sock" "$out"
+it_nomatch "check does not list a socket in a directory closed to others" "deep\.sock" "$out"
 json=$(it_ctl --json check --sshd-config "$IT_SCRATCH/sshd-df" --pam-dir "$PAMD" 2>/dev/null)
 it_eq "check --json: the socket as a warning" "'$SOCKDIR/open.sock'" \
 	"$(printf '%s' "$json" | python3 -c 'import json, sys; print(ascii([w["path"] for w in json.load(sys.stdin)["warnings"] if w["kind"] == "socket"][0]))')"
