@@ -106,10 +106,13 @@ static int check_sshd_for(const char *sshd_config, const char *user)
         f = open_memstream(&out, &len);
         if (f) {
                 char buf[4096];
+                size_t total = 0;
                 ssize_t n;
 
-                while ((n = read(p[0], buf, sizeof buf)) > 0 && len < (1u << 20))
-                        fwrite(buf, 1, (size_t)n, f);
+                /* read to the end so that sshd never blocks; keep 1 MiB */
+                while ((n = read(p[0], buf, sizeof buf)) > 0)
+                        if ((total += (size_t)n) <= (1u << 20))
+                                fwrite(buf, 1, (size_t)n, f);
                 (void)fclose(f);
         }
         close(p[0]);

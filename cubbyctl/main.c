@@ -60,8 +60,10 @@ static void usage(FILE *f)
                    "  show ID            one session's record\n"
                    "  kill ID|USER       end a session, or all of a user's\n"
                    "  gc                 remove what crashed sessions left\n"
-                   "  check [--sshd-config PATH]  validate the policy, the installation and\n"
-                   "                     sshd's settings for sandboxed users\n"
+                   "  check [--sshd-config PATH] [--pam-dir DIR]\n"
+                   "                     validate the policy, the installation and sshd's\n"
+                   "                     settings for sandboxed users; warn of PAM stacks\n"
+                   "                     without pam_cubby and of root's open unix sockets\n"
                    "  explain USER       the policy that applies to USER\n"
                    "  home show|reset USER  the user's persistent home\n"
                    "  net up|down|status the host network (bridge, NAT)\n");
