@@ -254,35 +254,36 @@ static void check_pam(const Conf *conf, const char *pam_dir, json_t *warnings)
 {
         static const char *const not_shells[] = { "other", "chfn", "chsh", "passwd", "chpasswd", "newusers" };
         _cleanup_close_ int fd = open(pam_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        struct dirent *de;
-        DIR *d;
+        struct dirent **names = NULL;
+        int n;
 
         if (fd < 0)
                 return;
-        d = fdopendir(fd);
-        if (!d)
-                return;
-        while ((de = readdir(d))) {
+        /* in name order, so that the warnings read the same every time */
+        n = scandirat(fd, ".", &names, NULL, alphasort);
+        for (int k = 0; k < n; k++) {
+                const char *name = names[k]->d_name;
                 PamScan ps = {};
                 bool named, skip = false;
 
-                if (de->d_name[0] == '.' || strncmp(de->d_name, "common-", 7) == 0 ||
-                    strchr(de->d_name, '~') || strstr(de->d_name, ".dpkg-"))
-                        continue;
                 for (size_t i = 0; i < ELEMENTSOF(not_shells); i++)
-                        skip |= strcmp(de->d_name, not_shells[i]) == 0;
-                named = pam_named(conf, de->d_name);
+                        skip |= strcmp(name, not_shells[i]) == 0;
+                if (name[0] == '.' || strncmp(name, "common-", 7) == 0 || strchr(name, '~') ||
+                    strstr(name, ".dpkg-"))
+                        skip = true;
+                named = pam_named(conf, name);
                 if (skip && !named)
                         continue;
-                pam_scan(fd, de->d_name, 0, &ps);
+                pam_scan(fd, name, 0, &ps);
                 if ((named || ps.common_session) && !ps.cubby)
-                        warn(warnings, "pam", "stack", de->d_name,
+                        warn(warnings, "pam", "stack", name,
                              "PAM stack %s can start a sandboxed user's shell but does not run "
                              "pam_cubby: add 'session required pam_cubby.so' to %s/%s",
-                             de->d_name, pam_dir, de->d_name);
+                             name, pam_dir, name);
         }
-        (void)TAKE_FD(fd); /* closedir closes it */
-        closedir(d);
+        for (int k = 0; k < n; k++)
+                free(names[k]);
+        free(names);
 }
 
 /* --- host sockets ----------------------------------------------------------
