@@ -4,6 +4,7 @@
  * container (sshd's forwarding, internal-sftp). Each problem is one line on
  * stderr, where it is found; the result counts them. */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -112,7 +113,7 @@ static int check_sshd_for(const char *sshd_config, const char *user)
                 /* read to the end so that sshd never blocks; keep 1 MiB */
                 while ((n = read(p[0], buf, sizeof buf)) > 0)
                         if ((total += (size_t)n) <= (1u << 20))
-                                fwrite(buf, 1, (size_t)n, f);
+                                (void)fwrite(buf, 1, (size_t)n, f); /* short: seen below */
                 (void)fclose(f);
         }
         close(p[0]);
@@ -202,7 +203,7 @@ static void pam_scan_line(int dirfd, char *l, unsigned depth, PamScan *ps)
         if (ctl[0] == '[')
                 while (ctl && !strchr(ctl, ']'))
                         ctl = strtok_r(NULL, " \t", &save);
-        mod = strtok_r(NULL, " \t", &save);
+        mod = ctl ? strtok_r(NULL, " \t", &save) : NULL;
         if (!mod)
                 return;
         if (strcmp(ctl, "include") == 0 || strcmp(ctl, "substack") == 0) {
@@ -233,7 +234,8 @@ static void pam_scan(int dirfd, const char *name, unsigned depth, PamScan *ps)
 
 static bool pam_named(const Conf *conf, const char *name)
 {
-        static const char *const shells[] = { "sshd", "login", "su", "su-l", "runuser", "runuser-l", "sudo-i" };
+        static const char *const shells[] = { "sshd",    "login",     "su",    "su-l",
+                                              "runuser", "runuser-l", "sudo-i" };
 
         for (size_t i = 0; i < ELEMENTSOF(shells); i++)
                 if (strcmp(name, shells[i]) == 0)
@@ -334,6 +336,33 @@ static bool dirs_searchable(const char *path)
         return true;
 }
 
+/* One line of /proc/net/unix: "Num RefCount Protocol Flags Type St Inode
+ * Path", the numbers in hex but Inode; the path may hold spaces. */
+static int unix_line_parse(char *line, unsigned long *ret_flags, unsigned long *ret_type, char **ret_path)
+{
+        char *field[7], *p = line, *end;
+
+        for (size_t i = 0; i < ELEMENTSOF(field); i++) {
+                p += strspn(p, " ");
+                field[i] = p;
+                p += strcspn(p, " \n");
+                if (*p != ' ')
+                        return -EINVAL;
+                *p++ = 0;
+        }
+        errno = 0;
+        *ret_flags = strtoul(field[3], &end, 16);
+        if (errno || *end)
+                return -EINVAL;
+        *ret_type = strtoul(field[4], &end, 16);
+        if (errno || *end)
+                return -EINVAL;
+        p += strspn(p, " ");
+        p[strcspn(p, "\n")] = 0;
+        *ret_path = p;
+        return 0;
+}
+
 static void check_sockets(const Conf *conf, json_t *warnings)
 {
         static const char *const private_dirs[] = { "/run", "/tmp", "/var/tmp", "/dev", "/proc", "/sys" };
@@ -349,16 +378,13 @@ static void check_sockets(const Conf *conf, json_t *warnings)
         /* Num RefCount Protocol Flags Type St Inode Path */
         while (getline(&line, &cap, f) > 0) {
                 char real[PATH_MAX], dir[PATH_MAX];
-                unsigned flags, type;
+                unsigned long flags, type;
                 bool priv = false;
                 struct stat st;
-                int off = 0;
                 char *path, *slash;
 
-                if (sscanf(line, "%*s %*s %*s %x %x %*s %*s %n", &flags, &type, &off) != 2 || off == 0)
+                if (unix_line_parse(line, &flags, &type, &path) < 0)
                         continue;
-                path = line + off;
-                path[strcspn(path, "\n")] = 0;
                 /* listening stream/seqpacket (__SO_ACCEPTCON), or datagram */
                 if (path[0] != '/' || !((flags & 0x10000) || type == SOCK_DGRAM))
                         continue;
@@ -379,7 +405,7 @@ static void check_sockets(const Conf *conf, json_t *warnings)
                      "inside the sandbox; if sandboxed users must not use it: hide = %s",
                      real, dir);
         }
-        fclose(f);
+        (void)fclose(f);
         json_decref(seen);
 }
 

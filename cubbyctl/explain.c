@@ -37,12 +37,14 @@ static void fmt_limit(uint64_t v, char *buf, size_t size)
 
 static void explain_text(const json_t *v)
 {
-        const char *key;
-        const json_t *e;
+        json_t *policy = json_object_get(v, "policy");
 
         printf("user %s (uid %lld)%s\n", out_get_str(v, "user"), out_get_int(v, "uid"),
                out_get_bool(v, "admin") ? ": root or admin group, never sandboxed" : "");
-        json_object_foreach((json_t *)json_object_get(v, "policy"), key, e) {
+        /* in the order the keys were set (jansson keeps insertion order) */
+        for (void *it = json_object_iter(policy); it; it = json_object_iter_next(policy, it)) {
+                const json_t *e = json_object_iter_value(it);
+                const char *key = json_object_iter_key(it);
                 const char *from = json_string_value(json_object_get(e, "from"));
 
                 printf("%-16s %s    # %s\n", key, out_get_str(e, "value"), from ? from : "default");

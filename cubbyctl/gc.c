@@ -36,11 +36,10 @@ static void note(json_t *msgs, const char *fmt, ...)
 
 static void gc_text(const json_t *v)
 {
-        const json_t *m;
-        size_t i;
+        const json_t *msgs = json_object_get(v, "messages");
 
-        json_array_foreach(json_object_get(v, "messages"), i, m)
-                printf("%s\n", json_string_value(m));
+        for (size_t i = 0; i < json_array_size(msgs); i++)
+                printf("%s\n", json_string_value(json_array_get(msgs, i)));
 }
 
 static int gc_emit(const Ctl *c, json_t *msgs, unsigned reaped)

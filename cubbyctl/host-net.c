@@ -714,9 +714,8 @@ static void status_text(const json_t *v)
         const json_t *nft = json_object_get(v, "nft"), *leases = json_object_get(v, "leases");
         const char *mode = out_get_str(v, "mode");
         bool routed = strcmp(mode, conf_net_mode_name(CONF_NET_MODE_ROUTED)) == 0;
+        const json_t *addrs = json_object_get(br, "addresses");
         long long ports = out_get_int(br, "ports");
-        const json_t *a;
-        size_t i;
 
         printf("network:       %s\n", out_get_bool(v, "up") ? "up" : "not up");
         printf("mode:          %s\n", mode);
@@ -730,9 +729,9 @@ static void status_text(const json_t *v)
         } else {
                 printf("bridge:        %s %s, %lld port%s,", out_get_str(br, "name"),
                        out_get_bool(br, "up") ? "up" : "down", ports, ports == 1 ? "" : "s");
-                json_array_foreach(json_object_get(br, "addresses"), i, a)
-                        printf(" %s", json_string_value(a));
-                printf("%s\n", json_array_size(json_object_get(br, "addresses")) ? "" : " no address");
+                for (size_t i = 0; i < json_array_size(addrs); i++)
+                        printf(" %s", json_string_value(json_array_get(addrs, i)));
+                printf("%s\n", json_array_size(addrs) ? "" : " no address");
         }
         printf("gateway:       %s\n", out_get_str(v, "gateway"));
         printf("nftables:      inet cubby %s, bridge cubby %s\n",

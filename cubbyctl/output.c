@@ -77,6 +77,7 @@ json_t *out_str(const char *s)
                 o += n;
                 i += n;
         }
+        buf[o] = 0;
         v = json_stringn(buf, o);
         free(buf);
         if (!v)
@@ -120,13 +121,13 @@ const char *out_text(char *buf, size_t size, const char *s)
 
 void out_table(FILE *f, const json_t *rows, const OutColumn *cols, size_t n_cols)
 {
-        const json_t *row;
-        size_t i;
 
         for (size_t k = 0; k < n_cols; k++)
                 fprintf(f, k + 1 < n_cols ? "%*s " : "%*s\n", k + 1 < n_cols ? cols[k].width : 0,
                         cols[k].header);
-        json_array_foreach(rows, i, row) {
+        for (size_t i = 0; i < json_array_size(rows); i++) {
+                const json_t *row = json_array_get(rows, i);
+
                 for (size_t k = 0; k < n_cols; k++) {
                         const json_t *v = json_object_get(row, cols[k].key);
                         int w = k + 1 < n_cols ? cols[k].width : 0;
@@ -140,7 +141,7 @@ void out_table(FILE *f, const json_t *rows, const OutColumn *cols, size_t n_cols
                                 fprintf(f, "%*s", w, out_text(esc, sizeof esc, json_string_value(v)));
                         else
                                 fprintf(f, "%*s", w, cols[k].empty ? cols[k].empty : "");
-                        fputc(k + 1 < n_cols ? ' ' : '\n', f);
+                        (void)fputc(k + 1 < n_cols ? ' ' : '\n', f);
                 }
         }
 }

@@ -255,13 +255,15 @@ static int show_one(Ctl *c, const Record *rec, const char *key, void *userdata)
 
 static void show_text(const json_t *v)
 {
-        const json_t *f;
-        size_t i;
+        const json_t *fields = json_object_get(v, "fields");
 
         printf("record=%s\n", out_get_str(v, "record"));
-        json_array_foreach(json_object_get(v, "fields"), i, f)
+        for (size_t i = 0; i < json_array_size(fields); i++) {
+                const json_t *f = json_array_get(fields, i);
+
                 printf("%s=%s\n", json_string_value(json_array_get(f, 0)),
                        json_string_value(json_array_get(f, 1)));
+        }
 }
 
 int cmd_show(Ctl *c, int argc, char **argv)
@@ -313,11 +315,13 @@ static int kill_one(Ctl *c, const Record *rec, const char *key, void *userdata)
 
 static void kill_text(const json_t *v)
 {
-        const json_t *s;
-        size_t i;
+        const json_t *killed = json_object_get(v, "killed");
 
-        json_array_foreach(json_object_get(v, "killed"), i, s)
+        for (size_t i = 0; i < json_array_size(killed); i++) {
+                const json_t *s = json_array_get(killed, i);
+
                 printf("killed session %s (user %s)\n", out_get_str(s, "id"), out_get_str(s, "user"));
+        }
 }
 
 int cmd_kill(Ctl *c, int argc, char **argv)
