@@ -44,7 +44,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cubby/ctl-net.h"
+#include "ctl.h"
+#include "host-net.h"
 #include "cubby/ipam.h"
 #include "cubby/netcfg.h"
 #include "cubby/session.h"
@@ -706,6 +707,55 @@ static void bridge_info(const char *name, BridgeInfo *bi)
         nl_err = 0;
 }
 
+/* net status as text, from the value that --json prints */
+static void status_text(const json_t *v)
+{
+        const json_t *br = json_object_get(v, "bridge"), *st = json_object_get(v, "state");
+        const json_t *nft = json_object_get(v, "nft"), *leases = json_object_get(v, "leases");
+        const char *mode = out_get_str(v, "mode");
+        bool routed = strcmp(mode, conf_net_mode_name(CONF_NET_MODE_ROUTED)) == 0;
+        const json_t *addrs = json_object_get(br, "addresses");
+        long long ports = out_get_int(br, "ports");
+
+        printf("network:       %s\n", out_get_bool(v, "up") ? "up" : "not up");
+        printf("mode:          %s\n", mode);
+        if (routed) {
+                printf("host ends:     %lld (one per sandbox: the gateway address and a /32 route each)\n",
+                       out_get_int(v, "host_ends"));
+        } else if (!out_get_bool(br, "present")) {
+                printf("bridge:        %s absent\n", out_get_str(br, "name"));
+        } else if (!out_get_bool(br, "is_bridge")) {
+                printf("bridge:        %s exists but is not a bridge\n", out_get_str(br, "name"));
+        } else {
+                printf("bridge:        %s %s, %lld port%s,", out_get_str(br, "name"),
+                       out_get_bool(br, "up") ? "up" : "down", ports, ports == 1 ? "" : "s");
+                for (size_t i = 0; i < json_array_size(addrs); i++)
+                        printf(" %s", json_string_value(json_array_get(addrs, i)));
+                printf("%s\n", json_array_size(addrs) ? "" : " no address");
+        }
+        printf("gateway:       %s\n", out_get_str(v, "gateway"));
+        printf("nftables:      inet cubby %s, bridge cubby %s\n",
+               out_get_bool(nft, "inet cubby") ? "present" : "absent",
+               out_get_bool(nft, "bridge cubby") ? "present" : "absent");
+        printf("ip_forward:    %lld\n", out_get_int(v, "ip_forward"));
+        if (json_is_integer(leases))
+                printf("leases:        %lld\n", (long long)json_integer_value(leases));
+        else
+                printf("leases:        unknown (cannot read %s/leases)\n", out_get_str(v, "run_dir"));
+        if (!json_is_object(st))
+                return;
+        if (strcmp(out_get_str(st, "mode"), conf_net_mode_name(CONF_NET_MODE_ROUTED)) == 0)
+                printf("recorded:      up in routed mode, ip_forward was %lld\n",
+                       out_get_int(st, "ip_forward_before"));
+        else
+                printf("recorded:      bridge %s by net up, ip_forward was %lld\n",
+                       out_get_bool(st, "bridge_created") ? "created" : "pre-existing",
+                       out_get_int(st, "ip_forward_before"));
+        if (strcmp(out_get_str(st, "mode"), mode) != 0)
+                printf("warning:       up in %s mode, but the config says %s: net down, then net up\n",
+                       out_get_str(st, "mode"), mode);
+}
+
 static int net_status(const ConfGlobal *g, bool json)
 {
         BridgeInfo bi;
@@ -715,7 +765,8 @@ static int net_status(const ConfGlobal *g, bool json)
         bool inet, bridge, have_state, leases_ok, all_up;
         bool routed = g->network_mode == CONF_NET_MODE_ROUTED;
         char gw[NETCFG_CIDR_STRLEN], a[INET_ADDRSTRLEN];
-        int fwd, host_ends = -1;
+        int fwd, host_ends = -1, r;
+        json_t *v, *addrs;
 
         if (!bridge_name_valid(g->bridge) || netcfg_check_subnet(g->subnet_addr, g->subnet_prefix) < 0)
                 return fail("status", "config", -EINVAL, NULL);
@@ -748,61 +799,28 @@ static int net_status(const ConfGlobal *g, bool json)
                 all_up = has_gw;
         }
 
-        if (json) {
-                printf("{\"up\":%s,\"bridge\":{\"name\":\"%s\",\"present\":%s,\"is_bridge\":%s,"
-                       "\"up\":%s,\"ports\":%d,\"addresses\":[",
-                       all_up ? "true" : "false", g->bridge, bi.present ? "true" : "false",
-                       bi.is_bridge ? "true" : "false", bi.up ? "true" : "false", bi.ports);
-                for (size_t i = 0; i < bi.n_addrs; i++)
-                        printf("%s\"%s\"", i ? "," : "", bi.addrs[i]);
-                printf("]},\"gateway\":\"%s\",\"nft\":{\"inet cubby\":%s,\"bridge cubby\":%s},"
-                       "\"ip_forward\":%d,",
-                       gw, inet ? "true" : "false", bridge ? "true" : "false", fwd);
-                if (leases_ok)
-                        printf("\"leases\":%zu,", n_leases);
-                else
-                        printf("\"leases\":null,");
-                printf("\"mode\":\"%s\",\"host_ends\":%d,", conf_net_mode_name(g->network_mode), host_ends);
-                if (have_state)
-                        printf("\"state\":{\"bridge_created\":%s,\"ip_forward_before\":%d,\"mode\":\"%s\"}}\n",
-                               st.bridge_created ? "true" : "false", st.ip_forward, conf_net_mode_name(st.mode));
-                else
-                        printf("\"state\":null}\n");
-                return 0;
-        }
-        printf("network:       %s\n", all_up ? "up" : "not up");
-        printf("mode:          %s\n", conf_net_mode_name(g->network_mode));
-        if (routed)
-                printf("host ends:     %d (one per sandbox: the gateway address and a /32 route each)\n",
-                       host_ends);
-        else if (!bi.present)
-                printf("bridge:        %s absent\n", g->bridge);
-        else if (!bi.is_bridge)
-                printf("bridge:        %s exists but is not a bridge\n", g->bridge);
-        else {
-                printf("bridge:        %s %s, %d port%s,", g->bridge, bi.up ? "up" : "down", bi.ports,
-                       bi.ports == 1 ? "" : "s");
-                for (size_t i = 0; i < bi.n_addrs; i++)
-                        printf(" %s", bi.addrs[i]);
-                printf("%s\n", bi.n_addrs ? "" : " no address");
-        }
-        printf("gateway:       %s\n", gw);
-        printf("nftables:      inet cubby %s, bridge cubby %s\n", inet ? "present" : "absent",
-               bridge ? "present" : "absent");
-        printf("ip_forward:    %d\n", fwd);
-        if (leases_ok)
-                printf("leases:        %zu\n", n_leases);
-        else
-                printf("leases:        unknown (cannot read %s/leases)\n", g->run_dir);
-        if (have_state && st.mode == CONF_NET_MODE_ROUTED)
-                printf("recorded:      up in routed mode, ip_forward was %d\n", st.ip_forward);
-        else if (have_state)
-                printf("recorded:      bridge %s by net up, ip_forward was %d\n",
-                       st.bridge_created ? "created" : "pre-existing", st.ip_forward);
-        if (have_state && st.mode != g->network_mode)
-                printf("warning:       up in %s mode, but the config says %s: net down, then net up\n",
-                       conf_net_mode_name(st.mode), conf_net_mode_name(g->network_mode));
-        return 0;
+        v = json_object();
+        out_set(v, "up", json_boolean(all_up));
+        addrs = json_array();
+        for (size_t i = 0; i < bi.n_addrs; i++)
+                out_append(addrs, out_str(bi.addrs[i]));
+        out_set(v, "bridge",
+                json_pack("{s:o,s:b,s:b,s:b,s:i,s:o}", "name", out_str(g->bridge), "present",
+                          bi.present, "is_bridge", bi.is_bridge, "up", bi.up, "ports", bi.ports,
+                          "addresses", addrs));
+        out_set(v, "gateway", out_str(gw));
+        out_set(v, "nft", json_pack("{s:b,s:b}", "inet cubby", inet, "bridge cubby", bridge));
+        out_set(v, "ip_forward", json_integer(fwd));
+        out_set(v, "leases", leases_ok ? json_integer((json_int_t)n_leases) : json_null());
+        out_set(v, "mode", out_str(conf_net_mode_name(g->network_mode)));
+        out_set(v, "host_ends", json_integer(host_ends));
+        out_set(v, "state", have_state ? json_pack("{s:b,s:i,s:s}", "bridge_created", st.bridge_created,
+                                                   "ip_forward_before", st.ip_forward, "mode",
+                                                   conf_net_mode_name(st.mode))
+                                       : json_null());
+        out_set(v, "run_dir", out_str(g->run_dir));
+        r = out_emit(&(Ctl){ .json = json }, v, status_text);
+        return r < 0 ? fail("status", "output", r, NULL) : 0;
 }
 
 int ctl_net(const Conf *conf, int argc, char **argv)

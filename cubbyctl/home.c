@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* cubbyctl home show|reset USER: a user's persistent home (the overlay's
+ * state tree under state_dir, mounted in the anchor namespace while the
+ * user has sessions). */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cubby-build.h"
+#include "ctl.h"
+#include "cubby/session.h"
+#include "cubby/util.h"
+
+int ctl_home_spec(Ctl *c, const char *user, HomeSpec *hs)
+{
+        char path[PATH_MAX];
+        struct passwd *pw;
+        struct stat st;
+
+        if (!name_is_safe(user, 63))
+                return -EINVAL;
+        *hs = (HomeSpec){ .state_dir = c->conf.global.state_dir, .run_dir = c->conf.global.run_dir,
+                          .user = user };
+        pw = getpwnam(user);
+        if (pw) {
+                hs->uid = pw->pw_uid;
+                hs->gid = pw->pw_gid;
+                return 0;
+        }
+        if (snprintf(path, sizeof path, "%s/users/%s/upper", hs->state_dir, user) >= (int)sizeof path ||
+            lstat(path, &st) < 0)
+                return -ENOENT;
+        hs->uid = st.st_uid;
+        hs->gid = st.st_gid;
+        return 0;
+}
+
+static void home_text(const json_t *v)
+{
+        printf("user %s (uid %lld)\nstate %s\nupper %s\nmounted %s\nsessions %lld\n",
+               out_get_str(v, "user"), out_get_int(v, "uid"), out_get_str(v, "dir"),
+               out_get_str(v, "upper"), out_get_bool(v, "mounted") ? "yes" : "no",
+               out_get_int(v, "sessions"));
+}
+
+static void home_reset_text(const json_t *v)
+{
+        printf("home of %s reset; the old files are in %s\n", out_get_str(v, "user"),
+               out_get_str(v, "old_files"));
+}
+
+static int home_show(Ctl *c, const HomeSpec *hs, int mounted, int live)
+{
+        char merged[PATH_MAX], dir[PATH_MAX + 80];
+        json_t *v = json_object();
+        int r;
+
+        (void)home_merged_path(hs->state_dir, hs->user, merged, sizeof merged);
+        snprintf(dir, sizeof dir, "%s/users/%s", hs->state_dir, hs->user);
+        out_set(v, "user", out_str(hs->user));
+        out_set(v, "uid", json_integer(hs->uid));
+        out_set(v, "state", out_str(merged));
+        out_set(v, "dir", out_str(dir));
+        snprintf(dir, sizeof dir, "%s/users/%s/upper", hs->state_dir, hs->user);
+        out_set(v, "upper", out_str(dir));
+        out_set(v, "mounted", json_boolean(mounted > 0));
+        out_set(v, "sessions", json_integer(live));
+        r = out_emit(c, v, home_text);
+        if (r < 0) {
+                fprintf(stderr, "cubbyctl: home show: %s\n", strerror(-r));
+                return 1;
+        }
+        return 0;
+}
+
+int cmd_home(Ctl *c, int argc, char **argv)
+{
+        _cleanup_close_ int anchor = -1, sessions = -1, locks = -1, lock = -1;
+        char lockdir[PATH_MAX], moved[64];
+        HomeSpec hs;
+        int mounted = 0, live = 0, r;
+
+        if (argc != 3 || (strcmp(argv[1], "show") != 0 && strcmp(argv[1], "reset") != 0)) {
+                fprintf(stderr, "usage: cubbyctl home show|reset USER\n");
+                return 2;
+        }
+        if (ctl_load_config(c, true) < 0)
+                return 1;
+        if (ctl_home_spec(c, argv[2], &hs) < 0) {
+                fprintf(stderr, "cubbyctl: no user or home %s\n", argv[2]);
+                return 1;
+        }
+        if (anchor_open(hs.run_dir, &anchor) == 0)
+                mounted = home_is_mounted(&hs, anchor);
+        if (session_dir_open(CUBBY_SESSIONS_DIR, false, &sessions) == 0)
+                live = session_count_live(sessions, hs.uid, NULL, false);
+        if (strcmp(argv[1], "show") == 0)
+                return home_show(c, &hs, mounted, live);
+        /* reset: only while the user has no session, under the user lock */
+        if (session_lock_dir_path(hs.run_dir, lockdir, sizeof lockdir) < 0 ||
+            session_dir_open(lockdir, true, &locks) < 0 ||
+            session_lock_user(locks, hs.uid, 5000, &lock) < 0) {
+                fprintf(stderr, "cubbyctl: cannot lock the user's sessions\n");
+                return 1;
+        }
+        if (sessions >= 0)
+                live = session_count_live(sessions, hs.uid, NULL, false);
+        if (live != 0) {
+                fprintf(stderr, "cubbyctl: %s has %d live session(s); end them first (cubbyctl kill %s)\n",
+                        hs.user, live, hs.user);
+                return 1;
+        }
+        if (anchor >= 0 && home_is_mounted(&hs, anchor) > 0 && (r = home_umount(&hs, anchor)) < 0) {
+                fprintf(stderr, "cubbyctl: cannot unmount the home: %s\n", strerror(-r));
+                return 1;
+        }
+        r = home_reset(&hs, moved, sizeof moved);
+        if (r < 0) {
+                fprintf(stderr, "cubbyctl: cannot reset the home of %s: %s\n", hs.user, strerror(-r));
+                return 1;
+        }
+        {
+                char old[PATH_MAX + 160];
+                json_t *v = json_object();
+
+                snprintf(old, sizeof old, "%s/users/%s/%s", hs.state_dir, hs.user, moved);
+                out_set(v, "user", out_str(hs.user));
+                out_set(v, "old_files", out_str(old));
+                return out_emit(c, v, home_reset_text) < 0 ? 1 : 0;
+        }
+}

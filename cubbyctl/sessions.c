@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* cubbyctl list | show ID | kill ID|USER: the live sessions, from the
+ * records under the compiled-in run dir and the sessions' cgroups. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cubby-build.h"
+#include "ctl.h"
+#include "cubby/cgroup.h"
+#include "cubby/ipam.h"
+#include "cubby/log.h"
+#include "cubby/netcfg.h"
+#include "cubby/session.h"
+#include "cubby/util.h"
+
+int ctl_for_each_record(CtlRecordFn fn, Ctl *c, void *userdata)
+{
+        _cleanup_close_ int sessions = -1;
+        struct dirent *de;
+        DIR *d;
+        int r = session_dir_open(CUBBY_SESSIONS_DIR, false, &sessions);
+
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        d = fdopendir(TAKE_FD(sessions));
+        if (!d)
+                return -errno;
+        while ((de = readdir(d))) {
+                _cleanup_free_ Record *rec = NULL;
+
+                if (de->d_name[0] == '.')
+                        continue;
+                rec = malloc(sizeof *rec);
+                if (!rec) {
+                        r = -ENOMEM;
+                        break;
+                }
+                if (record_read(dirfd(d), de->d_name, 0, rec) < 0) {
+                        fprintf(stderr, "cubbyctl: unreadable session record %s\n", de->d_name);
+                        continue;
+                }
+                r = fn(c, rec, de->d_name, userdata);
+                if (r != 0)
+                        break;
+        }
+        closedir(d);
+        return r < 0 ? r : 0;
+}
+
+/* The addresses leased to the session's containers, "a,b" or "-". */
+static void session_addresses(const Record *rec, char *buf, size_t size)
+{
+        _cleanup_free_ IpamLease *leases = NULL;
+        size_t n = 0, o = 0;
+
+        snprintf(buf, size, "-");
+        if (!rec->network || ipam_list(rec->run_dir, &leases, &n) < 0)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                char a[16];
+
+                if (strcmp(leases[i].owner.session, rec->id) != 0)
+                        continue;
+                o += (size_t)snprintf(buf + o, size > o ? size - o : 0, "%s%s", o ? "," : "",
+                                      netcfg_ipv4_str(leases[i].addr, a, sizeof a));
+                if (o >= size)
+                        break;
+        }
+}
+
+/* A cgroup counter: the decimal digits up to the end of the line, divided
+ * by div; -1 if it is not one (atoll would return 0 or wrap). */
+static long long counter_value(const char *s, uint64_t div)
+{
+        char buf[24];
+        size_t n = strcspn(s, "\n");
+        uint64_t v;
+
+        if (n >= sizeof buf)
+                return -1;
+        memcpy(buf, s, n);
+        buf[n] = 0;
+        if (parse_u64(buf, &v) < 0 || v > INT64_MAX)
+                return -1;
+        return (long long)(v / div);
+}
+
+/* CPU time used by the session in ms, -1 if unknown: v2 cpu.stat
+ * usage_usec; on v1, cpuacct.usage, which exists only where cpuacct is
+ * mounted together with cpu. Where cpuacct is a hierarchy of its own (as on
+ * many v1 hosts), cubby makes no group there, so the session's CPU time is
+ * not counted anywhere: unknown, not an error. */
+static long long session_cpu_ms(const Record *rec)
+{
+        for (size_t i = 0; i < rec->cgroup.n; i++) {
+                const CgDir *d = &rec->cgroup.dir[i];
+                _cleanup_close_ int fd = -1;
+                _cleanup_free_ char *t = NULL;
+                char *p;
+
+                if (!(d->ctrl & CG_CTRL_CPU))
+                        continue;
+                fd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (fd < 0)
+                        return -1;
+                if (d->v2) {
+                        if (read_file_at(fd, "cpu.stat", 4096, &t, NULL, NULL) < 0)
+                                return -1;
+                        p = strstr(t, "usage_usec ");
+                        return p ? counter_value(p + 11, 1000) : -1;
+                }
+                if (read_file_at(fd, "cpuacct.usage", 64, &t, NULL, NULL) < 0)
+                        return -1;
+                return counter_value(t, 1000000);
+        }
+        return -1;
+}
+
+/* Memory in use by the session (v2 memory.current, v1 usage_in_bytes). */
+static long long session_memory(const Record *rec)
+{
+        for (size_t i = 0; i < rec->cgroup.n; i++) {
+                const CgDir *d = &rec->cgroup.dir[i];
+                _cleanup_close_ int fd = -1;
+                _cleanup_free_ char *t = NULL;
+
+                if (!(d->ctrl & CG_CTRL_MEMORY))
+                        continue;
+                fd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (fd < 0)
+                        return -1;
+                if (read_file_at(fd, d->v2 ? "memory.current" : "memory.usage_in_bytes", 64, &t,
+                                 NULL, NULL) < 0)
+                        return -1;
+                return counter_value(t, 1);
+        }
+        return -1;
+}
+
+/* A counter, or null where it is unknown. */
+static json_t *counter_json(long long v)
+{
+        return v < 0 ? json_null() : json_integer(v);
+}
+
+static int list_one(Ctl *c, const Record *rec, const char *key, void *userdata)
+{
+        json_t *rows = userdata, *row = json_object();
+        char started[32], addr[128];
+        time_t t = (time_t)rec->created;
+        bool alive = session_opener_alive(rec) > 0;
+        struct tm tm;
+
+        session_addresses(rec, addr, sizeof addr);
+        if (!localtime_r(&t, &tm) || strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+                snprintf(started, sizeof started, "?");
+        out_set(row, "id", out_str(rec->id));
+        out_set(row, "user", out_str(rec->user));
+        out_set(row, "uid", json_integer(rec->uid));
+        out_set(row, "service", out_str(rec->service));
+        out_set(row, "rhost", out_str(rec->rhost));
+        out_set(row, "opener_pid", json_integer(rec->opener_pid));
+        out_set(row, "started", out_str(started));
+        out_set(row, "address", out_str(addr));
+        out_set(row, "sandbox", json_boolean(rec->sandbox));
+        out_set(row, "alive", json_boolean(alive));
+        out_set(row, "state", out_str(alive ? "live" : "stale"));
+        out_set(row, "memory_bytes", counter_json(rec->sandbox ? session_memory(rec) : -1));
+        out_set(row, "cpu_ms", counter_json(rec->sandbox ? session_cpu_ms(rec) : -1));
+        out_append(rows, row);
+        return 0;
+}
+
+static void list_text(const json_t *rows)
+{
+        static const OutColumn cols[] = {
+                { "id", "ID", -16, NULL },        { "user", "USER", -12, NULL },
+                { "uid", "UID", 6, NULL },        { "service", "SERVICE", -10, NULL },
+                { "rhost", "RHOST", -15, "-" },   { "opener_pid", "OPENER", 7, NULL },
+                { "started", "STARTED", -19, NULL }, { "sandbox", "SBOX", -4, NULL },
+                { "state", "STATE", -5, NULL },   { "address", "ADDRESS", -15, NULL },
+                { "cpu_ms", "CPU_MS", 8, "-" },   { "memory_bytes", "MEMORY", 0, "-" },
+        };
+
+        out_table(stdout, rows, cols, ELEMENTSOF(cols));
+}
+
+int cmd_list(Ctl *c, int argc, char **argv)
+{
+        json_t *rows = json_array();
+        int r;
+
+        if (argc != 1) {
+                fprintf(stderr, "usage: cubbyctl list\n");
+                json_decref(rows);
+                return 2;
+        }
+        r = ctl_for_each_record(list_one, c, rows);
+        if (r < 0) {
+                fprintf(stderr, "cubbyctl: %s\n", strerror(-r));
+                json_decref(rows);
+                return 1;
+        }
+        r = out_emit(c, rows, list_text);
+        if (r < 0) {
+                fprintf(stderr, "cubbyctl: list: %s\n", strerror(-r));
+                return 1;
+        }
+        return 0;
+}
+
+typedef struct Match {
+        const char *what;
+        unsigned found;
+        int err;
+        json_t *out;
+} Match;
+
+static int show_one(Ctl *c, const Record *rec, const char *key, void *userdata)
+{
+        Match *m = userdata;
+        _cleanup_free_ char *text = NULL;
+        json_t *fields;
+        char *save = NULL;
+
+        if (strcmp(rec->id, m->what) != 0)
+                return 0;
+        m->found++;
+        if (record_format(rec, &text) < 0)
+                return 1;
+        /* the record's key=value lines (escaped as in the file) as
+         * [key, value] pairs, in the file's order */
+        m->out = json_object();
+        fields = json_array();
+        out_set(m->out, "record", out_str(key));
+        for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                char *eq = strchr(l, '=');
+
+                if (!eq)
+                        continue;
+                *eq = 0;
+                out_append(fields, json_pack("[oo]", out_str(l), out_str(eq + 1)));
+        }
+        out_set(m->out, "fields", fields);
+        return 1;
+}
+
+static void show_text(const json_t *v)
+{
+        const json_t *fields = json_object_get(v, "fields");
+
+        printf("record=%s\n", out_get_str(v, "record"));
+        for (size_t i = 0; i < json_array_size(fields); i++) {
+                const json_t *f = json_array_get(fields, i);
+
+                printf("%s=%s\n", json_string_value(json_array_get(f, 0)),
+                       json_string_value(json_array_get(f, 1)));
+        }
+}
+
+int cmd_show(Ctl *c, int argc, char **argv)
+{
+        Match m = { .what = argc > 1 ? argv[1] : "" };
+        int r;
+
+        if (argc != 2) {
+                fprintf(stderr, "usage: cubbyctl show SESSION-ID\n");
+                return 2;
+        }
+        (void)ctl_for_each_record(show_one, c, &m);
+        if (!m.found) {
+                fprintf(stderr, "cubbyctl: no session %s\n", argv[1]);
+                return 1;
+        }
+        r = out_emit(c, m.out, show_text);
+        if (r < 0) {
+                fprintf(stderr, "cubbyctl: show: %s\n", strerror(-r));
+                return 1;
+        }
+        return 0;
+}
+
+static int kill_one(Ctl *c, const Record *rec, const char *key, void *userdata)
+{
+        Match *m = userdata;
+        char uid[16];
+        int r;
+
+        if (strcmp(rec->id, m->what) != 0 && strcmp(rec->user, m->what) != 0)
+                return 0;
+        m->found++;
+        if (!rec->sandbox)
+                return 0;
+        /* The opener sees its shell die and closes the session itself. */
+        r = cg_kill(&rec->cgroup, 5000);
+        if (r < 0) {
+                fprintf(stderr, "cubbyctl: cannot kill session %s: %s\n", rec->id, strerror(-r));
+                m->err = r;
+                return 0;
+        }
+        snprintf(uid, sizeof uid, "%u", (unsigned)rec->uid);
+        log_event(LOG_NOTICE, "session_killed", "session", rec->id, "uid", uid, "user", rec->user,
+                  NULL);
+        out_append(m->out, json_pack("{s:o,s:o}", "id", out_str(rec->id), "user", out_str(rec->user)));
+        return 0;
+}
+
+static void kill_text(const json_t *v)
+{
+        const json_t *killed = json_object_get(v, "killed");
+
+        for (size_t i = 0; i < json_array_size(killed); i++) {
+                const json_t *s = json_array_get(killed, i);
+
+                printf("killed session %s (user %s)\n", out_get_str(s, "id"), out_get_str(s, "user"));
+        }
+}
+
+int cmd_kill(Ctl *c, int argc, char **argv)
+{
+        Match m = { .what = argc > 1 ? argv[1] : "", .out = json_array() };
+        json_t *v;
+        int r;
+
+        if (argc != 2) {
+                fprintf(stderr, "usage: cubbyctl kill SESSION-ID|USER\n");
+                json_decref(m.out);
+                return 2;
+        }
+        (void)ctl_for_each_record(kill_one, c, &m);
+        if (!m.found) {
+                fprintf(stderr, "cubbyctl: no session or user %s\n", argv[1]);
+                json_decref(m.out);
+                return 1;
+        }
+        v = json_object();
+        out_set(v, "killed", m.out);
+        r = out_emit(c, v, kill_text);
+        return m.err < 0 || r < 0 ? 1 : 0;
+}
