@@ -466,7 +466,7 @@ void conf_hostname_expand(const char *pattern, const char *user, const char *hos
                         continue;
                 }
                 for (; *sub && n > 0 && o + 1 < size; sub++, n--)
-                        out[o++] = is_alnum(*sub) || *sub == '-' ? *sub : '-';
+                        out[o++] = (char)(is_alnum(*sub) || *sub == '-' ? *sub : '-');
                 c++;
         }
         /* A label may neither begin nor end with '-' (RFC 1123); the cut

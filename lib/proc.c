@@ -62,7 +62,9 @@ char proc_stat_state(const char *text)
 {
         const char *p = strrchr(text, ')');
 
-        return p && p[1] == ' ' && p[2] && p[3] == ' ' ? p[2] : 0;
+        if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
+                return 0;
+        return p[2];
 }
 
 static int read_stat(const char *proc_root, pid_t pid, char **ret_text)
