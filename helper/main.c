@@ -347,6 +347,13 @@ int main(int argc, char *argv[])
         r = shell_env(&h->rec, caller_env, &h->envp);
         if (r < 0)
                 die("cannot build the environment", r);
+        if (r > 0) {
+                char n[16];
+
+                snprintf(n, sizeof n, "%d", r);
+                log_event(LOG_NOTICE, "env_dropped", "session", h->rec.id, "user", h->rec.user,
+                          "count", n, "why", "more LC_* variables than the bound", NULL);
+        }
         shell_env_free(caller_env);
         caller_env = NULL;
 

@@ -421,21 +421,45 @@ static int gen_passwd(const Record *rec, int stagefd)
         return write_file_atomic_at_nosync(stagefd, "passwd", out, o, 0644);
 }
 
+static bool in_groups(const Record *rec, gid_t gid)
+{
+        for (size_t i = 0; i < rec->n_groups; i++)
+                if (rec->groups[i] == gid)
+                        return true;
+        return false;
+}
+
+/* "name:x:gid:member\n" at out + *o; -E2BIG rather than past cap. */
+static int group_line(char *out, size_t cap, size_t *o, const char *name, uint64_t gid,
+                      const char *member)
+{
+        int n = snprintf(out + *o, cap - *o, "%s:x:%llu:%s\n", name, (unsigned long long)gid,
+                         member);
+
+        if (n < 0 || (size_t)n >= cap - *o)
+                return -E2BIG;
+        *o += (size_t)n;
+        return 0;
+}
+
 static int gen_group(const Record *rec, int stagefd)
 {
         _cleanup_free_ char *in = NULL, *out = NULL;
+        const char *own = NULL;
         size_t o = 0, cap;
-        char *save = NULL, own[128] = "";
-        int r;
+        char *save = NULL;
+        int r = 0;
 
         r = read_file_at(AT_FDCWD, "/etc/group", (size_t)4 * 1024 * 1024, &in, NULL, NULL);
         if (r < 0)
                 return r;
-        cap = strlen(in) + 256;
+        /* lines only shrink but for "x" and the user as member */
+        cap = strlen(in) * 2 + 256 + (size_t)RECORD_MAX_GROUPS * sizeof rec->user;
         out = malloc(cap);
         if (!out)
                 return -ENOMEM;
-        for (char *line = strtok_r(in, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        for (char *line = strtok_r(in, "\n", &save); line && r >= 0;
+             line = strtok_r(NULL, "\n", &save)) {
                 char *name = line, *c1, *c2, *c3;
                 uint64_t gid;
 
@@ -447,16 +471,21 @@ static int gen_group(const Record *rec, int stagefd)
                 *c1 = *c2 = *c3 = 0;
                 if (parse_u64(c2 + 1, &gid) < 0)
                         continue;
-                if (gid == rec->gid && !own[0] && strlen(name) < 64)
-                        snprintf(own, sizeof own, "%s:x:%u:\n", name, (unsigned)gid);
-                else if ((gid < 1000 || gid == 65534) && gid != rec->gid)
-                        o += (size_t)snprintf(out + o, cap - o, "%s:x:%u:\n", name, (unsigned)gid);
+                if (gid == rec->gid) {
+                        if (!own && strlen(name) < 64)
+                                own = name;
+                } else if (gid <= UINT32_MAX && in_groups(rec, (gid_t)gid)) {
+                        /* mapped 1:1 in the container (ns.c): named as on
+                         * the host, the user its only member */
+                        r = group_line(out, cap, &o, name, gid, rec->user);
+                } else if (gid < 1000 || gid == 65534) {
+                        r = group_line(out, cap, &o, name, gid, "");
+                }
         }
-        if (!own[0])
-                snprintf(own, sizeof own, "%s:x:%u:\n", rec->user, (unsigned)rec->gid);
-        o += (size_t)snprintf(out + o, cap - o, "%s", own);
-        if (o >= cap)
-                return -E2BIG;
+        if (r >= 0)
+                r = group_line(out, cap, &o, own ? own : rec->user, rec->gid, "");
+        if (r < 0)
+                return r;
         return write_file_atomic_at_nosync(stagefd, "group", out, o, 0644);
 }
 

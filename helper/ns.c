@@ -150,6 +150,31 @@ static int write_map(pid_t pid, const char *file, const char *text)
         return write_string_at(dfd, file, text);
 }
 
+/* The primary group and the record's groups (the ones setgroups() gave
+ * us), each mapped to itself: ids and file groups read as on the host
+ * instead of as the overflow gid. Only root may write more than one line;
+ * the groups are exactly those the process already holds, so nothing is
+ * gained, and "deny" above keeps them from being dropped. */
+static int write_gid_map(pid_t pid, const Record *rec)
+{
+        char map[(RECORD_MAX_GROUPS + 1) * 24];
+        size_t o = 0;
+
+        o += (size_t)snprintf(map + o, sizeof map - o, "%u %u 1\n", (unsigned)rec->gid,
+                              (unsigned)rec->gid);
+        for (size_t i = 0; i < rec->n_groups && i < RECORD_MAX_GROUPS; i++) {
+                bool seen = rec->groups[i] == rec->gid;
+
+                /* ranges must not overlap: each gid once */
+                for (size_t j = 0; j < i && !seen; j++)
+                        seen = rec->groups[j] == rec->groups[i];
+                if (!seen)
+                        o += (size_t)snprintf(map + o, sizeof map - o, "%u %u 1\n",
+                                              (unsigned)rec->groups[i], (unsigned)rec->groups[i]);
+        }
+        return write_map(pid, "gid_map", map);
+}
+
 int ns_start_container(Helper *h, pid_t *ret_pid, int *ret_pidfd)
 {
         _cleanup_close_ int sync_r = -1, sync_w = -1, err_r = -1, err_w = -1;
@@ -222,10 +247,8 @@ int ns_start_container(Helper *h, pid_t *ret_pid, int *ret_pidfd)
         r = write_map(pid, "uid_map", map);
         if (r >= 0)
                 r = write_map(pid, "setgroups", "deny");
-        if (r >= 0) {
-                snprintf(map, sizeof map, "%u %u 1\n", (unsigned)h->rec.gid, (unsigned)h->rec.gid);
-                r = write_map(pid, "gid_map", map);
-        }
+        if (r >= 0)
+                r = write_gid_map(pid, &h->rec);
         CUBBY_FAULT("helper.maps");
         if (r < 0)
                 goto fail;

@@ -446,6 +446,40 @@ static bool hostname_pattern_is_good(const char *s)
         return true;
 }
 
+void conf_hostname_expand(const char *pattern, const char *user, const char *host, char *out,
+                          size_t size)
+{
+        size_t o = 0, hlen = strcspn(host, "."), skip;
+
+        for (const char *c = pattern; *c && o + 1 < size; c++) {
+                const char *sub = NULL;
+                size_t n = SIZE_MAX;
+
+                if (c[0] == '%' && c[1] == 'u')
+                        sub = user;
+                else if (c[0] == '%' && c[1] == 'h') {
+                        sub = host;
+                        n = hlen;
+                }
+                if (!sub) {
+                        out[o++] = *c;
+                        continue;
+                }
+                for (; *sub && n > 0 && o + 1 < size; sub++, n--)
+                        out[o++] = (char)(is_alnum(*sub) || *sub == '-' ? *sub : '-');
+                c++;
+        }
+        /* A label may neither begin nor end with '-' (RFC 1123); the cut
+         * above or a user name like "ann_" would leave one. */
+        while (o > 0 && out[o - 1] == '-')
+                o--;
+        out[o] = 0;
+        skip = strspn(out, "-");
+        memmove(out, out + skip, o - skip + 1);
+        if (!out[0])
+                (void)strscpy(out, size, "cubby");
+}
+
 /* A cpuset list: "N" or "N-M" items (N <= M < CONF_CPUS_MAX) separated by
  * ',', nothing else (no blanks, no empty items, no ":stride" of the kernel
  * syntax). 0, or -EINVAL, -ERANGE (a CPU number too large) or -EDOM (a

@@ -322,17 +322,10 @@ static bool db_has_addr(const Db *db, uint32_t addr)
 
 bool ipam_owner_alive(const IpamOwner *owner)
 {
-        uint64_t start;
-        int r = proc_stat("/proc", owner->pid, NULL, &start);
-
-        /* Only a pid that is gone, or now belongs to a later process, frees
-         * a lease; any other error (no /proc?) keeps it: never hand out an
-         * address twice. */
-        if (r == -ESRCH || r == -ENOENT)
-                return false;
-        if (r < 0)
-                return true;
-        return start == owner->starttime;
+        /* Only a pid that is gone, a zombie (its container died before it
+         * did), or now a later process frees a lease; any other error (no
+         * /proc?) keeps it: never hand out an address twice. */
+        return proc_alive("/proc", owner->pid, owner->starttime) != 0;
 }
 
 /* Drop dead leases (copying them to *reaped when given). */

@@ -58,20 +58,53 @@ int proc_stat_parse(const char *text, pid_t *ret_ppid, uint64_t *ret_starttime)
         return 0;
 }
 
-int proc_stat(const char *proc_root, pid_t pid, pid_t *ret_ppid, uint64_t *ret_starttime)
+char proc_stat_state(const char *text)
+{
+        const char *p = strrchr(text, ')');
+
+        if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
+                return 0;
+        return p[2];
+}
+
+static int read_stat(const char *proc_root, pid_t pid, char **ret_text)
 {
         char path[PATH_MAX];
-        _cleanup_free_ char *text = NULL;
         int r;
 
         if (pid <= 0)
                 return -EINVAL;
         if (snprintf(path, sizeof path, "%s/%d/stat", proc_root, (int)pid) >= (int)sizeof path)
                 return -ENAMETOOLONG;
-        r = read_file_at(AT_FDCWD, path, 4096, &text, NULL, NULL);
+        r = read_file_at(AT_FDCWD, path, 4096, ret_text, NULL, NULL);
         if (r == -EBADFD) /* procfs files are not S_ISREG-checked the usual way */
                 r = -EINVAL;
         if (r < 0)
                 return r == -ENOENT ? -ESRCH : r;
+        return 0;
+}
+
+int proc_stat(const char *proc_root, pid_t pid, pid_t *ret_ppid, uint64_t *ret_starttime)
+{
+        _cleanup_free_ char *text = NULL;
+        int r = read_stat(proc_root, pid, &text);
+
+        if (r < 0)
+                return r;
         return proc_stat_parse(text, ret_ppid, ret_starttime);
+}
+
+int proc_alive(const char *proc_root, pid_t pid, uint64_t starttime)
+{
+        _cleanup_free_ char *text = NULL;
+        uint64_t start;
+        int r = read_stat(proc_root, pid, &text);
+
+        if (r == -ESRCH)
+                return 0;
+        if (r >= 0)
+                r = proc_stat_parse(text, NULL, &start);
+        if (r < 0)
+                return r;
+        return start == starttime && proc_stat_state(text) != 'Z';
 }

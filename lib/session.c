@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cubby/fault.h"
+#include "cubby/ipam.h"
 #include "cubby/proc.h"
 #include "cubby/session.h"
 
@@ -104,14 +105,9 @@ int session_user_set(const CgSet *session, CgSet *ret_user)
 
 int session_opener_alive(const Record *rec)
 {
-        uint64_t start;
-        int r = proc_stat("/proc", rec->opener_pid, NULL, &start);
-
-        if (r == -ESRCH || r == -ENOENT)
-                return 0;
-        if (r < 0)
-                return r;
-        return start == rec->opener_start;
+        /* a zombie opener will never run close_session: its session is
+         * as dead as one whose opener is gone */
+        return proc_alive("/proc", rec->opener_pid, rec->opener_start);
 }
 
 int session_teardown(const Record *rec, int lock_dirfd, unsigned timeout_ms)
@@ -181,6 +177,12 @@ int session_gc(int sessions_dirfd, int lock_dirfd, session_reap_fn on_reap, void
                         k = session_teardown(rec, lock_dirfd, 5000);
                         if (k >= 0 && unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT)
                                 k = -errno;
+                        /* The session's containers are gone with its cgroup,
+                         * but their supervisors may still be exiting and
+                         * own the leases: release them with the record, as
+                         * close_session does, not at some later gc. */
+                        if (k >= 0 && rec->network && rec->run_dir[0])
+                                (void)ipam_release_session(rec->run_dir, rec->id);
                         if (on_reap)
                                 on_reap(rec, k, userdata);
                         if (k >= 0)

@@ -64,13 +64,14 @@ static const struct {
         { "SSH_ORIGINAL_COMMAND", false, NULL, 65536 },
 };
 
-static bool env_allowed(const char *entry)
+/* 1: allowed, 2: allowed and of a prefix family (LC_*), 0: refused */
+static int env_allowed(const char *entry)
 {
         const char *eq = strchr(entry, '=');
         size_t nlen;
 
         if (!eq || eq == entry)
-                return false;
+                return 0;
         nlen = (size_t)(eq - entry);
         for (size_t i = 0; i < ELEMENTSOF(allowed); i++) {
                 size_t alen = strlen(allowed[i].name);
@@ -81,17 +82,17 @@ static bool env_allowed(const char *entry)
                         continue;
                 if (allowed[i].prefix &&
                     strspn(entry + alen, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") != nlen - alen)
-                        return false;
+                        return 0;
                 if (strlen(v) > allowed[i].max)
-                        return false;
-                if (allowed[i].charset)
-                        return strspn(v, allowed[i].charset) == strlen(v);
+                        return 0;
+                if (allowed[i].charset && strspn(v, allowed[i].charset) != strlen(v))
+                        return 0;
                 for (const unsigned char *c = (const unsigned char *)v; *c; c++)
                         if ((*c < 0x20 && *c != '\t') || *c == 0x7f)
-                                return false;
-                return true;
+                                return 0;
+                return allowed[i].prefix ? 2 : 1;
         }
-        return false;
+        return 0;
 }
 
 typedef struct Env {
@@ -141,6 +142,8 @@ static void env_set2(Env *e, const char *name, const char *value)
 
 int shell_env(const Record *rec, char *const caller_env[], char ***ret)
 {
+        size_t n_family = 0, family_bytes = 0;
+        int dropped = 0;
         Env e = {};
 
         e.v = calloc(SHELL_ENV_MAX, sizeof *e.v);
@@ -149,9 +152,27 @@ int shell_env(const Record *rec, char *const caller_env[], char ***ret)
         env_set2(&e, "PATH", SHELL_DEFAULT_PATH);
         for (size_t i = 0; i < rec->n_env; i++)
                 env_set(&e, rec->env[i]);
-        for (size_t i = 0; caller_env && caller_env[i]; i++)
-                if (env_allowed(caller_env[i]))
-                        env_set(&e, caller_env[i]);
+        for (size_t i = 0; caller_env && caller_env[i]; i++) {
+                int a = env_allowed(caller_env[i]);
+
+                if (a == 0)
+                        continue;
+                /* A client may send as many LC_* as it likes (Debian's sshd
+                 * accepts LC_*); past the bound they are dropped, so the
+                 * login still starts with every variable that fits. */
+                if (a == 2) {
+                        size_t len = strlen(caller_env[i]) + 1;
+
+                        if (n_family >= SHELL_ENV_FAMILY_MAX ||
+                            family_bytes + len > SHELL_ENV_FAMILY_BYTES) {
+                                dropped++;
+                                continue;
+                        }
+                        n_family++;
+                        family_bytes += len;
+                }
+                env_set(&e, caller_env[i]);
+        }
         env_set2(&e, "HOME", rec->home);
         env_set2(&e, "USER", rec->user);
         env_set2(&e, "LOGNAME", rec->user);
@@ -161,7 +182,7 @@ int shell_env(const Record *rec, char *const caller_env[], char ***ret)
                 return e.err;
         }
         *ret = e.v;
-        return 0;
+        return dropped;
 }
 
 void shell_env_free(char **env)

@@ -345,33 +345,12 @@ static int redirect_shell(int helper_fd, int shell_fd, const char *shell)
 
 static void hostname_expand(const char *pattern, const char *user, char *out, size_t size)
 {
-        char host[HOST_NAME_MAX + 1] = "", *dot;
-        size_t o = 0;
+        char host[HOST_NAME_MAX + 1] = "";
 
         if (gethostname(host, sizeof host) < 0)
                 host[0] = 0;
         host[HOST_NAME_MAX] = 0;
-        dot = strchr(host, '.');
-        if (dot)
-                *dot = 0;
-        for (const char *c = pattern; *c && o + 1 < size; c++) {
-                const char *sub = NULL;
-
-                if (c[0] == '%' && c[1] == 'u')
-                        sub = user;
-                else if (c[0] == '%' && c[1] == 'h')
-                        sub = host;
-                if (sub) {
-                        for (; *sub && o + 1 < size; sub++)
-                                out[o++] = (char)(strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", *sub) ? *sub : '-');
-                        c++;
-                } else {
-                        out[o++] = *c;
-                }
-        }
-        out[o] = 0;
-        if (o == 0)
-                snprintf(out, size, "cubby");
+        conf_hostname_expand(pattern, user, host, out, size);
 }
 
 static void save_pam_env(pam_handle_t *pamh, Record *rec)

@@ -165,6 +165,14 @@ int conf_parse_cpu(const char *s, uint64_t *ret_milli);
  * down), "max"/"unlimited" -> CONF_UNLIMITED. -ERANGE on overflow. */
 int conf_parse_size(const char *s, uint64_t *ret_bytes);
 
+/* The container's hostname from a hostname pattern: %u -> user, %h ->
+ * host (its first label); bytes outside [A-Za-z0-9-] of either become '-';
+ * cut to size - 1 (size at most 64: a label), then stripped of leading and
+ * trailing '-' so that a cut never leaves an invalid name; "cubby" if
+ * nothing is left. Pure: the caller passes gethostname()'s result. */
+void conf_hostname_expand(const char *pattern, const char *user, const char *host, char *out,
+                          size_t size);
+
 /* "bridge" or "routed". */
 const char *conf_net_mode_name(ConfNetMode m);
 

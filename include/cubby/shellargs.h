@@ -9,7 +9,15 @@
 #include "cubby/record.h"
 
 #define SHELL_DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin:/usr/local/games:/usr/games"
-#define SHELL_ENV_MAX 96
+/* Caller variables of a prefix family (LC_*): at most this many, and this
+ * many bytes ("NAME=value" and its NUL) together; the rest are dropped. */
+#define SHELL_ENV_FAMILY_MAX 32
+#define SHELL_ENV_FAMILY_BYTES 4096
+/* Entries of the result, NULL included: PATH, the record's PAM env, the
+ * fixed-name caller variables (TERM, LANG, LANGUAGE, 4 SSH_*), the family
+ * bound, HOME, USER, LOGNAME, SHELL. Large enough that no caller input can
+ * make shell_env() fail with -E2BIG. */
+#define SHELL_ENV_MAX (1 + RECORD_MAX_ENV + 7 + SHELL_ENV_FAMILY_MAX + 4 + 1)
 
 /* Accepted shapes: [argv0] and [argv0, "-c", CMD]. argv0 starting with
  * '-' marks a login shell (sshd, login, su -l). Result: ["-"?basename(shell),
@@ -24,6 +32,8 @@ void shell_argv_free(char **argv);
  * LANG, LANGUAGE, LC_*, SSH_CONNECTION, SSH_CLIENT, SSH_TTY,
  * SSH_ORIGINAL_COMMAND), each validated, then HOME, USER, LOGNAME and SHELL
  * from the record. Later entries replace earlier ones of the same name.
- * The result is a malloc'd NULL-terminated array of malloc'd strings. */
+ * The result is a malloc'd NULL-terminated array of malloc'd strings.
+ * Returns the number of caller variables dropped for exceeding the LC_*
+ * bound (SHELL_ENV_FAMILY_*; the caller logs it), or -errno. */
 int shell_env(const Record *rec, char *const caller_env[], char ***ret);
 void shell_env_free(char **env);

@@ -1220,6 +1220,46 @@ static void test_sample_config(void **state)
         conf_free(&c);
 }
 
+/* Issue 18: a cut at 63 characters must not leave a trailing '-'; names
+ * of users and hosts never make an invalid label. */
+static void test_hostname_expand(void **state)
+{
+        char out[64], want[64];
+        char pat[64];
+
+        (void)state;
+        conf_hostname_expand("%u-%h", "alice", "lab1.example.org", out, sizeof out);
+        assert_string_equal(out, "alice-lab1");
+        conf_hostname_expand("%h", "alice", "lab1", out, sizeof out);
+        assert_string_equal(out, "lab1");
+        /* 61 characters, then the user: the cut at 63 falls after a '-' */
+        memset(pat, 'a', 61);
+        strcpy(pat + 61, "%u");
+        memset(want, 'a', 61);
+        strcpy(want + 61, "b");
+        conf_hostname_expand(pat, "b-c", "h", out, sizeof out);
+        assert_string_equal(out, want);
+        conf_hostname_expand(pat, "_x", "h", out, sizeof out); /* an inner '-' stays */
+        strcpy(want + 61, "-x");
+        assert_string_equal(out, want);
+        conf_hostname_expand(pat, "x_", "h", out, sizeof out); /* '_' maps to a last '-' */
+        strcpy(want + 61, "x");
+        assert_string_equal(out, want);
+        /* a user name of nothing but mapped characters: leading/trailing '-' */
+        conf_hostname_expand("%u", "_a_", "h", out, sizeof out);
+        assert_string_equal(out, "a");
+        conf_hostname_expand("%u", "._", "h", out, sizeof out);
+        assert_string_equal(out, "cubby");
+        conf_hostname_expand("%u-%h", "_", "_", out, sizeof out);
+        assert_string_equal(out, "cubby");
+        /* never longer than size - 1 and never ending in '-' at any cut */
+        for (size_t size = 2; size <= sizeof out; size++) {
+                conf_hostname_expand("%u-%u-%u-%u-%u-%u-%u-%u", "abcdefgh", "h", out, size);
+                assert_true(strlen(out) < size);
+                assert_true(out[0] != '-' && out[strlen(out) - 1] != '-');
+        }
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1234,6 +1274,7 @@ int main(void)
                 cmocka_unit_test(test_misc),
                 cmocka_unit_test_setup_teardown(test_load, setup_dir, teardown_dir),
                 cmocka_unit_test(test_sample_config),
+                cmocka_unit_test(test_hostname_expand),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,7 +9,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -204,6 +206,42 @@ static void test_proc_stat_parse(void **state)
                          -EINVAL);
 }
 
+/* A zombie (exited, not reaped) is not alive: a lease or session that it
+ * owned is free (issue 18: the supervisor whose opener was killed stays a
+ * zombie until init reaps it). */
+static void test_proc_alive(void **state)
+{
+        uint64_t me, start;
+        pid_t child;
+        int fd[2];
+        char c;
+
+        (void)state;
+        assert_int_equal(proc_stat("/proc", getpid(), NULL, &me), 0);
+        assert_int_equal(proc_alive("/proc", getpid(), me), 1);
+        assert_int_equal(proc_alive("/proc", getpid(), me + 1), 0); /* a later process */
+        assert_int_equal(pipe(fd), 0);
+        child = fork();
+        assert_true(child >= 0);
+        if (child == 0) {
+                close(fd[0]);
+                _exit(0); /* closes fd[1]: the parent's read sees EOF once we are gone */
+        }
+        close(fd[1]);
+        assert_int_equal(read(fd[0], &c, 1), 0);
+        close(fd[0]);
+        assert_int_equal(proc_stat("/proc", child, NULL, &start), 0);
+        /* the exit may still be under way: wait for the zombie, bounded */
+        for (int i = 0; i < 500 && proc_alive("/proc", child, start) != 0; i++)
+                usleep(2000);
+        assert_int_equal(proc_alive("/proc", child, start), 0);
+        assert_int_equal(waitpid(child, NULL, 0), child);
+        assert_int_equal(proc_alive("/proc", child, start), 0);
+        assert_int_equal(proc_stat_state("1 (a) b) Z 1 2"), 'Z');
+        assert_int_equal(proc_stat_state("1 (x) S 1"), 'S');
+        assert_int_equal(proc_stat_state("no paren"), 0);
+}
+
 /* ---- ancestry, against a fake proc tree -------------------------------- */
 
 typedef struct Fixture {
@@ -355,6 +393,7 @@ int main(void)
                 cmocka_unit_test(test_strict),
                 cmocka_unit_test(test_escape),
                 cmocka_unit_test(test_proc_stat_parse),
+                cmocka_unit_test(test_proc_alive),
                 cmocka_unit_test_setup_teardown(test_ancestry_depth, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ancestry_pid_reuse, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_ancestry_not_ready, setup, teardown),

@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -122,11 +124,79 @@ static void test_env(void **state)
         free(rec);
 }
 
+/* Issue 18: 150 LC_* (sshd's AcceptEnv LANG LC_*) used to fail with
+ * -E2BIG and refuse the login; now the bound's worth is kept, the rest
+ * counted as dropped, and the fixed names still pass. */
+static void test_env_lc_flood(void **state)
+{
+        Record *rec = calloc(1, sizeof *rec);
+        char *caller[160 + 8];
+        char **env = NULL;
+        size_t n = 0, n_lc = 0;
+        int r;
+
+        (void)state;
+        assert_non_null(rec);
+        strcpy(rec->user, "alice");
+        strcpy(rec->home, "/home/alice");
+        strcpy(rec->shell, "/bin/bash");
+        /* a full PAM environment too: no room may be taken from it */
+        rec->n_env = RECORD_MAX_ENV;
+        for (size_t i = 0; i < RECORD_MAX_ENV; i++)
+                snprintf(rec->env[i], sizeof rec->env[i], "PAMVAR%c%c=x", 'A' + (int)(i / 26),
+                         'A' + (int)(i % 26));
+        caller[n++] = (char *)"TERM=xterm";
+        for (int i = 0; i < 150; i++) {
+                caller[n] = malloc(32);
+                assert_non_null(caller[n]);
+                snprintf(caller[n], 32, "LC_X%c%c=de_DE.UTF-8", 'A' + i / 26, 'A' + i % 26);
+                n++;
+        }
+        caller[n++] = (char *)"SSH_ORIGINAL_COMMAND=make";
+        caller[n] = NULL;
+        r = shell_env(rec, caller, &env);
+        assert_int_equal(r, 150 - SHELL_ENV_FAMILY_MAX);
+        for (char **p = env; *p; p++)
+                if (strncmp(*p, "LC_", 3) == 0)
+                        n_lc++;
+        assert_int_equal(n_lc, SHELL_ENV_FAMILY_MAX);
+        assert_non_null(get(env, "LC_XAA"));       /* the first ones are kept */
+        assert_null(get(env, "LC_XFT"));           /* the last one is not */
+        assert_string_equal(get(env, "TERM"), "xterm");
+        assert_string_equal(get(env, "SSH_ORIGINAL_COMMAND"), "make");
+        assert_string_equal(get(env, "PAMVARCL"), "x");
+        assert_string_equal(get(env, "HOME"), "/home/alice");
+        shell_env_free(env);
+
+        /* the byte bound: LC_* names may be long; 303 bytes each here */
+        for (size_t i = 1; i < 1 + 150; i++)
+                free(caller[i]);
+        n = 0;
+        for (int i = 0; i < 20; i++) {
+                caller[n] = malloc(400);
+                assert_non_null(caller[n]);
+                memset(caller[n], 'L', 399);
+                memcpy(caller[n], "LC_", 3);
+                caller[n][300] = (char)('A' + i);
+                caller[n][301] = '=';
+                caller[n][302] = 0;
+                n++;
+        }
+        caller[n] = NULL;
+        r = shell_env(rec, caller, &env);
+        assert_int_equal(r, 20 - (int)(SHELL_ENV_FAMILY_BYTES / 303));
+        shell_env_free(env);
+        for (size_t i = 0; i < n; i++)
+                free(caller[i]);
+        free(rec);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_argv_shapes),
                 cmocka_unit_test(test_env),
+                cmocka_unit_test(test_env_lc_flood),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
