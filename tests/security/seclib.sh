@@ -101,11 +101,13 @@ sec_wait_gone() {
 
 # sec_etc_mark / sec_etc_new: files in /etc created or modified since the
 # mark (other than the account databases, which concurrent runs on this
-# machine change), to show that root wrote nothing there.
+# machine change, with the lock files (NAME.lock) and temp files (NAME.PID)
+# that useradd and groupadd make while they write), to show that root
+# wrote nothing there.
 sec_etc_mark() { touch "$IT_SCRATCH/etc-mark"; sleep 0.05; }
 sec_etc_new() {
         find /etc -xdev -newer "$IT_SCRATCH/etc-mark" 2>/dev/null \
-                | grep -Ev '^/etc(/(passwd|group|shadow|gshadow|subuid|subgid)-?|/\.pwd\.lock|/ld\.so\.cache)?$'
+                | grep -Ev '^/etc(/(passwd|group|shadow|gshadow|subuid|subgid)(-|\.lock|\.[0-9]+)?|/\.pwd\.lock|/ld\.so\.cache)?$'
 }
 
 # sec_pid_of_sandbox USER COMM: host pid of a process COMM of USER that
