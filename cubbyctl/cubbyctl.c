@@ -19,9 +19,12 @@
 #include <unistd.h>
 
 #include "cubby-build.h"
-#include "cubby/cgroup.h"
+#include "cubby/cgroup-layout.h"
+#include "cubby/cgroup-lifecycle.h"
 #include "cubby/conf.h"
 #include "cubby/ctl-net.h"
+#include "cubby/anchor-holder.h"
+#include "cubby/anchor.h"
 #include "cubby/home.h"
 #include "cubby/ipam.h"
 #include "cubby/log.h"

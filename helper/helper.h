@@ -9,7 +9,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
-#include "cubby/cgroup.h"
+#include "cubby/cgroup-attach.h"
 #include "cubby/record.h"
 
 /* The staging area: a tmpfs mounted over the root-only run dir inside the

@@ -23,7 +23,7 @@
 
 #include "cubby-build.h"
 #include "cubby/fault.h"
-#include "cubby/home.h"
+#include "cubby/anchor.h"
 #include "cubby/util.h"
 #include "helper.h"
 

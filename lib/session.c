@@ -10,51 +10,8 @@
 
 #include "cubby/fault.h"
 #include "cubby/proc.h"
+#include "cubby/cgroup-lifecycle.h"
 #include "cubby/session.h"
-
-int session_dir_open(const char *path, bool create, int *ret_fd)
-{
-        _cleanup_close_ int fd = -1;
-        char buf[PATH_MAX];
-        struct stat st;
-        int r;
-
-        if (!path_is_normalized_absolute(path))
-                return -EINVAL;
-        r = strscpy(buf, sizeof buf, path);
-        if (r < 0)
-                return r;
-        fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        for (char *c = buf + 1; *c;) {
-                char *slash = strchr(c, '/');
-                int nfd;
-
-                if (slash)
-                        *slash = 0;
-                nfd = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (nfd < 0 && errno == ENOENT && create) {
-                        if (mkdirat(fd, c, 0700) < 0 && errno != EEXIST)
-                                return -errno;
-                        nfd = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                }
-                if (nfd < 0)
-                        return errno == ELOOP ? -EPERM : -errno;
-                close(fd);
-                fd = nfd;
-                if (!slash)
-                        break;
-                c = slash + 1;
-        }
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        /* Root state only where nobody else can write or even look. */
-        if (st.st_uid != 0 || (st.st_mode & 077))
-                return -EPERM;
-        *ret_fd = TAKE_FD(fd);
-        return 0;
-}
 
 static void sleep_ms(unsigned ms)
 {

@@ -41,9 +41,12 @@
 #include <security/pam_modules.h>
 
 #include "cubby-build.h"
-#include "cubby/cgroup.h"
+#include "cubby/cgroup-layout.h"
+#include "cubby/cgroup-lifecycle.h"
 #include "cubby/conf.h"
 #include "cubby/fault.h"
+#include "cubby/anchor-holder.h"
+#include "cubby/anchor.h"
 #include "cubby/home.h"
 #include "cubby/ipam.h"
 #include "cubby/netcfg.h"

@@ -89,3 +89,10 @@ bool name_is_safe(const char *s, size_t max);
 /* Absolute, normalised path: starts with '/', no "//", no "." or ".."
  * component, no trailing '/', at most PATH_MAX. */
 bool path_is_normalized_absolute(const char *p);
+
+/* Root-only state directories (sessions, locks, run_dir): mkdir -p path
+ * (each created component 0700 root) and open it; the final directory must
+ * be owned by root and not accessible by group or others (mode & 077 ==
+ * 0), else -EPERM. With create == false a missing dir is
+ * -ENOENT. */
+int session_dir_open(const char *path, bool create, int *ret_fd);

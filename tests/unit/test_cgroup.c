@@ -29,7 +29,9 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "cubby/cgroup.h"
+#include "cubby/cgroup-attach.h"
+#include "cubby/cgroup-layout.h"
+#include "cubby/cgroup-lifecycle.h"
 #include "cubby/util.h"
 
 #define TEST_UID 4242001u /* need not exist: cgroups take any number */
