@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -90,6 +91,48 @@ int session_teardown(const Record *rec, int lock_dirfd, unsigned timeout_ms)
         k = cg_remove(&user, &rec->cgroup);
         CUBBY_FAULT("lib.teardown.removed");
         return r < 0 ? r : k;
+}
+
+/* Runs as root over cubby's root-only 0700 dirs, where nobody else can
+ * plant a name: it only unlinks regular files named like our temp files. */
+int remove_stale_temp_files(int dir_fd)
+{
+        _cleanup_close_ int dfd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct dirent *de;
+        unsigned n = 0;
+        DIR *d;
+
+        if (dfd < 0)
+                return -errno;
+        d = fdopendir(dfd);
+        if (!d)
+                return -errno;
+        (void)TAKE_FD(dfd); /* d owns it now */
+        while ((de = readdir(d))) {
+                size_t len = strlen(de->d_name);
+                char base[NAME_MAX + 1];
+                const char *dot;
+                struct stat st;
+                pid_t pid = 0;
+                bool dead;
+
+                /* ".NAME.ID.PID.tmp", as write_atomic() names them */
+                if (de->d_name[0] != '.' || len < 6 || strcmp(de->d_name + len - 4, ".tmp") != 0)
+                        continue;
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+                        continue;
+                memcpy(base, de->d_name, len - 4);
+                base[len - 4] = 0;
+                dot = strrchr(base, '.');
+                if (!dot || parse_pid(dot + 1, &pid) < 0)
+                        pid = 0; /* no pid in the name: by age only */
+                /* a writer takes microseconds: gone, or a minute old */
+                dead = pid > 0 && kill(pid, 0) < 0 && errno == ESRCH;
+                if ((dead || st.st_mtime + 60 < time(NULL)) && unlinkat(dirfd(d), de->d_name, 0) == 0)
+                        n++;
+        }
+        closedir(d);
+        return (int)n;
 }
 
 int session_gc(int sessions_dirfd, int lock_dirfd, session_reap_fn on_reap, void *userdata,

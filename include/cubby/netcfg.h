@@ -3,7 +3,8 @@
  * (lib/netcfg.c): the effective deny list, the nameservers a sandbox uses
  * and its resolv.conf, the host side's state file. No privileges, no
  * netlink, no logging. IPv4 addresses are uint32_t in host byte order, as
- * in ConfGlobal; addresses and CIDRs are in netaddr.h. */
+ * in ConfGlobal; addresses in netaddr.h, CIDRs in
+ * cidr.h. */
 #pragma once
 
 #include <netinet/in.h>
@@ -12,6 +13,7 @@
 #include <stdint.h>
 
 #include "cubby/conf.h"
+#include "cubby/cidr.h"
 #include "cubby/netaddr.h"
 
 #define NETCFG_MAX_NAMESERVERS 3              /* what glibc's resolver uses */

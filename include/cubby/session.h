@@ -42,3 +42,8 @@ int session_lock_dir_path(const char *run_dir, char *buf, size_t size);
  * the one named exclude_key; with ready_only, only those past their
  * preparation. */
 int session_count_live(int sessions_dirfd, uid_t uid, const char *exclude_key, bool ready_only);
+
+/* Remove the temp files of atomic writes (".NAME.ID.PID.tmp") in dirfd
+ * whose writer is gone or that are older than a minute. Returns how many
+ * were removed, or -errno. */
+int remove_stale_temp_files(int dirfd);

@@ -74,10 +74,6 @@ int write_file_atomic_at_nosync(int dirfd, const char *name, const void *data, s
 /* Write a short string to an existing file (cgroup and proc knobs). */
 int write_string_at(int dirfd, const char *name, const char *s);
 
-/* Remove the temp files of atomic writes (".NAME.ID.PID.tmp") in dirfd
- * whose writer is gone or that are older than a minute. Returns how many
- * were removed, or -errno. */
-int remove_stale_temp_files(int dirfd);
 
 /* CUBBY_ID_LEN lowercase hex characters plus NUL from getrandom(). */
 int random_id(char ret[CUBBY_ID_LEN + 1]);
