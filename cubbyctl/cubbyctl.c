@@ -29,6 +29,7 @@
 #include "cubby/ipam.h"
 #include "cubby/log.h"
 #include "cubby/netcfg.h"
+#include "cubby/record-write.h"
 #include "cubby/record.h"
 #include "cubby/session.h"
 #include "cubby/util.h"

@@ -53,6 +53,7 @@
 #include "cubby/nftcheck.h"
 #include "cubby/log.h"
 #include "cubby/proc.h"
+#include "cubby/record-write.h"
 #include "cubby/record.h"
 #include "cubby/session.h"
 #include "cubby/util.h"
