@@ -50,6 +50,7 @@ int mnt_on_fd(const char *src, int fd, const char *type, unsigned long flags, co
 int mnt_detach_below(const char *path);
 int mnt_tmpfs_at(int rootfd, const char *path, unsigned long flags, const char *data, bool optional);
 int mnt_bind_at(int rootfd, const char *src, const char *path, unsigned long flags);
+int mnt_open_dir_in_root(int rootfd, const char *path);
 int mnt_create_file_at(int dirfd, const char *name, mode_t mode);
 
 /* mount-dev.c */

@@ -32,22 +32,9 @@ int mnt_build_dev(int rootfd)
         r = mnt_tmpfs_at(rootfd, "/dev", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k", false);
         if (r < 0)
                 return r;
-        dev = mnt_open_in_root(rootfd, "/dev", O_DIRECTORY);
+        dev = mnt_open_dir_in_root(rootfd, "/dev");
         if (dev < 0)
                 return dev;
-        close(dev);
-        /* a real directory fd (not O_PATH) to create entries in */
-        {
-                char p[64];
-                _cleanup_close_ int pfd = mnt_open_in_root(rootfd, "/dev", O_DIRECTORY);
-
-                if (pfd < 0)
-                        return pfd;
-                snprintf(p, sizeof p, "/proc/self/fd/%d", pfd);
-                dev = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (dev < 0)
-                        return -errno;
-        }
         if (mkdirat(dev, "pts", 0755) < 0 || mkdirat(dev, "shm", 01777) < 0)
                 return -errno;
         for (size_t i = 0; i < ELEMENTSOF(links); i++)

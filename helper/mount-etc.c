@@ -119,17 +119,9 @@ static int create_in_run(int rootfd, const char *path)
         r = strscpy(buf, sizeof buf, path + 5);
         if (r < 0)
                 return r;
-        {
-                _cleanup_close_ int p = mnt_open_in_root(rootfd, "/run", O_DIRECTORY);
-                char pp[64];
-
-                if (p < 0)
-                        return p;
-                snprintf(pp, sizeof pp, "/proc/self/fd/%d", p);
-                dir = open(pp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (dir < 0)
-                        return -errno;
-        }
+        dir = mnt_open_dir_in_root(rootfd, "/run");
+        if (dir < 0)
+                return dir;
         comp = strtok_r(buf, "/", &save);
         while (comp) {
                 next = strtok_r(NULL, "/", &save);

@@ -215,6 +215,21 @@ int mnt_bind_at(int rootfd, const char *src, const char *path, unsigned long fla
         return mnt_on_fd(NULL, fd, NULL, MS_REMOUNT | MS_BIND | flags, NULL);
 }
 
+/* A real directory fd (not O_PATH) of path inside the root, to create
+ * entries in; resolved as mnt_open_in_root does. */
+int mnt_open_dir_in_root(int rootfd, const char *path)
+{
+        _cleanup_close_ int pfd = mnt_open_in_root(rootfd, path, O_DIRECTORY);
+        char p[64];
+        int fd;
+
+        if (pfd < 0)
+                return pfd;
+        snprintf(p, sizeof p, "/proc/self/fd/%d", pfd);
+        fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
 int mnt_create_file_at(int dirfd, const char *name, mode_t mode)
 {
         int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
@@ -231,8 +246,8 @@ int mnt_create_file_at(int dirfd, const char *name, mode_t mode)
  * belong to the user: a user must never point root at another path. */
 static int build_home(int rootfd, const Record *rec)
 {
-        _cleanup_close_ int home = -1, parent = -1, pdir = -1;
-        char parent_path[PATH_MAX], src[64], p[64];
+        _cleanup_close_ int home = -1, pdir = -1;
+        char parent_path[PATH_MAX], src[64];
         const char *name;
         struct stat st;
         char *slash;
@@ -268,13 +283,9 @@ static int build_home(int rootfd, const Record *rec)
         r = mnt_tmpfs_at(rootfd, parent_path, MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k", false);
         if (r < 0)
                 return r;
-        parent = mnt_open_in_root(rootfd, parent_path, O_DIRECTORY);
-        if (parent < 0)
-                return parent;
-        snprintf(p, sizeof p, "/proc/self/fd/%d", parent);
-        pdir = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        pdir = mnt_open_dir_in_root(rootfd, parent_path);
         if (pdir < 0)
-                return -errno;
+                return pdir;
         if (mkdirat(pdir, name, 0755) < 0)
                 return -errno;
         snprintf(src, sizeof src, "/proc/self/fd/%d", home);
