@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* lib/cgroup.c against the real kernel (root), plus its pure parsers.
+/* lib/cgroup*.c against the real kernel (root), plus its pure parsers.
  *
  * TESTING.md rule 2: every cgroup made here is below the cgroup this
  * process is in, in each hierarchy ("./cubby-test-cg-<pid>"), and only
