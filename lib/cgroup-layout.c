@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Where cubby's cgroups are: the hierarchies mounted at or below
- * /sys/fs/cgroup (from /proc/self/mountinfo) and, in each, the user and
- * session directories below the configured parent. Pure lookup: nothing
+ * /sys/fs/cgroup (from /proc/self/mountinfo), the controllers each one
+ * carries, and, in each, the user and session directories below the
+ * configured parent. Pure lookup: nothing
  * here creates, writes or logs; every function returns 0 or -errno. */
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,6 +14,26 @@
 
 #define MOUNTINFO_MAX (4u << 20)
 #define PROC_CGROUP_MAX (64u << 10)
+#define CG_SID_MAX 64
+
+static const struct {
+        const char *name;
+        unsigned bit;
+} ctrl_names[] = {
+        { "cpu", CG_CTRL_CPU },
+        { "memory", CG_CTRL_MEMORY },
+        { "pids", CG_CTRL_PIDS },
+        { "freezer", CG_CTRL_FREEZER },
+        { "cpuset", CG_CTRL_CPUSET },
+};
+
+const char *cg_ctrl_name(unsigned bit)
+{
+        for (size_t i = 0; i < ELEMENTSOF(ctrl_names); i++)
+                if (ctrl_names[i].bit == bit)
+                        return ctrl_names[i].name;
+        return NULL;
+}
 
 
 /* One mounted hierarchy: where it is mounted, and which of its cgroups is
@@ -39,6 +60,38 @@ static bool path_is_under(const char *p, const char *dir)
         if (strcmp(dir, "/") == 0)
                 return true;
         return strncmp(p, dir, n) == 0 && (p[n] == '/' || p[n] == 0);
+}
+
+bool cg_sid_ok(const char *sid)
+{
+        size_t n;
+
+        if (!sid)
+                return false;
+        n = strlen(sid);
+        return n > 0 && n <= CG_SID_MAX && strspn(sid, "0123456789abcdef") == n;
+}
+
+/* Bits of the controller names in a list separated by sep ("rw,cpu,cpuacct"
+ * or "cpu io memory pids"). Only whole names count. */
+unsigned cg_ctrl_bits_of_list(const char *s, size_t len, char sep)
+{
+        unsigned bits = 0;
+        const char *end = s + len;
+
+        while (s < end) {
+                const char *e = memchr(s, sep, (size_t)(end - s));
+                size_t l;
+
+                if (!e)
+                        e = end;
+                l = (size_t)(e - s);
+                for (size_t i = 0; i < ELEMENTSOF(ctrl_names); i++)
+                        if (strlen(ctrl_names[i].name) == l && memcmp(ctrl_names[i].name, s, l) == 0)
+                                bits |= ctrl_names[i].bit;
+                s = e + 1;
+        }
+        return bits;
 }
 
 /* mountinfo escapes space, tab, newline and backslash as \ooo. */

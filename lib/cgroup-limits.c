@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cubby/cgroup-layout.h"
 #include "cubby/cgroup-limits.h"
 #include "cubby/util.h"
 

@@ -26,27 +26,6 @@
 #define CGROUP_SUPER_MAGIC 0x27e0eb
 #endif
 
-#define CG_SID_MAX 64
-
-static const struct {
-        const char *name;
-        unsigned bit;
-} ctrl_names[] = {
-        { "cpu", CG_CTRL_CPU },
-        { "memory", CG_CTRL_MEMORY },
-        { "pids", CG_CTRL_PIDS },
-        { "freezer", CG_CTRL_FREEZER },
-        { "cpuset", CG_CTRL_CPUSET },
-};
-
-const char *cg_ctrl_name(unsigned bit)
-{
-        for (size_t i = 0; i < ELEMENTSOF(ctrl_names); i++)
-                if (ctrl_names[i].bit == bit)
-                        return ctrl_names[i].name;
-        return NULL;
-}
-
 bool cg_path_ok(const char *p)
 {
         if (!path_is_normalized_absolute(p) || strncmp(p, CG_ROOT "/", strlen(CG_ROOT "/")) != 0)
@@ -55,38 +34,6 @@ bool cg_path_ok(const char *p)
                 if ((unsigned char)*c < 0x20 || *c == 0x7f)
                         return false;
         return true;
-}
-
-bool cg_sid_ok(const char *sid)
-{
-        size_t n;
-
-        if (!sid)
-                return false;
-        n = strlen(sid);
-        return n > 0 && n <= CG_SID_MAX && strspn(sid, "0123456789abcdef") == n;
-}
-
-/* Bits of the controller names in a list separated by sep ("rw,cpu,cpuacct"
- * or "cpu io memory pids"). Only whole names count. */
-unsigned cg_ctrl_bits_of_list(const char *s, size_t len, char sep)
-{
-        unsigned bits = 0;
-        const char *end = s + len;
-
-        while (s < end) {
-                const char *e = memchr(s, sep, (size_t)(end - s));
-                size_t l;
-
-                if (!e)
-                        e = end;
-                l = (size_t)(e - s);
-                for (size_t i = 0; i < ELEMENTSOF(ctrl_names); i++)
-                        if (strlen(ctrl_names[i].name) == l && memcmp(ctrl_names[i].name, s, l) == 0)
-                                bits |= ctrl_names[i].bit;
-                s = e + 1;
-        }
-        return bits;
 }
 
 int cg_fd_is_cgroupfs(int fd, bool v2)

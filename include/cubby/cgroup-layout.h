@@ -18,3 +18,10 @@ int cg_paths(const char *parent_spec, pid_t pid, uid_t uid, const char *sid, CgS
 int cg_paths_from_text(const char *mountinfo, const char *proc_cgroup, const char *v2_controllers,
                        const char *parent_spec, uid_t uid, const char *sid, CgSet *ret_user,
                        CgSet *ret_session);
+
+/* A session id: lowercase hex, at most 64 characters. */
+bool cg_sid_ok(const char *sid);
+/* The CG_CTRL_* bits of the controller names in a list separated by sep
+ * ("rw,cpu,cpuacct" or "cpu io memory pids"), and the name of one bit. */
+unsigned cg_ctrl_bits_of_list(const char *s, size_t len, char sep);
+const char *cg_ctrl_name(unsigned bit);

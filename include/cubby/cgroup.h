@@ -54,16 +54,10 @@ int cg_dir_format(const CgDir *d, char *buf, size_t size);
 int cg_dir_parse(const char *s, CgDir *ret);
 
 /* An absolute, normalised path below /sys/fs/cgroup/ without control
- * characters; a session id of lowercase hex. */
+ * characters. */
 bool cg_path_ok(const char *p);
-bool cg_sid_ok(const char *sid);
 /* -EINVAL unless every path of the set passes cg_path_ok. */
 int cg_set_check(const CgSet *set);
-
-/* The CG_CTRL_* bits of the controller names in a list separated by sep
- * ("rw,cpu,cpuacct" or "cpu io memory pids"), and the name of one bit. */
-unsigned cg_ctrl_bits_of_list(const char *s, size_t len, char sep);
-const char *cg_ctrl_name(unsigned bit);
 
 /* 0 if fd is on a cgroup file system of that version, -ENOMEDIUM if not. */
 int cg_fd_is_cgroupfs(int fd, bool v2);
