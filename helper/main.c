@@ -342,15 +342,17 @@ static char **start_clean(Helper *h, int *ret_cwd_fd)
         for (int s = 1; s < _NSIG; s++)
                 if (s != SIGKILL && s != SIGSTOP)
                         (void)signal(s, SIG_DFL);
+        /* the caller's environment is data from here on, before anything
+         * (syslog's time zone lookup included) could read it */
+        caller_env = copy_env(environ);
+        clearenv();
+        if (!caller_env)
+                fail("out of memory", ENOMEM);
         *ret_cwd_fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
         /* the caller's cwd must not leak into the container (runc
          * CVE-2024-21626) */
         if (chdir("/") < 0)
                 fail("cannot change to /", errno);
-        caller_env = copy_env(environ);
-        if (!caller_env)
-                fail("out of memory", ENOMEM);
-        clearenv();
         return caller_env;
 }
 
