@@ -60,7 +60,7 @@ void mnt_bind_console(void);
 /* mount-etc.c */
 int mnt_build_etc(int rootfd, const Record *rec);
 
-/* ns.c: step 5 (clone3 into the session cgroup), step 6 (id maps), step 8
+/* ns.c: step 5 (clone3 into the session cgroup h->att opened), step 6 (id maps), step 8
  * (release the child, wait for its exec: on failure *ret_child_step names
  * the child's step). ns_kill_child undoes step 5. */
 int ns_clone_container(Helper *h);

@@ -35,8 +35,8 @@
  *   3. the user's groups and the tty: set_user_groups(), release_tty()
  *   4. the container's root: mnt_build_root() (mount.c, mount-dev.c,
  *      mount-etc.c); the opener's pidfd: open_opener()
- *   5. clone3 into the session cgroup: ns_clone_container() (ns.c), then
- *      mnt_leave_staging()
+ *   5. clone3 into the session cgroup: cg_attach_open() (lib),
+ *      ns_clone_container() (ns.c), then mnt_leave_staging()
  *   6. the id maps: ns_write_id_maps() (ns.c)
  *   7. the network: netup_container() (netup.c, net.c)
  *   8. release the child, wait for its exec: ns_release_child() (ns.c)
@@ -482,7 +482,11 @@ int main(int argc, char *argv[])
                 fail("the session's opener is gone; refusing", opener_fd);
         CUBBY_FAULT("helper.opener");
 
-        /* Step 5 */
+        /* Step 5: the session cgroup, opened by root before the clone */
+        r = cg_attach_open(&h->rec.cgroup, &h->att);
+        if (r < 0)
+                fail("cannot open the session cgroup", r);
+        CUBBY_FAULT("helper.cgroup_open");
         r = ns_clone_container(h);
         if (r < 0)
                 fail("cannot create the container", r);

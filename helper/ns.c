@@ -168,11 +168,6 @@ int ns_clone_container(Helper *h)
         err_r = p[0];
         err_w = p[1];
 
-        r = cg_attach_open(&h->rec.cgroup, &h->att);
-        if (r < 0)
-                return r;
-        CUBBY_FAULT("helper.cgroup_open");
-
         args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWNET |
                      CLONE_NEWIPC | CLONE_PIDFD;
         args.pidfd = (uint64_t)(uintptr_t)&pidfd;
