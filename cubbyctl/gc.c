@@ -14,6 +14,10 @@
 
 #include "cubby-build.h"
 #include "ctl.h"
+#include "cubby/anchor-holder.h"
+#include "cubby/anchor.h"
+#include "cubby/cgroup-layout.h"
+#include "cubby/cgroup-lifecycle.h"
 #include "cubby/cgroup.h"
 #include "cubby/home.h"
 #include "cubby/ipam.h"

@@ -10,6 +10,7 @@
 
 #include "cubby-build.h"
 #include "ctl.h"
+#include "cubby/anchor.h"
 #include "cubby/session.h"
 #include "cubby/util.h"
 

@@ -14,6 +14,7 @@
 
 #include "cubby-build.h"
 #include "ctl.h"
+#include "cubby/anchor-holder.h"
 #include "cubby/home.h"
 #include "cubby/util.h"
 #include "host-net.h"

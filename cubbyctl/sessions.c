@@ -12,10 +12,12 @@
 
 #include "cubby-build.h"
 #include "ctl.h"
+#include "cubby/cgroup-lifecycle.h"
 #include "cubby/cgroup.h"
 #include "cubby/ipam.h"
 #include "cubby/log.h"
 #include "cubby/netcfg.h"
+#include "cubby/record-write.h"
 #include "cubby/session.h"
 #include "cubby/util.h"
 

@@ -28,6 +28,23 @@
  *    NO_NEW_PRIVS and a seccomp filter, and execs the real shell with the
  *    argv shape its caller used.
  *
+ * main() runs the parent's steps in order, each a function of the file
+ * that owns its concern:
+ *   1. a clean process: start_clean(), check_invocation(), load_session()
+ *   2. privileges up, once: take_privileges()
+ *   3. the user's groups and the tty: set_user_groups(), release_tty()
+ *   4. the container's root: mnt_build_root() (mount.c, mount-dev.c,
+ *      mount-etc.c); the opener's pidfd: open_opener()
+ *   5. clone3 into the session cgroup: cg_attach_open() (lib),
+ *      ns_clone_container() (ns.c), then mnt_leave_staging()
+ *   6. the id maps: ns_write_id_maps() (ns.c)
+ *   7. the network: netup_container() (netup.c, net.c)
+ *   8. release the child, wait for its exec: ns_release_child() (ns.c)
+ *   9. privileges down for good: drop_privileges(), then supervise()
+ * The child's own steps (child steps 1 to 7) are in ns.c. A failed step
+ * is reported once, by fail(): a line to the user and a syslog line
+ * (authpriv) with the same incident id.
+ *
  * Without a valid record nothing starts: the helper is useless when run
  * directly. A user the policy does not sandbox (login-shell mode only)
  * gets a pass-through record: privileges are dropped at once and the
@@ -67,12 +84,29 @@
 
 extern char **environ;
 
-static _Noreturn void die(const char *what, int err)
+/* The helper's state: static, so fail() can name the session. */
+static Helper helper;
+
+/* A failed step: one line to the user and one syslog line (authpriv) with
+ * the same incident id, as pam_cubby does for a refused session. Only
+ * fixed texts and the errno text reach stderr; the log line's values are
+ * escaped by log_event (the user name and session id come from the
+ * root-owned record, but are escaped all the same). */
+static _Noreturn void fail(const char *what, int err)
 {
+        char id[CUBBY_ID_LEN + 1] = "0000000000000000", uid[16];
+        const char *e = err ? strerror(err < 0 ? -err : err) : "";
+
+        (void)random_id(id);
+        snprintf(uid, sizeof uid, "%u", (unsigned)getuid());
+        log_event(LOG_ERR, "helper_failed", "incident", id, "uid", uid, "user",
+                  helper.rec.user[0] ? helper.rec.user : "-", "session",
+                  helper.rec.id[0] ? helper.rec.id : "-", "reason", what, "error", err ? e : "-",
+                  NULL);
         if (err)
-                fprintf(stderr, "cubby-shell: %s: %s\n", what, strerror(err < 0 ? -err : err));
+                fprintf(stderr, "cubby-shell: %s: %s (incident %s)\n", what, e, id);
         else
-                fprintf(stderr, "cubby-shell: %s\n", what);
+                fprintf(stderr, "cubby-shell: %s (incident %s)\n", what, id);
         _exit(1);
 }
 
@@ -140,14 +174,14 @@ static _Noreturn void pass_through(Helper *h, char **caller_env, int cwd_fd)
         gid_t gid = getgid();
 
         if (setresgid(gid, gid, gid) < 0 || setresuid(uid, uid, uid) < 0)
-                die("cannot drop privileges", errno);
+                fail("cannot drop privileges", errno);
         if (geteuid() != uid || getegid() != gid)
-                die("privileges were not dropped", 0);
+                fail("privileges were not dropped", 0);
         if (cwd_fd >= 0)
                 (void)!fchdir(cwd_fd);
         sbx_restore_process_state(h);
         execve(h->rec.shell, h->argv, caller_env);
-        die("cannot execute the shell", errno);
+        fail("cannot execute the shell", errno);
 }
 
 /* The tty: when we lead its session (sshd with a pty, login), let go of it
@@ -286,67 +320,146 @@ static _Noreturn void supervise(Helper *h, int child_pidfd, int opener_fd, sigse
         _exit(1);
 }
 
-int main(int argc, char *argv[])
+/* Step 1: a process the user cannot inspect, with nothing inherited that
+ * we did not ask for. Signals stay blocked through setup; their
+ * dispositions are reset for the shell. Returns a copy of the caller's
+ * environment (untrusted data) and leaves ours empty. */
+static char **start_clean(Helper *h, int *ret_cwd_fd)
 {
-        static Helper helper;
-        Helper *h = &helper;
-        _cleanup_close_ int cwd_fd = -1;
+        sigset_t all;
         char **caller_env;
-        struct timespec t0;
-        sigset_t all, fwd;
-        int r, child_pidfd, opener_fd;
-        pid_t child;
 
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        /* Step 1: a process the user cannot inspect, with nothing
-         * inherited that we did not ask for. Signals stay blocked through
-         * setup; their dispositions are reset for the shell. */
         (void)prctl(PR_SET_DUMPABLE, 0);
         sigfillset(&all);
         sigprocmask(SIG_BLOCK, &all, NULL);
         sanitize_fds();
+        /* A fixed ident (the default would be argv[0], the user's), no
+         * console fallback; connected now, in the caller's mount namespace,
+         * before any fd is opened that the shell could inherit (the socket
+         * is close-on-exec). */
+        openlog("cubby-shell", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
         sbx_save_process_state(h);
         for (int s = 1; s < _NSIG; s++)
                 if (s != SIGKILL && s != SIGSTOP)
                         (void)signal(s, SIG_DFL);
-        cwd_fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        /* the caller's environment is data from here on, before anything
+         * (syslog's time zone lookup included) could read it */
+        caller_env = copy_env(environ);
+        clearenv();
+        if (!caller_env)
+                fail("out of memory", ENOMEM);
+        *ret_cwd_fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
         /* the caller's cwd must not leak into the container (runc
          * CVE-2024-21626) */
         if (chdir("/") < 0)
-                die("cannot change to /", errno);
-        caller_env = copy_env(environ);
-        if (!caller_env)
-                die("out of memory", ENOMEM);
-        clearenv();
+                fail("cannot change to /", errno);
+        return caller_env;
+}
 
+/* Step 1: only as the setuid shell of a user, never for root. */
+static void check_invocation(void)
+{
         if (geteuid() != 0)
-                die("not installed setuid root; refusing", 0);
+                fail("not installed setuid root; refusing", 0);
         if (getuid() == 0)
-                die("refusing to run for root (root is never sandboxed)", 0);
+                fail("refusing to run for root (root is never sandboxed)", 0);
         if (fault_guard_setuid() < 0)
-                die("this is a fault-injection test build: it runs setuid only in a test VM "
-                    "booted with cubby.fault_injection=1; refusing", 0);
+                fail("this is a fault-injection test build: it runs setuid only in a test VM "
+                     "booted with cubby.fault_injection=1; refusing", 0);
         if (sbx_setup_limits() < 0)
-                die("cannot set up resource limits", errno);
+                fail("cannot set up resource limits", errno);
+}
 
-        r = find_record(&h->rec);
+/* Step 1: the record pam_cubby wrote for an ancestor (the only source of
+ * decisions), and the argv shape for the real shell. */
+static void load_session(Helper *h, int argc, char *argv[])
+{
+        int r = find_record(&h->rec);
+
         if (r == -ENOENT)
-                die("no cubby session for this login; cubby-shell only runs as the shell of a "
-                    "PAM session opened by pam_cubby. Refusing.", 0);
+                fail("no cubby session for this login; cubby-shell only runs as the shell of a "
+                     "PAM session opened by pam_cubby. Refusing.", 0);
         if (r < 0)
-                die("the cubby session record is not usable; refusing", r);
+                fail("the cubby session record is not usable; refusing", r);
         CUBBY_FAULT("helper.record");
 
         r = shell_argv(h->rec.shell, argc, argv, &h->argv);
         if (r < 0)
-                die("unsupported arguments (only SHELL and SHELL -c COMMAND are accepted)", 0);
+                fail("unsupported arguments (only SHELL and SHELL -c COMMAND are accepted)", 0);
+}
+
+/* Step 2: privileges up, once. Real root during setup, so the user can
+ * neither signal nor ptrace us. */
+static void take_privileges(void)
+{
+        if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+                fail("cannot take privileges", errno);
+        CUBBY_FAULT("helper.privileged");
+}
+
+/* Step 3: exactly the user's groups, from the record (root's
+ * getgrouplist), not the caller's: a group that denies access must keep
+ * denying it inside (CVE-2014-8989); setgroups is denied in the container,
+ * so they cannot be dropped there. */
+static void set_user_groups(const Helper *h)
+{
+        if (setgroups(h->rec.n_groups, h->rec.groups) < 0)
+                fail("cannot set the user's groups", errno);
+}
+
+/* Steps 5 to 8 failed: the child goes, then we report. */
+static _Noreturn void fail_container(Helper *h, const char *what, int err)
+{
+        ns_kill_child(h);
+        fail(what, err);
+}
+
+static void log_container_start(const Helper *h, const struct timespec *t0)
+{
+        char uid[16], ms[24], pid[16];
+        long long us = us_since(t0);
+
+        snprintf(uid, sizeof uid, "%u", (unsigned)h->rec.uid);
+        snprintf(ms, sizeof ms, "%lld.%02lld", us / 1000, us % 1000 / 10);
+        snprintf(pid, sizeof pid, "%d", (int)h->child);
+        log_event(LOG_INFO, "container_start", "session", h->rec.id, "uid", uid, "user", h->rec.user,
+                  "pid", pid, "setup_ms", ms, NULL);
+}
+
+/* Step 9: privileges down, once and for good. */
+static void drop_privileges(Helper *h)
+{
+        if (setresgid(h->rec.gid, h->rec.gid, h->rec.gid) < 0 ||
+            setresuid(h->rec.uid, h->rec.uid, h->rec.uid) < 0) {
+                syscall(SYS_pidfd_send_signal, h->child_pidfd, SIGKILL, NULL, 0);
+                fail("cannot drop privileges", errno);
+        }
+        CUBBY_FAULT("helper.dropped");
+}
+
+int main(int argc, char *argv[])
+{
+        Helper *h = &helper;
+        _cleanup_close_ int cwd_fd = -1;
+        const char *child_step;
+        char **caller_env;
+        struct timespec t0;
+        int r, opener_fd;
+        sigset_t fwd;
+
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        h->child_pidfd = h->sync_w = h->err_r = -1;
+
+        /* Step 1 */
+        caller_env = start_clean(h, &cwd_fd);
+        check_invocation();
+        load_session(h, argc, argv);
         if (!h->rec.sandbox)
                 pass_through(h, caller_env, cwd_fd);
         closep(&cwd_fd);
-
         r = shell_env(&h->rec, caller_env, &h->envp);
         if (r < 0)
-                die("cannot build the environment", r);
+                fail("cannot build the environment", r);
         if (r > 0) {
                 char n[16];
 
@@ -357,58 +470,68 @@ int main(int argc, char *argv[])
         shell_env_free(caller_env);
         caller_env = NULL;
 
-        /* Step 2: privileges up, once. Real root during setup. */
-        if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
-                die("cannot take privileges", errno);
-        CUBBY_FAULT("helper.privileged");
-        /* Step 3: exactly the user's groups, from the record (root's
-         * getgrouplist), not the caller's: a group that denies access must
-         * keep denying it inside (CVE-2014-8989); setgroups is denied in
-         * the container, so they cannot be dropped there. */
-        if (setgroups(h->rec.n_groups, h->rec.groups) < 0)
-                die("cannot set the user's groups", errno);
+        /* Step 2 */
+        take_privileges();
+
+        /* Step 3 */
+        set_user_groups(h);
         release_tty(h);
         CUBBY_FAULT("helper.groups_tty");
 
         /* Step 4 */
         r = mnt_build_root(h);
         if (r < 0)
-                die("cannot build the container's file system", r);
+                fail("cannot build the container's file system", r);
         CUBBY_FAULT("helper.root_built");
-
-        /* Opener's pidfd before the clone, so its death cannot be missed. */
+        /* The opener's pidfd before the clone, so its death cannot be missed. */
         opener_fd = open_opener(&h->rec);
         if (opener_fd < 0)
-                die("the session's opener is gone; refusing", opener_fd);
+                fail("the session's opener is gone; refusing", opener_fd);
         CUBBY_FAULT("helper.opener");
 
-        /* Steps 5 to 8 */
-        r = ns_start_container(h, &child, &child_pidfd);
+        /* Step 5: the session cgroup, opened by root before the clone */
+        r = cg_attach_open(&h->rec.cgroup, &h->att);
         if (r < 0)
-                _exit(1);
-        CUBBY_FAULT("helper.started");
+                fail("cannot open the session cgroup", r);
+        CUBBY_FAULT("helper.cgroup_open");
+        r = ns_clone_container(h);
+        if (r < 0)
+                fail("cannot create the container", r);
+        r = mnt_leave_staging(h);
+        if (r < 0)
+                fail_container(h, "cannot set up the sandbox", r);
 
-        {
-                char uid[16], ms[24], pid[16];
-                long long us = us_since(&t0);
+        /* Step 6 */
+        r = ns_write_id_maps(h);
+        if (r < 0)
+                fail_container(h, "cannot set up the sandbox", r);
 
-                snprintf(uid, sizeof uid, "%u", (unsigned)h->rec.uid);
-                snprintf(ms, sizeof ms, "%lld.%02lld", us / 1000, us % 1000 / 10);
-                snprintf(pid, sizeof pid, "%d", (int)child);
-                log_event(LOG_INFO, "container_start", "session", h->rec.id, "uid", uid, "user",
-                          h->rec.user, "pid", pid, "setup_ms", ms, NULL);
+        /* Step 7: the network, from outside (the child has no say in it);
+         * netup_container() told the user what failed */
+        r = netup_container(h, h->child);
+        if (r < 0)
+                fail_container(h, "cannot set up the sandbox network", r);
+        CUBBY_FAULT("helper.network");
+
+        /* Step 8 */
+        r = ns_release_child(h, &child_step);
+        if (r < 0 && child_step) {
+                char what[96];
+
+                /* child_step is a fixed name from ns.c's table */
+                snprintf(what, sizeof what, "cannot start the sandbox (%s)", child_step);
+                fail_container(h, what, r);
         }
+        if (r < 0)
+                fail_container(h, "cannot set up the sandbox", r);
+        CUBBY_FAULT("helper.started");
+        log_container_start(h, &t0);
 
         /* Sanitizer builds: everything is set up; still root (see there). */
         san_leak_check();
 
-        /* Step 9: privileges down, once and for good. */
-        if (setresgid(h->rec.gid, h->rec.gid, h->rec.gid) < 0 ||
-            setresuid(h->rec.uid, h->rec.uid, h->rec.uid) < 0) {
-                syscall(SYS_pidfd_send_signal, child_pidfd, SIGKILL, NULL, 0);
-                die("cannot drop privileges", errno);
-        }
-        CUBBY_FAULT("helper.dropped");
+        /* Step 9 */
+        drop_privileges(h);
         sigemptyset(&fwd);
         sigaddset(&fwd, SIGHUP);
         sigaddset(&fwd, SIGINT);
@@ -419,5 +542,5 @@ int main(int argc, char *argv[])
         sigaddset(&fwd, SIGALRM);
         sigaddset(&fwd, SIGWINCH);
         sigaddset(&fwd, SIGCONT);
-        supervise(h, child_pidfd, opener_fd, &fwd);
+        supervise(h, h->child_pidfd, opener_fd, &fwd);
 }

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The container's root. Built by the parent as real root in a private
+/* The container's root file system (step 4, and child steps 1, 3 and 4),
+ * and the mount primitives that mount-dev.c (/dev) and mount-etc.c (the
+ * generated /etc files) use. Built by the parent as real root in a private
  * staging mount namespace (mnt_build_root), then entered by the child
  * (mnt_child_*), whose new mount namespace copies it with every mount
  * locked. Targets inside the root are opened with RESOLVE_IN_ROOT and
@@ -23,11 +25,11 @@
 
 #include "cubby-build.h"
 #include "cubby/fault.h"
-#include "cubby/home.h"
+#include "cubby/anchor.h"
 #include "cubby/util.h"
 #include "helper.h"
 
-static int open_in_root(int rootfd, const char *path, int flags)
+int mnt_open_in_root(int rootfd, const char *path, int flags)
 {
         struct open_how how = {
                 .flags = (uint64_t)(O_PATH | O_CLOEXEC | flags),
@@ -44,7 +46,7 @@ static int open_in_root(int rootfd, const char *path, int flags)
         return fd < 0 ? -errno : fd;
 }
 
-static int mount_on_fd(const char *src, int fd, const char *type, unsigned long flags,
+int mnt_on_fd(const char *src, int fd, const char *type, unsigned long flags,
                        const char *data)
 {
         char target[64];
@@ -138,7 +140,7 @@ static int mounts_load(void)
         return 0;
 }
 
-static int detach_below(const char *path)
+int mnt_detach_below(const char *path)
 {
         char prefix[PATH_MAX];
         const char *top = NULL;
@@ -177,43 +179,58 @@ static int detach_below(const char *path)
         return 0;
 }
 
-static int tmpfs_at(int rootfd, const char *path, unsigned long flags, const char *data,
+int mnt_tmpfs_at(int rootfd, const char *path, unsigned long flags, const char *data,
                     bool optional)
 {
         _cleanup_close_ int fd = -1;
         int r;
 
-        r = detach_below(path);
+        r = mnt_detach_below(path);
         if (r < 0)
                 return r;
-        fd = open_in_root(rootfd, path, O_DIRECTORY);
+        fd = mnt_open_in_root(rootfd, path, O_DIRECTORY);
         if (fd == -ENOENT && optional)
                 return 0;
         if (fd < 0)
                 return fd;
-        return mount_on_fd("tmpfs", fd, "tmpfs", flags, data);
+        return mnt_on_fd("tmpfs", fd, "tmpfs", flags, data);
 }
 
 /* Bind src (a path in the staging namespace, or /proc/self/fd/N) over the
  * object at path inside the root, then set the flags on the new mount. */
-static int bind_at(int rootfd, const char *src, const char *path, unsigned long flags)
+int mnt_bind_at(int rootfd, const char *src, const char *path, unsigned long flags)
 {
-        _cleanup_close_ int fd = open_in_root(rootfd, path, O_NOFOLLOW);
+        _cleanup_close_ int fd = mnt_open_in_root(rootfd, path, O_NOFOLLOW);
         int r;
 
         if (fd < 0)
                 return fd;
-        r = mount_on_fd(src, fd, NULL, MS_BIND, NULL);
+        r = mnt_on_fd(src, fd, NULL, MS_BIND, NULL);
         if (r < 0)
                 return r;
         close(fd);
-        fd = open_in_root(rootfd, path, O_NOFOLLOW);
+        fd = mnt_open_in_root(rootfd, path, O_NOFOLLOW);
         if (fd < 0)
                 return fd;
-        return mount_on_fd(NULL, fd, NULL, MS_REMOUNT | MS_BIND | flags, NULL);
+        return mnt_on_fd(NULL, fd, NULL, MS_REMOUNT | MS_BIND | flags, NULL);
 }
 
-static int create_file_at(int dirfd, const char *name, mode_t mode)
+/* A real directory fd (not O_PATH) of path inside the root, to create
+ * entries in; resolved as mnt_open_in_root does. */
+int mnt_open_dir_in_root(int rootfd, const char *path)
+{
+        _cleanup_close_ int pfd = mnt_open_in_root(rootfd, path, O_DIRECTORY);
+        char p[64];
+        int fd;
+
+        if (pfd < 0)
+                return pfd;
+        snprintf(p, sizeof p, "/proc/self/fd/%d", pfd);
+        fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        return fd < 0 ? -errno : fd;
+}
+
+int mnt_create_file_at(int dirfd, const char *name, mode_t mode)
 {
         int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 
@@ -223,75 +240,14 @@ static int create_file_at(int dirfd, const char *name, mode_t mode)
         return 0;
 }
 
-/* /dev: a tmpfs with the few device nodes a shell needs, bound from the
- * host's /dev (a tmpfs made here cannot hold device nodes usable from the
- * user namespace), a devpts instance of the container's own (mounted by
- * the child) and a fresh /dev/shm. */
-static int build_dev(int rootfd)
-{
-        static const char *const nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
-        static const char *const links[][2] = {
-                { "ptmx", "pts/ptmx" },     { "fd", "/proc/self/fd" },
-                { "stdin", "/proc/self/fd/0" }, { "stdout", "/proc/self/fd/1" },
-                { "stderr", "/proc/self/fd/2" },
-        };
-        _cleanup_close_ int dev = -1;
-        char src[32], path[32];
-        int r;
-
-        /* nodev on the tmpfs itself: the device nodes are bind mounts
-         * with flags of their own, devpts a mount of its own */
-        r = tmpfs_at(rootfd, "/dev", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k", false);
-        if (r < 0)
-                return r;
-        dev = open_in_root(rootfd, "/dev", O_DIRECTORY);
-        if (dev < 0)
-                return dev;
-        close(dev);
-        /* a real directory fd (not O_PATH) to create entries in */
-        {
-                char p[64];
-                _cleanup_close_ int pfd = open_in_root(rootfd, "/dev", O_DIRECTORY);
-
-                if (pfd < 0)
-                        return pfd;
-                snprintf(p, sizeof p, "/proc/self/fd/%d", pfd);
-                dev = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (dev < 0)
-                        return -errno;
-        }
-        if (mkdirat(dev, "pts", 0755) < 0 || mkdirat(dev, "shm", 01777) < 0)
-                return -errno;
-        for (size_t i = 0; i < ELEMENTSOF(links); i++)
-                if (symlinkat(links[i][1], dev, links[i][0]) < 0)
-                        return -errno;
-        for (size_t i = 0; i < ELEMENTSOF(nodes); i++) {
-                r = create_file_at(dev, nodes[i], 0666);
-                if (r < 0)
-                        return r;
-                snprintf(src, sizeof src, "/dev/%s", nodes[i]);
-                snprintf(path, sizeof path, "/dev/%s", nodes[i]);
-                /* device nodes need dev; nosuid and noexec still apply */
-                r = bind_at(rootfd, src, path, MS_NOSUID | MS_NOEXEC);
-                if (r < 0)
-                        return r;
-        }
-        r = create_file_at(dev, "console", 0600);
-        if (r < 0)
-                return r;
-        if (fchmodat(dev, "shm", 01777, 0) < 0)
-                return -errno;
-        return tmpfs_at(rootfd, "/dev/shm", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777", false);
-}
-
 /* The user's home, at its pw_dir, with the rest of its parent empty: the
  * user's overlay from the anchor namespace (or, in records without one,
  * the host home). Opened without following a final symlink, and it must
  * belong to the user: a user must never point root at another path. */
 static int build_home(int rootfd, const Record *rec)
 {
-        _cleanup_close_ int home = -1, parent = -1, pdir = -1;
-        char parent_path[PATH_MAX], src[64], p[64];
+        _cleanup_close_ int home = -1, pdir = -1;
+        char parent_path[PATH_MAX], src[64];
         const char *name;
         struct stat st;
         char *slash;
@@ -324,27 +280,23 @@ static int build_home(int rootfd, const Record *rec)
                         return -ENOENT;
         }
 
-        r = tmpfs_at(rootfd, parent_path, MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k", false);
+        r = mnt_tmpfs_at(rootfd, parent_path, MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k", false);
         if (r < 0)
                 return r;
-        parent = open_in_root(rootfd, parent_path, O_DIRECTORY);
-        if (parent < 0)
-                return parent;
-        snprintf(p, sizeof p, "/proc/self/fd/%d", parent);
-        pdir = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        pdir = mnt_open_dir_in_root(rootfd, parent_path);
         if (pdir < 0)
-                return -errno;
+                return pdir;
         if (mkdirat(pdir, name, 0755) < 0)
                 return -errno;
         snprintf(src, sizeof src, "/proc/self/fd/%d", home);
-        return bind_at(rootfd, src, rec->home, MS_NOSUID | MS_NODEV);
+        return mnt_bind_at(rootfd, src, rec->home, MS_NOSUID | MS_NODEV);
 }
 
 /* Paths the policy hides (and cubby's own state): an empty read-only
  * tmpfs over a directory, /dev/null over a file. Missing paths are fine. */
 static int hide_path(int rootfd, const char *path)
 {
-        _cleanup_close_ int fd = open_in_root(rootfd, path, O_NOFOLLOW);
+        _cleanup_close_ int fd = mnt_open_in_root(rootfd, path, O_NOFOLLOW);
         struct stat st;
         int r;
 
@@ -356,248 +308,19 @@ static int hide_path(int rootfd, const char *path)
                 return -errno;
         if (S_ISDIR(st.st_mode)) {
                 close(TAKE_FD(fd));
-                r = detach_below(path);
+                r = mnt_detach_below(path);
                 if (r < 0)
                         return r;
-                fd = open_in_root(rootfd, path, O_NOFOLLOW | O_DIRECTORY);
+                fd = mnt_open_in_root(rootfd, path, O_NOFOLLOW | O_DIRECTORY);
                 if (fd < 0)
                         return fd;
-                return mount_on_fd("tmpfs", fd, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                return mnt_on_fd("tmpfs", fd, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
                                    "mode=0755,size=4k");
         }
         if (S_ISLNK(st.st_mode))
                 return 0; /* what it points to is hidden or not on its own */
         close(fd);
-        return bind_at(rootfd, "/dev/null", path, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
-}
-
-/* /etc/passwd and /etc/group of the container: the system accounts of the
- * host (uid/gid below 1000, and nobody) with group member lists emptied,
- * plus the user with the real shell. Nothing of the host's other users. */
-static bool system_id(const char *field)
-{
-        uint64_t v;
-
-        return parse_u64(field, &v) == 0 && (v < 1000 || v == 65534);
-}
-
-static int gen_passwd(const Record *rec, int stagefd)
-{
-        _cleanup_free_ char *in = NULL, *out = NULL;
-        size_t o = 0, cap;
-        char *save = NULL;
-        int r;
-
-        r = read_file_at(AT_FDCWD, "/etc/passwd", (size_t)4 * 1024 * 1024, &in, NULL, NULL);
-        if (r < 0)
-                return r;
-        cap = strlen(in) + PATH_MAX * 3;
-        out = malloc(cap);
-        if (!out)
-                return -ENOMEM;
-        for (char *line = strtok_r(in, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char copy[1024], *f[7] = {}, *s2 = NULL, *tok;
-                int n = 0;
-
-                if (strscpy(copy, sizeof copy, line) < 0)
-                        continue;
-                for (tok = copy; n < 7; n++) {
-                        f[n] = tok;
-                        tok = strchr(tok, ':');
-                        if (!tok)
-                                break;
-                        *tok++ = 0;
-                }
-                (void)s2;
-                if (n < 6 || !system_id(f[2]) || strcmp(f[0], rec->user) == 0)
-                        continue;
-                o += (size_t)snprintf(out + o, cap - o, "%s\n", line);
-        }
-        o += (size_t)snprintf(out + o, cap - o, "%s:x:%u:%u:%s:%s:%s\n", rec->user,
-                              (unsigned)rec->uid, (unsigned)rec->gid, rec->gecos, rec->home,
-                              rec->shell);
-        if (o >= cap)
-                return -E2BIG;
-        return write_file_atomic_at_nosync(stagefd, "passwd", out, o, 0644);
-}
-
-static bool in_groups(const Record *rec, gid_t gid)
-{
-        for (size_t i = 0; i < rec->n_groups; i++)
-                if (rec->groups[i] == gid)
-                        return true;
-        return false;
-}
-
-/* "name:x:gid:member\n" at out + *o; -E2BIG rather than past cap. */
-static int group_line(char *out, size_t cap, size_t *o, const char *name, uint64_t gid,
-                      const char *member)
-{
-        int n = snprintf(out + *o, cap - *o, "%s:x:%llu:%s\n", name, (unsigned long long)gid,
-                         member);
-
-        if (n < 0 || (size_t)n >= cap - *o)
-                return -E2BIG;
-        *o += (size_t)n;
-        return 0;
-}
-
-static int gen_group(const Record *rec, int stagefd)
-{
-        _cleanup_free_ char *in = NULL, *out = NULL;
-        const char *own = NULL;
-        size_t o = 0, cap;
-        char *save = NULL;
-        int r = 0;
-
-        r = read_file_at(AT_FDCWD, "/etc/group", (size_t)4 * 1024 * 1024, &in, NULL, NULL);
-        if (r < 0)
-                return r;
-        /* lines only shrink but for "x" and the user as member */
-        cap = strlen(in) * 2 + 256 + (size_t)RECORD_MAX_GROUPS * sizeof rec->user;
-        out = malloc(cap);
-        if (!out)
-                return -ENOMEM;
-        for (char *line = strtok_r(in, "\n", &save); line && r >= 0;
-             line = strtok_r(NULL, "\n", &save)) {
-                char *name = line, *c1, *c2, *c3;
-                uint64_t gid;
-
-                c1 = strchr(name, ':');
-                c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-                c3 = c2 ? strchr(c2 + 1, ':') : NULL;
-                if (!c3)
-                        continue;
-                *c1 = *c2 = *c3 = 0;
-                if (parse_u64(c2 + 1, &gid) < 0)
-                        continue;
-                if (gid == rec->gid) {
-                        if (!own && strlen(name) < 64)
-                                own = name;
-                } else if (gid <= UINT32_MAX && in_groups(rec, (gid_t)gid)) {
-                        /* mapped 1:1 in the container (ns.c): named as on
-                         * the host, the user its only member */
-                        r = group_line(out, cap, &o, name, gid, rec->user);
-                } else if (gid < 1000 || gid == 65534) {
-                        r = group_line(out, cap, &o, name, gid, "");
-                }
-        }
-        if (r >= 0)
-                r = group_line(out, cap, &o, own ? own : rec->user, rec->gid, "");
-        if (r < 0)
-                return r;
-        return write_file_atomic_at_nosync(stagefd, "group", out, o, 0644);
-}
-
-/* Create the file at path (under the container's fresh /run), with its
- * missing parents, for a symlinked /etc/resolv.conf to point at. */
-static int create_in_run(int rootfd, const char *path)
-{
-        _cleanup_close_ int dir = -1;
-        char buf[PATH_MAX], *save = NULL, *comp, *next;
-        int r;
-
-        if (strncmp(path, "/run/", 5) != 0 || !path_is_normalized_absolute(path))
-                return -EINVAL;
-        r = strscpy(buf, sizeof buf, path + 5);
-        if (r < 0)
-                return r;
-        {
-                _cleanup_close_ int p = open_in_root(rootfd, "/run", O_DIRECTORY);
-                char pp[64];
-
-                if (p < 0)
-                        return p;
-                snprintf(pp, sizeof pp, "/proc/self/fd/%d", p);
-                dir = open(pp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (dir < 0)
-                        return -errno;
-        }
-        comp = strtok_r(buf, "/", &save);
-        while (comp) {
-                next = strtok_r(NULL, "/", &save);
-                if (!next)
-                        return create_file_at(dir, comp, 0644);
-                if (mkdirat(dir, comp, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                {
-                        int nd = openat(dir, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-                        if (nd < 0)
-                                return -errno;
-                        close(dir);
-                        dir = nd;
-                }
-                comp = next;
-        }
-        return -EINVAL;
-}
-
-/* A resolv.conf that works inside (the PAM module chose the servers). On
- * hosts where /etc/resolv.conf links into /run (systemd-resolved), the
- * link's target is made in the container's fresh /run instead. */
-static int build_resolv(int rootfd, int stage, const Record *rec)
-{
-        _cleanup_close_ int fd = -1;
-        char target[PATH_MAX], path[PATH_MAX];
-        struct stat st;
-        ssize_t n;
-        int r;
-
-        r = write_file_atomic_at_nosync(stage, "resolv.conf", rec->resolv, strlen(rec->resolv), 0644);
-        if (r < 0)
-                return r;
-        fd = open_in_root(rootfd, "/etc/resolv.conf", O_NOFOLLOW);
-        if (fd == -ENOENT)
-                return 0; /* nothing to mount on: the host has no resolver config either */
-        if (fd < 0)
-                return fd;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISLNK(st.st_mode))
-                return bind_at(rootfd, STAGE_DIR "/resolv.conf", "/etc/resolv.conf",
-                               MS_RDONLY | MS_NOSUID | MS_NODEV);
-        n = readlinkat(fd, "", target, sizeof target - 1);
-        if (n < 0)
-                return -errno;
-        target[n] = 0;
-        if (strncmp(target, "../run/", 7) == 0)
-                snprintf(path, sizeof path, "/%s", target + 3);
-        else
-                snprintf(path, sizeof path, "%s", target);
-        r = create_in_run(rootfd, path);
-        if (r < 0)
-                return r;
-        return bind_at(rootfd, STAGE_DIR "/resolv.conf", path, MS_RDONLY | MS_NOSUID | MS_NODEV);
-}
-
-static int build_etc(int rootfd, const Record *rec)
-{
-        _cleanup_close_ int stage = -1;
-        char line[80];
-        int r;
-
-        stage = open(STAGE_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (stage < 0)
-                return -errno;
-        r = gen_passwd(rec, stage);
-        if (r >= 0)
-                r = gen_group(rec, stage);
-        if (r < 0)
-                return r;
-        snprintf(line, sizeof line, "%s\n", rec->hostname[0] ? rec->hostname : "cubby");
-        r = write_file_atomic_at_nosync(stage, "hostname", line, strlen(line), 0644);
-        if (r < 0)
-                return r;
-        r = bind_at(rootfd, STAGE_DIR "/passwd", "/etc/passwd", MS_RDONLY | MS_NOSUID | MS_NODEV);
-        if (r >= 0)
-                r = bind_at(rootfd, STAGE_DIR "/group", "/etc/group", MS_RDONLY | MS_NOSUID | MS_NODEV);
-        if (r >= 0)
-                r = bind_at(rootfd, STAGE_DIR "/hostname", "/etc/hostname",
-                            MS_RDONLY | MS_NOSUID | MS_NODEV);
-        if (r >= 0 && rec->network && rec->resolv[0])
-                r = build_resolv(rootfd, stage, rec);
-        return r;
+        return mnt_bind_at(rootfd, "/dev/null", path, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
 }
 
 /* In redirect mode the opener's namespace has cubby-shell bound over the
@@ -684,18 +407,18 @@ int mnt_build_root(Helper *h)
          * bind. */
         /* the host's proc and sys (and what is mounted below them) go;
          * the child mounts those of its own namespaces there */
-        r = detach_below("/proc");
+        r = mnt_detach_below("/proc");
         if (r >= 0)
-                r = detach_below("/sys");
+                r = mnt_detach_below("/sys");
         if (r >= 0)
-                r = tmpfs_at(root, "/tmp", MS_NOSUID | MS_NODEV, "mode=1777", false);
+                r = mnt_tmpfs_at(root, "/tmp", MS_NOSUID | MS_NODEV, "mode=1777", false);
         if (r >= 0)
-                r = tmpfs_at(root, "/var/tmp", MS_NOSUID | MS_NODEV, "mode=1777", true);
+                r = mnt_tmpfs_at(root, "/var/tmp", MS_NOSUID | MS_NODEV, "mode=1777", true);
         if (r >= 0)
-                r = tmpfs_at(root, "/run", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755", false);
+                r = mnt_tmpfs_at(root, "/run", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755", false);
         CUBBY_FAULT("helper.mount.scratch");
         if (r >= 0)
-                r = build_dev(root);
+                r = mnt_build_dev(root);
         CUBBY_FAULT("helper.mount.dev");
         if (r >= 0)
                 r = build_home(root, &h->rec);
@@ -727,7 +450,17 @@ int mnt_build_root(Helper *h)
                         return r;
         }
         CUBBY_FAULT("helper.mount.hidden");
-        return build_etc(root, &h->rec);
+        return mnt_build_etc(root, &h->rec);
+}
+
+/* After the clone: leave the staging namespace, so its mounts die with the
+ * child's copy and nothing here pins them. */
+int mnt_leave_staging(const Helper *h)
+{
+        if (setns(h->orig_mnt_fd, CLONE_NEWNS) < 0)
+                return -errno;
+        CUBBY_FAULT("helper.setns");
+        return 0;
 }
 
 /* Child, still kuid 0: pivot_root refuses the inherited, locked root until
@@ -745,25 +478,6 @@ int mnt_child_enter_root(void)
         return 0;
 }
 
-/* The session's terminal on /dev/console, for tools that look for it.
- * fd 0 was opened in the opener's mount namespace, where a bind cannot
- * take it from: open the same device by name in ours, and only if it is
- * the same device. Best effort: a shell works without it. */
-static void bind_console(void)
-{
-        _cleanup_close_ int fd = -1;
-        char name[64], src[64];
-        struct stat a, b;
-
-        if (!isatty(0) || ttyname_r(0, name, sizeof name) != 0 || fstat(0, &a) < 0)
-                return;
-        fd = open(name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0 || fstat(fd, &b) < 0 || !S_ISCHR(b.st_mode) || b.st_rdev != a.st_rdev)
-                return;
-        snprintf(src, sizeof src, "/proc/self/fd/%d", fd);
-        (void)mount(src, "dev/console", NULL, MS_BIND, NULL);
-}
-
 /* Child, in its user namespace, cwd at the new root: the kernel file
  * systems of the container's own namespaces. */
 int mnt_child_mount_kernel_fs(const Helper *h)
@@ -776,7 +490,7 @@ int mnt_child_mount_kernel_fs(const Helper *h)
                   "newinstance,ptmxmode=0666,mode=0620") < 0)
                 return -errno;
         CUBBY_FAULT("child.mount.kernel_fs");
-        bind_console();
+        mnt_bind_console();
         return 0;
 }
 

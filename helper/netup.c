@@ -14,7 +14,7 @@
 #include "cubby/ipam.h"
 #include "cubby/log.h"
 #include "cubby/net.h"
-#include "cubby/netcfg.h"
+#include "cubby/netaddr.h"
 #include "helper.h"
 
 int netup_container(Helper *h, pid_t child)

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The container process: clone3 into fresh namespaces, the id maps written
- * by the parent, and the child's steps up to the exec of the real shell. */
+/* The container process: clone3 into fresh namespaces (step 5), the id
+ * maps written by the parent (step 6), the child's release and the wait for
+ * its exec (step 8), and the child's own steps up to the exec of the real
+ * shell (child steps 1 to 7). */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -69,7 +71,7 @@ static _Noreturn void child_main(Helper *h, int sync_fd, int err_fd)
         char go;
         int r;
 
-        /* 1. wait until the parent has written the id maps */
+        /* Child step 1: wait until the parent has written the id maps */
         if (read(sync_fd, &go, 1) != 1)
                 _exit(127); /* the parent is gone: nothing to report to */
         close(sync_fd);
@@ -91,7 +93,7 @@ static _Noreturn void child_main(Helper *h, int sync_fd, int err_fd)
         if (r < 0)
                 child_fail(err_fd, STEP_ENTER_ROOT, r);
 
-        /* 2. become the user; the namespace's capabilities stay until
+        /* Child step 2: become the user; the namespace's capabilities stay until
          * sbx_drop_all_caps() (the old ids were not root in it). */
         if (setresgid(h->rec.gid, h->rec.gid, h->rec.gid) < 0 ||
             setresuid(h->rec.uid, h->rec.uid, h->rec.uid) < 0)
@@ -104,7 +106,7 @@ static _Noreturn void child_main(Helper *h, int sync_fd, int err_fd)
                 child_fail(err_fd, STEP_LOOPBACK, r);
         CUBBY_FAULT("child.hostname_lo");
 
-        /* 3. and 4. */
+        /* Child steps 3 and 4 */
         r = mnt_child_mount_kernel_fs(h);
         if (r < 0)
                 child_fail(err_fd, STEP_KERNEL_FS, r);
@@ -112,14 +114,14 @@ static _Noreturn void child_main(Helper *h, int sync_fd, int err_fd)
         if (r < 0)
                 child_fail(err_fd, STEP_PIVOT, r);
 
-        /* 5. the terminal the parent let go of becomes ours */
+        /* Child step 5: the terminal the parent let go of becomes ours */
         if (h->gave_up_tty) {
                 if (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0)
                         child_fail(err_fd, STEP_TTY, -errno);
         }
         CUBBY_FAULT("child.tty");
 
-        /* 6. */
+        /* Child step 6 */
         sbx_restore_process_state(h);
         r = sbx_drop_all_caps();
         if (r < 0)
@@ -130,7 +132,7 @@ static _Noreturn void child_main(Helper *h, int sync_fd, int err_fd)
                 child_fail(err_fd, STEP_SECCOMP, r);
         CUBBY_FAULT("child.seccomp");
 
-        /* 7. after the last credential change, which resets it */
+        /* Child step 7: after the last credential change, which resets it */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
                 child_fail(err_fd, STEP_PDEATHSIG, -errno);
         CUBBY_FAULT("child.exec");
@@ -175,14 +177,11 @@ static int write_gid_map(pid_t pid, const Record *rec)
         return write_map(pid, "gid_map", map);
 }
 
-int ns_start_container(Helper *h, pid_t *ret_pid, int *ret_pidfd)
+int ns_clone_container(Helper *h)
 {
         _cleanup_close_ int sync_r = -1, sync_w = -1, err_r = -1, err_w = -1;
         int p[2], pidfd = -1, r;
         struct clone_args args = {};
-        char map[64];
-        ChildError ce;
-        ssize_t n;
         pid_t pid;
 
         if (pipe2(p, O_CLOEXEC) < 0)
@@ -193,13 +192,6 @@ int ns_start_container(Helper *h, pid_t *ret_pid, int *ret_pidfd)
                 return -errno;
         err_r = p[0];
         err_w = p[1];
-
-        r = cg_attach_open(&h->rec.cgroup, &h->att);
-        if (r < 0) {
-                fprintf(stderr, "cubby-shell: cannot open the session cgroup: %s\n", strerror(-r));
-                return r;
-        }
-        CUBBY_FAULT("helper.cgroup_open");
 
         args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWNET |
                      CLONE_NEWIPC | CLONE_PIDFD;
@@ -218,7 +210,6 @@ int ns_start_container(Helper *h, pid_t *ret_pid, int *ret_pidfd)
         if (pid < 0) {
                 r = -errno;
                 cg_attach_close(&h->att);
-                fprintf(stderr, "cubby-shell: cannot create the container: %s\n", strerror(-r));
                 return r;
         }
         if (pid == 0) {
@@ -228,67 +219,63 @@ int ns_start_container(Helper *h, pid_t *ret_pid, int *ret_pidfd)
         }
         CUBBY_FAULT("helper.clone3");
         cg_attach_close(&h->att);
-        closep(&sync_r);
-        closep(&err_w);
+        h->child = pid;
+        h->child_pidfd = pidfd;
+        h->sync_w = TAKE_FD(sync_w);
+        h->err_r = TAKE_FD(err_r);
+        return 0;
+}
 
-        /* Leave the staging namespace, so its mounts die with the child's
-         * copy and nothing here pins them. */
-        if (setns(h->orig_mnt_fd, CLONE_NEWNS) < 0) {
-                r = -errno;
-                goto fail;
-        }
-        CUBBY_FAULT("helper.setns");
+int ns_write_id_maps(const Helper *h)
+{
+        char map[64];
+        int r;
 
         /* The user is themself inside, and nobody else; no root inside.
          * setgroups stays denied so groups cannot be dropped to get past
          * negative group permissions (CVE-2014-8989). The pid is our
          * unreaped child: it cannot be reused meanwhile. */
         snprintf(map, sizeof map, "%u %u 1\n", (unsigned)h->rec.uid, (unsigned)h->rec.uid);
-        r = write_map(pid, "uid_map", map);
+        r = write_map(h->child, "uid_map", map);
         if (r >= 0)
-                r = write_map(pid, "setgroups", "deny");
+                r = write_map(h->child, "setgroups", "deny");
         if (r >= 0)
-                r = write_gid_map(pid, &h->rec);
+                r = write_gid_map(h->child, &h->rec);
         CUBBY_FAULT("helper.maps");
-        if (r < 0)
-                goto fail;
+        return r;
+}
 
-        /* 7. the network, from outside (the child has no say in it) */
-        r = netup_container(h, pid);
-        if (r < 0) {
-                kill(pid, SIGKILL);
-                waitpid(pid, NULL, 0);
-                close(pidfd);
-                return r;
-        }
-        CUBBY_FAULT("helper.network");
+int ns_release_child(Helper *h, const char **ret_child_step)
+{
+        ChildError ce;
+        ssize_t n;
 
-        if (write(sync_w, "g", 1) != 1) {
-                r = -errno;
-                goto fail;
-        }
-        closep(&sync_w);
+        *ret_child_step = NULL;
+        if (write(h->sync_w, "g", 1) != 1)
+                return -errno;
+        closep(&h->sync_w);
         CUBBY_FAULT("helper.go");
 
         do
-                n = read(err_r, &ce, sizeof ce);
+                n = read(h->err_r, &ce, sizeof ce);
         while (n < 0 && errno == EINTR);
+        closep(&h->err_r);
         if (n == (ssize_t)sizeof ce) {
-                fprintf(stderr, "cubby-shell: cannot start the sandbox (%s): %s\n",
-                        step_name(ce.step), strerror(-ce.err));
-                waitpid(pid, NULL, 0);
-                close(pidfd);
+                *ret_child_step = step_name(ce.step);
                 return ce.err < 0 ? ce.err : -EIO;
         }
         CUBBY_FAULT("helper.exec_seen");
-        *ret_pid = pid;
-        *ret_pidfd = pidfd;
         return 0;
+}
 
-fail:
-        fprintf(stderr, "cubby-shell: cannot set up the sandbox: %s\n", strerror(-r));
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-        close(pidfd);
-        return r;
+void ns_kill_child(Helper *h)
+{
+        if (h->child <= 0)
+                return;
+        kill(h->child, SIGKILL);
+        waitpid(h->child, NULL, 0);
+        closep(&h->child_pidfd);
+        closep(&h->sync_w);
+        closep(&h->err_r);
+        h->child = 0;
 }

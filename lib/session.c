@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -11,51 +12,8 @@
 #include "cubby/fault.h"
 #include "cubby/ipam.h"
 #include "cubby/proc.h"
+#include "cubby/cgroup-lifecycle.h"
 #include "cubby/session.h"
-
-int session_dir_open(const char *path, bool create, int *ret_fd)
-{
-        _cleanup_close_ int fd = -1;
-        char buf[PATH_MAX];
-        struct stat st;
-        int r;
-
-        if (!path_is_normalized_absolute(path))
-                return -EINVAL;
-        r = strscpy(buf, sizeof buf, path);
-        if (r < 0)
-                return r;
-        fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        for (char *c = buf + 1; *c;) {
-                char *slash = strchr(c, '/');
-                int nfd;
-
-                if (slash)
-                        *slash = 0;
-                nfd = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (nfd < 0 && errno == ENOENT && create) {
-                        if (mkdirat(fd, c, 0700) < 0 && errno != EEXIST)
-                                return -errno;
-                        nfd = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                }
-                if (nfd < 0)
-                        return errno == ELOOP ? -EPERM : -errno;
-                close(fd);
-                fd = nfd;
-                if (!slash)
-                        break;
-                c = slash + 1;
-        }
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        /* Root state only where nobody else can write or even look. */
-        if (st.st_uid != 0 || (st.st_mode & 077))
-                return -EPERM;
-        *ret_fd = TAKE_FD(fd);
-        return 0;
-}
 
 static void sleep_ms(unsigned ms)
 {
@@ -129,6 +87,48 @@ int session_teardown(const Record *rec, int lock_dirfd, unsigned timeout_ms)
         k = cg_remove(&user, &rec->cgroup);
         CUBBY_FAULT("lib.teardown.removed");
         return r < 0 ? r : k;
+}
+
+/* Runs as root over cubby's root-only 0700 dirs, where nobody else can
+ * plant a name: it only unlinks regular files named like our temp files. */
+int remove_stale_temp_files(int dir_fd)
+{
+        _cleanup_close_ int dfd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct dirent *de;
+        unsigned n = 0;
+        DIR *d;
+
+        if (dfd < 0)
+                return -errno;
+        d = fdopendir(dfd);
+        if (!d)
+                return -errno;
+        (void)TAKE_FD(dfd); /* d owns it now */
+        while ((de = readdir(d))) {
+                size_t len = strlen(de->d_name);
+                char base[NAME_MAX + 1];
+                const char *dot;
+                struct stat st;
+                pid_t pid = 0;
+                bool dead;
+
+                /* ".NAME.ID.PID.tmp", as write_atomic() names them */
+                if (de->d_name[0] != '.' || len < 6 || strcmp(de->d_name + len - 4, ".tmp") != 0)
+                        continue;
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+                        continue;
+                memcpy(base, de->d_name, len - 4);
+                base[len - 4] = 0;
+                dot = strrchr(base, '.');
+                if (!dot || parse_pid(dot + 1, &pid) < 0)
+                        pid = 0; /* no pid in the name: by age only */
+                /* a writer takes microseconds: gone, or a minute old */
+                dead = pid > 0 && kill(pid, 0) < 0 && errno == ESRCH;
+                if ((dead || st.st_mtime + 60 < time(NULL)) && unlinkat(dirfd(d), de->d_name, 0) == 0)
+                        n++;
+        }
+        closedir(d);
+        return (int)n;
 }
 
 int session_gc(int sessions_dirfd, int lock_dirfd, session_reap_fn on_reap, void *userdata,

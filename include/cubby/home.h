@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The per-user overlay home and the anchor mount namespace it lives in.
+/* The per-user overlay home (lib/home.c). It lives in the anchor mount
+ * namespace (anchor.h, anchor-holder.h).
  *
  * Openers (sshd, su, login) live in different mount namespaces, and the
  * redirect gives each its own, so an overlay mounted by one would be
@@ -25,8 +26,6 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "cubby/cgroup.h"
-
 typedef struct HomeSpec {
         const char *state_dir;
         const char *run_dir;
@@ -40,33 +39,6 @@ typedef struct HomeSpec {
 
 /* <state_dir>/users/<user>/merged */
 int home_merged_path(const char *state_dir, const char *user, char *buf, size_t size);
-
-/* Open the anchor's mount namespace (O_RDONLY fd usable with setns), after
- * checking that the holder recorded in <run_dir>/anchor is the process that
- * was recorded (pid + start time) and still has that namespace. -ENOENT if
- * there is no live anchor. */
-int anchor_open(const char *run_dir, int *ret_nsfd);
-
-/* anchor_open, creating the holder first if there is none. cg_parent_dirs:
- * cgroup directories (one per hierarchy) below which the holder is moved
- * into an "anchor" cgroup, so that no session scope kill takes it along;
- * may be NULL. holder_exe: a program to exec as the holder (cubbyctl,
- * which runs anchor_hold() for "__anchor"), so that it is not a copy of
- * sshd or su; NULL or a failed exec: the forked process holds it. */
-int anchor_ensure(const char *run_dir, const CgSet *cg_parent_dirs, const char *holder_exe,
-                  int *ret_nsfd);
-
-/* The holder's life, in the process that is to hold the anchor: reports
- * its pid (or -errno) on report_fd (a socket), waits there for the byte 'k'
- * that anchor_ensure sends once the holder is recorded (EOF first: it
- * exits), then sleeps forever. */
-_Noreturn void anchor_hold(int report_fd);
-
-/* Stop the holder (the overlays go with its namespace), remove its record
- * and its "anchor" cgroups below cg_parent_dirs (may be NULL; removed also
- * when there is no record, if empty). For gc, when no session is left. 1 if
- * a holder was recorded (and is stopped now), 0 if there was none. */
-int anchor_stop(const char *run_dir, const CgSet *cg_parent_dirs);
 
 /* Create (or check) the user's state tree and make sure the user's overlay
  * is mounted in the anchor. 1 if it mounted it now, 0 if it was there;

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Pure network helpers shared by cubbyctl and the helper: CIDR parsing, the
- * effective deny list, the nameservers a sandbox uses and its resolv.conf.
- * No privileges, no netlink, no logging. IPv4 addresses are uint32_t in host
- * byte order, as in ConfGlobal. */
+/* Pure network helpers shared by cubbyctl and the PAM module
+ * (lib/netcfg.c): the effective deny list, the nameservers a sandbox uses
+ * and its resolv.conf, the host side's state file. No privileges, no
+ * netlink, no logging. IPv4 addresses are uint32_t in host byte order, as
+ * in ConfGlobal; addresses in netaddr.h, CIDRs in
+ * cidr.h. */
 #pragma once
 
 #include <netinet/in.h>
@@ -11,32 +13,11 @@
 #include <stdint.h>
 
 #include "cubby/conf.h"
+#include "cubby/cidr.h"
+#include "cubby/netaddr.h"
 
-typedef struct NetCidr {
-        int family;                           /* AF_INET or AF_INET6 */
-        uint8_t addr[16];                     /* network byte order; IPv4 uses addr[0..3] */
-        unsigned prefix;
-} NetCidr;
-
-#define NETCFG_CIDR_STRLEN (INET6_ADDRSTRLEN + 4)
 #define NETCFG_MAX_NAMESERVERS 3              /* what glibc's resolver uses */
 #define NETCFG_SEARCH_MAX 256
-
-/* "10.0.0.0/8", "fc00::/7": strict, prefix required, host bits must be 0. */
-int netcfg_parse_cidr(const char *s, NetCidr *ret);
-int netcfg_format_cidr(const NetCidr *c, char *buf, size_t size);
-/* true when every address of inner is in outer (same family). */
-bool netcfg_cidr_contains(const NetCidr *outer, const NetCidr *inner);
-NetCidr netcfg_cidr_from_ipv4(uint32_t addr, unsigned prefix);
-
-/* "a.b.c.d" for a host-order address; buf at least INET_ADDRSTRLEN. */
-const char *netcfg_ipv4_str(uint32_t addr, char *buf, size_t size);
-
-/* The subnet is usable: prefix 8..30, no host bits set. */
-int netcfg_check_subnet(uint32_t subnet, unsigned prefix);
-/* The gateway (the bridge's address, or in routed mode the local address of
- * every host end) is the first host of the subnet. */
-static inline uint32_t netcfg_gateway(uint32_t subnet) { return subnet + 1; }
 
 /* The configured deny list with the cubby subnet taken out of any range
  * that contains it (10.0.0.0/8 less 10.213.0.0/16 becomes eight CIDRs, so

@@ -73,15 +73,9 @@ typedef struct Record {
 /* "<pid>-<starttime>" */
 int record_key(pid_t pid, uint64_t starttime, char *buf, size_t size);
 
-/* Serialise into a malloc'd NUL-terminated string. */
-int record_format(const Record *r, char **ret);
-
 /* Strict parse: unknown keys, duplicate single keys, bad values, a
  * missing required key, more than RECORD_MAX_SIZE: -EINVAL (-E2BIG). */
 int record_parse(const char *text, size_t len, Record *ret);
-
-/* Write atomically (temp + rename, 0600) as <key> in the sessions dir. */
-int record_write(int sessions_dirfd, const Record *r);
 
 /* Open, verify and parse <key> in the sessions dir: a regular file (no
  * symlink), owned by owner_uid, not writable by group or others, whose
@@ -96,7 +90,5 @@ int record_find_ancestor(const char *proc_root, int sessions_dirfd, pid_t start_
                          unsigned max_depth, uid_t owner_uid, uid_t uid, gid_t gid,
                          Record *ret, unsigned *ret_depth);
 
-/* Escape for record values: backslash, non-printable and non-ASCII bytes
- * become \xHH; record_unescape() reverses it and refuses malformed input. */
-int record_escape(const char *in, char *out, size_t size);
+/* Reverses record_escape (record-write.h); refuses malformed input. */
 int record_unescape(const char *in, char *out, size_t size);

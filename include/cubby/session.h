@@ -1,18 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Session lifecycle pieces shared by the PAM module and cubbyctl: root-only
- * directories, per-user locks, teardown and the garbage collector. */
+/* Session lifecycle pieces shared by the PAM module and cubbyctl: per-user
+ * locks, teardown and the garbage collector. */
 #pragma once
 
 #include <stdbool.h>
 #include <sys/types.h>
 
 #include "cubby/record.h"
-
-/* mkdir -p path (each created component 0700 root) and open it; the final
- * directory must be owned by root and not accessible by group or others
- * (mode & 077 == 0), else -EPERM. With create == false a missing dir is
- * -ENOENT. */
-int session_dir_open(const char *path, bool create, int *ret_fd);
 
 /* flock <dirfd>/u<uid>.lock exclusively, waiting at most timeout_ms. The
  * returned fd holds the lock until closed. */
@@ -48,3 +42,8 @@ int session_lock_dir_path(const char *run_dir, char *buf, size_t size);
  * the one named exclude_key; with ready_only, only those past their
  * preparation. */
 int session_count_live(int sessions_dirfd, uid_t uid, const char *exclude_key, bool ready_only);
+
+/* Remove the temp files of atomic writes (".NAME.ID.PID.tmp") in dirfd
+ * whose writer is gone or that are older than a minute. Returns how many
+ * were removed, or -errno. */
+int remove_stale_temp_files(int dirfd);

@@ -74,10 +74,6 @@ int write_file_atomic_at_nosync(int dirfd, const char *name, const void *data, s
 /* Write a short string to an existing file (cgroup and proc knobs). */
 int write_string_at(int dirfd, const char *name, const char *s);
 
-/* Remove the temp files of atomic writes (".NAME.ID.PID.tmp") in dirfd
- * whose writer is gone or that are older than a minute. Returns how many
- * were removed, or -errno. */
-int remove_stale_temp_files(int dirfd);
 
 /* CUBBY_ID_LEN lowercase hex characters plus NUL from getrandom(). */
 int random_id(char ret[CUBBY_ID_LEN + 1]);
@@ -89,3 +85,10 @@ bool name_is_safe(const char *s, size_t max);
 /* Absolute, normalised path: starts with '/', no "//", no "." or ".."
  * component, no trailing '/', at most PATH_MAX. */
 bool path_is_normalized_absolute(const char *p);
+
+/* Root-only state directories (sessions, locks, run_dir): mkdir -p path
+ * (each created component 0700 root) and open it; the final directory must
+ * be owned by root and not accessible by group or others (mode & 077 ==
+ * 0), else -EPERM. With create == false a missing dir is
+ * -ENOENT. */
+int session_dir_open(const char *path, bool create, int *ret_fd);

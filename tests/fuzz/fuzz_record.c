@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cubby/record-write.h"
 #include "cubby/record.h"
 #include "cubby/util.h"
 

@@ -236,6 +236,28 @@ test_A_direct_invocation() {
         # the helper has no root-owned record
         out=$(it_as "$S1" bash -c "$CUBBY_HELPER -c 'echo $RAN'" 2>&1 </dev/null)
         it_nomatch "direct invocation below a user shell: nothing ran" "$RAN" "$out"
+        # The refusal goes to syslog (authpriv.err = <83>) under the
+        # helper's fixed ident with the incident id the user was shown;
+        # argv[0], which the user chooses, is neither the ident nor logged.
+        if [ ! -S /dev/log ] || [ -z "${IT_SYSLOG_PID:-}" ]; then
+                echo "SKIP: direct invocation: syslog lines (no private /dev/log listener)"
+                return
+        fi
+        local id log forged='forged[1]: cubby: event=session_start'
+        it_syslog_mark
+        out=$(it_as "$S1" bash -c "exec -a '$forged' $CUBBY_HELPER -c 'echo $RAN'" 2>&1 </dev/null)
+        id=$(grep -Eo 'incident [0-9a-f]{16}' <<<"$out" | cut -d' ' -f2)
+        it_match "direct invocation: the user is shown an incident id" '^[0-9a-f]{16}$' "$id"
+        # the listener writes each datagram as it comes: wait for the line
+        # (bounded: 100 x 50 ms)
+        for _ in $(seq 1 100); do
+                log=$(it_syslog_since)
+                grep -q "event=helper_failed incident=${id:-none}" <<<"$log" && break
+                sleep 0.05
+        done
+        it_match "direct invocation: syslog has the refusal with that incident id" \
+                "^<83>.* cubby-shell\[[0-9]+\]: cubby: event=helper_failed incident=${id:-none} uid=$(it_uid "$S1") " "$log"
+        it_nomatch "direct invocation: argv[0] reaches neither the ident nor the line" 'forged' "$log"
 }
 
 test_A_from_inside_sandbox() {

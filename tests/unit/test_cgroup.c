@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* lib/cgroup.c against the real kernel (root), plus its pure parsers.
+/* lib/cgroup*.c against the real kernel (root), plus its pure parsers.
  *
  * TESTING.md rule 2: every cgroup made here is below the cgroup this
  * process is in, in each hierarchy ("./cubby-test-cg-<pid>"), and only
@@ -29,7 +29,9 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "cubby/cgroup.h"
+#include "cubby/cgroup-attach.h"
+#include "cubby/cgroup-layout.h"
+#include "cubby/cgroup-lifecycle.h"
 #include "cubby/util.h"
 
 #define TEST_UID 4242001u /* need not exist: cgroups take any number */

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "cubby/log.h"
+#include "cubby/session.h"
 #include "cubby/util.h"
 
 static void test_parse_u64(void **state)

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Moving the helper's child into the session cgroups (lib/cgroup-attach.c). */
+#pragma once
+
+#include "cubby/cgroup.h"
+
+/* For the helper. Before clone3: opens the v2 dir (O_DIRECTORY, for
+ * CLONE_INTO_CGROUP; -1 when there is none) and the "tasks" file of each
+ * v1 dir for writing. */
+typedef struct CgAttach {
+        int v2_fd;
+        int v1_fds[CG_MAX_DIRS];
+        size_t n_v1;
+} CgAttach;
+int cg_attach_open(const CgSet *session, CgAttach *ret);
+/* In the still single-threaded child, while it is still kuid 0: write "0"
+ * into each v1 tasks fd (moves the caller), then close them. */
+int cg_attach_self_v1(CgAttach *a);
+void cg_attach_close(CgAttach *a);

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Making, emptying and removing cubby's cgroups (lib/cgroup-lifecycle.c). */
+#pragma once
+
+#include "cubby/cgroup-limits.h"
+#include "cubby/cgroup.h"
+
+/* mkdir -p the parent, mkdir the user dir (existing is fine), write limits
+ * on the user dir (v2: enable the controllers in the parents'
+ * cgroup.subtree_control first), then mkdir the session dir (existing is an
+ * error: -EEXIST). Limits are written before any process can enter.
+ * v1 cpuset dirs start empty (no task may enter): each one made here gets
+ * its parent's cpuset.mems and cpuset.cpus (limits->cpus from the user dir
+ * down), and every session dir of the user follows the user dir's cpus. */
+int cg_create(const CgSet *user, const CgSet *session, const CgLimits *limits);
+
+/* Kill every process in the session dirs (cgroup.kill where a v2 dir has
+ * it, else freeze-and-kill with the v1 freezer, else a bounded kill loop)
+ * and wait, at most timeout_ms, until they are all empty. -ETIMEDOUT if
+ * not. Missing dirs count as empty. */
+int cg_kill(const CgSet *session, unsigned timeout_ms);
+
+/* rmdir the session dirs (missing is fine), then the user dirs if empty
+ * (-EBUSY from a user dir that still has sessions is not an error). */
+int cg_remove(const CgSet *user, const CgSet *session);
+
+/* 1 if any process is in any of the dirs, 0 if none, -errno. */
+int cg_populated(const CgSet *set);

@@ -1,0 +1,505 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The life of cubby's cgroups: cg_create makes the tree and writes the
+ * user's limits before the session directory exists, so no process ever
+ * runs unlimited; at close, cg_kill empties the session (cgroup.kill, or
+ * the v1 freezer, or a bounded kill loop) and cg_remove deletes it, and the
+ * user level once the last session is gone. Nothing here logs; every
+ * function returns 0 or -errno. */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "cubby/cgroup-lifecycle.h"
+#include "cubby/cgroup-limits.h"
+#include "cubby/fault.h"
+#include "cubby/util.h"
+
+#ifndef __NR_pidfd_open
+#define __NR_pidfd_open 434
+#endif
+#ifndef __NR_pidfd_send_signal
+#define __NR_pidfd_send_signal 424
+#endif
+
+#define PROCS_MAX (4u << 20)
+#define KILL_CHUNK 256
+#define CREATE_ATTEMPTS 3
+#define BACKOFF_START_NS 100000L
+#define BACKOFF_MAX_NS 10000000L
+
+/* user->dir[i] and session->dir[i] are the same hierarchy, the session one
+ * exactly one level below. */
+static int sets_check(const CgSet *user, const CgSet *session)
+{
+        if (!user || !session || user->n != session->n || user->n == 0 || user->n > CG_MAX_DIRS)
+                return -EINVAL;
+        for (size_t i = 0; i < user->n; i++) {
+                const CgDir *u = &user->dir[i], *s = &session->dir[i];
+                size_t n = strlen(u->path);
+
+                if (!cg_path_ok(u->path) || !cg_path_ok(s->path) || u->v2 != s->v2 ||
+                    strncmp(s->path, u->path, n) != 0 || s->path[n] != '/' || strchr(s->path + n + 1, '/'))
+                        return -EINVAL;
+        }
+        return 0;
+}
+
+/* Split "/a/b/c" into the open parent "/a/b" and the name "c". */
+static int open_parent(const CgDir *d, int *ret_fd, const char **ret_base)
+{
+        char parent[PATH_MAX];
+        const char *slash;
+
+        if (!cg_path_ok(d->path))
+                return -EINVAL;
+        slash = strrchr(d->path, '/');
+        memcpy(parent, d->path, (size_t)(slash - d->path));
+        parent[slash - d->path] = 0;
+        *ret_base = slash + 1;
+        return cg_walk_dir(parent, d->v2, false, NULL, NULL, ret_fd);
+}
+
+/* ---- create and remove ----------------------------------------------- */
+
+typedef struct CreateWalk {
+        bool v2;
+        unsigned enable;
+} CreateWalk;
+
+/* Each component of the parent path on the way down: v1 cpuset dirs get
+ * their parent's CPUs and memory nodes (no task may enter them otherwise),
+ * v2 dirs made here, and the last one, get cubby's controllers switched on. */
+static int create_walk_step(int pfd, int dfd, bool created, bool last, void *arg)
+{
+        const CreateWalk *w = arg;
+
+        if (!w->v2)
+                return (w->enable & CG_CTRL_CPUSET) ? cg_cpuset_v1_fill_if_empty(pfd, dfd, created) : 0;
+        if (w->enable && (created || last))
+                return cg_enable_controllers(dfd, w->enable);
+        return 0;
+}
+
+static int create_once(const CgSet *user, const CgSet *session, const CgLimits *limits)
+{
+        int pfd[CG_MAX_DIRS], ufd[CG_MAX_DIRS];
+        bool ucreated[CG_MAX_DIRS] = { 0 }, screated[CG_MAX_DIRS] = { 0 };
+        bool cpus_on_v2 = !cg_set_has_v1_cpuset(user);
+        size_t n = user->n, i;
+        int r = 0;
+
+        for (i = 0; i < CG_MAX_DIRS; i++)
+                pfd[i] = ufd[i] = -1;
+
+        /* Every user dir with its limits first, in every hierarchy ... */
+        for (i = 0; i < n; i++) {
+                const CgDir *u = &user->dir[i];
+                const char *ubase = strrchr(u->path, '/') + 1;
+                char parent[PATH_MAX];
+                CreateWalk walk;
+                unsigned enable = u->v2 ? u->ctrl & CG_CTRL_LIMITS : u->ctrl & CG_CTRL_CPUSET;
+
+                memcpy(parent, u->path, (size_t)(ubase - 1 - u->path));
+                parent[ubase - 1 - u->path] = 0;
+                if (enable && u->v2 && cpus_on_v2 && limits->cpus && *limits->cpus)
+                        enable |= CG_CTRL_CPUSET;
+                walk = (CreateWalk){ .v2 = u->v2, .enable = enable };
+                r = cg_walk_dir(parent, u->v2, true, create_walk_step, &walk, &pfd[i]);
+                if (r < 0)
+                        goto undo;
+                if (mkdirat(pfd[i], ubase, 0755) == 0)
+                        ucreated[i] = true;
+                else if (errno != EEXIST) {
+                        r = -errno;
+                        goto undo;
+                }
+                ufd[i] = cg_open_child_dir(pfd[i], ubase);
+                if (ufd[i] < 0) {
+                        r = ufd[i];
+                        goto undo;
+                }
+                if (enable && u->v2) {
+                        r = cg_enable_controllers(ufd[i], enable);
+                        if (r < 0)
+                                goto undo;
+                }
+                r = cg_limits_dir(ufd[i], u, limits, cpus_on_v2);
+                if (r < 0)
+                        goto undo;
+                CUBBY_FAULT("lib.cgroup.user_limited");
+        }
+        /* ... then the session dirs, the only place a process will enter. */
+        for (i = 0; i < n; i++) {
+                const char *sbase = strrchr(session->dir[i].path, '/') + 1;
+
+                if (mkdirat(ufd[i], sbase, 0755) < 0) {
+                        r = -errno;
+                        goto undo;
+                }
+                screated[i] = true;
+                CUBBY_FAULT("lib.cgroup.session_made");
+                /* v1 cpuset: the user dir's CPUs and memory nodes, before
+                 * anything can be attached */
+                if (!user->dir[i].v2 && (user->dir[i].ctrl & CG_CTRL_CPUSET)) {
+                        _cleanup_close_ int sfd = cg_open_child_dir(ufd[i], sbase);
+
+                        if (sfd < 0) {
+                                r = sfd;
+                                goto undo;
+                        }
+                        r = cg_cpuset_v1_inherit(ufd[i], sfd);
+                        if (r < 0)
+                                goto undo;
+                }
+        }
+        r = 0;
+        goto out;
+
+undo:
+        for (i = n; i-- > 0;) {
+                if (screated[i])
+                        (void)unlinkat(ufd[i], strrchr(session->dir[i].path, '/') + 1, AT_REMOVEDIR);
+                /* EBUSY here: another session of this user got in meanwhile. */
+                if (ucreated[i] && pfd[i] >= 0)
+                        (void)unlinkat(pfd[i], strrchr(user->dir[i].path, '/') + 1, AT_REMOVEDIR);
+        }
+out:
+        for (i = 0; i < n; i++) {
+                closep(&pfd[i]);
+                closep(&ufd[i]);
+        }
+        return r;
+}
+
+int cg_create(const CgSet *user, const CgSet *session, const CgLimits *limits)
+{
+        int r;
+
+        r = sets_check(user, session);
+        if (r < 0)
+                return r;
+        r = cg_limits_enforceable(user, limits);
+        if (r < 0)
+                return r;
+        /* -ENOENT: the last other session of this user removed the user dir
+         * between our mkdir and our use of it. Start over, a few times. */
+        for (int attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
+                r = create_once(user, session, limits);
+                if (r != -ENOENT)
+                        break;
+        }
+        return r;
+}
+
+static int rmdir_cg(const CgDir *d, bool busy_ok)
+{
+        _cleanup_close_ int pfd = -1;
+        const char *base;
+        int r;
+
+        r = open_parent(d, &pfd, &base);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        if (unlinkat(pfd, base, AT_REMOVEDIR) < 0) {
+                if (errno == ENOENT)
+                        return 0;
+                if (busy_ok && (errno == EBUSY || errno == ENOTEMPTY))
+                        return 0;
+                return -errno;
+        }
+        return 0;
+}
+
+int cg_remove(const CgSet *user, const CgSet *session)
+{
+        int r = 0, k;
+
+        if (cg_set_check(user) < 0 || cg_set_check(session) < 0)
+                return -EINVAL;
+        for (size_t i = 0; i < session->n; i++) {
+                k = rmdir_cg(&session->dir[i], false);
+                if (k < 0 && r == 0)
+                        r = k;
+        }
+        /* The parent of the user dirs is never removed: it may be delegated
+         * to cubby by a unit that owns it. */
+        for (size_t i = 0; i < user->n; i++) {
+                k = rmdir_cg(&user->dir[i], true);
+                if (k < 0 && r == 0)
+                        r = k;
+        }
+        return r;
+}
+
+/* ---- populated, kill ------------------------------------------------- */
+
+/* 1 if any process is in dfd (v2: or below it), 0 if not. */
+static int dir_populated(int dfd, bool v2)
+{
+        _cleanup_close_ int fd = -1;
+        char buf[64];
+        ssize_t n;
+
+        if (v2) {
+                _cleanup_free_ char *ev = NULL;
+                const char *p;
+                int r = read_file_at(dfd, "cgroup.events", 4096, &ev, NULL, NULL);
+
+                if (r < 0)
+                        return r;
+                for (p = ev; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+                        if (strncmp(p, "populated ", 10) == 0)
+                                return p[10] == '1';
+                return -EBADMSG;
+        }
+        fd = openat(dfd, "cgroup.procs", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        do
+                n = read(fd, buf, sizeof buf);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        return n > 0;
+}
+
+static int dir_populated_cg(const CgDir *d)
+{
+        _cleanup_close_ int fd = -1;
+        int r = cg_dir_open(d, &fd);
+
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        return dir_populated(fd, d->v2);
+}
+
+int cg_populated(const CgSet *set)
+{
+        int r = cg_set_check(set);
+
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < set->n; i++) {
+                r = dir_populated_cg(&set->dir[i]);
+                if (r != 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+        pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+        return (x > y) - (x < y);
+}
+
+/* The pids in dfd's cgroup.procs, sorted. */
+static int read_pids(int dfd, pid_t **ret, size_t *ret_n)
+{
+        _cleanup_free_ char *text = NULL;
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0, cap = 0;
+        char *p, *save = NULL;
+        int r;
+
+        r = read_file_at(dfd, "cgroup.procs", PROCS_MAX, &text, NULL, NULL);
+        if (r < 0)
+                return r;
+        for (p = strtok_r(text, "\n", &save); p; p = strtok_r(NULL, "\n", &save)) {
+                pid_t pid;
+
+                /* 0: a process outside our pid namespace; nothing to signal. */
+                if (strcmp(p, "0") == 0)
+                        continue;
+                r = parse_pid(p, &pid);
+                if (r < 0)
+                        return r;
+                if (n == cap) {
+                        size_t ncap = cap ? cap * 2 : 64;
+                        pid_t *np = realloc(pids, ncap * sizeof *np);
+
+                        if (!np)
+                                return -ENOMEM;
+                        pids = np;
+                        cap = ncap;
+                }
+                pids[n++] = pid;
+        }
+        if (n > 1)
+                qsort(pids, n, sizeof *pids, cmp_pid);
+        *ret = TAKE_PTR(pids);
+        *ret_n = n;
+        return 0;
+}
+
+/* SIGKILL every process listed in dfd's cgroup.procs without ever hitting a
+ * process outside the cgroup when a pid is recycled: pin each pid with a
+ * pidfd first, then signal only those still listed afterwards (a pidfd of
+ * a process that is still alive and listed is that same process). */
+static int kill_listed(int dfd)
+{
+        _cleanup_free_ pid_t *first = NULL;
+        size_t n = 0;
+        int r;
+
+        r = read_pids(dfd, &first, &n);
+        if (r < 0)
+                return r;
+        for (size_t off = 0; off < n; off += KILL_CHUNK) {
+                _cleanup_free_ pid_t *now = NULL;
+                int pfd[KILL_CHUNK];
+                size_t m = n - off < KILL_CHUNK ? n - off : KILL_CHUNK, n_now = 0;
+
+                for (size_t i = 0; i < m; i++) {
+                        long k = syscall(__NR_pidfd_open, first[off + i], 0);
+
+                        /* ENOSYS (before 5.3): plain kill() below, the old race. */
+                        pfd[i] = k < 0 ? (errno == ENOSYS ? -2 : -1) : (int)k;
+                }
+                r = read_pids(dfd, &now, &n_now);
+                for (size_t i = 0; i < m; i++) {
+                        if (r >= 0 && pfd[i] != -1 &&
+                            bsearch(&first[off + i], now, n_now, sizeof *now, cmp_pid)) {
+                                if (pfd[i] >= 0)
+                                        (void)syscall(__NR_pidfd_send_signal, pfd[i], SIGKILL, NULL, 0);
+                                else
+                                        (void)kill(first[off + i], SIGKILL);
+                        }
+                        if (pfd[i] >= 0)
+                                close(pfd[i]);
+                }
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int64_t now_ns(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Sleep the current backoff step (never past deadline) and grow it. */
+static void backoff(long *step, int64_t deadline)
+{
+        int64_t left = deadline - now_ns();
+        struct timespec ts;
+
+        if (left <= 0)
+                return;
+        if (left > *step)
+                left = *step;
+        ts.tv_sec = 0;
+        ts.tv_nsec = (long)left;
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+        if (*step < BACKOFF_MAX_NS)
+                *step *= 2;
+}
+
+/* v1 freezer: nothing in a frozen cgroup can fork, exit or be reaped, so the
+ * pids read while frozen are exactly its processes. A task that does not
+ * freeze in time (stuck in D state) is killed anyway, with the pidfd check. */
+static void freeze_kill(int ffd, int64_t deadline)
+{
+        int64_t half = now_ns() + (deadline - now_ns()) / 2;
+        long step = BACKOFF_START_NS;
+
+        if (write_string_at(ffd, "freezer.state", "FROZEN") >= 0)
+                for (;;) {
+                        _cleanup_free_ char *st = NULL;
+
+                        if (read_file_at(ffd, "freezer.state", 64, &st, NULL, NULL) < 0)
+                                break;
+                        if (strncmp(st, "FROZEN", 6) == 0 || now_ns() >= half)
+                                break;
+                        backoff(&step, half);
+                }
+        (void)kill_listed(ffd);
+        /* SIGKILL is delivered once the tasks run again. */
+        (void)write_string_at(ffd, "freezer.state", "THAWED");
+}
+
+int cg_kill(const CgSet *session, unsigned timeout_ms)
+{
+        int fds[CG_MAX_DIRS];
+        int64_t deadline = now_ns() + (int64_t)timeout_ms * 1000000;
+        long step = BACKOFF_START_NS;
+        int v2_killed = -1, r;
+        bool loop = false;
+
+        r = cg_set_check(session);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < CG_MAX_DIRS; i++)
+                fds[i] = -1;
+        for (size_t i = 0; i < session->n; i++) {
+                r = cg_dir_open(&session->dir[i], &fds[i]);
+                if (r < 0 && r != -ENOENT)
+                        goto out;
+        }
+
+        /* cgroup.kill (5.14+) kills the whole subtree atomically, forks included. */
+        for (size_t i = 0; i < session->n && v2_killed < 0; i++)
+                if (session->dir[i].v2 && fds[i] >= 0 &&
+                    write_string_at(fds[i], "cgroup.kill", "1") >= 0)
+                        v2_killed = (int)i;
+        if (v2_killed < 0) {
+                loop = true;
+                for (size_t i = 0; i < session->n; i++)
+                        if (!session->dir[i].v2 && (session->dir[i].ctrl & CG_CTRL_FREEZER) && fds[i] >= 0) {
+                                freeze_kill(fds[i], deadline);
+                                break;
+                        }
+        }
+
+        /* Wait for every dir to empty. Processes listed in a dir that the
+         * first method did not reach (no cgroup.kill and no freezer, or
+         * strays present in a v1 dir only) are swept with the kill loop. */
+        for (unsigned round = 0;; round++) {
+                bool any = false, v2_busy = false;
+                int pop[CG_MAX_DIRS];
+
+                for (size_t i = 0; i < session->n; i++) {
+                        pop[i] = fds[i] >= 0 ? dir_populated(fds[i], session->dir[i].v2) : 0;
+                        if (pop[i] == -ENOENT || pop[i] == -ENODEV)
+                                pop[i] = 0; /* removed meanwhile */
+                        if (pop[i] < 0) {
+                                r = pop[i];
+                                goto out;
+                        }
+                        any |= pop[i] > 0;
+                }
+                if (!any) {
+                        r = 0;
+                        goto out;
+                }
+                if (now_ns() >= deadline) {
+                        r = -ETIMEDOUT;
+                        goto out;
+                }
+                if (v2_killed >= 0)
+                        v2_busy = pop[v2_killed] > 0;
+                for (size_t i = 0; i < session->n; i++)
+                        if (pop[i] > 0 && (loop ? true : (round >= 2 && !v2_busy)))
+                                (void)kill_listed(fds[i]);
+                backoff(&step, deadline);
+        }
+out:
+        for (size_t i = 0; i < CG_MAX_DIRS; i++)
+                closep(&fds[i]);
+        return r;
+}
