@@ -10,7 +10,7 @@
 #     the same script again under `unshare -m --propagation private` and
 #     waits for it;
 #   inner (CUBBY_IT_INNER=1): optionally makes / shared again
-#     (CUBBY_PROPAGATION=shared, TESTING.md rule 7), installs the build into
+#     (CUBBY_PROPAGATION=shared, docs/TESTING.md, rule 7), installs the build into
 #     the scratch prefix, bind-mounts a private copy of /etc/pam.d with the
 #     test stacks, gives itself a private /dev/log listener, creates users
 #     and groups, runs the tests.

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# The sandbox network (issue 4, DESIGN 7) through real logins (sshd, su),
-# all inside network namespaces the test made (TESTING.md rule 1):
+# The sandbox network through real logins (sshd, su),
+# all inside network namespaces the test made (docs/TESTING.md, rule 1):
 #
 #   fake outside host            test netns cubby-<id> (the "host": sshd,    sandboxes
 #   (own netns, held by          su, cubbyctl, bridge, nft, a router)
@@ -644,7 +644,7 @@ it_eq "after net down: no route or address of the subnet" "" "$($NET ip -4 route
 it_eq "after net down: no net.state" no "$(yn test -e "$IT_RUNDIR/net.state")"
 out=$(hx_ctl net down 2>&1); rc=$?
 it_eq "cubbyctl net down twice: exit status" 0 "$rc"
-# TESTING.md rule 1: nothing of ours in the machine's own namespace
+# docs/TESTING.md, rule 1: nothing of ours in the machine's own namespace
 it_eq "the machine's netns has no link of this test" "" \
         "$(ip -o link show 2>/dev/null | grep -F -e "$OUT_IF" | head -n 3)"
 

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# THREATS A (invocation) and S3: environment, argv, fds, stdio, cwd,
+# docs/THREATS.md, A (invocation) and S3: environment, argv, fds, stdio, cwd,
 # rlimits, signals, ptrace, direct invocation, from inside a sandbox, under
 # NO_NEW_PRIVS. The helper trusts nothing it was given.
 IT_NEEDS="su pgrep gcc prlimit setpriv"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# THREATS D (namespaces and kernel surface) and S5: propagation, unmount to
+# docs/THREATS.md, D (namespaces and kernel surface) and S5: propagation, unmount to
 # uncover, capabilities, nested user namespaces, setgroups and negative
 # group permissions, /proc /sys /dev, TIOCSTI/TIOCLINUX, keyrings, IPC and
 # /dev/shm.

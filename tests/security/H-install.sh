@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# THREATS H (installation): modes and owners of everything installed, the
+# docs/THREATS.md, H (installation): modes and owners of everything installed, the
 # hardening of the setuid helper, no sanitizer build installed setuid, and
 # a world-writable config or state dir refuses sandboxed logins (admins
 # still get in).

@@ -8,7 +8,7 @@
 # ends with sec_finish. A test that cannot run calls sec_skip REASON and
 # returns; a script whose tests all skipped exits 77, never 0.
 #
-# Every attack asserts the invariant (S1-S8 of THREATS.md), not a log line.
+# Every attack asserts the invariant (S1-S8 of docs/THREATS.md), not a log line.
 # Failure messages of tests that catch a product bug start with
 # "INVARIANT BROKEN".
 
