@@ -123,8 +123,9 @@ static void test_lock_waits_for_release(void **state)
         assert_int_equal(session_lock_user(s->dfd, 77, 0, &held), -ETIMEDOUT);
         /* The holder exits within its 150 ms; the wait is bounded at 10 s. */
         assert_int_equal(session_lock_user(s->dfd, 77, 10000, &got), 0);
+        /* its status says nothing more (under valgrind a child's _exit
+         * reports the parent's heap): the byte above proved it held it */
         assert_int_equal(waitpid(child, &rc, 0), child);
-        assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 0);
 }
 
 static void test_lock_refuses_symlink(void **state)
