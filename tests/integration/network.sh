@@ -376,10 +376,18 @@ if [ -n "$p1" ] && [ -n "$ns1" ] && [ "$ns1" != "$IT_TESTNET_NS" ] && [ "$ns1" !
         $SP "$l1" "$OUT_HOST" "own.$IT_ID.spoof"; it_eq "spoof probe: the raw send works in $S1's sandbox" 0 "$?"
         $SP 203.0.113.9 "$OUT_HOST" "outside.$IT_ID.spoof"
         $SP "$l2" "$OUT_HOST" "sibling.$IT_ID.spoof"
-        sleep 1
+        # a last query with the sandbox's own source, sent after the others
+        # on the same path: once it is logged, so is whatever of the
+        # others got through (bounded wait on the log, not a fixed sleep)
+        $SP "$l1" "$OUT_HOST" "last.$IT_ID.spoof"
+        for i in $(seq 1 100); do
+                grep -q "last\.$IT_ID\.spoof" "$IT_SCRATCH/dns.log" 2>/dev/null && break
+                sleep 0.1
+        done
         log=$(grep "\.$IT_ID\.spoof" "$IT_SCRATCH/dns.log" 2>/dev/null)
         it_log "spoof: the resolver got: $(tr '\n' '|' <<<"$log")"
         it_match "control: a raw query with $S1's own source arrives (NAT'd)" "^${OUT_ME//./\\.} own\.$IT_ID\.spoof " "$log"
+        it_match "control: the last raw query with $S1's own source arrives (NAT'd)" "^${OUT_ME//./\\.} last\.$IT_ID\.spoof " "$log"
         it_nomatch "a query from $S1's sandbox with a source outside the subnet is dropped" "outside\.$IT_ID" "$log"
         if [ "$MODE" = routed ]; then
                 it_nomatch "routed: a query from $S1's sandbox forged as $S2's address ($l2) is dropped" "sibling\.$IT_ID" "$log"

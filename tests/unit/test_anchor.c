@@ -12,7 +12,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include "cubby/home.h"
 #include "cubby/proc.h"
 #include "cubby/util.h"
+#include "scratch.h"
 
 typedef struct Fixture {
         char dir[64];
@@ -59,8 +59,7 @@ static int setup(void **state)
                 return 0;
         }
         strcpy(f->dir, "/tmp/cubby-test-anchor-XXXXXX");
-        assert_non_null(mkdtemp(f->dir)); /* root 0700, as a run dir must be */
-        f->dfd = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        f->dfd = scratch_make(f->dir); /* root 0700, as a run dir must be */
         assert_true(f->dfd >= 0);
         assert_int_equal(pipe(p), 0);
         f->holder = fork();
@@ -82,13 +81,6 @@ static int setup(void **state)
         return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-        (void)st;
-        (void)ftw;
-        return type == FTW_DP ? rmdir(path) : unlink(path);
-}
-
 static int teardown(void **state)
 {
         Fixture *f = *state;
@@ -99,7 +91,7 @@ static int teardown(void **state)
         }
         if (f->dfd >= 0) {
                 close(f->dfd);
-                assert_int_equal(nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+                assert_int_equal(scratch_remove(f->dir), 0);
         }
         free(f);
         return 0;

@@ -9,7 +9,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -23,6 +22,7 @@
 #include "cubby/record.h"
 #include "cubby/session.h"
 #include "cubby/util.h"
+#include "scratch.h"
 
 typedef struct Scratch {
         char dir[64];
@@ -35,18 +35,10 @@ static int scratch_setup(void **state)
 
         assert_non_null(s);
         strcpy(s->dir, "/tmp/cubby-test-session-XXXXXX");
-        assert_non_null(mkdtemp(s->dir));
-        s->dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        s->dfd = scratch_make(s->dir);
         assert_true(s->dfd >= 0);
         *state = s;
         return 0;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-        (void)st;
-        (void)ftw;
-        return type == FTW_DP ? rmdir(path) : unlink(path);
 }
 
 static int scratch_teardown(void **state)
@@ -54,7 +46,7 @@ static int scratch_teardown(void **state)
         Scratch *s = *state;
 
         close(s->dfd);
-        assert_int_equal(nftw(s->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+        assert_int_equal(scratch_remove(s->dir), 0);
         free(s);
         return 0;
 }

@@ -248,13 +248,14 @@ ok "record $rec (root, $(stat -c %a "$rec")) names $(grep ^cgroup= "$rec")"
 # (b) cpu: the spin session burns CPU until the test has its sample (a
 # stop file), so it cannot end (and take its cgroup along) before then,
 # however slow the emulated guest is. The sample is taken on the cgroup's
-# own counter: from the first usage seen until 500 ms more CPU were used.
+# own counter: from the hog's start until 500 ms more CPU were used.
 thr0=$(kv "$UD/cpu.stat" nr_throttled)
 STOP=$W/spin.stop
 rm -f "$STOP"
 login spin "echo spin-start; $CUBBY_TOOL spin 60 $STOP" &
 spin_pid=$!
-spin_dir() { # sets ss: the spin session's dir, once it has used CPU
+spin_dir() { # sets ss: the spin session's dir, once its shell started the hog
+	grep -q spin-start "$W/spin.out" || return 1
 	ss=$(sdirs | grep -v "/s$sid\$")
 	[ -n "$ss" ] && [ "$(echo "$ss" | grep -c .)" -eq 1 ] && [ "$(kv "$ss/cpu.stat" usage_usec)" -gt 0 ] 2>/dev/null
 }
