@@ -167,7 +167,7 @@ static int find_record(Record *ret)
 
 /* Not sandboxed by the policy (login-shell mode): drop privileges for good
  * and run the real shell on the host with the caller's environment (the
- * kernel already removed LD_* and friends for the setuid exec). */
+ * dynamic loader, ld.so, dropped LD_* and friends for the setuid exec). */
 static _Noreturn void pass_through(Helper *h, char **caller_env, int cwd_fd)
 {
         uid_t uid = getuid();

@@ -36,7 +36,7 @@ void sbx_save_process_state(Helper *h)
         h->umask = umask(022);
 }
 
-/* The caller's rlimits are hostile during setup (THREATS A): tiny NOFILE
+/* The caller's rlimits are hostile during setup (docs/THREATS.md, A): tiny NOFILE
  * or FSIZE must not make a write fail half way. Root may raise them; a
  * hard limit is never lowered, because the child (privileged only in its
  * own user namespace) could not raise it back for the shell. No core

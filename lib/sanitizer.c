@@ -7,7 +7,7 @@
  * ASAN_OPTIONS cannot be what brings them. Such a build must never be
  * installed setuid outside a throwaway VM: the runtimes still read
  * ASAN_OPTIONS and UBSAN_OPTIONS, which lets the caller pick a file for
- * root to write (TESTING.md).
+ * root to write (docs/TESTING.md, rule 9).
  *
  * cubbyctl writes its reports to <sanitizer_log_dir>/cubbyctl.<pid> (and
  * cubbyctl.ubsan.<pid>: gcc links two runtimes, each with its own copy of

@@ -30,9 +30,16 @@ int net_host_ifname(uint32_t addr, char ret[NET_IFNAME_SIZE]);
 int net_setup_veth(pid_t child, const char *bridge, uint32_t addr, unsigned prefix,
                    uint32_t gateway, char ret_host_ifname[NET_IFNAME_SIZE]);
 
-/* network = none: only lo up in the child's namespace. */
+/* Bring lo up in the child's namespace, from the caller (one setns hop
+ * there and back), and nothing else. The helper does not use it: with
+ * network = none the container's child brings up its own loopback
+ * (sbx_loopback_up); tests/net/netprobe does. */
 int net_setup_loopback(pid_t child);
 
-/* Delete a host end left behind (gc): only a veth named "cb...". -ENODEV if
- * there is none. */
+/* Delete the host end named host_ifname: -EINVAL unless the name is "cb"
+ * and a valid interface name, -ENODEV if there is no such link, -EEXIST if
+ * the link is not a veth (it is left alone). Nothing in the tree calls it:
+ * cubbyctl gc does not remove veths, the kernel deletes each pair with its
+ * container's namespace, and net_setup_veth removes a stale host end of
+ * its own address itself. */
 int net_remove_veth(const char *host_ifname);

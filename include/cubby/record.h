@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The session record: how the PAM module tells the setuid helper what a
- * session may do. Root-only files under <run_dir>/sessions/, named by the
+ * session may do. Root-only files under <rundir>/sessions/ (the run dir
+ * compiled in with -Drundir, not the policy's run_dir), named by the
  * opener's pid and start time ("<pid>-<starttime>") so that pid reuse
  * cannot alias. Text, one "key=value" a line, values escaped (record_escape),
  * bounded. Nothing in argv or the environment is trusted instead. */

@@ -23,7 +23,7 @@ for t in readelf nm; do
 done
 if [ "${CUBBY_SANITIZE:-none}" != none ]; then
         # FORTIFY is off and the sanitizer runtime is in on purpose: such a
-        # build is never installed (TESTING.md), its hardening is not what ships
+        # build is never installed (docs/TESTING.md, rule 9), its hardening is not what ships
         echo "SKIP: sanitized build (b_sanitize=$CUBBY_SANITIZE)"
         exit 77
 fi

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# cubbyctl against live sessions made through real logins (issue 6): list
+# cubbyctl against live sessions made through real logins: list
 # (text and --json), show, kill ID (the user's other sessions survive),
 # kill USER, explain, check (sshd -T with and without the Match block),
 # max_sessions, and the log lines of a session.

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# The per-user overlay home (issue 3, DESIGN 5) through real logins (sshd,
+# The per-user overlay home (docs/ARCHITECTURE.md) through real logins (sshd,
 # su, login): writes persist in <state_dir>/users/<u>/upper and never reach
 # the host home; concurrent sessions of one user share one overlay (one
 # superblock per upper dir over every process's mount table, also through

@@ -10,7 +10,7 @@
 #     the same script again under `unshare -m --propagation private` and
 #     waits for it;
 #   inner (CUBBY_IT_INNER=1): optionally makes / shared again
-#     (CUBBY_PROPAGATION=shared, TESTING.md rule 7), installs the build into
+#     (CUBBY_PROPAGATION=shared, docs/TESTING.md, rule 7), installs the build into
 #     the scratch prefix, bind-mounts a private copy of /etc/pam.d with the
 #     test stacks, gives itself a private /dev/log listener, creates users
 #     and groups, runs the tests.
@@ -34,6 +34,7 @@ IT_NAME=$(basename "$0" .sh)
 IT_LIBDIR=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 IT_FAILS=0
 IT_PASSES=0
+IT_SKIPS=0
 IT_FAILED_NAMES=()
 : "${IT_TIMEOUT:=60}"          # seconds for any one ssh / su / login run
 
@@ -48,6 +49,14 @@ it_fatal() { echo "FATAL ($IT_NAME): $*" >&2; exit 1; }
 it_pass() {
         IT_PASSES=$((IT_PASSES + 1))
         printf 'PASS: %s\n' "$1"
+}
+
+# it_skip_check DESC REASON: a check whose control did not show here. It
+# is reported as SKIP with the reason, never as PASS; the script goes on
+# with its other checks.
+it_skip_check() {
+        IT_SKIPS=$((IT_SKIPS + 1))
+        printf 'SKIP: %s: %s\n' "$1" "$2"
 }
 
 # it_fail DESC EXPECTED SEEN
@@ -93,7 +102,7 @@ it_clip() {
 }
 
 it_finish() {
-        echo "---- $IT_NAME (propagation ${CUBBY_PROPAGATION:-private}): $IT_PASSES passed, $IT_FAILS failed"
+        echo "---- $IT_NAME (propagation ${CUBBY_PROPAGATION:-private}): $IT_PASSES passed, $IT_FAILS failed, $IT_SKIPS skipped"
         local n
         for n in "${IT_FAILED_NAMES[@]}"; do echo "     failed: $n"; done
         if [ "$IT_FAILS" -gt 0 ]; then

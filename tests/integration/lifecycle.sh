@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Session lifecycle over the private sshd (THREATS G, S7): concurrent
+# Session lifecycle over the private sshd (docs/THREATS.md, G and S7): concurrent
 # logins of one user, several channels on one connection (ControlMaster),
 # background jobs dying with the shell, the opener killed without
 # close_session and `cubbyctl gc` cleaning up, and scp's legacy protocol

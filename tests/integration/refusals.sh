@@ -121,7 +121,7 @@ it_eq "login-shell mode, broken config: ssh $M1 (admin) admitted" 0 "$rc"
 it_check_host "login-shell mode, broken config: ssh $M1 (admin)" "$M1" "$out"
 it_policy_write
 # A sandboxed user whose passwd shell is still /bin/bash must not get a
-# host shell in login-shell mode either (THREATS S2: fail closed).
+# host shell in login-shell mode either (docs/THREATS.md, S2: fail closed).
 out=$(it_ssh -n "$S1" "$(it_probe)" 2>&1)
 it_ne "login-shell mode: ssh $S1 (shell /bin/bash) does not get a host shell" \
         "${IT_OWN_NS[pid]}" "$(it_get ns_pid "$out")"

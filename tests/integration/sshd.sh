@@ -122,7 +122,7 @@ it_eq "$IT_S2's concurrent session: exit status" 0 "$?"
 it_check_clean "after the concurrent sessions ($IT_S2)" "$IT_S2"
 it_check_clean "after the concurrent sessions ($S1)" "$S1"
 
-# --- budgets (THREATS E): pids.max 128 holds a fork loop; a memory hog
+# --- budgets (docs/THREATS.md, E): pids.max 128 holds a fork loop; a memory hog
 # dies inside; everything the login started dies with its shell.
 out=$(it_ssh -n "$S1" '/usr/bin/python3 -c "
 import os, time
@@ -154,7 +154,7 @@ out=$(it_ssh -n "$S1" 'unshare -U true && echo nested-userns-ok; su -c true root
 it_nomatch "sandbox: no nested user namespace" 'nested-userns-ok' "$out"
 it_nomatch "sandbox: su to root does not work" 'su-ok' "$out"
 
-# --- mounts and /dev inside (THREATS S5, D): every mount nosuid and nodev
+# --- mounts and /dev inside (docs/THREATS.md, S5 and D): every mount nosuid and nodev
 # except the device nodes and devpts; /dev has only the safe devices.
 out=$(it_ssh -n "$S1" 'awk "{ print \"@@m \" \$5 \" \" \$6 }" /proc/self/mountinfo; find /dev -xdev \( -type c -o -type b \) | sed "s/^/@@d /"; find /dev/ -mindepth 1 -maxdepth 1 -type b | sed "s/^/@@b /"' 2>&1)
 devs_ok='^/dev/(null|zero|full|random|urandom|tty|ptmx|console)$'

@@ -737,7 +737,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "netprobe: missing arguments\n");
                 return 2;
         }
-        /* TESTING.md: never in the machine's own network namespace; only in
+        /* docs/TESTING.md, rule 1: never in the machine's own network namespace; only in
          * the one the test made (and named with --host-ns). */
         if (stat("/proc/self/ns/net", &self_ns) < 0 || stat(opt.host_ns, &test_ns) < 0 ||
             self_ns.st_ino != test_ns.st_ino || self_ns.st_dev != test_ns.st_dev ||

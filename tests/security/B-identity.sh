@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# THREATS B (identity and config): names the policy cannot handle are
+# docs/THREATS.md, B (identity and config): names the policy cannot handle are
 # refused (never a host shell); odd but valid names work; root and system
 # users are never sandboxed; malformed, oversized or wrongly owned configs
 # refuse sandboxed users and admit admins (S2).

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# THREATS C (files and overlay) and S4: planted symlinks and FIFOs in the
+# docs/THREATS.md, C (files and overlay) and S4: planted symlinks and FIFOs in the
 # state tree, RENAME_EXCHANGE races on the home, setuid files in the lower
 # layer, and never two overlays on one upper dir.
 IT_NEEDS="su pgrep timeout"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# THREATS E (resources) and S6: a fork bomb stops at pids.max and the host
+# docs/THREATS.md, E (resources) and S6: a fork bomb stops at pids.max and the host
 # stays responsive; a memory hog is OOM-killed inside while the shell, su,
 # sshd and the supervisor survive; a CPU hog is held to its quota; writing
 # a parent's cgroup.procs from inside fails.

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# THREATS F (network), network = nat: the module and helper bring up
+# docs/THREATS.md, F (network), network = nat: the module and helper bring up
 # cubby's bridge and NAT inside the test netns (the "host" here); a fake
 # outside host in a namespace of ours (198.51.100.2, plus 169.254.169.254
 # and 10.99.0.53 in a denied private range). The invariants: the outside

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# THREATS G (lifecycle) and S2/S7: concurrent logins, a forged record,
+# docs/THREATS.md, G (lifecycle) and S2/S7: concurrent logins, a forged record,
 # SIGKILL of the supervisor, teardown without close_session then gc, the
 # su -s and cron bypasses, and a clean channel for scp/sftp.
 IT_NEEDS="/usr/sbin/sshd ssh sftp scp su pgrep ss"

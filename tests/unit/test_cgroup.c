@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lib/cgroup*.c against the real kernel (root), plus its pure parsers.
  *
- * TESTING.md rule 2: every cgroup made here is below the cgroup this
+ * docs/TESTING.md, rule 2: every cgroup made here is below the cgroup this
  * process is in, in each hierarchy ("./cubby-test-cg-<pid>"), and only
  * children made here are moved, only into those cgroups. The tests run in a
  * forked process; the parent removes the whole ./cubby-test-cg-<pid> tree
  * afterwards whatever happened (failed asserts, crashes), killing anything
  * left in it, and fails if something could not be removed.
  *
- * Runs unchanged on a pure cgroup v2 host (the VM of TESTING.md): parts
+ * Runs unchanged on a pure cgroup v2 host (the VM of docs/TESTING.md): parts
  * that need v1 hierarchies (freezer, v1-only kill loop) say so and pass. */
 #include <dirent.h>
 #include <fcntl.h>

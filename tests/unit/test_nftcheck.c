@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lib/nftcheck.c against the real kernel: root, in a network namespace of
- * this test's own (unshare(CLONE_NEWNET): TESTING.md rule 1, never the
+ * this test's own (unshare(CLONE_NEWNET): docs/TESTING.md, rule 1, never the
  * machine's), with tables made and removed by nft(8). Exits 77 when not
  * root or nft is missing. */
 #include <errno.h>

@@ -3,7 +3,7 @@
 #
 # vm-asan-logins (suite sanitize): real logins through an ASan+UBSan build of
 # pam_cubby.so, cubby-shell and cubbyctl, installed (the helper setuid) only
-# inside the throwaway QEMU guest of tests/vm (TESTING.md: never setuid
+# inside the throwaway QEMU guest of tests/vm (docs/TESTING.md, rule 9: never setuid
 # outside a VM; ASAN_OPTIONS is honoured in a setuid program). Any report of
 # a sanitizer about cubby's code fails the test and is printed.
 #

@@ -4,9 +4,13 @@
  * cubby sandbox in the VM (shell loops and python are too slow or too
  * clumsy under TCG, and bash retries a failed fork for 15 s).
  *
- *   cg2-tool spin SECONDS   burn CPU for SECONDS of wall time, print the
+ *   cg2-tool spin SECONDS [STOPFILE]
+ *                           burn CPU for SECONDS of wall time, print the
  *                           CPU time this process got ("spin cpu_ms=N
- *                           wall_ms=N")
+ *                           wall_ms=N"); with STOPFILE, burn until that
+ *                           file exists (the test says when it has its
+ *                           sample), SECONDS being only the bound: exit 1
+ *                           if it is reached first
  *   cg2-tool hog MB         allocate MB mebibytes and touch every page;
  *                           prints "hog survived" and exits 0 if it was
  *                           not killed
@@ -37,17 +41,25 @@ static long long ms_now(clockid_t clk)
         return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int spin(long seconds)
+static int spin(long seconds, const char *stopfile)
 {
         long long t0 = ms_now(CLOCK_MONOTONIC), c0 = ms_now(CLOCK_PROCESS_CPUTIME_ID);
         volatile unsigned long x = 0;
+        int rc = 0;
 
-        while (ms_now(CLOCK_MONOTONIC) - t0 < seconds * 1000)
+        for (;;) {
+                if (stopfile && access(stopfile, F_OK) == 0)
+                        break;
+                if (ms_now(CLOCK_MONOTONIC) - t0 >= seconds * 1000) {
+                        rc = stopfile ? 1 : 0;
+                        break;
+                }
                 for (int i = 0; i < 100000; i++)
                         x += (unsigned long)i;
-        printf("spin cpu_ms=%lld wall_ms=%lld\n", ms_now(CLOCK_PROCESS_CPUTIME_ID) - c0,
-               ms_now(CLOCK_MONOTONIC) - t0);
-        return 0;
+        }
+        printf("spin cpu_ms=%lld wall_ms=%lld%s\n", ms_now(CLOCK_PROCESS_CPUTIME_ID) - c0,
+               ms_now(CLOCK_MONOTONIC) - t0, rc ? " (the stop file never appeared)" : "");
+        return rc;
 }
 
 static int hog(long mb)
@@ -108,19 +120,19 @@ int main(int argc, char **argv)
         char *end;
 
         setvbuf(stdout, NULL, _IOLBF, 0);
-        if (argc != 3)
+        if (argc != 3 && !(argc == 4 && strcmp(argv[1], "spin") == 0))
                 goto usage;
         errno = 0;
         v = strtol(argv[2], &end, 10);
         if (errno || *end || v <= 0)
                 goto usage;
         if (strcmp(argv[1], "spin") == 0 && v <= MAX_SPIN_S)
-                return spin(v);
+                return spin(v, argc == 4 ? argv[3] : NULL);
         if (strcmp(argv[1], "hog") == 0 && v <= MAX_HOG_MB)
                 return hog(v);
         if (strcmp(argv[1], "forks") == 0 && v <= MAX_FORKS)
                 return forks(v);
 usage:
-        fprintf(stderr, "usage: cg2-tool spin SECONDS|hog MB|forks N\n");
+        fprintf(stderr, "usage: cg2-tool spin SECONDS [STOPFILE]|hog MB|forks N\n");
         return 64;
 }

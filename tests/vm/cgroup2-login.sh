@@ -17,7 +17,8 @@
 #      reads 0::/ inside), its supervisor is not; the limits are on u<uid>
 #      (cpu.max, memory.max, memory.swap.max, pids.max) before the shell runs;
 #  (b) cpu = 0.2: a CPU hog gets ~20% of a CPU (cpu.stat usage_usec over
-#      wall time) and is throttled (nr_throttled > 0);
+#      wall time, sampled while the hog is held running by the test) and is
+#      throttled (nr_throttled > 0);
 #  (c) memory = 16M: a 64M hog is OOM-killed, memory.events counts it, su and
 #      the helper's supervisor survive and return the shell's status;
 #  (d) pids = 32: a fork loop stops at the limit (pids.events max > 0) and
@@ -244,17 +245,29 @@ grep -qx "cgroup=v2:[0-9]*:$ks" "$rec" || fail "record $rec does not name $ks: $
 [ "$(stat -c %u "$rec")" = 0 ] && [ $((0$(stat -c %a "$rec") & 022)) -eq 0 ] || fail "record $rec is not root-owned or is writable by others"
 ok "record $rec (root, $(stat -c %a "$rec")) names $(grep ^cgroup= "$rec")"
 
-# (b) cpu: spin 4 s; sample the session's cpu.stat over ~2.5 s of it.
+# (b) cpu: the spin session burns CPU until the test has its sample (a
+# stop file), so it cannot end (and take its cgroup along) before then,
+# however slow the emulated guest is. The sample is taken on the cgroup's
+# own counter: from the hog's start until 500 ms more CPU were used.
 thr0=$(kv "$UD/cpu.stat" nr_throttled)
-login spin "echo spin-start; $CUBBY_TOOL spin 4" &
+STOP=$W/spin.stop
+rm -f "$STOP"
+login spin "echo spin-start; $CUBBY_TOOL spin 60 $STOP" &
 spin_pid=$!
-wait_for 300 "grep -q spin-start '$W/spin.out' || ! kill -0 $spin_pid" || fail "spin: no start after 30 s"
-sleep 0.3
-ss=$(sdirs | grep -v "/s$sid\$")
-[ -n "$ss" ] || fail "spin: no second session dir"
+spin_dir() { # sets ss: the spin session's dir, once its shell started the hog
+	grep -q spin-start "$W/spin.out" || return 1
+	ss=$(sdirs | grep -v "/s$sid\$")
+	[ -n "$ss" ] && [ "$(echo "$ss" | grep -c .)" -eq 1 ] && [ "$(kv "$ss/cpu.stat" usage_usec)" -gt 0 ] 2>/dev/null
+}
+wait_for 600 "spin_dir || ! kill -0 $spin_pid" || fail "spin: no session using CPU after 60 s"
+kill -0 "$spin_pid" 2>/dev/null || fail "spin login ended before the sample: $(cat "$W/spin.out")"
 u0=$(kv "$ss/cpu.stat" usage_usec); w0=$(uptime_s)
-sleep 2.5
-u1=$(kv "$ss/cpu.stat" usage_usec); w1=$(uptime_s)
+want=$((u0 + 500000))
+wait_for 500 "u1=\$(kv '$ss/cpu.stat' usage_usec); [ \"\${u1:-0}\" -ge $want ] || ! kill -0 $spin_pid" ||
+	fail "spin: 500 ms of CPU not used in 50 s (usage_usec $u0 -> ${u1:-?})"
+w1=$(uptime_s)
+kill -0 "$spin_pid" 2>/dev/null || fail "spin login ended during the sample: $(cat "$W/spin.out")"
+touch "$STOP"
 wait "$spin_pid"; rc=$?
 [ $rc -eq 0 ] || fail "spin login exited $rc: $(cat "$W/spin.out")"
 [ -n "$u0" ] && [ -n "$u1" ] || fail "no usage_usec in $ss/cpu.stat"
