@@ -21,6 +21,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "cubby/anchor-holder.h"
+#include "cubby/anchor.h"
 #include "cubby/home.h"
 #include "cubby/proc.h"
 #include "cubby/util.h"
