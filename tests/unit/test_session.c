@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "cubby/proc.h"
+#include "cubby/record-write.h"
 #include "cubby/record.h"
 #include "cubby/session.h"
 #include "cubby/util.h"
