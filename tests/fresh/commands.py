@@ -115,6 +115,8 @@ def command_words(text):
     text = heredoc_bodies_removed(text)
     for raw in text.split("\n"):
         line = strip_comment(raw)
+        # a parameter expansion is a word, not a group: ${IT_P}ex
+        line = re.sub(r"\$\{[^}]*\}", "V", line)
         line = line.replace("'", " ").replace('"', " ")
         for seg in SEPARATORS.split(line):
             toks = seg.split()
