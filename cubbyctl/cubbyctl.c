@@ -880,7 +880,7 @@ static int cmd_explain(Ctl *c, int argc, char **argv)
         explain_value(c, &first, "home", p.home == CONF_HOME_EPHEMERAL ? "ephemeral" : "persistent",
                       src[CONF_KEY_HOME]);
         explain_value(c, &first, "home_lower", p.home_lower, src[CONF_KEY_HOME_LOWER]);
-        explain_value(c, &first, "seccomp", p.seccomp ? "yes" : "no", src[CONF_KEY_SECCOMP]);
+        explain_value(c, &first, "seccomp", conf_seccomp_name(p.seccomp), src[CONF_KEY_SECCOMP]);
         if (c->json)
                 printf("}}\n");
         for (int i = 0; i < ng; i++)

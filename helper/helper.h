@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* State shared by the helper's files. Each file owns one concern: mount.c
  * the container's root, ns.c the clone and the child, sandbox.c
- * capabilities, seccomp and the process state the shell inherits. */
+ * capabilities and the process state the shell inherits, seccomp.c the
+ * system call filter. */
 #pragma once
 
 #include <signal.h>
@@ -46,5 +47,5 @@ void sbx_save_process_state(Helper *h);
 int sbx_setup_limits(void);
 void sbx_restore_process_state(const Helper *h);
 int sbx_drop_all_caps(void);
-int sbx_seccomp(bool strict);
+int sbx_seccomp(int mode);                /* ConfSeccomp (seccomp.c) */
 int sbx_loopback_up(void);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cubby/conf.h"
 #include "cubby/proc.h"
 #include "cubby/record.h"
 
@@ -160,7 +161,7 @@ int record_format(const Record *r, char **ret)
         buf_put(&b, "rhost", r->rhost);
         buf_put(&b, "tty", r->tty);
         buf_put(&b, "hostname", r->hostname);
-        buf_put(&b, "seccomp", r->seccomp ? "yes" : "no");
+        buf_put(&b, "seccomp", conf_seccomp_name(r->seccomp));
         buf_put(&b, "network", r->network ? "nat" : "none");
         buf_putu(&b, "created", r->created);
         if (r->state_dir[0])
@@ -417,7 +418,12 @@ static int set_single(Record *r, int f, const char *v)
                         return -EINVAL;
                 return strscpy(r->hostname, sizeof r->hostname, v);
         case F_SECCOMP:
-                return parse_yesno(v, &r->seccomp);
+                for (int s = 0; s < _CONF_SECCOMP_MAX; s++)
+                        if (strcmp(v, conf_seccomp_name(s)) == 0) {
+                                r->seccomp = s;
+                                return 0;
+                        }
+                return -EINVAL;
         case F_NETWORK:
                 if (strcmp(v, "none") == 0)
                         r->network = 0;
