@@ -96,7 +96,7 @@ static void explain_policy(const Conf *conf, const ConfPolicy *p, bool admin,
         explain_value(policy, "home", p->home == CONF_HOME_EPHEMERAL ? "ephemeral" : "persistent",
                       src[CONF_KEY_HOME]);
         explain_value(policy, "home_lower", p->home_lower, src[CONF_KEY_HOME_LOWER]);
-        explain_value(policy, "seccomp", p->seccomp ? "yes" : "no", src[CONF_KEY_SECCOMP]);
+        explain_value(policy, "seccomp", conf_seccomp_name(p->seccomp), src[CONF_KEY_SECCOMP]);
 }
 
 int cmd_explain(Ctl *c, int argc, char **argv)

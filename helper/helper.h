@@ -3,8 +3,8 @@
  * the order of the steps, the caller and the supervisor; mount.c the
  * container's root file system, mount-dev.c its /dev, mount-etc.c its
  * generated /etc files; ns.c the clone, the id maps and the child; netup.c
- * (with net.c) the network; sandbox.c capabilities, seccomp and the
- * process state the shell inherits. */
+ * (with net.c) the network; sandbox.c capabilities and the process
+ * state the shell inherits; seccomp.c the system call filter. */
 #pragma once
 
 #include <signal.h>
@@ -76,5 +76,5 @@ void sbx_save_process_state(Helper *h);
 int sbx_setup_limits(void);
 void sbx_restore_process_state(const Helper *h);
 int sbx_drop_all_caps(void);
-int sbx_seccomp(bool strict);
+int sbx_seccomp(int mode);                /* ConfSeccomp (seccomp.c) */
 int sbx_loopback_up(void);

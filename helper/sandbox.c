@@ -3,31 +3,18 @@
  * seccomp filter, the caller's rlimits and umask, default signal state. */
 #include <errno.h>
 #include <net/if.h>
-#include <stddef.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cap-ng.h>
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/sched.h>
-#include <linux/seccomp.h>
 
 #include "cubby/util.h"
 #include "helper.h"
-
-#if defined(__x86_64__)
-#define ARCH_NR AUDIT_ARCH_X86_64
-#elif defined(__aarch64__)
-#define ARCH_NR AUDIT_ARCH_AARCH64
-#else
-#error "cubby-shell: add this architecture's AUDIT_ARCH to the seccomp filter"
-#endif
+#include "seccomp.h"
 
 void sbx_save_process_state(Helper *h)
 {
@@ -96,74 +83,10 @@ int sbx_drop_all_caps(void)
         return 0;
 }
 
-#define LD_NR BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr))
-#define LD_ARG_LO(i) \
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args) + sizeof(__u64) * (i))
-#define RET(v) BPF_STMT(BPF_RET | BPF_K, (v))
-#define ERR(e) RET(SECCOMP_RET_ERRNO | ((e) & SECCOMP_RET_DATA))
-/* if nr == n: return e (2 instructions) */
-#define DENY(n, e) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (n), 0, 1), ERR(e)
-/* if nr == n: deny when the low word of arg i has bit set (5 instructions) */
-#define DENY_FLAG(n, i, bit, e)                                       \
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (n), 0, 4), LD_ARG_LO(i), \
-                BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, (bit), 0, 1), ERR(e), RET(SECCOMP_RET_ALLOW)
-
-/* The tty rule is never relaxed: a sandbox on a terminal that a more
- * privileged process keeps using (`su student` typed by an admin) must not
- * be able to push input into it (TIOCSTI) or the console (TIOCLINUX).
- * The kernel compares ioctl numbers as 32 bits, so only the low word is
- * checked. Foreign ABIs (i386, x32) cannot be filtered by number: denied. */
-static const struct sock_filter filter_head[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ARCH_NR, 1, 0),
-        ERR(ENOSYS),
-        LD_NR,
-#if defined(__x86_64__)
-        BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000, 0, 1), /* x32 */
-        ERR(ENOSYS),
-#endif
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_ioctl, 0, 5),
-        LD_ARG_LO(1),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TIOCSTI, 2, 0),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, TIOCLINUX, 1, 0),
-        RET(SECCOMP_RET_ALLOW),
-        ERR(EPERM),
-};
-
-/* The default rules (seccomp = yes): no nested user namespaces (clone3
- * passes its flags in memory, which seccomp cannot read, so it gets ENOSYS
- * and libc falls back to clone), no kernel keyrings shared across the
- * host, no bpf, userfaultfd or perf (kernel attack surface with no use in
- * a login shell). */
-static const struct sock_filter filter_strict[] = {
-        DENY(__NR_clone3, ENOSYS),
-        DENY_FLAG(__NR_unshare, 0, CLONE_NEWUSER, EPERM),
-        DENY_FLAG(__NR_clone, 0, CLONE_NEWUSER, EPERM),
-        DENY(__NR_keyctl, EPERM),
-        DENY(__NR_add_key, EPERM),
-        DENY(__NR_request_key, EPERM),
-        DENY(__NR_bpf, EPERM),
-        DENY(__NR_userfaultfd, EPERM),
-        DENY(__NR_perf_event_open, EPERM),
-};
-
-int sbx_seccomp(bool strict)
+/* The filter itself is in seccomp.c, shared with its unit test. */
+int sbx_seccomp(int mode)
 {
-        struct sock_filter prog[ELEMENTSOF(filter_head) + ELEMENTSOF(filter_strict) + 1];
-        struct sock_fprog fprog = { .filter = prog };
-        size_t n = 0;
-
-        memcpy(prog, filter_head, sizeof filter_head);
-        n += ELEMENTSOF(filter_head);
-        if (strict) {
-                memcpy(prog + n, filter_strict, sizeof filter_strict);
-                n += ELEMENTSOF(filter_strict);
-        }
-        prog[n++] = (struct sock_filter)RET(SECCOMP_RET_ALLOW);
-        fprog.len = (unsigned short)n;
-        if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) < 0)
-                return -errno;
-        return 0;
+        return seccomp_filter_install(mode);
 }
 
 /* In the container's own network namespace (the child owns it through its

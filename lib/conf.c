@@ -130,7 +130,7 @@ static void conf_policy_defaults(ConfPolicy *p)
         p->max_sessions = CONF_UNLIMITED;
         p->home = CONF_HOME_PERSISTENT;
         (void)strscpy(p->home_lower, sizeof p->home_lower, "/home/%u");
-        p->seccomp = true;
+        p->seccomp = CONF_SECCOMP_YES;
         p->cpus[0] = 0;
 }
 
@@ -721,10 +721,17 @@ static int parse_policy_value(Parser *p, int key, const char *kname, char *value
                 if (parse_bool(value, &v->sandbox) < 0)
                         return bad_value(p, kname, value, "expected yes or no");
                 return 0;
-        case CONF_KEY_SECCOMP:
-                if (parse_bool(value, &v->seccomp) < 0)
-                        return bad_value(p, kname, value, "expected yes or no");
+        case CONF_KEY_SECCOMP: {
+                bool b;
+
+                if (streq(value, "allow_io_uring"))
+                        v->seccomp = CONF_SECCOMP_ALLOW_IO_URING;
+                else if (parse_bool(value, &b) == 0)
+                        v->seccomp = b ? CONF_SECCOMP_YES : CONF_SECCOMP_NO;
+                else
+                        return bad_value(p, kname, value, "expected yes, no or allow_io_uring");
                 return 0;
+        }
         case CONF_KEY_CPU:
                 r = conf_parse_cpu(value, &v->cpu_milli);
                 if (r == -ERANGE)

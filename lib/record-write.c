@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cubby/conf.h"
 #include "cubby/record-write.h"
 #include "cubby/util.h"
 
@@ -108,7 +109,7 @@ int record_format(const Record *r, char **ret)
         buf_put(&b, "rhost", r->rhost);
         buf_put(&b, "tty", r->tty);
         buf_put(&b, "hostname", r->hostname);
-        buf_put(&b, "seccomp", r->seccomp ? "yes" : "no");
+        buf_put(&b, "seccomp", conf_seccomp_name(r->seccomp));
         buf_put(&b, "network", r->network ? "nat" : "none");
         buf_putu(&b, "created", r->created);
         if (r->state_dir[0])

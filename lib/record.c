@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cubby/conf.h"
 #include "cubby/proc.h"
 #include "cubby/record.h"
 
@@ -274,7 +275,12 @@ static int set_single(Record *r, int f, const char *v)
                         return -EINVAL;
                 return strscpy(r->hostname, sizeof r->hostname, v);
         case F_SECCOMP:
-                return parse_yesno(v, &r->seccomp);
+                for (int s = 0; s < _CONF_SECCOMP_MAX; s++)
+                        if (strcmp(v, conf_seccomp_name(s)) == 0) {
+                                r->seccomp = s;
+                                return 0;
+                        }
+                return -EINVAL;
         case F_NETWORK:
                 if (strcmp(v, "none") == 0)
                         r->network = 0;

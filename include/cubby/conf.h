@@ -37,6 +37,26 @@ typedef enum {
         CONF_HOME_EPHEMERAL,
 } ConfHome;
 
+/* The container's system call filter (seccomp = ...). The terminal rule
+ * and the refusal of foreign ABIs hold in every mode. */
+typedef enum {
+        CONF_SECCOMP_NO = 0,                  /* no: only the rules that always hold */
+        CONF_SECCOMP_YES,                     /* yes: the default rules, io_uring denied */
+        CONF_SECCOMP_ALLOW_IO_URING,          /* allow_io_uring: the default rules but io_uring */
+        _CONF_SECCOMP_MAX,
+} ConfSeccomp;
+
+/* The setting's name, as written in the policy, the session record and
+ * explain; inline so that the helper's record parser needs no conf.c. */
+static inline const char *conf_seccomp_name(ConfSeccomp s)
+{
+        switch (s) {
+        case CONF_SECCOMP_NO: return "no";
+        case CONF_SECCOMP_ALLOW_IO_URING: return "allow_io_uring";
+        default: return "yes";
+        }
+}
+
 /* Everything a section may set. Which keys a section really set is in
  * ConfSection.set (bit CONF_KEY_x). */
 typedef struct ConfPolicy {
@@ -55,7 +75,7 @@ typedef struct ConfPolicy {
         uint64_t max_sessions;                /* CONF_UNLIMITED by default */
         ConfHome home;                        /* home = persistent|ephemeral */
         char home_lower[PATH_MAX];            /* home_lower = /home/%u */
-        bool seccomp;                         /* seccomp = yes|no (default yes) */
+        ConfSeccomp seccomp;                  /* seccomp = yes|no|allow_io_uring (default yes) */
         bool network_fallback_none;           /* network_fallback = refuse|none: on a
                                                  network failure refuse the login (default)
                                                  or give network = none */

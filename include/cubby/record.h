@@ -47,7 +47,7 @@ typedef struct Record {
         char rhost[256];
         char tty[64];
         char hostname[64];
-        bool seccomp;
+        int seccomp;                        /* ConfSeccomp */
         int network;                        /* ConfNetwork */
         uint64_t created;                   /* unix time */
         CgSet cgroup;                       /* the session's cgroup dirs */

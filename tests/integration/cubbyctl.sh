@@ -109,6 +109,11 @@ json=$(it_ctl --json explain "$S1")
 printf '%s' "$json" | json_ok
 it_eq "explain --json is valid JSON" 0 "$?"
 it_match "explain --json: sandbox yes" '"sandbox":\{"value":"yes"' "$json"
+it_match "explain $S1: seccomp yes by default" '^seccomp +yes +# default' "$out"
+it_policy_write "[user $S1]" "seccomp = allow_io_uring"
+out=$(it_ctl explain "$S1")
+it_match "explain $S1: seccomp allow_io_uring, from the user section" "^seccomp +allow_io_uring +# $IT_CONF:[0-9]+" "$out"
+it_policy_write
 out=$(it_ctl explain "$IT_A1")
 it_match "explain $IT_A1: admin group, never sandboxed" 'never sandboxed' "$out"
 it_match "explain $IT_A1: sandbox no" "^sandbox +no" "$out"

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # docs/THREATS.md, D (namespaces and kernel surface) and S5: propagation, unmount to
 # uncover, capabilities, nested user namespaces, setgroups and negative
-# group permissions, /proc /sys /dev, TIOCSTI/TIOCLINUX, keyrings, IPC and
-# /dev/shm.
+# group permissions, /proc /sys /dev, TIOCSTI/TIOCLINUX, keyrings, io_uring,
+# IPC and /dev/shm.
 IT_NEEDS="su pgrep script ipcmk ipcrm findmnt"
 . "$(dirname "$0")/seclib.sh"
 sec_init "$@"
@@ -211,6 +211,34 @@ test_D_keyrings() {
         it_match "request_key refused" '^request_key=EPERM' "$out"
 }
 
+# io_uring: refused by default; seccomp = allow_io_uring in the policy
+# reaches the helper through the session record and lets only it through.
+test_D_io_uring() {
+        local out base
+        out=$(sec_su "$S1" "$SECPROBE io_uring")
+        sec_sandboxed "io_uring" "$out"
+        it_match "io_uring_setup refused" '^io_uring_setup=EPERM' "$out"
+        it_match "io_uring_enter refused" '^io_uring_enter=EPERM' "$out"
+        it_match "io_uring_register refused" '^io_uring_register=EPERM' "$out"
+        base=$(sec_su "$N1" "$SECPROBE io_uring")
+        if ! grep -q '^io_uring_setup=ok' <<<"$base"; then
+                it_log "baseline: $(it_clip "$base")"
+                sec_skip "io_uring does not work here even unsandboxed (kernel.io_uring_disabled?): the relaxation cannot be shown"
+                return
+        fi
+        it_policy_write "seccomp = allow_io_uring"
+        out=$(sec_su "$S1" "$SECPROBE io_uring; $SECPROBE kernel | grep -E '^(bpf|keyctl|clone3_plain)='")
+        it_policy_write
+        sec_sandboxed "io_uring allowed" "$out"
+        it_match "seccomp = allow_io_uring: io_uring_setup works" '^io_uring_setup=ok' "$out"
+        it_match "seccomp = allow_io_uring: io_uring_enter works" '^io_uring_enter=ok' "$out"
+        it_match "seccomp = allow_io_uring: io_uring_register reaches the kernel" '^io_uring_register=ENXIO' "$out"
+        it_match "seccomp = allow_io_uring: bpf still refused" '^bpf=EPERM' "$out"
+        it_match "seccomp = allow_io_uring: keyctl still refused" '^keyctl=EPERM' "$out"
+        it_match "seccomp = allow_io_uring: clone3 still ENOSYS" '^clone3_plain=ENOSYS' "$out"
+        it_check_clean "io_uring" "$S1"
+}
+
 test_D_ipc_and_shm() {
         local out id f=/dev/shm/cubby-sec-$IT_ID
         echo host-shm >"$f"; chmod 0644 "$f"
@@ -228,7 +256,8 @@ test_D_ipc_and_shm() {
 
 for t in test_D_mount_propagation test_D_unmount_to_uncover test_D_no_capabilities \
          test_D_nested_user_namespaces test_D_setgroups_and_negative_groups \
-         test_D_proc_sys_dev_exposure test_D_tiocsti test_D_keyrings test_D_ipc_and_shm; do
+         test_D_proc_sys_dev_exposure test_D_tiocsti test_D_keyrings test_D_io_uring \
+         test_D_ipc_and_shm; do
         sec_test "$t"
 done
 sec_finish

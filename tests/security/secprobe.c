@@ -11,6 +11,7 @@
  *   secprobe tiocsti TEXT           push TEXT into fd 0's input (TIOCSTI)
  *   secprobe tioclinux              TIOCLINUX on fd 0
  *   secprobe kernel                 the syscalls the sandbox must refuse
+ *   secprobe io_uring               set up a ring, enter it, register on it
  *   secprobe mount DIR              mount a tmpfs on DIR
  *   secprobe umount DIR             unmount DIR (to uncover what is below)
  *   secprobe flip A B SECONDS       renameat2(RENAME_EXCHANGE) A<->B in a loop
@@ -40,6 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/io_uring.h>
 #include <linux/sched.h>
 
 static void say(const char *name, int r)
@@ -124,6 +126,24 @@ static int cmd_kernel(void)
         say("sethostname", sethostname("cubby-sec-x", 11));
         say("mknod", mknod("/tmp/cubby-sec-null", 0020666, makedev(1, 3)));
         say("ptrace_traceme", (int)syscall(SYS_ptrace, 0 /* TRACEME */, 0, 0, 0));
+        return 0;
+}
+
+/* A ring of one entry, entered once, and a register call that the kernel
+ * answers ENXIO (no buffers to unregister) when it runs at all. Without a
+ * ring, enter and register go to fd -1 (EBADF from the kernel). */
+static int cmd_io_uring(void)
+{
+        struct io_uring_params p = { 0 };
+        long fd;
+
+        fd = syscall(SYS_io_uring_setup, 1, &p);
+        say("io_uring_setup", fd < 0 ? -1 : 0);
+        say("io_uring_enter", (int)syscall(SYS_io_uring_enter, fd < 0 ? -1 : fd, 0, 0, 0, NULL, 0));
+        say("io_uring_register",
+            (int)syscall(SYS_io_uring_register, fd < 0 ? -1 : fd, IORING_UNREGISTER_BUFFERS, NULL, 0));
+        if (fd >= 0)
+                close((int)fd);
         return 0;
 }
 
@@ -249,6 +269,8 @@ int main(int argc, char **argv)
         }
         if (strcmp(argv[1], "kernel") == 0)
                 return cmd_kernel();
+        if (strcmp(argv[1], "io_uring") == 0)
+                return cmd_io_uring();
         if (strcmp(argv[1], "mount") == 0 && argc == 3) {
                 say("mount_tmpfs", mount("cubby-sec", argv[2], "tmpfs", 0, NULL));
                 say("mount_bind", mount("/", argv[2], NULL, MS_BIND, NULL));

@@ -153,7 +153,7 @@ static void test_defaults(void **state)
         assert_true(p.max_sessions == CONF_UNLIMITED);
         assert_int_equal(p.home, CONF_HOME_PERSISTENT);
         assert_string_equal(p.home_lower, "/home/%u");
-        assert_true(p.seccomp);
+        assert_int_equal(p.seccomp, CONF_SECCOMP_YES);
         assert_string_equal(p.cpus, "");
         conf_free(&c);
         conf_free(&c); /* idempotent */
@@ -485,10 +485,18 @@ static void test_policy_keys(void **state)
         policy_bad("sandbox = on", "bad value \"on\" for sandbox");
 
         policy_ok("seccomp = no", &p);
-        assert_false(p.seccomp);
+        assert_int_equal(p.seccomp, CONF_SECCOMP_NO);
         policy_ok("seccomp = yes", &p);
-        assert_true(p.seccomp);
-        policy_bad("seccomp = strict", "bad value \"strict\" for seccomp: expected yes or no");
+        assert_int_equal(p.seccomp, CONF_SECCOMP_YES);
+        policy_ok("seccomp = allow_io_uring", &p);
+        assert_int_equal(p.seccomp, CONF_SECCOMP_ALLOW_IO_URING);
+        policy_ok("seccomp = false", &p);
+        assert_int_equal(p.seccomp, CONF_SECCOMP_NO);
+        policy_bad("seccomp = strict",
+                   "bad value \"strict\" for seccomp: expected yes, no or allow_io_uring");
+        policy_bad("seccomp = allow_io_uring yes", "bad value \"allow_io_uring yes\" for seccomp");
+        policy_bad("seccomp = ALLOW_IO_URING", "bad value \"ALLOW_IO_URING\" for seccomp");
+        policy_bad("seccomp = io_uring", "bad value \"io_uring\" for seccomp");
 
         policy_ok("cpu = 1.5", &p);
         assert_int_equal(p.cpu_milli, 1500);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "cubby/conf.h"
 #include "cubby/proc.h"
 #include "cubby/record-write.h"
 #include "cubby/record.h"
@@ -175,6 +176,25 @@ static void test_strict(void **state)
                 assert_int_equal(record_format(r, &text), 0);
                 assert_int_equal(record_parse(text, strlen(text), p), -EINVAL);
         }
+}
+
+/* Every seccomp setting reaches the helper as it was; only the exact names
+ * parse. */
+static void test_seccomp_values(void **state)
+{
+        for (int s = 0; s < _CONF_SECCOMP_MAX; s++) {
+                _cleanup_free_ Record *r = sample(), *p = calloc(1, sizeof *p);
+                _cleanup_free_ char *text = NULL;
+
+                r->seccomp = s;
+                assert_int_equal(record_format(r, &text), 0);
+                assert_int_equal(record_parse(text, strlen(text), p), 0);
+                assert_int_equal(p->seccomp, s);
+        }
+        assert_int_equal(parse_modified("seccomp=yes\n", "seccomp=allow_io_uring\n"), 0);
+        assert_int_equal(parse_modified("seccomp=yes\n", "seccomp=true\n"), -EINVAL);
+        assert_int_equal(parse_modified("seccomp=yes\n", "seccomp=3\n"), -EINVAL);
+        assert_int_equal(parse_modified("seccomp=yes\n", "seccomp=allow_io_uring \n"), -EINVAL);
 }
 
 static void test_escape(void **state)
@@ -392,6 +412,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_roundtrip),
                 cmocka_unit_test(test_strict),
+                cmocka_unit_test(test_seccomp_values),
                 cmocka_unit_test(test_escape),
                 cmocka_unit_test(test_proc_stat_parse),
                 cmocka_unit_test(test_proc_alive),
