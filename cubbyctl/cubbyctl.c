@@ -855,6 +855,8 @@ static int cmd_explain(Ctl *c, int argc, char **argv)
         explain_value(c, &first, "pids", v, src[CONF_KEY_PIDS]);
         fmt_limit(p.max_sessions, v, sizeof v);
         explain_value(c, &first, "max_sessions", v, src[CONF_KEY_MAX_SESSIONS]);
+        fmt_limit(p.max_containers, v, sizeof v);
+        explain_value(c, &first, "max_containers", v, src[CONF_KEY_MAX_CONTAINERS]);
         explain_value(c, &first, "network", p.network == CONF_NETWORK_NAT ? "nat" : "none",
                       src[CONF_KEY_NETWORK]);
         explain_value(c, &first, "network_fallback", p.network_fallback_none ? "none" : "refuse",
