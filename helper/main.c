@@ -354,6 +354,14 @@ int main(int argc, char *argv[])
         if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
                 die("cannot take privileges", errno);
         CUBBY_FAULT("helper.privileged");
+        /* The supervisor this process becomes serves the student: its
+         * memory and its pid count against the student's budget, not the
+         * host's (sessions would otherwise cost the host memory outside
+         * every limit). As early as possible, so that what setup allocates
+         * is charged too. */
+        r = cg_join(&h->rec.cgroup);
+        if (r < 0)
+                die("cannot join the session cgroup", r);
         /* Step 3: exactly the user's groups, from the record (root's
          * getgrouplist), not the caller's: a group that denies access must
          * keep denying it inside (CVE-2014-8989); setgroups is denied in
