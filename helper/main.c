@@ -17,7 +17,8 @@
  *    session record that pam_cubby wrote for an ancestor (the only source
  *    of decisions), builds the container's root in a private staging mount
  *    namespace, clone3()s the child, writes its id maps, and then drops to
- *    the user for good to become a small supervisor: it forwards signals,
+ *    the user for good to become a small supervisor (in the session's
+ *    cgroups, so it counts against the user's limits): it forwards signals,
  *    reports the shell's exit status, and kills the container when the
  *    opener goes away.
  *  - the child: PID 1 of fresh user, mount, pid, uts, net, ipc and cgroup
