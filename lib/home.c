@@ -30,11 +30,11 @@
 #include "cubby/util.h"
 
 #define ANCHOR_FILE "anchor"
+#define ANCHOR_LOCK "anchor.lock"
 /* Spare inodes (empty root dirs) under <state_dir>/reserve: enough for a
  * new user's tree (users/<user>, upper, work, merged, work/work) plus the
  * two scratch files overlayfs makes and removes while it mounts. */
 #define RESERVE_N 8
-#define ANCHOR_LOCK "anchor.lock"
 
 int home_merged_path(const char *state_dir, const char *user, char *buf, size_t size)
 {
