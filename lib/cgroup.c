@@ -1507,15 +1507,15 @@ int cg_join(const CgSet *session)
         r = cg_attach_self_v1(&a);
         for (size_t i = 0; r >= 0 && a.v2_fd >= 0 && i < session->n; i++) {
                 _cleanup_close_ int fd = -1;
+                ssize_t n;
 
                 if (!session->dir[i].v2 || (session->dir[i].ctrl & CG_CTRL_NONE_V2) ||
                     !(session->dir[i].ctrl & (CG_CTRL_MEMORY | CG_CTRL_PIDS | CG_CTRL_CPU)))
                         continue;
                 fd = openat(a.v2_fd, "cgroup.procs", O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-                if (fd < 0)
-                        r = -errno;
-                else if ((errno = 0, write(fd, "0", 1)) != 1)
-                        r = errno ? -errno : -EIO;
+                n = fd < 0 ? -1 : write(fd, "0", 1);
+                if (n != 1)
+                        r = n < 0 ? -errno : -EIO;
         }
         cg_attach_close(&a);
         return r;
