@@ -19,19 +19,20 @@ SH_BG=()
 # count USER COMM: how many processes COMM the user runs
 count() { pgrep -U "$(it_uid "$1")" -x "$2" | wc -l; }
 
-# open_sessions USER N: N concurrent `su - USER` sessions, each a sleep as
-# the container's PID 1; waits (bounded) until N sleeps of USER run.
+# open_sessions USER N: N more concurrent `su - USER` sessions, each a
+# sleep as the container's PID 1; waits (bounded) until they all run.
 open_sessions() {
-        local u=$1 n=$2 i k
+        local u=$1 n=$2 i k base
+        base=$(count "$u" sleep)
         for i in $(seq 1 "$n"); do
-                it_su - "$u" -c 'exec sleep 120' </dev/null >"$IT_SCRATCH/share.$u.$i" 2>&1 &
+                it_su - "$u" -c 'exec sleep 120' </dev/null >"$IT_SCRATCH/share.$u.$((base + i))" 2>&1 &
                 SH_BG+=($!)
                 for k in $(seq 1 150); do
-                        [ "$(count "$u" sleep)" -ge "$i" ] && break
+                        [ "$(count "$u" sleep)" -ge $((base + i)) ] && break
                         sleep 0.1
                 done
         done
-        [ "$(count "$u" sleep)" -ge "$n" ]
+        [ "$(count "$u" sleep)" -ge $((base + n)) ]
 }
 
 # close_sessions USER: end them (the sleeps are the containers' PID 1).
@@ -122,7 +123,7 @@ test_E_supervisor_charged() {
         # what a session costs: charged to the student (memory cgroup) and
         # left outside (the su opener)
         u0=$(cat "$(it_cg_dir memory "u$uid")/memory.usage_in_bytes")
-        open_sessions "$S1" $((n + 1)) >/dev/null
+        open_sessions "$S1" "$n"
         u1=$(cat "$(it_cg_dir memory "u$uid")/memory.usage_in_bytes")
         echo "E-share FIGURE: one session charged to the student's memory cgroup: $(( (u1 - u0) / n / 1024 )) KiB (mean of $n more)"
         echo "E-share FIGURE: supervisor Rss $(kib "$sup" VmRSS) KiB, Pss $(kib "$sup" Pss) KiB; su opener (root, outside) Rss $(kib "$opener" VmRSS) KiB, Pss $(kib "$opener" Pss) KiB"
