@@ -17,7 +17,8 @@
  *    session record that pam_cubby wrote for an ancestor (the only source
  *    of decisions), builds the container's root in a private staging mount
  *    namespace, clone3()s the child, writes its id maps, and then drops to
- *    the user for good to become a small supervisor: it forwards signals,
+ *    the user for good to become a small supervisor (in the session's
+ *    cgroups, so it counts against the user's limits): it forwards signals,
  *    reports the shell's exit status, and kills the container when the
  *    opener goes away.
  *  - the child: PID 1 of fresh user, mount, pid, uts, net, ipc and cgroup
@@ -69,6 +70,7 @@
 #include <unistd.h>
 
 #include "cubby-build.h"
+#include "cubby/cgroup-attach.h"
 #include "cubby/fault.h"
 #include "cubby/log.h"
 #include "cubby/proc.h"
@@ -397,6 +399,18 @@ static void take_privileges(void)
         CUBBY_FAULT("helper.privileged");
 }
 
+/* The supervisor this process becomes serves the student: its memory and
+ * its pid count against the student's budget, not the host's (sessions
+ * would otherwise cost the host memory outside every limit). As early as
+ * possible, so that what setup allocates is charged too. */
+static void join_session_cgroup(Helper *h)
+{
+        int r = cg_join(&h->rec.cgroup);
+
+        if (r < 0)
+                fail("cannot join the session cgroup", r);
+}
+
 /* Step 3: exactly the user's groups, from the record (root's
  * getgrouplist), not the caller's: a group that denies access must keep
  * denying it inside (CVE-2014-8989); setgroups is denied in the container,
@@ -472,6 +486,7 @@ int main(int argc, char *argv[])
 
         /* Step 2 */
         take_privileges();
+        join_session_cgroup(h);
 
         /* Step 3 */
         set_user_groups(h);

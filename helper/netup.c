@@ -29,7 +29,16 @@ int netup_container(Helper *h, pid_t child)
                 return 0;
         r = ipam_owner_init(&owner, rec->id, 0, rec->uid, rec->user);
         if (r >= 0)
-                r = ipam_acquire(rec->run_dir, rec->subnet, rec->prefix, &owner, &addr);
+                r = ipam_acquire_capped(rec->run_dir, rec->subnet, rec->prefix, &owner,
+                                        rec->max_containers, &addr);
+        if (r == -EDQUOT) {
+                /* the user's own cap: no fallback to loopback, which would
+                 * hand out containers beyond it */
+                fprintf(stderr, "cubby-shell: you already have %u sandboxes with a network open "
+                                "(max_containers = %u); close one and try again\n",
+                        (unsigned)rec->max_containers, (unsigned)rec->max_containers);
+                return r;
+        }
         if (r == -EADDRNOTAVAIL) {
                 fprintf(stderr, "cubby-shell: no network address is free for a new sandbox "
                                 "(the address pool is exhausted)\n");

@@ -4,6 +4,7 @@
  * the v2 one through CLONE_INTO_CGROUP and moves itself into each v1 one by
  * writing "0" into the "tasks" file the parent opened. Nothing here logs;
  * every function returns 0 or -errno. */
+#include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -86,5 +87,30 @@ int cg_attach_self_v1(CgAttach *a)
                 a->v1_fds[i] = -1;
         }
         a->n_v1 = 0;
+        return r;
+}
+
+int cg_join(const CgSet *session)
+{
+        CgAttach a;
+        int r;
+
+        r = cg_attach_open(session, &a);
+        if (r < 0)
+                return r;
+        r = cg_attach_self_v1(&a);
+        for (size_t i = 0; r >= 0 && a.v2_fd >= 0 && i < session->n; i++) {
+                _cleanup_close_ int fd = -1;
+                ssize_t n;
+
+                if (!session->dir[i].v2 || (session->dir[i].ctrl & CG_CTRL_NONE_V2) ||
+                    !(session->dir[i].ctrl & (CG_CTRL_MEMORY | CG_CTRL_PIDS | CG_CTRL_CPU)))
+                        continue;
+                fd = openat(a.v2_fd, "cgroup.procs", O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+                n = fd < 0 ? -1 : write(fd, "0", 1);
+                if (n != 1)
+                        r = n < 0 ? -errno : -EIO;
+        }
+        cg_attach_close(&a);
         return r;
 }

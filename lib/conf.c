@@ -52,6 +52,7 @@ static const char *const policy_key_names[_CONF_KEY_MAX] = {
         [CONF_KEY_SECCOMP] = "seccomp",
         [CONF_KEY_NETWORK_FALLBACK] = "network_fallback",
         [CONF_KEY_CPUS] = "cpus",
+        [CONF_KEY_MAX_CONTAINERS] = "max_containers",
 };
 
 enum {
@@ -127,7 +128,8 @@ static void conf_policy_defaults(ConfPolicy *p)
         p->n_services = ELEMENTSOF(services);
         (void)strscpy(p->hostname, sizeof p->hostname, "%h");
         p->n_hide = 0;
-        p->max_sessions = CONF_UNLIMITED;
+        p->max_sessions = CONF_DEFAULT_MAX_SESSIONS;
+        p->max_containers = CONF_DEFAULT_MAX_CONTAINERS;
         p->home = CONF_HOME_PERSISTENT;
         (void)strscpy(p->home_lower, sizeof p->home_lower, "/home/%u");
         p->seccomp = CONF_SECCOMP_YES;
@@ -765,6 +767,10 @@ static int parse_policy_value(Parser *p, int key, const char *kname, char *value
                 if (parse_count(value, UINT32_MAX, &v->max_sessions) < 0)
                         return bad_value(p, kname, value, "expected a number >= 1 or max");
                 return 0;
+        case CONF_KEY_MAX_CONTAINERS:
+                if (parse_count(value, UINT32_MAX, &v->max_containers) < 0)
+                        return bad_value(p, kname, value, "expected a number >= 1 or max");
+                return 0;
         case CONF_KEY_NETWORK:
                 if (streq(value, "none"))
                         v->network = CONF_NETWORK_NONE;
@@ -1349,6 +1355,7 @@ static void copy_key(ConfPolicy *dst, const ConfPolicy *src, int key)
                 dst->network_fallback_none = src->network_fallback_none;
                 break;
         case CONF_KEY_CPUS: memcpy(dst->cpus, src->cpus, sizeof dst->cpus); break;
+        case CONF_KEY_MAX_CONTAINERS: dst->max_containers = src->max_containers; break;
         default: break;
         }
 }

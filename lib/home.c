@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <sched.h>
@@ -7,22 +8,30 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/fsuid.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
 #include <linux/magic.h>
 
 #include "cubby/fault.h"
 #include "cubby/home.h"
 #include "cubby/proc.h"
 #include "cubby/util.h"
+
+/* Spare inodes (empty root dirs) under <state_dir>/reserve: enough for a
+ * new user's tree (users/<user>, upper, work, merged, work/work) plus the
+ * two scratch files overlayfs makes and removes while it mounts. */
+#define RESERVE_N 8
 
 int home_merged_path(const char *state_dir, const char *user, char *buf, size_t size)
 {
@@ -183,7 +192,69 @@ static int open_lower(const char *lower, char *ret_path, size_t size)
         return -ENOENT;
 }
 
-static int mount_fn(const HomeSpec *spec, void *arg)
+/* overlayfs keeps the credentials of whoever mounts it and makes every
+ * change in upper with them: copy-up and the blocks of the files a student
+ * writes. ext4 lets fsuid == resuid (0), a member of resgid, or
+ * CAP_SYS_RESOURCE use the blocks reserved for root (overlayfs drops only
+ * the last), so an overlay mounted by plain root let a student fill the
+ * state file system to its last block, and root's own writes there failed.
+ * Mounted as fsuid/fsgid = the user, with no supplementary groups and
+ * without CAP_SYS_RESOURCE, the student's writes stop where any user's
+ * stop; the other capabilities stay (the overlay still works on files of
+ * any owner; new files still get the creating user as owner). Only in the
+ * anchor's forked child (run_in_anchor), and undone right after. */
+static int mount_creds(uid_t uid, gid_t gid, bool to_user)
+{
+        struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+        struct __user_cap_data_struct d[2];
+
+        if (to_user && setgroups(0, NULL) < 0)
+                return -errno;
+        (void)setfsgid(gid);
+        (void)setfsuid(uid);
+        if ((uid_t)setfsuid((uid_t)-1) != uid || (gid_t)setfsgid((gid_t)-1) != gid)
+                return -EPERM;
+        /* leaving fsuid 0 cleared the file capabilities from the effective
+         * set: raise what we hold again, all but CAP_SYS_RESOURCE */
+        if (syscall(SYS_capget, &hdr, d) < 0)
+                return -errno;
+        d[0].effective = d[0].permitted;
+        d[1].effective = d[1].permitted;
+        if (to_user)
+                d[CAP_TO_INDEX(CAP_SYS_RESOURCE)].effective &= ~CAP_TO_MASK(CAP_SYS_RESOURCE);
+        if (syscall(SYS_capset, &hdr, d) < 0)
+                return -errno;
+        return 0;
+}
+
+/* ext4 keeps no inodes for root: a student can use up the last one, and
+ * every mount of an overlay needs a few (its work dir, two scratch files),
+ * a new user's tree a few more. So cubby keeps RESERVE_N empty dirs of its
+ * own and gives them back to the file system when a mount fails for want
+ * of space; they are made again once there is room. */
+static void reserve_release(int reserve)
+{
+        char name[8];
+
+        for (int i = 0; i < RESERVE_N; i++) {
+                snprintf(name, sizeof name, "%d", i);
+                (void)unlinkat(reserve, name, AT_REMOVEDIR);
+        }
+}
+
+static void reserve_refill(int reserve)
+{
+        char name[8];
+
+        for (int i = 0; i < RESERVE_N; i++) {
+                snprintf(name, sizeof name, "%d", i);
+                /* root's, so it may take the blocks reserved for root */
+                if (mkdirat(reserve, name, 0700) < 0 && errno != EEXIST)
+                        return;
+        }
+}
+
+static int mount_once(const HomeSpec *spec, bool allow_ro)
 {
         _cleanup_close_ int upper = -1, work = -1, merged = -1, eph = -1;
         char lower[PATH_MAX], opts[3 * PATH_MAX + 64], base[PATH_MAX], target[64];
@@ -242,6 +313,13 @@ static int mount_fn(const HomeSpec *spec, void *arg)
                 r = -ENAMETOOLONG;
                 goto out;
         }
+        /* overlayfs replaces work/work at every mount: when it is there,
+         * that takes no new inode or block (made here by root, which may
+         * use root's reserved blocks) */
+        if (mkdirat(work, "work", 0700) < 0 && errno != EEXIST) {
+                r = -errno;
+                goto out;
+        }
         /* Paths, not /proc/self/fd: mountinfo must name the real upper dir
          * (to find every overlay on it). Every component was just checked
          * to be root's and not writable by others, except upper itself,
@@ -253,13 +331,46 @@ static int mount_fn(const HomeSpec *spec, void *arg)
                 goto out;
         }
         snprintf(target, sizeof target, "/proc/self/fd/%d", merged);
-        if (mount("cubby-home", target, "overlay", MS_NOSUID | MS_NODEV, opts) < 0)
-                r = -errno;
-        else
-                r = 1;
+        r = mount_creds(spec->uid, spec->gid, true);
+        if (r >= 0) {
+                r = mount("cubby-home", target, "overlay", MS_NOSUID | MS_NODEV, opts) < 0 ? -errno : 1;
+                /* back to root for what follows (the reserve is root's;
+                 * mount_fn checks that this worked) */
+                (void)mount_creds(0, 0, false);
+        }
         CUBBY_FAULT("lib.home.mounted");
+        if (r > 0 && !allow_ro) {
+                /* overlayfs mounts read-only when it cannot make its work
+                 * dir (ENOSPC): not a home to log in to while a retry with
+                 * the reserve can do better */
+                _cleanup_close_ int m = openat(t.user, "merged", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                struct statvfs sv;
+
+                if (m >= 0 && fstatvfs(m, &sv) == 0 && (sv.f_flag & ST_RDONLY)) {
+                        snprintf(opts, sizeof opts, "%s/merged", t.user_path);
+                        (void)umount2(opts, MNT_DETACH | UMOUNT_NOFOLLOW);
+                        r = -EROFS;
+                }
+        }
 out:
         close(t.user);
+        return r;
+}
+
+static int mount_fn(const HomeSpec *spec, void *arg)
+{
+        _cleanup_close_ int state = -1, reserve = -1;
+        int r;
+
+        if (session_dir_open(spec->state_dir, true, &state) >= 0)
+                (void)open_tree_dir(state, "reserve", true, 0, 0, 0700, 077, &reserve);
+        r = mount_once(spec, reserve < 0);
+        if ((r == -ENOSPC || r == -EDQUOT || r == -EROFS) && reserve >= 0) {
+                reserve_release(reserve);
+                r = mount_once(spec, true);
+        }
+        if (reserve >= 0 && setfsuid((uid_t)-1) == 0)
+                reserve_refill(reserve);
         return r;
 }
 

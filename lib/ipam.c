@@ -403,8 +403,25 @@ int ipam_owner_init(IpamOwner *owner, const char *session, pid_t pid, uid_t uid,
         return 0;
 }
 
+/* Leases of uid whose owner still runs. */
+static uint32_t db_count_uid(const Db *db, uid_t uid)
+{
+        uint32_t n = 0;
+
+        for (size_t i = 0; i < db->n; i++)
+                if (db->leases[i].owner.uid == uid && ipam_owner_alive(&db->leases[i].owner))
+                        n++;
+        return n;
+}
+
 int ipam_acquire(const char *run_dir, uint32_t subnet, unsigned prefix, const IpamOwner *owner,
                  uint32_t *ret_addr)
+{
+        return ipam_acquire_capped(run_dir, subnet, prefix, owner, 0, ret_addr);
+}
+
+int ipam_acquire_capped(const char *run_dir, uint32_t subnet, unsigned prefix,
+                        const IpamOwner *owner, uint32_t max_per_uid, uint32_t *ret_addr)
 {
         Db db;
         IpamLease *nl;
@@ -430,6 +447,12 @@ int ipam_acquire(const char *run_dir, uint32_t subnet, unsigned prefix, const Ip
                         db_close(&db);
                         return 0;
                 }
+        /* One user must not take the pool (and the bridge's ports) from
+         * everybody else. */
+        if (max_per_uid > 0 && db_count_uid(&db, owner->uid) >= max_per_uid) {
+                r = -EDQUOT;
+                goto out;
+        }
         r = db_pick(&db, first, last, &addr);
         if (r == -EADDRNOTAVAIL && db_reap(&db, NULL, NULL) > 0)
                 r = db_pick(&db, first, last, &addr);

@@ -125,6 +125,8 @@ int record_format(const Record *r, char **ret)
                          r->net_routed ? " routed" : "");
                 buf_put(&b, "net", s);
                 buf_put(&b, "resolv", r->resolv);
+                if (r->max_containers)
+                        buf_putu(&b, "max_containers", r->max_containers);
         }
         for (size_t i = 0; i < r->cgroup.n; i++) {
                 if (cg_dir_format(&r->cgroup.dir[i], s, sizeof s) < 0)

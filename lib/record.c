@@ -64,7 +64,8 @@ int record_unescape(const char *in, char *out, size_t size)
 enum {
         F_VERSION, F_ID, F_STATE, F_OPENER, F_UID, F_GID, F_USER, F_HOME, F_SHELL,
         F_GECOS, F_MODE, F_REDIRECT, F_SANDBOX, F_SERVICE, F_RHOST, F_TTY, F_HOSTNAME,
-        F_SECCOMP, F_NETWORK, F_CREATED, F_STATE_DIR, F_RUN_DIR, F_HOME_MOUNT, F_NET, F_RESOLV, F_GROUPS, _F_SINGLE,
+        F_SECCOMP, F_NETWORK, F_CREATED, F_STATE_DIR, F_RUN_DIR, F_HOME_MOUNT, F_NET, F_RESOLV, F_GROUPS,
+        F_MAX_CONTAINERS, _F_SINGLE,
 };
 
 static const char *const single_keys[_F_SINGLE] = {
@@ -76,6 +77,7 @@ static const char *const single_keys[_F_SINGLE] = {
         [F_SECCOMP] = "seccomp", [F_NETWORK] = "network", [F_CREATED] = "created",
         [F_STATE_DIR] = "state_dir", [F_RUN_DIR] = "run_dir", [F_HOME_MOUNT] = "home_mount",
         [F_NET] = "net", [F_RESOLV] = "resolv", [F_GROUPS] = "groups",
+        [F_MAX_CONTAINERS] = "max_containers",
 };
 
 static int parse_yesno(const char *v, bool *ret)
@@ -312,6 +314,11 @@ static int set_single(Record *r, int f, const char *v)
                 return strscpy(r->resolv, sizeof r->resolv, v);
         case F_GROUPS:
                 return parse_groups(r, v);
+        case F_MAX_CONTAINERS:
+                if (parse_u64(v, &u) < 0 || u == 0 || u > UINT32_MAX)
+                        return -EINVAL;
+                r->max_containers = (uint32_t)u;
+                return 0;
         }
         return -EINVAL;
 }
@@ -390,7 +397,7 @@ int record_parse(const char *text, size_t len, Record *ret)
                 bool optional = f == F_REDIRECT || f == F_GECOS || f == F_RHOST ||
                                 f == F_TTY || f == F_STATE_DIR || f == F_HOSTNAME ||
                                 f == F_RUN_DIR || f == F_HOME_MOUNT || f == F_NET ||
-                                f == F_RESOLV || f == F_GROUPS;
+                                f == F_RESOLV || f == F_GROUPS || f == F_MAX_CONTAINERS;
 
                 if (!seen[f] && !optional)
                         return -EINVAL;

@@ -672,6 +672,10 @@ static int prepare_network(OpenCtx *c, const ConfPolicy *pol, Record *rec, const
         rec->prefix = g->subnet_prefix;
         rec->net_fallback_none = pol->network_fallback_none;
         rec->net_routed = g->network_mode == CONF_NET_MODE_ROUTED;
+        /* every network container holds a lease and a bridge port of a
+         * pool all users share: the helper takes the lease only while the
+         * user holds fewer than this (counted under the leases lock) */
+        rec->max_containers = pol->max_containers == CONF_UNLIMITED ? 0 : (uint32_t)pol->max_containers;
         return 0;
 }
 

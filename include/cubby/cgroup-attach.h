@@ -17,3 +17,11 @@ int cg_attach_open(const CgSet *session, CgAttach *ret);
  * into each v1 tasks fd (moves the caller), then close them. */
 int cg_attach_self_v1(CgAttach *a);
 void cg_attach_close(CgAttach *a);
+
+/* Move the calling (single-threaded) process into the session dirs that
+ * carry controllers: each v1 "tasks" (a self-move, microseconds) and, on
+ * a v2 hierarchy with controllers, cgroup.procs (waits out an RCU grace
+ * period). The controller-less v2 hierarchy of a hybrid host is left out:
+ * it only carries membership for cgroup.kill. For the helper, so that the
+ * supervisor's memory and pid are charged to the user. */
+int cg_join(const CgSet *session);

@@ -19,6 +19,14 @@
 #define CONF_MAX_SECTIONS 4096
 #define CONF_MAX_FILES 256
 #define CONF_UNLIMITED UINT64_MAX
+/* One user's share of the host's pools when the policy says nothing. A
+ * bridge holds 1023 ports: at 16 network containers each, 63 students at
+ * their cap still fit, so a full class cannot be locked out by one
+ * student; 16 is more than a student's terminals, editor channels and
+ * scp together. Each session also costs its opener (su, sshd's monitor)
+ * memory outside the student's budget, which max_sessions bounds. */
+#define CONF_DEFAULT_MAX_SESSIONS 16
+#define CONF_DEFAULT_MAX_CONTAINERS 16
 
 
 typedef enum {
@@ -72,7 +80,7 @@ typedef struct ConfPolicy {
         char hostname[CONF_NAME_MAX];         /* hostname = %u-%h (pattern) */
         char hide[CONF_MAX_HIDE][PATH_MAX];
         size_t n_hide;                        /* hide = /srv /mnt */
-        uint64_t max_sessions;                /* CONF_UNLIMITED by default */
+        uint64_t max_sessions;                /* CONF_DEFAULT_MAX_SESSIONS by default */
         ConfHome home;                        /* home = persistent|ephemeral */
         char home_lower[PATH_MAX];            /* home_lower = /home/%u */
         ConfSeccomp seccomp;                  /* seccomp = yes|no|allow_io_uring (default yes) */
@@ -82,6 +90,8 @@ typedef struct ConfPolicy {
         char cpus[257];                       /* cpus = 0-3 or 0,2,4-7 (a cpuset list, CPU
                                                  numbers < 4096); "" = not set: no cpuset
                                                  restriction */
+        uint64_t max_containers;              /* network containers (leases, bridge ports)
+                                                 of one user at once; CONF_DEFAULT_MAX_CONTAINERS */
 } ConfPolicy;
 
 enum {
@@ -101,6 +111,7 @@ enum {
         CONF_KEY_SECCOMP,
         CONF_KEY_NETWORK_FALLBACK,
         CONF_KEY_CPUS,
+        CONF_KEY_MAX_CONTAINERS,
         _CONF_KEY_MAX,
 };
 

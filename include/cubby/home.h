@@ -19,6 +19,20 @@
  *         work/                  root 0700 (overlayfs' work dir)
  *         merged/                root 0755 (mount point in the anchor)
  *         eph/                   root 0700 (tmpfs in the anchor, ephemeral mode)
+ *     reserve/0..7               root 0700, empty: spare inodes (below)
+ *
+ * Space: overlayfs writes into upper with the credentials of whoever
+ * mounted it, and ext4 lets fsuid 0 use the blocks it reserves for root.
+ * So the overlay is mounted with fsuid/fsgid = the user, no supplementary
+ * groups and no CAP_SYS_RESOURCE: a student who fills the disk stops where
+ * every user stops, and root (and cubby's own mkdirs, made as root) keep
+ * the reserve. ext4 keeps no inodes for root, and every mount needs some
+ * (overlayfs replaces work/work and makes two scratch inodes; a new user's
+ * tree needs four dirs): work/work is made by root before the mount (so
+ * its replacement is one for one), and when a mount still fails for want
+ * of space, the reserve's dirs are removed and the mount retried; they
+ * are made again when there is room. Measured on ext4 (6.18): see
+ * SECURITY.md (pam_cubby 11a).
  */
 #pragma once
 

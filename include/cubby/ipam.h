@@ -50,6 +50,12 @@ int ipam_owner_init(IpamOwner *owner, const char *session, pid_t pid, uid_t uid,
 int ipam_acquire(const char *run_dir, uint32_t subnet, unsigned prefix,
                  const IpamOwner *owner, uint32_t *ret_addr);
 
+/* ipam_acquire, and -EDQUOT when owner's uid already holds max_per_uid
+ * leases of live owners (0: no cap). Counted under the lock, so two
+ * containers of one user cannot both take the last place. */
+int ipam_acquire_capped(const char *run_dir, uint32_t subnet, unsigned prefix,
+                        const IpamOwner *owner, uint32_t max_per_uid, uint32_t *ret_addr);
+
 /* Release the lease of the owner pid + start time; -ENOENT if it has none. */
 int ipam_release(const char *run_dir, pid_t pid, uint64_t starttime);
 

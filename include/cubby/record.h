@@ -64,6 +64,7 @@ typedef struct Record {
         unsigned prefix;
         bool net_fallback_none;             /* a network failure gives loopback only */
         bool net_routed;                    /* network_mode = routed: no bridge */
+        uint32_t max_containers;            /* leases of this uid at once; 0: no cap */
         char resolv[1024];                  /* the container's /etc/resolv.conf */
         /* the user's supplementary groups: kept in the container, so a
          * group that is denied access stays denied (CVE-2014-8989) */

@@ -150,7 +150,8 @@ static void test_defaults(void **state)
         assert_string_equal(p.services[3], "login");
         assert_string_equal(p.hostname, "%h");
         assert_int_equal(p.n_hide, 0);
-        assert_true(p.max_sessions == CONF_UNLIMITED);
+        assert_int_equal(p.max_sessions, 16);
+        assert_int_equal(p.max_containers, 16);
         assert_int_equal(p.home, CONF_HOME_PERSISTENT);
         assert_string_equal(p.home_lower, "/home/%u");
         assert_int_equal(p.seccomp, CONF_SECCOMP_YES);
@@ -589,6 +590,13 @@ static void test_policy_keys(void **state)
         policy_bad("max_sessions = 0", "bad value \"0\" for max_sessions: expected a number >= 1 or max");
         policy_bad("max_sessions = unlimited", "bad value \"unlimited\" for max_sessions");
 
+        policy_ok("max_containers = 4", &p);
+        assert_int_equal(p.max_containers, 4);
+        policy_ok("max_containers = max", &p);
+        assert_true(p.max_containers == CONF_UNLIMITED);
+        policy_bad("max_containers = 0",
+                   "bad value \"0\" for max_containers: expected a number >= 1 or max");
+
         policy_ok("network = nat", &p);
         assert_int_equal(p.network, CONF_NETWORK_NAT);
         policy_ok("network = none", &p);
@@ -926,6 +934,7 @@ static void test_misc(void **state)
         assert_string_equal(conf_key_name(CONF_KEY_SANDBOX), "sandbox");
         assert_string_equal(conf_key_name(CONF_KEY_MAX_SESSIONS), "max_sessions");
         assert_string_equal(conf_key_name(CONF_KEY_NETWORK_FALLBACK), "network_fallback");
+        assert_string_equal(conf_key_name(CONF_KEY_MAX_CONTAINERS), "max_containers");
         for (int k = 0; k < _CONF_KEY_MAX; k++)
                 assert_non_null(conf_key_name(k));
         assert_null(conf_key_name(-1));

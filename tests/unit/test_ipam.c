@@ -193,6 +193,33 @@ static void test_small_pool_and_reclaim(void **state)
         assert_true(a >= SUBNET + 2 && a <= SUBNET + 6);
 }
 
+static void test_per_user_cap(void **state)
+{
+        Fixture *f = *state;
+        IpamOwner x = live_owner(f, SESS_A, "alice"), y = live_owner(f, SESS_A, "alice");
+        IpamOwner z = live_owner(f, SESS_B, "alice"), other = live_owner(f, SESS_B, "bob");
+        IpamOwner dead = dead_owner(SESS_B);
+        uint32_t a, ax;
+
+        other.uid = 1001;
+        dead.uid = 1000;
+        /* a dead owner's lease does not count against the user */
+        assert_int_equal(ipam_acquire(f->dir, SUBNET, 24, &dead, &a), 0);
+        assert_int_equal(ipam_acquire_capped(f->dir, SUBNET, 24, &x, 2, &ax), 0);
+        assert_int_equal(ipam_acquire_capped(f->dir, SUBNET, 24, &y, 2, &a), 0);
+        assert_int_equal(ipam_acquire_capped(f->dir, SUBNET, 24, &z, 2, &a), -EDQUOT);
+        /* the owner that already holds one keeps it */
+        assert_int_equal(ipam_acquire_capped(f->dir, SUBNET, 24, &x, 2, &a), 0);
+        assert_int_equal(a, ax);
+        /* another user is not affected; no cap is no cap */
+        assert_int_equal(ipam_acquire_capped(f->dir, SUBNET, 24, &other, 2, &a), 0);
+        assert_int_equal(ipam_acquire_capped(f->dir, SUBNET, 24, &z, 0, &a), 0);
+        /* a released place is free again */
+        assert_int_equal(ipam_release(f->dir, z.pid, z.starttime), 0);
+        assert_int_equal(ipam_release(f->dir, y.pid, y.starttime), 0);
+        assert_int_equal(ipam_acquire_capped(f->dir, SUBNET, 24, &z, 2, &a), 0);
+}
+
 static void test_release_session(void **state)
 {
         Fixture *f = *state;
@@ -345,6 +372,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_acquire_round_robin, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_small_pool_and_reclaim, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_per_user_cap, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_release_session, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_corrupt_and_unsafe, setup, teardown),
                 cmocka_unit_test(test_parse),

@@ -14,7 +14,8 @@
 # su and su-l, and proves on the kernel's own cgroup v2 numbers:
 #  (a) attach: the sandbox's PID 1 is in cubby/u<uid>/s<id> from its first
 #      instruction (its cgroup namespace is rooted there: /proc/self/cgroup
-#      reads 0::/ inside), its supervisor is not; the limits are on u<uid>
+#      reads 0::/ inside), and so is its supervisor (charged to the user,
+#      issue 18); the limits are on u<uid>
 #      (cpu.max, memory.max, memory.swap.max, pids.max) before the shell runs;
 #  (b) cpu = 0.2: a CPU hog gets ~20% of a CPU (cpu.stat usage_usec over
 #      wall time, sampled while the hog is held running by the test) and is
@@ -222,12 +223,13 @@ hostcg=$(cat "/proc/$pid1/cgroup")
 [ "$hostcg" = "0::/cubby/u$uid/s$sid" ] || fail "host view of the sandbox's cgroup: $hostcg"
 sup=$(awk '$1 == "PPid:" {print $2}' "/proc/$pid1/status")
 supcg=$(cat "/proc/$sup/cgroup")
-[ "$supcg" = "0::/" ] || fail "the supervisor ($sup) is in $supcg, not the opener's cgroup"
+[ "$supcg" = "0::/cubby/u$uid/s$sid" ] ||
+	fail "the supervisor ($sup) is in $supcg, not the session's cgroup (its memory would not be the user's)"
 [ "$(readlink "/proc/$pid1/ns/cgroup")" != "$(readlink /proc/self/ns/cgroup)" ] ||
 	fail "the sandbox shares the host's cgroup namespace"
 [ "$(awk '$1 == "Uid:" {print $2}' "/proc/$sup/status")" = "$uid" ] ||
 	fail "the supervisor does not run as the user"
-ok "outside: sandbox PID 1 is host pid $pid1 in $hostcg (own cgroup ns); supervisor $sup stays in $supcg"
+ok "outside: sandbox PID 1 is host pid $pid1 in $hostcg (own cgroup ns); supervisor $sup charged in $supcg"
 
 want_limits="cpu.max=20000 100000;memory.max=16777216;memory.swap.max=0;pids.max=32"
 have_limits="cpu.max=$(cat "$UD/cpu.max");memory.max=$(cat "$UD/memory.max");memory.swap.max=$(cat "$UD/memory.swap.max");pids.max=$(cat "$UD/pids.max")"
