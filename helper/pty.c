@@ -102,23 +102,38 @@ int pty_plan(PtyPlan *p, bool gave_up_tty)
         return 0;
 }
 
-static int send_fd(int sock, int fd)
-{
-        char c = 'm';
-        struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+/* The message that carries the master: one byte and one fd. */
+typedef struct FdMsg {
+        char c;
+        struct iovec iov;
         union {
                 struct cmsghdr h;
                 char buf[CMSG_SPACE(sizeof(int))];
-        } u = {};
-        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                              .msg_controllen = sizeof u.buf };
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+        } u;
+        struct msghdr msg;
+} FdMsg;
+
+static struct msghdr *fdmsg_init(FdMsg *m)
+{
+        memset(m, 0, sizeof *m);
+        m->c = 'm';
+        m->iov = (struct iovec){ .iov_base = &m->c, .iov_len = 1 };
+        m->msg = (struct msghdr){ .msg_iov = &m->iov, .msg_iovlen = 1, .msg_control = m->u.buf,
+                                  .msg_controllen = sizeof m->u.buf };
+        return &m->msg;
+}
+
+static int send_fd(int sock, int fd)
+{
+        FdMsg m;
+        struct msghdr *msg = fdmsg_init(&m);
+        struct cmsghdr *cm = CMSG_FIRSTHDR(msg);
 
         cm->cmsg_level = SOL_SOCKET;
         cm->cmsg_type = SCM_RIGHTS;
         cm->cmsg_len = CMSG_LEN(sizeof(int));
         memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-        return sendmsg(sock, &msg, MSG_NOSIGNAL) == 1 ? 0 : -errno;
+        return sendmsg(sock, msg, MSG_NOSIGNAL) == 1 ? 0 : -errno;
 }
 
 int pty_child_open(const PtyPlan *p)
@@ -165,14 +180,8 @@ int pty_child_session(const PtyPlan *p)
 
 int pty_take_master(PtyPlan *p, int *ret_master)
 {
-        char c;
-        struct iovec iov = { .iov_base = &c, .iov_len = 1 };
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } u = {};
-        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                              .msg_controllen = sizeof u.buf };
+        FdMsg m;
+        struct msghdr *msg = fdmsg_init(&m);
         struct cmsghdr *cm;
         int fd = -1;
         ssize_t n;
@@ -181,14 +190,14 @@ int pty_take_master(PtyPlan *p, int *ret_master)
         if (!p->relay)
                 return 0;
         /* the child sent it before its exec, which we have seen */
-        n = recvmsg(p->sock[0], &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        n = recvmsg(p->sock[0], msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
         if (n < 0)
                 return -errno;
         if (n != 1)
                 return -EPROTO;
-        cm = CMSG_FIRSTHDR(&msg);
+        cm = CMSG_FIRSTHDR(msg);
         if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
-            cm->cmsg_len != CMSG_LEN(sizeof(int)) || (msg.msg_flags & MSG_CTRUNC))
+            cm->cmsg_len != CMSG_LEN(sizeof(int)) || (msg->msg_flags & MSG_CTRUNC))
                 return -EPROTO;
         memcpy(&fd, CMSG_DATA(cm), sizeof fd);
         closep(&p->sock[0]);

@@ -9,7 +9,8 @@
 #  - after an interactive su ends, root's terminal has root's foreground
 #    group and modes again, and root's shell can read it (no EIO);
 #  - through the relay: window size, Ctrl-C, Ctrl-Z, raw mode, exit
-#    status, Ctrl-D, a signal death, pipes on stdin (no pty for them);
+#    status, Ctrl-D, a signal death, su -c, pipes on stdin (no pty for
+#    them);
 #  - without any terminal fd, su in root's terminal session: /dev/tty
 #    inside is not root's terminal.
 # Root's terminal is a pty held by tests/integration/ptydrive.py.
@@ -251,7 +252,24 @@ it_eq "pipe on stdin: stdin inside is not a terminal" no "$(it_get in_tty "$out"
 it_eq "pipe on stdin: stdout inside is a terminal (the pty)" yes "$(it_get out_tty "$out")"
 check_caller "pipe on stdin" "$out" 0 after-pipe
 
-# --- 6. no terminal fd at all, su still in root's terminal session:
+# --- 6. su -c at a terminal: util-linux su makes the helper a session of
+# its own; the relay still reads root's terminal (su is in its foreground)
+cat >"$W/dashc.steps" <<'EOF'
+expect 20 @@caller=start
+expect 30 @@asking=1
+send typed-into-dash-c\n
+expect 30 @@caller_ready=1
+send after-dash-c\n
+expect 20 @@root_got=
+EOF
+drive dashc su - "$S1" -c 'echo "@@asking=1"; read -r l; echo "@@got=$l @@tty=$(tty) @@size=$(stty size | tr " " x)"'
+out=$(cat "$W/dashc.out")
+it_eq "su -c at a terminal: the command reads what root types" typed-into-dash-c "$(it_get got "$out")"
+it_match "su -c at a terminal: a pty of its own" '^/dev/pts/[0-9]+$' "$(it_get tty "$out")"
+it_eq "su -c at a terminal: the pty has the terminal's size" 24x80 "$(it_get size "$out")"
+check_caller "su -c at a terminal" "$out" 0 after-dash-c
+
+# --- 7. no terminal fd at all, su still in root's terminal session:
 # /dev/tty inside must not open root's terminal
 cat >"$W/devtty.sh" <<EOS
 echo 'if exec 3<>/dev/tty; then echo "@@""devtty=open"; else echo "@@""devtty=closed"; fi' \
