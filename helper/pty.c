@@ -35,7 +35,9 @@
 #include "cubby/util.h"
 #include "pty.h"
 
-#define DRAIN_MAX (1024 * 1024)
+/* What a pty can hold (the line discipline's 4 KiB and the flip buffers'
+ * 64 KiB), with room to spare: all the session wrote before its end. */
+#define DRAIN_MAX (128 * 1024)
 
 /* In a session it does not lead, the parent (su) is in the caller's
  * session, not the helper: is su's process group the terminal's

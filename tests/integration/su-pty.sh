@@ -234,6 +234,36 @@ out=$(cat "$W/kill.out")
 check_caller "SIGKILL of the shell inside" "$out" 137 after-kill
 it_check_clean "after the signal death check" "$S1"
 
+# --- the supervisor SIGKILLed (by root: the student has no process that
+# can signal it): the container dies with it, su returns, nothing is left;
+# root's terminal stays in raw mode then (SECURITY.md), but is root's
+cat >"$W/supkill.steps" <<'EOF'
+expect 20 @@caller=start
+send echo @@""in=$$\n
+expect 30 @@in=1
+send exec sleep 301\n
+expect 60 @@caller_ready=1
+send after-supervisor\n
+expect 20 @@root_got=
+EOF
+drive supkill su - "$S1" &
+bg=$!
+if pid=$(it_wait_proc "$S1" sleep); then
+        sup=$(ps -o ppid= -p "$pid" | tr -d ' ')
+        it_eq "supervisor found (the helper's inode)" "$(stat -L -c '%d:%i' "$CUBBY_HELPER")" \
+                "$(stat -L -c '%d:%i' "/proc/$sup/exe" 2>&1)"
+        kill -KILL "$sup"
+else
+        it_fail "supervisor SIGKILL: the sandbox's sleep seen on the host" "a sleep of $S1" "none within 10 s"
+fi
+wait "$bg"
+out=$(cat "$W/supkill.out")
+it_eq "supervisor SIGKILL: su returns (its child was killed)" 137 "$(it_get su_rc "$out")"
+it_eq "supervisor SIGKILL: root's terminal's foreground group is root's shell's" \
+        "$(it_get pgrp "$out")" "$(it_get fg "$out")"
+it_eq "supervisor SIGKILL: root's next line reaches root" "[after-supervisor]" "$(it_get root_got "$out")"
+it_check_clean "after the supervisor SIGKILL" "$S1"
+
 # --- 5. stdin a pipe, stdout root's terminal: the pipe goes straight in,
 # only the terminal fds get the pty
 cat >"$W/pipe.steps" <<'EOF'
