@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -37,7 +38,7 @@
 
 /* What a pty can hold (the line discipline's 4 KiB and the flip buffers'
  * 64 KiB), with room to spare: all the session wrote before its end. */
-#define DRAIN_MAX (128 * 1024)
+#define DRAIN_MAX ((size_t)128 * 1024)
 
 /* In a session it does not lead, the parent (su) is in the caller's
  * session, not the helper: is su's process group the terminal's
@@ -46,7 +47,8 @@ static bool parent_in_foreground(int fd)
 {
         _cleanup_close_ int sfd = -1;
         char path[32], buf[512], *p;
-        int pgrp, tty_nr, tpgid;
+        long f[6] = { 0 }; /* fields 3-8: state, ppid, pgrp, session, tty_nr, tpgid */
+        unsigned tty_nr;
         struct stat st;
         ssize_t n;
 
@@ -62,11 +64,22 @@ static bool parent_in_foreground(int fd)
         buf[n] = 0;
         /* comm may hold ')': the fields follow the last one */
         p = strrchr(buf, ')');
-        if (!p || sscanf(p + 1, " %*c %*d %d %*d %d %d", &pgrp, &tty_nr, &tpgid) != 3)
+        if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
                 return false;
+        p += 3;
+        for (int i = 1; i < 6; i++) {
+                char *end;
+
+                errno = 0;
+                f[i] = strtol(p, &end, 10);
+                if (errno || end == p || (*end != ' ' && *end != '\n'))
+                        return false;
+                p = end;
+        }
         /* tty_nr: minor in bits 0-7 and 20-31, major in 8-19 */
-        return tpgid > 0 && tpgid == pgrp && major(st.st_rdev) == (((unsigned)tty_nr >> 8) & 0xfff) &&
-               minor(st.st_rdev) == (((unsigned)tty_nr & 0xff) | (((unsigned)tty_nr >> 12) & 0xfff00));
+        tty_nr = (unsigned)f[4];
+        return f[5] > 0 && f[5] == f[2] && major(st.st_rdev) == ((tty_nr >> 8) & 0xfff) &&
+               minor(st.st_rdev) == ((tty_nr & 0xff) | ((tty_nr >> 12) & 0xfff00));
 }
 
 int pty_plan(PtyPlan *p, bool gave_up_tty)
