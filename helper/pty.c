@@ -217,7 +217,6 @@ int pty_take_master(PtyPlan *p, int *ret_master)
         memcpy(&fd, CMSG_DATA(cm), sizeof fd);
         closep(&p->sock[0]);
         closep(&p->sock[1]);
-        p->sock[0] = p->sock[1] = -1;
         *ret_master = fd;
         return 0;
 }
@@ -379,5 +378,4 @@ void pty_relay_end(PtyRelay *r)
                 (void)tcsetattr(r->in, TCSANOW, &r->saved);
         r->raw = false;
         closep(&r->master);
-        r->master = -1;
 }

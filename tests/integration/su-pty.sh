@@ -312,4 +312,17 @@ it_eq "no terminal fd: /dev/tty inside does not open root's terminal" closed \
 check_caller "no terminal fd" "$out" 0 after-pipe
 it_check_clean "after the pipe checks" "$S1"
 
+# --- 8. the same su -c under network = nat (the module brings the host
+# network up in the test's netns; the helper logs a lease before the
+# relay starts: the master must survive whatever else the helper opened
+# and closed, e.g. its syslog socket)
+it_policy_write "network = nat" "[global]" "bridge = cubby0" "subnet = 10.213.0.0/16" "dns = 198.51.100.2"
+drive dashc su - "$S1" -c 'echo "@@asking=1"; read -r l; echo "@@got=$l @@tty=$(tty) @@size=$(stty size | tr " " x)"; head -c 300000 /dev/zero | tr "\\0" Q; echo'
+out=$(cat "$W/dashc.out")
+it_eq "network = nat: the command reads what root types" typed-into-dash-c "$(it_get got "$out")"
+it_eq "network = nat: 300000 bytes of output pass the relay" 300000 "$(tr -cd Q <<<"$out" | wc -c)"
+check_caller "network = nat" "$out" 0 after-dash-c
+it_policy_write
+it_check_clean "after the network = nat check" "$S1"
+
 it_finish
