@@ -46,7 +46,7 @@ int main(int argc, char **argv)
         const char *file = NULL, *label = "run", *iter = "0";
         char out[4096] = "", row[8192];
         long long start_rt, t0, t1;
-        int c, capture = 0, tty = 0, p[2] = { -1, -1 }, status = 0, fd, master = -1;
+        int c, capture = 0, tty = 0, p[2] = { -1, -1 }, status = 0, fd, master = -1, slave = -1;
         long long bytes = 0;
         size_t o = 0;
         pid_t pid;
@@ -71,8 +71,11 @@ int main(int argc, char **argv)
         if (tty) {
                 int unlock = 0;
 
+                /* the slave opened here, so that the master reads EIO only
+                 * once every holder of it is gone */
                 master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-                if (master < 0 || ioctl(master, TIOCSPTLCK, &unlock) < 0) {
+                if (master < 0 || ioctl(master, TIOCSPTLCK, &unlock) < 0 ||
+                    (slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
                         perror("lat: pty");
                         return 2;
                 }
@@ -89,17 +92,10 @@ int main(int argc, char **argv)
                 return 2;
         }
         if (pid == 0) {
-                if (tty) {
-                        int s;
-
-                        if (setsid() < 0 || (s = ioctl(master, TIOCGPTPEER, O_RDWR)) < 0 ||
-                            ioctl(s, TIOCSCTTY, 0) < 0 || dup2(s, 0) < 0 ||
-                            (tty == 2 && (dup2(s, 1) < 0 || dup2(s, 2) < 0))) {
-                                perror("lat: the pty");
-                                _exit(127);
-                        }
-                        if (s > 2)
-                                close(s);
+                if (tty && (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0 || dup2(slave, 0) < 0 ||
+                            (tty == 2 && (dup2(slave, 1) < 0 || dup2(slave, 2) < 0)))) {
+                        perror("lat: the pty");
+                        _exit(127);
                 }
                 if (capture)
                         dup2(p[1], 1);
@@ -123,6 +119,8 @@ int main(int argc, char **argv)
                 }
                 out[o] = 0;
         }
+        if (slave >= 0)
+                close(slave);
         if (tty == 2) {
                 char buf[65536];
                 ssize_t n;
