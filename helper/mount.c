@@ -716,21 +716,17 @@ int mnt_child_enter_root(void)
         return 0;
 }
 
-/* The session's terminal on /dev/console, for tools that look for it:
- * the first terminal among fds 0-2 (the container's own pty when it has
- * one). fd 0 may have been opened in the opener's mount namespace, where
- * a bind cannot take it from: open the same device by name in ours, and
- * only if it is the same device. Best effort: a shell works without it. */
+/* The session's terminal on /dev/console, for tools that look for it.
+ * fd 0 was opened in the opener's mount namespace, where a bind cannot
+ * take it from: open the same device by name in ours, and only if it is
+ * the same device. Best effort: a shell works without it. */
 static void bind_console(void)
 {
         _cleanup_close_ int fd = -1;
         char name[64], src[64];
         struct stat a, b;
-        int t = 0;
 
-        while (t < 3 && !isatty(t))
-                t++;
-        if (t == 3 || ttyname_r(t, name, sizeof name) != 0 || fstat(t, &a) < 0)
+        if (!isatty(0) || ttyname_r(0, name, sizeof name) != 0 || fstat(0, &a) < 0)
                 return;
         fd = open(name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0 || fstat(fd, &b) < 0 || !S_ISCHR(b.st_mode) || b.st_rdev != a.st_rdev)
@@ -753,10 +749,12 @@ int mnt_child_mount_kernel_fs(const Helper *h)
                   "newinstance,ptmxmode=0666,mode=0620") < 0)
                 return -errno;
         CUBBY_FAULT("child.mount.kernel_fs");
+        /* with a pty of its own, that is its console (pty.c) */
         r = pty_child_open(&h->pty);
         if (r < 0)
                 return r;
-        bind_console();
+        if (!h->pty.relay)
+                bind_console();
         return 0;
 }
 

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -155,6 +156,7 @@ int pty_child_open(const PtyPlan *p)
 {
         _cleanup_close_ int master = -1, slave = -1;
         int unlock = 0, r;
+        char src[32];
 
         if (!p->relay)
                 return 0;
@@ -169,6 +171,10 @@ int pty_child_open(const PtyPlan *p)
                 return -errno;
         if (tcsetattr(slave, TCSANOW, &p->tio) < 0 || ioctl(slave, TIOCSWINSZ, &p->ws) < 0)
                 return -errno;
+        /* /dev/console is the session's terminal, for tools that look for
+         * it; best effort, as a shell works without it */
+        snprintf(src, sizeof src, "/proc/self/fd/%d", slave);
+        (void)mount(src, "dev/console", NULL, MS_BIND, NULL);
         r = send_fd(p->sock[1], master);
         if (r < 0)
                 return r;

@@ -157,7 +157,7 @@ it_check_clean "after the fd passing check" "$S1"
 # --- 2. root's terminal after an interactive su that ended with Ctrl-D
 cat >"$W/eio.steps" <<'EOF'
 expect 20 @@caller=start
-send echo @@""in=$$ @@""tty=$(tty)\n
+send echo @@""in=$$ @@""tty=$(tty) @@""console=$([ /dev/console -ef "$(tty)" ] && echo same || echo other)\n
 expect 30 @@in=1
 send \x04
 expect 30 @@caller_ready=1
@@ -168,6 +168,7 @@ drive eio su - "$S1"
 out=$(cat "$W/eio.out")
 it_eq "interactive su: the shell inside is PID 1" 1 "$(it_get in "$out")"
 it_match "interactive su: the shell inside has a pty of its own" '^/dev/pts/[0-9]+$' "$(it_get tty "$out")"
+it_eq "interactive su: /dev/console inside is that pty" same "$(it_get console "$out")"
 check_caller "interactive su ended by Ctrl-D" "$out" 0 typed-after-su
 it_check_clean "after the Ctrl-D check" "$S1"
 
