@@ -346,8 +346,10 @@ void pty_relay_io(PtyRelay *r, const struct pollfd pfd[PTY_POLLFDS])
                         r->ilen = 0;
                 }
         }
+        /* a few reads per wakeup: a pty hands out at most 4 KiB at a time */
         if (pfd[0].fd >= 0 && (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
-                (void)copy_out(r);
+                for (int i = 0; i < 16 && copy_out(r); i++)
+                        ;
 }
 
 bool pty_relay_signal(PtyRelay *r, int sig)
