@@ -250,6 +250,7 @@ void pty_relay_start(PtyRelay *r, const PtyPlan *p, int master)
 {
         r->master = master;
         r->in = r->out = -1;
+        r->ctty = false;
         r->raw = false;
         r->in_paused = true;
         r->master_done = false;
