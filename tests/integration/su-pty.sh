@@ -159,6 +159,9 @@ cat >"$W/eio.steps" <<'EOF'
 expect 20 @@caller=start
 send echo @@""in=$$ @@""tty=$(tty) @@""console=$([ /dev/console -ef "$(tty)" ] && echo same || echo other)\n
 expect 30 @@in=1
+# Ctrl-D at the prompt (readline's mode): typed while the shell still runs
+# the echo, the pty's canonical mode would take it as EOF of a line
+expect 30 \$ $
 send \x04
 expect 30 @@caller_ready=1
 send typed-after-su\n
