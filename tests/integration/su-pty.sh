@@ -57,6 +57,7 @@ check_caller() {
         it_eq "$what: root's next line reaches root (no EIO, nobody else read it)" \
                 "[$line]" "$(it_get root_got "$out")"
         it_empty "$what: every step of the terminal script happened" "$(it_get drive_step "$out")"
+        [ -z "$(it_get drive_step "$out")" ] || printf '%s\n' "---- $what: the terminal's output" "$out" | cat -A | tail -n 40
 }
 
 # --- the student's two programs, put in the student's home (shared by the
@@ -157,11 +158,11 @@ it_check_clean "after the fd passing check" "$S1"
 # --- 2. root's terminal after an interactive su that ended with Ctrl-D
 cat >"$W/eio.steps" <<'EOF'
 expect 20 @@caller=start
-send echo @@""in=$$ @@""tty=$(tty) @@""console=$([ /dev/console -ef "$(tty)" ] && echo same || echo other)\n
+send PS1='@@''ready> '; echo @@""in=$$ @@""tty=$(tty) @@""console=$([ /dev/console -ef "$(tty)" ] && echo same || echo other)\n
 expect 30 @@in=1
 # Ctrl-D at the prompt (readline's mode): typed while the shell still runs
-# the echo, the pty's canonical mode would take it as EOF of a line
-expect 30 \$ $
+# the echo, the switch from the pty's canonical mode can lose it
+expect 30 @@ready>
 send \x04
 expect 30 @@caller_ready=1
 send typed-after-su\n
