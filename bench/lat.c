@@ -4,7 +4,7 @@
  * its own cost inside the measured span as possible (no shell, no pipes
  * unless asked):
  *
- *   lat -o FILE -l LABEL [-i ITER] [-c] -- COMMAND ARGS...
+ *   lat -o FILE -l LABEL [-i ITER] [-c] [-t | -T] -- COMMAND ARGS...
  *
  * Row: label,iter,start_us,wall_us,status,out
  *   start_us  CLOCK_REALTIME at the fork, in microseconds (comparable with
@@ -13,15 +13,22 @@
  *   wall_us   fork to reaped (and, with -c, its stdout at EOF)
  *   status    the exit status, or 128+signal
  *   out       with -c: the command's first line of stdout (commas and
- *             control characters dropped); else empty
+ *             control characters dropped); with -T: bytes=N; else empty
+ * -t: the command leads a new session whose controlling terminal is a new
+ *     pty, on its stdin (as `su` typed at a terminal, with its output
+ *     captured or not); -T: the pty on stdin, stdout and stderr, its output
+ *     read and counted here (a terminal that keeps up).
  * The row is written with one O_APPEND write, so concurrent lat runs can
  * share a file.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,24 +46,39 @@ int main(int argc, char **argv)
         const char *file = NULL, *label = "run", *iter = "0";
         char out[4096] = "", row[8192];
         long long start_rt, t0, t1;
-        int c, capture = 0, p[2] = { -1, -1 }, status = 0, fd;
+        int c, capture = 0, tty = 0, p[2] = { -1, -1 }, status = 0, fd, master = -1, slave = -1;
+        long long bytes = 0;
         size_t o = 0;
         pid_t pid;
 
-        while ((c = getopt(argc, argv, "+o:l:i:c")) != -1) {
+        while ((c = getopt(argc, argv, "+o:l:i:ctT")) != -1) {
                 switch (c) {
                 case 'o': file = optarg; break;
                 case 'l': label = optarg; break;
                 case 'i': iter = optarg; break;
                 case 'c': capture = 1; break;
+                case 't': tty = 1; break;
+                case 'T': tty = 2; break;
                 default:
-                        fprintf(stderr, "usage: lat -o FILE -l LABEL [-i ITER] [-c] -- COMMAND...\n");
+                        fprintf(stderr, "usage: lat -o FILE -l LABEL [-i ITER] [-c] [-t|-T] -- COMMAND...\n");
                         return 2;
                 }
         }
-        if (!file || optind >= argc) {
-                fprintf(stderr, "usage: lat -o FILE -l LABEL [-i ITER] [-c] -- COMMAND...\n");
+        if (!file || optind >= argc || (capture && tty == 2)) {
+                fprintf(stderr, "usage: lat -o FILE -l LABEL [-i ITER] [-c] [-t|-T] -- COMMAND...\n");
                 return 2;
+        }
+        if (tty) {
+                int unlock = 0;
+
+                /* the slave opened here, so that the master reads EIO only
+                 * once every holder of it is gone */
+                master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+                if (master < 0 || ioctl(master, TIOCSPTLCK, &unlock) < 0 ||
+                    (slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+                        perror("lat: pty");
+                        return 2;
+                }
         }
         if (capture && pipe2(p, O_CLOEXEC) < 0) {
                 perror("lat: pipe");
@@ -70,6 +92,11 @@ int main(int argc, char **argv)
                 return 2;
         }
         if (pid == 0) {
+                if (tty && (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0 || dup2(slave, 0) < 0 ||
+                            (tty == 2 && (dup2(slave, 1) < 0 || dup2(slave, 2) < 0)))) {
+                        perror("lat: the pty");
+                        _exit(127);
+                }
                 if (capture)
                         dup2(p[1], 1);
                 execvp(argv[optind], argv + optind);
@@ -92,8 +119,21 @@ int main(int argc, char **argv)
                 }
                 out[o] = 0;
         }
+        if (slave >= 0)
+                close(slave);
+        if (tty == 2) {
+                char buf[65536];
+                ssize_t n;
+
+                /* until no one holds the pty's other end (EIO) */
+                while ((n = read(master, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+                        bytes += n > 0 ? n : 0;
+                snprintf(out, sizeof out, "bytes=%lld", bytes);
+        }
         while (waitpid(pid, &status, 0) < 0)
                 ;
+        if (master >= 0)
+                close(master);
         t1 = clock_us(CLOCK_MONOTONIC);
         {
                 char *nl = strchr(out, '\n'), *w = out;

@@ -195,6 +195,31 @@ row(["  shell done to su exited (logout half: teardown)", str(len(sc_exit)), f(m
      f(ms(pct(sc_exit, 99))), "without pam_cubby", f(ms(med(sp_exit))), f(ms(pct(sp_exit, 99))),
      "+" + f(ms(added_exit)) + " ms",
      target(None if added_exit is None else ms(added_exit) < 20, "teardown < 20 ms")])
+# su typed at a terminal: the sandbox's own pty and the relay (issue 18)
+st_w, stp_w = walls("su_cubby_tty"), walls("su_plain_tty")
+st_login, _ = su_split("su_cubby_tty")
+out["setup"]["su_cubby_tty_wall"] = stat(st_w)
+out["setup"]["su_plain_tty_wall"] = stat(stp_w)
+out["setup"]["su_cubby_tty_to_shell"] = stat(st_login)
+row(["su at a terminal (stdin a pty): the sandbox's own pty + relay (wall)", str(len(st_w)),
+     f(ms(med(st_w))), f(ms(pct(st_w, 99))), "su_cubby (stdin /dev/null, no pty)", f(ms(med(sc_w))),
+     f(ms(pct(sc_w, 99))), "+" + f(ms(med(st_w) - med(sc_w) if st_w and sc_w else None)) + " ms", ""])
+row(["  su start to the shell running, at a terminal", str(len(st_login)), f(ms(med(st_login))),
+     f(ms(pct(st_login, 99))), "su_cubby", f(ms(med(sc_login))), f(ms(pct(sc_login, 99))),
+     "+" + f(ms(med(st_login) - med(sc_login) if st_login and sc_login else None)) + " ms", ""])
+row(["  the same su at a terminal without pam_cubby (wall)", str(len(stp_w)), f(ms(med(stp_w))),
+     f(ms(pct(stp_w, 99))), "su_plain", f(ms(med(sp_w))), f(ms(pct(sp_w, 99))), "", ""])
+relay = {}
+for r in read_csv("relay.csv"):
+    if r["status"] == "0" and r["out"].startswith("bytes="):
+        relay.setdefault(r["label"], []).append(int(r["out"][6:]) / (int(r["wall_us"]) / 1e6) / 2**20)
+for label, desc in (("relay_cubby", "terminal output through the relay (MiB/s, whole su)"),
+                    ("relay_plain", "  the same su without pam_cubby (MiB/s)")):
+    v = relay.get(label, [])
+    out["setup"][label + "_mib_s"] = {"n": len(v), "median": med(v)}
+    row([desc, str(len(v)), f(med(v), 0), "", "", "", "", "", ""])
+
+
 def pam_fields(label, iters=None):
     d = {}
     for r in by.get(label, []) if iters is None else [x for x in rows if x["label"] == label and iters(x["iter"])]:

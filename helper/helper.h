@@ -14,6 +14,7 @@
 
 #include "cubby/cgroup-attach.h"
 #include "cubby/record.h"
+#include "pty.h"
 
 /* The staging area: a tmpfs mounted over the root-only run dir inside the
  * helper's private mount namespace; the container's root is built below. */
@@ -27,6 +28,7 @@ typedef struct Helper {
         int orig_mnt_fd;              /* the opener's mount namespace */
         bool has_tty;                 /* fd 0 is a terminal */
         bool gave_up_tty;             /* we led its session and let go of it */
+        PtyPlan pty;                  /* otherwise: a pty of the container's own (pty.c) */
         struct rlimit rlim[RLIM_NLIMITS]; /* the caller's limits, given back to the shell */
         mode_t umask;
         CgAttach att;

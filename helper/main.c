@@ -253,24 +253,35 @@ static long long ms_since(const struct timespec *t0)
         return us_since(t0) / 1000;
 }
 
-/* The supervisor, as the user: forward what the caller sends us, report
- * the shell's status, and end the container if the opener dies. PID 1
- * ignores signals it has no handler for, so a forwarded SIGHUP/SIGTERM is
- * followed by SIGKILL after a grace period. */
-static _Noreturn void supervise(Helper *h, int child_pidfd, int opener_fd, sigset_t *fwd)
+/* The caller's terminal as it was, then the shell's status. */
+static _Noreturn void finish(PtyRelay *relay, const siginfo_t *si)
+{
+        pty_relay_end(relay);
+        exit_like(si);
+}
+
+/* The supervisor, as the user: forward what the caller sends us, relay
+ * the container's pty if it has one, report the shell's status, and end
+ * the container if the opener dies. PID 1 ignores signals it has no
+ * handler for, so a forwarded SIGHUP/SIGTERM is followed by SIGKILL after
+ * a grace period. */
+static _Noreturn void supervise(Helper *h, int child_pidfd, int opener_fd, int master,
+                                sigset_t *fwd)
 {
         _cleanup_close_ int sfd = -1;
         struct timespec deadline_start;
         bool deadline = false;
+        PtyRelay relay;
         siginfo_t si;
 
         CUBBY_FAULT("helper.supervise");
+        pty_relay_start(&relay, &h->pty, master);
         sfd = signalfd(-1, fwd, SFD_CLOEXEC);
         if (sfd < 0) {
                 syscall(SYS_pidfd_send_signal, child_pidfd, SIGKILL, NULL, 0);
         }
         for (;;) {
-                struct pollfd pfd[3] = {
+                struct pollfd pfd[3 + PTY_POLLFDS] = {
                         { .fd = child_pidfd, .events = POLLIN },
                         { .fd = sfd, .events = POLLIN },
                         { .fd = opener_fd, .events = POLLIN },
@@ -282,7 +293,8 @@ static _Noreturn void supervise(Helper *h, int child_pidfd, int opener_fd, sigse
 
                         timeout = left < 0 ? 0 : (int)left;
                 }
-                n = poll(pfd, 3, timeout);
+                pty_relay_poll(&relay, pfd + 3);
+                n = poll(pfd, ELEMENTSOF(pfd), timeout);
                 if (n < 0 && errno != EINTR)
                         break;
                 if (n == 0 && deadline) {
@@ -293,9 +305,11 @@ static _Noreturn void supervise(Helper *h, int child_pidfd, int opener_fd, sigse
                 if (pfd[0].revents & POLLIN) {
                         memset(&si, 0, sizeof si);
                         if (waitid(P_PIDFD, (id_t)child_pidfd, &si, WEXITED) == 0)
-                                exit_like(&si);
+                                finish(&relay, &si);
                         break;
                 }
+                if (n > 0)
+                        pty_relay_io(&relay, pfd + 3);
                 if (pfd[2].revents & POLLIN) {
                         /* the session's opener is gone: so is the session */
                         syscall(SYS_pidfd_send_signal, child_pidfd, SIGKILL, NULL, 0);
@@ -307,7 +321,8 @@ static _Noreturn void supervise(Helper *h, int child_pidfd, int opener_fd, sigse
                         if (read(sfd, &ssi, sizeof ssi) == (ssize_t)sizeof ssi) {
                                 int sig = (int)ssi.ssi_signo;
 
-                                syscall(SYS_pidfd_send_signal, child_pidfd, sig, NULL, 0);
+                                if (!pty_relay_signal(&relay, sig))
+                                        syscall(SYS_pidfd_send_signal, child_pidfd, sig, NULL, 0);
                                 if ((sig == SIGHUP || sig == SIGTERM) && !deadline) {
                                         deadline = true;
                                         clock_gettime(CLOCK_MONOTONIC, &deadline_start);
@@ -318,7 +333,8 @@ static _Noreturn void supervise(Helper *h, int child_pidfd, int opener_fd, sigse
         syscall(SYS_pidfd_send_signal, child_pidfd, SIGKILL, NULL, 0);
         memset(&si, 0, sizeof si);
         if (waitid(P_PIDFD, (id_t)child_pidfd, &si, WEXITED) == 0)
-                exit_like(&si);
+                finish(&relay, &si);
+        pty_relay_end(&relay);
         _exit(1);
 }
 
@@ -458,7 +474,7 @@ int main(int argc, char *argv[])
         const char *child_step;
         char **caller_env;
         struct timespec t0;
-        int r, opener_fd;
+        int r, opener_fd, master;
         sigset_t fwd;
 
         clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -491,6 +507,9 @@ int main(int argc, char *argv[])
         /* Step 3 */
         set_user_groups(h);
         release_tty(h);
+        r = pty_plan(&h->pty, h->gave_up_tty);
+        if (r < 0)
+                fail("cannot set up the terminal", r);
         CUBBY_FAULT("helper.groups_tty");
 
         /* Step 4 */
@@ -539,6 +558,9 @@ int main(int argc, char *argv[])
         }
         if (r < 0)
                 fail_container(h, "cannot set up the sandbox", r);
+        r = pty_take_master(&h->pty, &master);
+        if (r < 0)
+                fail_container(h, "cannot take the container's terminal", r);
         CUBBY_FAULT("helper.started");
         log_container_start(h, &t0);
 
@@ -557,5 +579,5 @@ int main(int argc, char *argv[])
         sigaddset(&fwd, SIGALRM);
         sigaddset(&fwd, SIGWINCH);
         sigaddset(&fwd, SIGCONT);
-        supervise(h, h->child_pidfd, opener_fd, &fwd);
+        supervise(h, h->child_pidfd, opener_fd, master, &fwd);
 }

@@ -482,6 +482,8 @@ int mnt_child_enter_root(void)
  * systems of the container's own namespaces. */
 int mnt_child_mount_kernel_fs(const Helper *h)
 {
+        int r;
+
         if (mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
                 return -errno;
         if (mount("sysfs", "sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
@@ -490,7 +492,12 @@ int mnt_child_mount_kernel_fs(const Helper *h)
                   "newinstance,ptmxmode=0666,mode=0620") < 0)
                 return -errno;
         CUBBY_FAULT("child.mount.kernel_fs");
-        mnt_bind_console();
+        /* with a pty of its own, that is its console (pty.c) */
+        r = pty_child_open(&h->pty);
+        if (r < 0)
+                return r;
+        if (!h->pty.relay)
+                mnt_bind_console();
         return 0;
 }
 

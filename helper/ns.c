@@ -114,10 +114,15 @@ static _Noreturn void child_main(Helper *h, int sync_fd, int err_fd)
         if (r < 0)
                 child_fail(err_fd, STEP_PIVOT, r);
 
-        /* Child step 5: the terminal the parent let go of becomes ours */
+        /* Child step 5: the terminal the parent let go of becomes ours; or
+         * the pty of our own, in a session of our own (pty.c) */
         if (h->gave_up_tty) {
                 if (setsid() < 0 || ioctl(0, TIOCSCTTY, 0) < 0)
                         child_fail(err_fd, STEP_TTY, -errno);
+        } else {
+                r = pty_child_session(&h->pty);
+                if (r < 0)
+                        child_fail(err_fd, STEP_TTY, r);
         }
         CUBBY_FAULT("child.tty");
 

@@ -15,12 +15,17 @@
 #define CUBBY_ID_LEN 16 /* hex characters of a session or incident id */
 
 static inline void freep(void *p) { free(*(void **)p); }
+/* Resets the variable: closed early by hand, a cleanup variable must not
+ * close the number again when it goes out of scope (by then another open
+ * may have it: ns.c closed the syslog socket that way, and glibc's syslog
+ * then closed the pty master that had reused the number). */
 static inline void closep(int *fd)
 {
         if (*fd >= 0) {
                 int saved = errno;
                 close(*fd);
                 errno = saved;
+                *fd = -1;
         }
 }
 #define _cleanup_(f) __attribute__((cleanup(f)))
