@@ -17,7 +17,6 @@
 IT_NEEDS="su sshd ssh mkfifo sha256sum chpasswd"
 . "$(dirname "$0")/lib.sh"
 it_init "$@"
-. "$IT_LIBDIR/lib-extra.sh"
 
 S1=$IT_S1
 H_USER=${IT_P}h1
@@ -27,7 +26,9 @@ H_GROUP=${IT_P}hg
 # Debian host with openssh, which this test needs).
 HIDE_DIR=/etc/ssh
 HIDE_FILE=/etc/shells
-[ -d "$HIDE_DIR" ] && [ -s "$HIDE_FILE" ] || it_skip "$HIDE_DIR or $HIDE_FILE is missing"
+if [ ! -d "$HIDE_DIR" ] || [ ! -s "$HIDE_FILE" ]; then
+	it_skip "$HIDE_DIR or $HIDE_FILE is missing"
+fi
 it_policy_write "hide = $HIDE_DIR $HIDE_FILE"
 
 # One round: the key prefix is assembled at run time (as in it_probe).
