@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The container's generated /etc files (part of step 4): passwd and group
  * with the system accounts and the user only, hostname, and a resolv.conf
- * that works inside. Written in the root-only staging dir and bound
- * read-only over the host's copies. */
+ * that works inside. Written in the root-only staging dir, the top layer
+ * of a read-only overlay on the container's /etc. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -135,105 +135,48 @@ static int gen_group(const Record *rec, int stagefd)
         return write_file_atomic_at_nosync(stagefd, "group", out, o, 0644);
 }
 
-/* Create the file at path (under the container's fresh /run), with its
- * missing parents, for a symlinked /etc/resolv.conf to point at. */
-static int create_in_run(int rootfd, const char *path)
-{
-        _cleanup_close_ int dir = -1;
-        char buf[PATH_MAX], *save = NULL, *comp, *next;
-        int r;
-
-        if (strncmp(path, "/run/", 5) != 0 || !path_is_normalized_absolute(path))
-                return -EINVAL;
-        r = strscpy(buf, sizeof buf, path + 5);
-        if (r < 0)
-                return r;
-        dir = mnt_open_dir_in_root(rootfd, "/run");
-        if (dir < 0)
-                return dir;
-        comp = strtok_r(buf, "/", &save);
-        while (comp) {
-                next = strtok_r(NULL, "/", &save);
-                if (!next)
-                        return mnt_create_file_at(dir, comp, 0644);
-                if (mkdirat(dir, comp, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                {
-                        int nd = openat(dir, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-                        if (nd < 0)
-                                return -errno;
-                        close(dir);
-                        dir = nd;
-                }
-                comp = next;
-        }
-        return -EINVAL;
-}
-
-/* A resolv.conf that works inside (the PAM module chose the servers). On
- * hosts where /etc/resolv.conf links into /run (systemd-resolved), the
- * link's target is made in the container's fresh /run instead. */
-static int build_resolv(int rootfd, int stage, const Record *rec)
-{
-        _cleanup_close_ int fd = -1;
-        char target[PATH_MAX], path[PATH_MAX];
-        struct stat st;
-        ssize_t n;
-        int r;
-
-        r = write_file_atomic_at_nosync(stage, "resolv.conf", rec->resolv, strlen(rec->resolv), 0644);
-        if (r < 0)
-                return r;
-        fd = mnt_open_in_root(rootfd, "/etc/resolv.conf", O_NOFOLLOW);
-        if (fd == -ENOENT)
-                return 0; /* nothing to mount on: the host has no resolver config either */
-        if (fd < 0)
-                return fd;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISLNK(st.st_mode))
-                return mnt_bind_at(rootfd, STAGE_DIR "/resolv.conf", "/etc/resolv.conf",
-                               MS_RDONLY | MS_NOSUID | MS_NODEV);
-        n = readlinkat(fd, "", target, sizeof target - 1);
-        if (n < 0)
-                return -errno;
-        target[n] = 0;
-        if (strncmp(target, "../run/", 7) == 0)
-                snprintf(path, sizeof path, "/%s", target + 3);
-        else
-                snprintf(path, sizeof path, "%s", target);
-        r = create_in_run(rootfd, path);
-        if (r < 0)
-                return r;
-        return mnt_bind_at(rootfd, STAGE_DIR "/resolv.conf", path, MS_RDONLY | MS_NOSUID | MS_NODEV);
-}
-
+/* The generated files go into a directory of their own in the root-only
+ * staging tmpfs, the top layer of a read-only overlay mounted on the
+ * container's /etc, with the host's /etc below it. The mount point is the
+ * /etc directory, which the host never replaces: a bind on the host's
+ * /etc/passwd dentry was detached in every namespace as soon as useradd,
+ * groupadd or passwd renamed a new file over it, and the sandbox fell
+ * through to the host's full account list. */
 int mnt_build_etc(int rootfd, const Record *rec)
 {
-        _cleanup_close_ int stage = -1;
-        char line[80];
+        _cleanup_close_ int gen = -1, etc = -1;
+        char line[80], opts[64];
         int r;
 
-        stage = open(STAGE_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (stage < 0)
+        if (mkdir(STAGE_DIR "/etc", 0755) < 0)
                 return -errno;
-        r = gen_passwd(rec, stage);
+        gen = open(STAGE_DIR "/etc", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (gen < 0)
+                return -errno;
+        r = gen_passwd(rec, gen);
         if (r >= 0)
-                r = gen_group(rec, stage);
+                r = gen_group(rec, gen);
         if (r < 0)
                 return r;
         snprintf(line, sizeof line, "%s\n", rec->hostname[0] ? rec->hostname : "cubby");
-        r = write_file_atomic_at_nosync(stage, "hostname", line, strlen(line), 0644);
+        r = write_file_atomic_at_nosync(gen, "hostname", line, strlen(line), 0644);
+        /* the servers the PAM module chose, as a plain file: where the
+         * host's is a link into its /run (systemd-resolved), the link's
+         * target does not exist in the container's fresh /run */
+        if (r >= 0 && rec->network && rec->resolv[0])
+                r = write_file_atomic_at_nosync(gen, "resolv.conf", rec->resolv,
+                                                strlen(rec->resolv), 0644);
+        /* host mounts below /etc would lie under the overlay, listed in
+         * the container's mountinfo and pinned by it */
+        if (r >= 0)
+                r = mnt_detach_below("/etc");
         if (r < 0)
                 return r;
-        r = mnt_bind_at(rootfd, STAGE_DIR "/passwd", "/etc/passwd", MS_RDONLY | MS_NOSUID | MS_NODEV);
-        if (r >= 0)
-                r = mnt_bind_at(rootfd, STAGE_DIR "/group", "/etc/group", MS_RDONLY | MS_NOSUID | MS_NODEV);
-        if (r >= 0)
-                r = mnt_bind_at(rootfd, STAGE_DIR "/hostname", "/etc/hostname",
-                            MS_RDONLY | MS_NOSUID | MS_NODEV);
-        if (r >= 0 && rec->network && rec->resolv[0])
-                r = build_resolv(rootfd, stage, rec);
-        return r;
+        etc = mnt_open_in_root(rootfd, "/etc", O_DIRECTORY | O_NOFOLLOW);
+        if (etc < 0)
+                return etc;
+        /* no upper layer: read-only by construction, whatever the flags;
+         * nosuid and nodev as everywhere in the container */
+        snprintf(opts, sizeof opts, "lowerdir=/proc/self/fd/%d:/proc/self/fd/%d", gen, etc);
+        return mnt_on_fd("cubby-etc", etc, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV, opts);
 }

@@ -423,6 +423,10 @@ int mnt_build_root(Helper *h)
         if (r >= 0)
                 r = build_home(root, &h->rec);
         CUBBY_FAULT("helper.mount.home");
+        /* /etc before the hidden paths: the overlay would cover a path
+         * hidden below it */
+        if (r >= 0)
+                r = mnt_build_etc(root, &h->rec);
         if (r < 0)
                 return r;
         /* cubby's own state, and host agents reachable through sockets or
@@ -450,7 +454,7 @@ int mnt_build_root(Helper *h)
                         return r;
         }
         CUBBY_FAULT("helper.mount.hidden");
-        return mnt_build_etc(root, &h->rec);
+        return 0;
 }
 
 /* After the clone: leave the staging namespace, so its mounts die with the

@@ -57,7 +57,7 @@ test_D_mount_propagation() {
 
 test_D_unmount_to_uncover() {
         local out m
-        out=$(sec_su "$S1" "for m in ~ /tmp /etc/passwd /dev /proc /sys /run /home /; do $SECPROBE umount \$m; done; echo @@others=\$(cut -d: -f3 /etc/passwd | awk '\$1 >= 1000 && \$1 != 65534' | wc -l); echo @@homes=\$(ls -A /home)")
+        out=$(sec_su "$S1" "for m in ~ /tmp /etc/passwd /etc /dev /proc /sys /run /home /; do $SECPROBE umount \$m; done; echo @@others=\$(cut -d: -f3 /etc/passwd | awk '\$1 >= 1000 && \$1 != 65534' | wc -l); echo @@homes=\$(ls -A /home)")
         sec_sandboxed "unmount" "$out"
         it_nomatch "umount of any mount inside: never succeeds" '^umount(_detach)?=ok' "$out"
         it_eq "after the umount attempts: /etc/passwd still lists only the user" 1 "$(it_get others "$out")"
