@@ -12,7 +12,9 @@ IT_NEEDS="/usr/sbin/sshd python3"
 it_init "$@"
 
 it_ctl() { timeout -k 5 "$IT_TIMEOUT" nsenter --net="$IT_NETNS_PATH" "$CUBBY_CTL" --config "$IT_CONF" "$@"; }
-PAMD="$IT_SCRATCH/pam.d"
+# A pam.d of this test's own: the harness's copy of the machine's
+# /etc/pam.d holds whatever stacks the machine has installed (sudo-i, ...).
+PAMD="$IT_SCRATCH/ctl-pam.d"
 mkdir -p "$PAMD"
 printf 'PermitUserRC no\n' >"$IT_SCRATCH/sshd-min"
 
