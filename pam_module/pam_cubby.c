@@ -56,6 +56,7 @@
 #include "cubby/record-write.h"
 #include "cubby/record.h"
 #include "cubby/session.h"
+#include "cubby/spawn.h"
 #include "cubby/util.h"
 
 #define DATA_NAME "pam_cubby_session"
@@ -266,34 +267,6 @@ static int check_redirect_shell(const char *shell, int *ret_fd, const char **ret
         }
         if (stat("/bin/sh", &sh) == 0 && sh.st_dev == st.st_dev && sh.st_ino == st.st_ino) {
                 *ret_why = "the login shell is /bin/sh, which cannot be redirected (use mode=login-shell)";
-                return -EPERM;
-        }
-        *ret_fd = TAKE_FD(fd);
-        return 0;
-}
-
-/* The helper must be there, setuid root, and not on a nosuid mount, or the
- * shell exec would run it without privileges and it would refuse anyway. */
-static int check_helper(int *ret_fd, const char **ret_why)
-{
-        _cleanup_close_ int fd = -1;
-        struct statvfs sv;
-        struct stat st;
-
-        fd = open(CUBBY_HELPER_PATH, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0) {
-                *ret_why = "cubby-shell is not installed";
-                return -errno;
-        }
-        if (fstat(fd, &st) < 0 || fstatvfs(fd, &sv) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode) || st.st_uid != 0 || !(st.st_mode & S_ISUID) ||
-            (st.st_mode & 022)) {
-                *ret_why = "cubby-shell is not installed setuid root";
-                return -EPERM;
-        }
-        if (sv.f_flag & ST_NOSUID) {
-                *ret_why = "cubby-shell is on a nosuid mount";
                 return -EPERM;
         }
         *ret_fd = TAKE_FD(fd);
@@ -592,25 +565,10 @@ static void run_net_up(const char *config)
 {
         char *const argv[] = { (char *)"cubbyctl", (char *)"--config", (char *)config,
                                (char *)"net", (char *)"up", NULL };
-        char *const envp[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
-        pid_t pid = fork();
+        pid_t pid;
 
-        if (pid < 0)
+        if (spawn_fixed(CUBBY_CTL_PATH, argv, -1, &pid) < 0)
                 return;
-        if (pid == 0) {
-                int null = open("/dev/null", O_RDWR);
-
-                if (null >= 0) {
-                        dup2(null, 0);
-                        dup2(null, 1);
-                        dup2(null, 2);
-                }
-                if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0)
-                        for (int fd = 3; fd < 1024; fd++)
-                                close(fd);
-                execve(CUBBY_CTL_PATH, argv, envp);
-                _exit(127);
-        }
         /* ECHILD when the caller ignores SIGCHLD: the check after tells */
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
                 ;
@@ -686,7 +644,7 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
         uint64_t start;
         int r;
 
-        r = check_helper(&helper, ret_why);
+        r = spawn_helper_check(&helper, ret_why);
         if (r < 0)
                 return r;
         if (c->args.mode == RECORD_MODE_REDIRECT) {
