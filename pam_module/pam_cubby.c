@@ -57,11 +57,11 @@
 #include "cubby/record.h"
 #include "cubby/session.h"
 #include "cubby/spawn.h"
+#include "cubby/user-policy.h"
 #include "cubby/util.h"
 
 #define DATA_NAME "pam_cubby_session"
 #define LAST_GOOD_DIR CUBBY_RUNDIR "/last-good"
-#define MAX_GROUPS 1024
 #define LOCK_TIMEOUT_MS 10000
 #define KILL_TIMEOUT_MS 5000
 #define GC_INTERVAL_S 10
@@ -164,52 +164,6 @@ static void save_last_good(const Conf *conf, const char *config)
                         return;
         }
         (void)write_file_atomic_at(dfd, name, text, strlen(text), 0600);
-}
-
-/* The user's groups by name (primary first). */
-static int user_groups(const struct passwd *pw, char ***ret, size_t *ret_n)
-{
-        gid_t gids[MAX_GROUPS];
-        int n = MAX_GROUPS;
-        char **names;
-        size_t k = 0;
-
-        if (getgrouplist(pw->pw_name, pw->pw_gid, gids, &n) < 0)
-                return -E2BIG;
-        names = calloc((size_t)n + 1, sizeof *names);
-        if (!names)
-                return -ENOMEM;
-        for (int i = 0; i < n; i++) {
-                struct group gr, *res = NULL;
-                char buf[16384];
-
-                if (getgrgid_r(gids[i], &gr, buf, sizeof buf, &res) != 0 || !res)
-                        continue;
-                names[k] = strdup(gr.gr_name);
-                if (!names[k])
-                        break;
-                k++;
-        }
-        *ret = names;
-        *ret_n = k;
-        return 0;
-}
-
-static void free_groups(char **g)
-{
-        if (!g)
-                return;
-        for (char **p = g; *p; p++)
-                free(*p);
-        free(g);
-}
-
-static bool in_list(char *const *list, size_t n, const char *s)
-{
-        for (size_t i = 0; i < n; i++)
-                if (strcmp(list[i], s) == 0)
-                        return true;
-        return false;
 }
 
 static bool service_allowed(const ConfPolicy *p, const char *service)
@@ -892,8 +846,7 @@ static int open_session(OpenCtx *c)
 {
         pam_handle_t *pamh = c->pamh;
         _cleanup_free_ Session *s = NULL;
-        char **groups = NULL, admin_group[CONF_NAME_MAX], cerrbuf[PATH_MAX + 300];
-        size_t n_groups = 0;
+        char admin_group[CONF_NAME_MAX], cerrbuf[PATH_MAX + 300];
         const char *why = NULL;
         struct passwd *res = NULL;
         ConfPolicy pol;
@@ -920,24 +873,11 @@ static int open_session(OpenCtx *c)
                 pam_syslog(pamh, LOG_ERR, "cannot use %s: %s", c->args.config, cerrbuf);
         }
 
-        r = user_groups(&c->pw, &groups, &n_groups);
-        if (r < 0) {
-                free_groups(groups);
+        r = user_policy(c->conf_ok ? &c->conf : NULL, admin_group, &c->pw, &admin, &pol, NULL);
+        if (r < 0)
                 return refuse(pamh, c->user, c->service, "the user's groups cannot be looked up", "");
-        }
-        /* Root and the admin group are never sandboxed, so admins can always
-         * get in, even with a broken policy. */
-        admin = c->pw.pw_uid == 0 || in_list(groups, n_groups, admin_group);
-
-        if (!admin && !c->conf_ok) {
-                free_groups(groups);
+        if (!admin && !c->conf_ok)
                 return refuse(pamh, c->user, c->service, "the cubby policy is broken", cerrbuf);
-        }
-        if (c->conf_ok)
-                conf_resolve(&c->conf, c->user, (const char *const *)groups, n_groups, &pol, NULL);
-        else
-                memset(&pol, 0, sizeof pol);
-        free_groups(groups);
 
         s = calloc(1, sizeof *s);
         if (!s)
