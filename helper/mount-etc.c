@@ -139,8 +139,8 @@ static int gen_group(const Record *rec, int stagefd)
  * missing parents, for a symlinked /etc/resolv.conf to point at. */
 static int create_in_run(int rootfd, const char *path)
 {
-        _cleanup_close_ int dir = -1;
-        char buf[PATH_MAX], *save = NULL, *comp, *next;
+        _cleanup_close_ int run = -1, dir = -1;
+        char buf[PATH_MAX], *base;
         int r;
 
         if (strncmp(path, "/run/", 5) != 0 || !path_is_normalized_absolute(path))
@@ -148,27 +148,15 @@ static int create_in_run(int rootfd, const char *path)
         r = strscpy(buf, sizeof buf, path + 5);
         if (r < 0)
                 return r;
-        dir = mnt_open_dir_in_root(rootfd, "/run");
-        if (dir < 0)
-                return dir;
-        comp = strtok_r(buf, "/", &save);
-        while (comp) {
-                next = strtok_r(NULL, "/", &save);
-                if (!next)
-                        return mnt_create_file_at(dir, comp, 0644);
-                if (mkdirat(dir, comp, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                {
-                        int nd = openat(dir, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-                        if (nd < 0)
-                                return -errno;
-                        close(dir);
-                        dir = nd;
-                }
-                comp = next;
-        }
-        return -EINVAL;
+        run = mnt_open_dir_in_root(rootfd, "/run");
+        if (run < 0)
+                return run;
+        base = strrchr(buf, '/');
+        if (!base)
+                return mnt_create_file_at(run, buf, 0644);
+        *base = 0;
+        r = dir_walk(run, buf, 0755, NULL, NULL, &dir);
+        return r < 0 ? r : mnt_create_file_at(dir, base + 1, 0644);
 }
 
 /* A resolv.conf that works inside (the PAM module chose the servers). On

@@ -66,6 +66,14 @@ static int open_parent(const CgDir *d, int *ret_fd, const char **ret_base)
 
 /* ---- create and remove ----------------------------------------------- */
 
+/* The directory name below dfd, not following a symlink (fd or -errno). */
+static int cg_open_child_dir(int dfd, const char *name)
+{
+        int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+        return fd < 0 ? -errno : fd;
+}
+
 typedef struct CreateWalk {
         bool v2;
         unsigned enable;
@@ -78,6 +86,8 @@ static int create_walk_step(int pfd, int dfd, bool created, bool last, void *arg
 {
         const CreateWalk *w = arg;
 
+        if (dfd < 0) /* about to make a component: only on a cgroup fs */
+                return cg_fd_is_cgroupfs(pfd, w->v2);
         if (!w->v2)
                 return (w->enable & CG_CTRL_CPUSET) ? cg_cpuset_v1_fill_if_empty(pfd, dfd, created) : 0;
         if (w->enable && (created || last))
