@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,6 +33,29 @@ int home_merged_path(const char *state_dir, const char *user, char *buf, size_t 
                 return -EINVAL;
         n = snprintf(buf, size, "%s/users/%s/merged", state_dir, user);
         return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+int home_spec_of(const char *state_dir, const char *run_dir, const char *user, HomeSpec *hs)
+{
+        char path[PATH_MAX];
+        struct passwd *pw;
+        struct stat st;
+
+        if (!name_is_safe(user, 63))
+                return -EINVAL;
+        *hs = (HomeSpec){ .state_dir = state_dir, .run_dir = run_dir, .user = user };
+        pw = getpwnam(user);
+        if (pw) {
+                hs->uid = pw->pw_uid;
+                hs->gid = pw->pw_gid;
+                return 0;
+        }
+        if (snprintf(path, sizeof path, "%s/users/%s/upper", hs->state_dir, user) >= (int)sizeof path ||
+            lstat(path, &st) < 0)
+                return -ENOENT;
+        hs->uid = st.st_uid;
+        hs->gid = st.st_gid;
+        return 0;
 }
 
 /* ---- the state tree ---------------------------------------------------- */

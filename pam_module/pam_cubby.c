@@ -45,6 +45,7 @@
 #include "cubby/cgroup-lifecycle.h"
 #include "cubby/conf.h"
 #include "cubby/fault.h"
+#include "cubby/gc.h"
 #include "cubby/anchor-holder.h"
 #include "cubby/anchor.h"
 #include "cubby/home.h"
@@ -64,7 +65,6 @@
 #define LAST_GOOD_DIR CUBBY_RUNDIR "/last-good"
 #define LOCK_TIMEOUT_MS 10000
 #define KILL_TIMEOUT_MS 5000
-#define GC_INTERVAL_S 10
 
 typedef struct Args {
         const char *config;
@@ -363,16 +363,6 @@ static void limits_restore(const Limits *l)
         umask(l->umask);
 }
 
-static void log_reap(const Record *rec, int result, void *userdata)
-{
-        char uid[16], res[16];
-
-        snprintf(uid, sizeof uid, "%u", (unsigned)rec->uid);
-        snprintf(res, sizeof res, "%d", result);
-        log_event(result < 0 ? LOG_ERR : LOG_INFO, "gc_reaped", "session", rec->id, "uid", uid,
-                  "user", rec->user, "service", rec->service, "result", res, NULL);
-}
-
 typedef struct OpenCtx {
         pam_handle_t *pamh;
         Args args;
@@ -639,17 +629,12 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
                 return r;
         }
         /* Leftovers of crashed openers go first, so they cannot hold the
-         * user's budget; at most every few seconds (it reads every record,
-         * which a login storm must not pay each time). */
+         * user's budget; throttled, as a login storm must not read every
+         * record each time. */
         {
-                struct stat st;
-                time_t now = time(NULL);
+                GcCtx gc = { .global = &c->conf.global, .sessions = sessions, .locks = locks };
 
-                if (fstatat(locks, "gc.stamp", &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-                    st.st_mtime + GC_INTERVAL_S <= now || st.st_mtime > now) {
-                        (void)write_file_atomic_at_nosync(locks, "gc.stamp", "", 0, 0600);
-                        (void)session_gc(sessions, locks, log_reap, NULL, NULL);
-                }
+                (void)gc_run(&gc, GC_THROTTLE, NULL);
         }
         CUBBY_FAULT("pam.gc");
 
