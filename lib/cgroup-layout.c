@@ -171,23 +171,16 @@ static int layout_parse_line(CgLayout *l, char *line)
 static int layout_parse(const char *mountinfo, CgLayout *l)
 {
         _cleanup_free_ char *text = strdup(mountinfo);
-        char *p = text;
+        char *save = NULL;
+        int r;
 
         if (!text)
                 return -ENOMEM;
         l->n = 0;
-        while (*p) {
-                char *e = strchrnul(p, '\n');
-                bool last = !*e;
-                int r;
-
-                *e = 0;
-                if (e > p) {
-                        r = layout_parse_line(l, p);
-                        if (r < 0)
-                                return r;
-                }
-                p = last ? e : e + 1;
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                r = layout_parse_line(l, line);
+                if (r < 0)
+                        return r;
         }
         return l->n > 0 ? 0 : -ENOMEDIUM;
 }

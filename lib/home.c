@@ -37,15 +37,15 @@ int home_merged_path(const char *state_dir, const char *user, char *buf, size_t 
 
 int home_spec_of(const char *state_dir, const char *run_dir, const char *user, HomeSpec *hs)
 {
-        char path[PATH_MAX];
-        struct passwd *pw;
+        char path[PATH_MAX], buf[16384];
+        struct passwd pwd, *pw = NULL;
         struct stat st;
 
         if (!name_is_safe(user, 63))
                 return -EINVAL;
         *hs = (HomeSpec){ .state_dir = state_dir, .run_dir = run_dir, .user = user };
-        pw = getpwnam(user);
-        if (pw) {
+        /* reentrant: the library also runs inside sshd */
+        if (getpwnam_r(user, &pwd, buf, sizeof buf, &pw) == 0 && pw) {
                 hs->uid = pw->pw_uid;
                 hs->gid = pw->pw_gid;
                 return 0;
