@@ -63,9 +63,7 @@ int cg_walk_dir(const char *path, bool v2, bool create, CgWalkStep step, void *a
         if (!path_is_normalized_absolute(path) || (create && !step))
                 return -EINVAL;
         r = dir_walk(AT_FDCWD, path, create ? 0755 : 0, step, arg, &fd);
-        if (r < 0)
-                return r;
-        r = cg_fd_is_cgroupfs(fd, v2);
+        r = r < 0 ? r : cg_fd_is_cgroupfs(fd, v2);
         if (r < 0)
                 return r;
         *ret_fd = TAKE_FD(fd);

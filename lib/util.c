@@ -282,7 +282,8 @@ bool path_is_normalized_absolute(const char *p)
 /* Without create nothing is made: the kernel resolves the whole path in one
  * openat2() and refuses a symlink anywhere in it (RESOLVE_NO_SYMLINKS; and
  * nothing above dirfd, RESOLVE_BENEATH, for a relative path). With create,
- * component by component, as each mkdir needs its parent's fd. */
+ * component by component, as each mkdir needs its parent's fd; also the
+ * fallback where openat2 is missing (ENOSYS). */
 int dir_walk(int dirfd, const char *path, mode_t create_mode, DirWalkStep step, void *arg, int *ret_fd)
 {
         _cleanup_close_ int fd = -1;
@@ -295,10 +296,13 @@ int dir_walk(int dirfd, const char *path, mode_t create_mode, DirWalkStep step, 
                 };
 
                 fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
-                if (fd < 0)
+                if (fd < 0 && errno != ENOSYS)
                         return -errno;
-                *ret_fd = TAKE_FD(fd);
-                return 0;
+                if (fd >= 0) {
+                        *ret_fd = TAKE_FD(fd);
+                        return 0;
+                }
+                step = NULL; /* no openat2 (valgrind, an older seccomp profile): by hand */
         }
         fd = openat(dirfd, path[0] == '/' ? "/" : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
@@ -314,8 +318,10 @@ int dir_walk(int dirfd, const char *path, mode_t create_mode, DirWalkStep step, 
                 memcpy(comp, p, n);
                 comp[n] = 0;
                 p += n;
+                if (strcmp(comp, "..") == 0)
+                        return -EXDEV; /* RESOLVE_BENEATH's rule */
                 nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (nfd < 0 && errno == ENOENT) {
+                if (nfd < 0 && errno == ENOENT && create_mode != 0) {
                         r = step ? step(fd, -1, false, false, arg) : 0;
                         if (r < 0 || (mkdirat(fd, comp, create_mode) < 0 && errno != EEXIST))
                                 return r < 0 ? r : -errno;

@@ -205,10 +205,15 @@ static void test_dir_walk(void **state)
 
         assert_int_equal(dir_walk(dfd, "real/sub", 0, NULL, NULL, &fd), 0);
         assert_int_equal(close(fd), 0);
-        assert_int_equal(dir_walk(dfd, "link/sub", 0, NULL, NULL, &fd), -ELOOP);
-        assert_int_equal(dir_walk(dfd, "link", 0, NULL, NULL, &fd), -ELOOP);
+        /* ELOOP from openat2; ENOTDIR from the walk by hand where openat2 is
+         * missing (valgrind) */
+        r = dir_walk(dfd, "link/sub", 0, NULL, NULL, &fd);
+        assert_true(r == -ELOOP || r == -ENOTDIR);
+        r = dir_walk(dfd, "link", 0, NULL, NULL, &fd);
+        assert_true(r == -ELOOP || r == -ENOTDIR);
         snprintf(path, sizeof path, "%s/link/sub", dir);
-        assert_int_equal(dir_walk(AT_FDCWD, path, 0, NULL, NULL, &fd), -ELOOP);
+        r = dir_walk(AT_FDCWD, path, 0, NULL, NULL, &fd);
+        assert_true(r == -ELOOP || r == -ENOTDIR);
         assert_int_equal(dir_walk(dfd, "../", 0, NULL, NULL, &fd), -EXDEV);
         assert_int_equal(dir_walk(dfd, "missing", 0, NULL, NULL, &fd), -ENOENT);
 
