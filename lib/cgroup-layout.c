@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cubby/cgroup-layout.h"
+#include "cubby/cgroup-lifecycle.h"
 #include "cubby/mountinfo.h"
 #include "cubby/util.h"
 

@@ -66,6 +66,29 @@ static int open_parent(const CgDir *d, int *ret_fd, const char **ret_base)
 
 /* ---- create and remove ----------------------------------------------- */
 
+/* Open the directory path (absolute, normalised) from "/" without
+ * following symlinks (dir_walk). With create, missing components are made,
+ * but only where step agrees (it refuses a parent outside a cgroup file
+ * system of the expected version), and step runs for each component with
+ * its parent: cgroup-lifecycle.c
+ * switches controllers on and fills v1 cpusets there, top-down, so each
+ * child sees what its parent was given. The result is checked to be on the
+ * cgroup file system. */
+int cg_walk_dir(const char *path, bool v2, bool create, CgWalkStep step, void *arg, int *ret_fd)
+{
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        if (!path_is_normalized_absolute(path) || (create && !step))
+                return -EINVAL;
+        r = dir_walk(AT_FDCWD, path, create ? 0755 : 0, step, arg, &fd);
+        r = r < 0 ? r : cg_fd_is_cgroupfs(fd, v2);
+        if (r < 0)
+                return r;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
 /* The directory name below dfd, not following a symlink (fd or -errno). */
 static int cg_open_child_dir(int dfd, const char *name)
 {

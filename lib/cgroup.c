@@ -47,34 +47,19 @@ int cg_fd_is_cgroupfs(int fd, bool v2)
         return 0;
 }
 
-/* Open the directory path (absolute, normalised) from "/" without
- * following symlinks (dir_walk). With create, missing components are made,
- * but only where step agrees (it refuses a parent outside a cgroup file
- * system of the expected version), and step runs for each component with
- * its parent: cgroup-lifecycle.c
- * switches controllers on and fills v1 cpusets there, top-down, so each
- * child sees what its parent was given. The result is checked to be on the
- * cgroup file system. */
-int cg_walk_dir(const char *path, bool v2, bool create, CgWalkStep step, void *arg, int *ret_fd)
+int cg_dir_open(const CgDir *d, int *ret_fd)
 {
         _cleanup_close_ int fd = -1;
         int r;
 
-        if (!path_is_normalized_absolute(path) || (create && !step))
+        if (!cg_path_ok(d->path))
                 return -EINVAL;
-        r = dir_walk(AT_FDCWD, path, create ? 0755 : 0, step, arg, &fd);
-        r = r < 0 ? r : cg_fd_is_cgroupfs(fd, v2);
+        r = dir_walk(AT_FDCWD, d->path, 0, NULL, NULL, &fd);
+        r = r < 0 ? r : cg_fd_is_cgroupfs(fd, d->v2);
         if (r < 0)
                 return r;
         *ret_fd = TAKE_FD(fd);
         return 0;
-}
-
-int cg_dir_open(const CgDir *d, int *ret_fd)
-{
-        if (!cg_path_ok(d->path))
-                return -EINVAL;
-        return cg_walk_dir(d->path, d->v2, false, NULL, NULL, ret_fd);
 }
 
 int cg_set_check(const CgSet *set)

@@ -64,15 +64,6 @@ int cg_set_check(const CgSet *set);
 /* 0 if fd is on a cgroup file system of that version, -ENOMEDIUM if not. */
 int cg_fd_is_cgroupfs(int fd, bool v2);
 
-/* Called as dir_walk's step when the walk creates: with dfd -1 before a
- * component is made in pfd (it must refuse, -ENOMEDIUM, where pfd is not
- * a cgroup file system of the walk's version), then for each component:
- * the parent, the component, whether the walk made it, whether it is the
- * last one. */
-typedef DirWalkStep CgWalkStep;
-/* Open path from "/" refusing symlinks (dir_walk); with create (step
- * required), make missing components and run step on each. The result is
- * on a cgroup file system. */
-int cg_walk_dir(const char *path, bool v2, bool create, CgWalkStep step, void *arg, int *ret_fd);
-/* cg_walk_dir of a checked directory, creating nothing. */
+/* Open a checked directory from "/" refusing symlinks (dir_walk), creating
+ * nothing; it must be on a cgroup file system. */
 int cg_dir_open(const CgDir *d, int *ret_fd);
