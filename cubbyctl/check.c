@@ -21,6 +21,7 @@
 
 #include "cubby-build.h"
 #include "ctl.h"
+#include "cubby/spawn.h"
 #include "cubby/util.h"
 
 static void check_text(const json_t *v)
@@ -75,6 +76,8 @@ static int check_sshd_for(const char *sshd_config, const char *user)
         };
         _cleanup_free_ char *out = NULL;
         char conn[128], *line, *save = NULL;
+        char *const args[] = { (char *)"sshd", (char *)"-T", (char *)"-f", (char *)sshd_config,
+                               (char *)"-C", conn, NULL };
         size_t len = 0;
         int p[2], bad = 0, seen = 0, st = 0;
         bool disable_fwd = false;
@@ -84,22 +87,10 @@ static int check_sshd_for(const char *sshd_config, const char *user)
         snprintf(conn, sizeof conn, "user=%s,host=localhost,addr=127.0.0.1", user);
         if (pipe2(p, O_CLOEXEC) < 0)
                 return -1;
-        pid = fork();
-        if (pid < 0)
+        if (spawn_fixed("/usr/sbin/sshd", args, p[1], &pid) < 0) {
+                close(p[0]);
+                close(p[1]);
                 return -1;
-        if (pid == 0) {
-                char *const args[] = { (char *)"sshd", (char *)"-T", (char *)"-f", (char *)sshd_config,
-                                       (char *)"-C", conn, NULL };
-                char *const envp[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
-                int null = open("/dev/null", O_RDWR);
-
-                dup2(p[1], 1);
-                if (null >= 0) {
-                        dup2(null, 0);
-                        dup2(null, 2);
-                }
-                execve("/usr/sbin/sshd", args, envp);
-                _exit(127);
         }
         close(p[1]);
         /* all of it first: DisableForwarding comes after the options it
@@ -413,10 +404,9 @@ int cmd_check(Ctl *c, int argc, char **argv)
 {
         const char *sshd_config = "/etc/ssh/sshd_config", *pam_dir = "/etc/pam.d";
         bool sandboxes = false;
+        const char *why = NULL;
         json_t *warnings;
-        struct statvfs sv;
-        struct stat st;
-        int problems = 0;
+        int problems = 0, r;
         json_t *v;
 
         for (int i = 1; i < argc; i++) {
@@ -431,13 +421,13 @@ int cmd_check(Ctl *c, int argc, char **argv)
         }
         if (ctl_load_config(c, true) < 0)
                 return 1;
-        if (stat(CUBBY_HELPER_PATH, &st) < 0 || st.st_uid != 0 || !(st.st_mode & S_ISUID) ||
-            (st.st_mode & 022)) {
-                fprintf(stderr, "cubbyctl: %s is not installed setuid root\n", CUBBY_HELPER_PATH);
-                problems++;
-        } else if (statvfs(CUBBY_HELPER_PATH, &sv) == 0 && (sv.f_flag & ST_NOSUID)) {
+        r = spawn_helper_check(NULL, &why);
+        if (r == -EACCES) {
                 fprintf(stderr, "cubbyctl: %s is on a nosuid mount; logins would be refused\n",
                         CUBBY_HELPER_PATH);
+                problems++;
+        } else if (r < 0) {
+                fprintf(stderr, "cubbyctl: %s is not installed setuid root\n", CUBBY_HELPER_PATH);
                 problems++;
         }
         /* sshd's settings for one user of every section that sandboxes */
@@ -445,7 +435,6 @@ int cmd_check(Ctl *c, int argc, char **argv)
                 for (size_t i = 0; i < c->conf.n_sections; i++) {
                         const ConfSection *sec = &c->conf.sections[i];
                         char user[CONF_NAME_MAX];
-                        int r;
 
                         if (!(sec->set & (1u << CONF_KEY_SANDBOX)) || !sec->values.sandbox ||
                             !section_user(sec, user, sizeof user))

@@ -37,9 +37,6 @@ int cmd_home(Ctl *c, int argc, char **argv);
 typedef int (*CtlRecordFn)(Ctl *c, const Record *rec, const char *key, void *userdata);
 int ctl_for_each_record(CtlRecordFn fn, Ctl *c, void *userdata);
 
-/* home.c: the user of a state tree entry (the passwd entry, else the owner
- * of its upper dir). */
-int ctl_home_spec(Ctl *c, const char *user, HomeSpec *hs);
 
 /* output.c. A string for a JSON value: strict UTF-8, each byte that is not
  * part of a valid sequence replaced by U+FFFD (a record's rhost or tty, a

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* cubbyctl explain USER: the policy that applies to USER, each value with
  * the file:line it comes from. */
-#include <grp.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -9,6 +8,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "cubby/user-policy.h"
 
 /* policy[key] = { "value": value, "from": "file:line" | null (default) } */
 static void explain_value(json_t *policy, const char *key, const char *value, const ConfSection *src)
@@ -104,9 +104,7 @@ static void explain_policy(const Conf *conf, const ConfPolicy *p, bool admin,
 int cmd_explain(Ctl *c, int argc, char **argv)
 {
         const ConfSection *src[_CONF_KEY_MAX];
-        char *groups[256];
-        gid_t gids[256];
-        int ng = 256, r;
+        int r;
         struct passwd *pw;
         bool admin;
         ConfPolicy p;
@@ -123,19 +121,11 @@ int cmd_explain(Ctl *c, int argc, char **argv)
                 fprintf(stderr, "cubbyctl: no user %s\n", argv[1]);
                 return 1;
         }
-        if (getgrouplist(pw->pw_name, pw->pw_gid, gids, &ng) < 0)
-                ng = 0;
-        for (int i = 0; i < ng; i++) {
-                struct group *g = getgrgid(gids[i]);
-
-                groups[i] = strdup(g ? g->gr_name : "");
+        r = user_policy(&c->conf, c->conf.global.admin_group, pw, &admin, &p, src);
+        if (r < 0) {
+                fprintf(stderr, "cubbyctl: explain: the groups of %s: %s\n", pw->pw_name, strerror(-r));
+                return 1;
         }
-        conf_resolve(&c->conf, pw->pw_name, (const char *const *)groups, (size_t)ng, &p, src);
-        admin = pw->pw_uid == 0;
-        for (int i = 0; i < ng; i++)
-                admin |= groups[i] && strcmp(groups[i], c->conf.global.admin_group) == 0;
-        for (int i = 0; i < ng; i++)
-                free(groups[i]);
         v = json_object();
         policy = json_object();
         out_set(v, "user", out_str(pw->pw_name));

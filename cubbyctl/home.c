@@ -14,30 +14,6 @@
 #include "cubby/session.h"
 #include "cubby/util.h"
 
-int ctl_home_spec(Ctl *c, const char *user, HomeSpec *hs)
-{
-        char path[PATH_MAX];
-        struct passwd *pw;
-        struct stat st;
-
-        if (!name_is_safe(user, 63))
-                return -EINVAL;
-        *hs = (HomeSpec){ .state_dir = c->conf.global.state_dir, .run_dir = c->conf.global.run_dir,
-                          .user = user };
-        pw = getpwnam(user);
-        if (pw) {
-                hs->uid = pw->pw_uid;
-                hs->gid = pw->pw_gid;
-                return 0;
-        }
-        if (snprintf(path, sizeof path, "%s/users/%s/upper", hs->state_dir, user) >= (int)sizeof path ||
-            lstat(path, &st) < 0)
-                return -ENOENT;
-        hs->uid = st.st_uid;
-        hs->gid = st.st_gid;
-        return 0;
-}
-
 static void home_text(const json_t *v)
 {
         printf("user %s (uid %lld)\nstate %s\nupper %s\nmounted %s\nsessions %lld\n",
@@ -89,7 +65,7 @@ int cmd_home(Ctl *c, int argc, char **argv)
         }
         if (ctl_load_config(c, true) < 0)
                 return 1;
-        if (ctl_home_spec(c, argv[2], &hs) < 0) {
+        if (home_spec_of(c->conf.global.state_dir, c->conf.global.run_dir, argv[2], &hs) < 0) {
                 fprintf(stderr, "cubbyctl: no user or home %s\n", argv[2]);
                 return 1;
         }

@@ -26,6 +26,7 @@
 #include "cubby-build.h"
 #include "cubby/fault.h"
 #include "cubby/anchor.h"
+#include "cubby/mountinfo.h"
 #include "cubby/util.h"
 #include "helper.h"
 
@@ -54,27 +55,6 @@ int mnt_on_fd(const char *src, int fd, const char *type, unsigned long flags,
         snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
         if (mount(src, target, type, flags, data) < 0)
                 return -errno;
-        return 0;
-}
-
-/* Detach every mount at or below STAGE_ROOT + path in the staging
- * namespace. What a fresh tmpfs covers would otherwise still be listed in
- * the container's mountinfo (other users' overlays, /run/user/N, netns
- * pins) and pinned by it. Deepest first. */
-static int unescape_mountinfo(char *s)
-{
-        char *o = s;
-
-        for (char *i = s; *i; i++) {
-                if (i[0] == '\\' && i[1] >= '0' && i[1] <= '3' && i[2] >= '0' && i[2] <= '7' &&
-                    i[3] >= '0' && i[3] <= '7') {
-                        *o++ = (char)((i[1] - '0') * 64 + (i[2] - '0') * 8 + (i[3] - '0'));
-                        i += 3;
-                } else {
-                        *o++ = *i;
-                }
-        }
-        *o = 0;
         return 0;
 }
 
@@ -111,21 +91,9 @@ static int mounts_load(void)
         if (r < 0)
                 return r;
         for (char *line = strtok_r(mounts.text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char *f = line, *mp;
+                MountInfo mi;
 
-                for (int i = 0; i < 4 && f; i++) {
-                        f = strchr(f, ' ');
-                        if (f)
-                                f++;
-                }
-                if (!f)
-                        continue;
-                mp = f;
-                f = strchr(mp, ' ');
-                if (f)
-                        *f = 0;
-                unescape_mountinfo(mp);
-                if (strncmp(mp, STAGE_ROOT, strlen(STAGE_ROOT)) != 0)
+                if (mountinfo_parse_line(line, &mi) < 0 || strncmp(mi.mnt, STAGE_ROOT, strlen(STAGE_ROOT)) != 0)
                         continue;
                 if (mounts.n == cap) {
                         char **nl = realloc(mounts.mp, (cap = cap ? cap * 2 : 64) * sizeof *nl);
@@ -134,12 +102,16 @@ static int mounts_load(void)
                                 return -ENOMEM;
                         mounts.mp = nl;
                 }
-                mounts.mp[mounts.n++] = mp;
+                mounts.mp[mounts.n++] = mi.mnt;
         }
         qsort(mounts.mp, mounts.n, sizeof *mounts.mp, path_cmp);
         return 0;
 }
 
+/* Detach every mount at or below STAGE_ROOT + path in the staging
+ * namespace. What a fresh tmpfs covers would otherwise still be listed in
+ * the container's mountinfo (other users' overlays, /run/user/N, netns
+ * pins) and pinned by it. Deepest first. */
 int mnt_detach_below(const char *path)
 {
         char prefix[PATH_MAX];

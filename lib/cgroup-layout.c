@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "cubby/cgroup-layout.h"
+#include "cubby/cgroup-lifecycle.h"
+#include "cubby/mountinfo.h"
 #include "cubby/util.h"
 
 #define MOUNTINFO_MAX (4u << 20)
@@ -94,29 +96,6 @@ unsigned cg_ctrl_bits_of_list(const char *s, size_t len, char sep)
         return bits;
 }
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static int unescape_field(const char *s, size_t len, char *ret, size_t size)
-{
-        size_t o = 0;
-
-        for (size_t i = 0; i < len; i++) {
-                char c = s[i];
-
-                if (c == '\\') {
-                        if (i + 3 >= len || s[i + 1] < '0' || s[i + 1] > '3' || s[i + 2] < '0' ||
-                            s[i + 2] > '7' || s[i + 3] < '0' || s[i + 3] > '7')
-                                return -EINVAL;
-                        c = (char)((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
-                        i += 3;
-                }
-                if (o + 1 >= size)
-                        return -ENAMETOOLONG;
-                ret[o++] = c;
-        }
-        ret[o] = 0;
-        return 0;
-}
-
 /* Forget hierarchies hidden by a later mount at or above their mount point
  * (mountinfo lists mounts in the order they were attached), except by the
  * mount they sit on: a tmpfs at /sys/fs/cgroup is the parent of the v1
@@ -135,62 +114,34 @@ static void layout_hide_below(CgLayout *l, const char *mnt, uint64_t mount_id)
         l->n = j;
 }
 
-static int layout_parse_line(CgLayout *l, const char *line, size_t len)
+static int layout_parse_line(CgLayout *l, char *line)
 {
-        /* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
-        const char *f[64];
-        size_t fl[64], nf = 0, sep = 0;
-        const char *p = line, *end = line + len;
-        char mnt[PATH_MAX], root[PATH_MAX];
-        char num[24];
-        uint64_t mount_id, parent_id;
         unsigned v1_bits = 0, bits;
+        MountInfo mi;
         bool v2;
         int r;
 
-        while (p < end && nf < ELEMENTSOF(f)) {
-                const char *e = memchr(p, ' ', (size_t)(end - p));
-
-                if (!e)
-                        e = end;
-                f[nf] = p;
-                fl[nf] = (size_t)(e - p);
-                if (nf >= 6 && !sep && fl[nf] == 1 && *p == '-')
-                        sep = nf;
-                nf++;
-                p = e + 1;
-        }
-        if (!sep || sep + 3 >= nf)
-                return -EINVAL;
-        for (size_t k = 0; k < 2; k++) {
-                if (fl[k] == 0 || fl[k] >= sizeof num)
-                        return -EINVAL;
-                memcpy(num, f[k], fl[k]);
-                num[fl[k]] = 0;
-                r = parse_u64(num, k == 0 ? &mount_id : &parent_id);
-                if (r < 0)
-                        return r;
-        }
-        r = unescape_field(f[4], fl[4], mnt, sizeof mnt);
+        r = mountinfo_parse_line(line, &mi);
         if (r < 0)
                 return r;
-        if (!path_is_normalized_absolute(mnt))
+        if (strlen(mi.mnt) >= PATH_MAX)
+                return -ENAMETOOLONG;
+        if (!path_is_normalized_absolute(mi.mnt))
                 return -EINVAL;
-        layout_hide_below(l, mnt, mount_id);
-        if (!path_is_under(mnt, CG_ROOT))
+        layout_hide_below(l, mi.mnt, mi.id);
+        if (!path_is_under(mi.mnt, CG_ROOT))
                 return 0;
 
-        if (fl[sep + 1] == 7 && memcmp(f[sep + 1], "cgroup2", 7) == 0)
+        if (strcmp(mi.fstype, "cgroup2") == 0)
                 v2 = true;
-        else if (fl[sep + 1] == 6 && memcmp(f[sep + 1], "cgroup", 6) == 0)
+        else if (strcmp(mi.fstype, "cgroup") == 0)
                 v2 = false;
         else
                 return 0;
 
-        r = unescape_field(f[3], fl[3], root, sizeof root);
-        if (r < 0)
-                return r;
-        if (!path_is_normalized_absolute(root))
+        if (strlen(mi.root) >= PATH_MAX)
+                return -ENAMETOOLONG;
+        if (!path_is_normalized_absolute(mi.root))
                 return -EINVAL;
 
         for (size_t i = 0; i < l->n; i++)
@@ -202,7 +153,7 @@ static int layout_parse_line(CgLayout *l, const char *line, size_t len)
                                 return 0; /* the same hierarchy mounted twice: first wins */
                 bits = 0;
         } else {
-                bits = cg_ctrl_bits_of_list(f[sep + 3], fl[sep + 3], ',');
+                bits = cg_ctrl_bits_of_list(mi.super_opts, strlen(mi.super_opts), ',');
                 if (bits == 0 || (bits & v1_bits))
                         return 0; /* not ours, or a second mount of one we have */
         }
@@ -210,29 +161,27 @@ static int layout_parse_line(CgLayout *l, const char *line, size_t len)
                 return -E2BIG;
         l->h[l->n].v2 = v2;
         l->h[l->n].ctrl = bits;
-        l->h[l->n].mount_id = mount_id;
-        l->h[l->n].parent_id = parent_id;
-        memcpy(l->h[l->n].mnt, mnt, sizeof mnt);
-        memcpy(l->h[l->n].root, root, sizeof root);
+        l->h[l->n].mount_id = mi.id;
+        l->h[l->n].parent_id = mi.parent_id;
+        (void)strscpy(l->h[l->n].mnt, sizeof l->h[l->n].mnt, mi.mnt);
+        (void)strscpy(l->h[l->n].root, sizeof l->h[l->n].root, mi.root);
         l->n++;
         return 0;
 }
 
 static int layout_parse(const char *mountinfo, CgLayout *l)
 {
-        const char *p = mountinfo;
+        _cleanup_free_ char *text = strdup(mountinfo);
+        char *save = NULL;
+        int r;
 
+        if (!text)
+                return -ENOMEM;
         l->n = 0;
-        while (*p) {
-                const char *e = strchrnul(p, '\n');
-                int r;
-
-                if (e > p) {
-                        r = layout_parse_line(l, p, (size_t)(e - p));
-                        if (r < 0)
-                                return r;
-                }
-                p = *e ? e + 1 : e;
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                r = layout_parse_line(l, line);
+                if (r < 0)
+                        return r;
         }
         return l->n > 0 ? 0 : -ENOMEDIUM;
 }

@@ -66,6 +66,37 @@ static int open_parent(const CgDir *d, int *ret_fd, const char **ret_base)
 
 /* ---- create and remove ----------------------------------------------- */
 
+/* Open the directory path (absolute, normalised) from "/" without
+ * following symlinks (dir_walk). With create, missing components are made,
+ * but only where step agrees (it refuses a parent outside a cgroup file
+ * system of the expected version), and step runs for each component with
+ * its parent: cgroup-lifecycle.c
+ * switches controllers on and fills v1 cpusets there, top-down, so each
+ * child sees what its parent was given. The result is checked to be on the
+ * cgroup file system. */
+int cg_walk_dir(const char *path, bool v2, bool create, CgWalkStep step, void *arg, int *ret_fd)
+{
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        if (!path_is_normalized_absolute(path) || (create && !step))
+                return -EINVAL;
+        r = dir_walk(AT_FDCWD, path, create ? 0755 : 0, step, arg, &fd);
+        r = r < 0 ? r : cg_fd_is_cgroupfs(fd, v2);
+        if (r < 0)
+                return r;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* The directory name below dfd, not following a symlink (fd or -errno). */
+static int cg_open_child_dir(int dfd, const char *name)
+{
+        int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+        return fd < 0 ? -errno : fd;
+}
+
 typedef struct CreateWalk {
         bool v2;
         unsigned enable;
@@ -78,6 +109,8 @@ static int create_walk_step(int pfd, int dfd, bool created, bool last, void *arg
 {
         const CreateWalk *w = arg;
 
+        if (dfd < 0) /* about to make a component: only on a cgroup fs */
+                return cg_fd_is_cgroupfs(pfd, w->v2);
         if (!w->v2)
                 return (w->enable & CG_CTRL_CPUSET) ? cg_cpuset_v1_fill_if_empty(pfd, dfd, created) : 0;
         if (w->enable && (created || last))

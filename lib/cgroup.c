@@ -47,75 +47,19 @@ int cg_fd_is_cgroupfs(int fd, bool v2)
         return 0;
 }
 
-int cg_open_child_dir(int dfd, const char *name)
-{
-        int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-        return fd < 0 ? -errno : fd;
-}
-
-/* Open the directory path (absolute, normalised) by walking it from "/"
- * without following symlinks. With create, missing components are made,
- * but only inside a cgroup file system of the expected version, and step
- * (if any) runs for each component with its parent: cgroup-lifecycle.c
- * switches controllers on and fills v1 cpusets there, top-down, so each
- * child sees what its parent was given. The result is checked to be on the
- * cgroup file system. */
-int cg_walk_dir(const char *path, bool v2, bool create, CgWalkStep step, void *arg, int *ret_fd)
+int cg_dir_open(const CgDir *d, int *ret_fd)
 {
         _cleanup_close_ int fd = -1;
-        const char *p = path;
         int r;
 
-        if (!path_is_normalized_absolute(path))
+        if (!cg_path_ok(d->path))
                 return -EINVAL;
-        fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        while (*p == '/' && p[1]) {
-                _cleanup_close_ int nfd = -1;
-                char comp[NAME_MAX + 1];
-                const char *e = strchrnul(p + 1, '/');
-                size_t n = (size_t)(e - p - 1);
-                bool created = false;
-
-                if (n > NAME_MAX)
-                        return -ENAMETOOLONG;
-                memcpy(comp, p + 1, n);
-                comp[n] = 0;
-                nfd = cg_open_child_dir(fd, comp);
-                if (nfd == -ENOENT && create) {
-                        r = cg_fd_is_cgroupfs(fd, v2);
-                        if (r < 0)
-                                return r;
-                        if (mkdirat(fd, comp, 0755) < 0 && errno != EEXIST)
-                                return -errno;
-                        created = true;
-                        nfd = cg_open_child_dir(fd, comp);
-                }
-                if (nfd < 0)
-                        return nfd;
-                if (create && step) {
-                        r = step(fd, nfd, created, !*e, arg);
-                        if (r < 0)
-                                return r;
-                }
-                closep(&fd);
-                fd = TAKE_FD(nfd);
-                p = e;
-        }
-        r = cg_fd_is_cgroupfs(fd, v2);
+        r = dir_walk(AT_FDCWD, d->path, 0, NULL, NULL, &fd);
+        r = r < 0 ? r : cg_fd_is_cgroupfs(fd, d->v2);
         if (r < 0)
                 return r;
         *ret_fd = TAKE_FD(fd);
         return 0;
-}
-
-int cg_dir_open(const CgDir *d, int *ret_fd)
-{
-        if (!cg_path_ok(d->path))
-                return -EINVAL;
-        return cg_walk_dir(d->path, d->v2, false, NULL, NULL, ret_fd);
 }
 
 int cg_set_check(const CgSet *set)

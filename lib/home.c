@@ -3,6 +3,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -43,7 +44,47 @@ int home_merged_path(const char *state_dir, const char *user, char *buf, size_t 
         return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
+int home_spec_of(const char *state_dir, const char *run_dir, const char *user, HomeSpec *hs)
+{
+        char path[PATH_MAX], buf[16384];
+        struct passwd pwd, *pw = NULL;
+        struct stat st;
+
+        if (!name_is_safe(user, 63))
+                return -EINVAL;
+        *hs = (HomeSpec){ .state_dir = state_dir, .run_dir = run_dir, .user = user };
+        /* reentrant: the library also runs inside sshd */
+        if (getpwnam_r(user, &pwd, buf, sizeof buf, &pw) == 0 && pw) {
+                hs->uid = pw->pw_uid;
+                hs->gid = pw->pw_gid;
+                return 0;
+        }
+        if (snprintf(path, sizeof path, "%s/users/%s/upper", hs->state_dir, user) >= (int)sizeof path ||
+            lstat(path, &st) < 0)
+                return -ENOENT;
+        hs->uid = st.st_uid;
+        hs->gid = st.st_gid;
+        return 0;
+}
+
 /* ---- the state tree ---------------------------------------------------- */
+
+typedef struct TreeOwner {
+        uid_t uid;
+        gid_t gid;
+        mode_t mode;
+} TreeOwner;
+
+/* dir_walk's step: a dir it made gets its owner and mode through the fd we
+ * will keep using */
+static int tree_dir_made(int pfd, int fd, bool created, bool last, void *arg)
+{
+        const TreeOwner *o = arg;
+
+        if (fd < 0 || !created)
+                return 0;
+        return fchown(fd, o->uid, o->gid) < 0 || fchmod(fd, o->mode) < 0 ? -errno : 0;
+}
 
 /* Open (or create) dir name below dirfd and insist on its type, owner and
  * mode; anything else (a symlink, a FIFO, a file, a wrong owner) is refused
@@ -52,21 +93,13 @@ static int open_tree_dir(int dirfd, const char *name, bool create, uid_t uid, gi
                          mode_t mode, mode_t forbidden, int *ret)
 {
         _cleanup_close_ int fd = -1;
+        TreeOwner o = { .uid = uid, .gid = gid, .mode = mode };
         struct stat st;
+        int r;
 
-        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-        if (fd < 0 && errno == ENOENT && create) {
-                if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
-                        return -errno;
-                fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (fd < 0)
-                        return -errno;
-                /* set owner and mode through the fd we will keep using */
-                if (fchown(fd, uid, gid) < 0 || fchmod(fd, mode) < 0)
-                        return -errno;
-        }
-        if (fd < 0)
-                return errno == ELOOP || errno == ENOTDIR ? -ENOTDIR : -errno;
+        r = dir_walk(dirfd, name, create ? 0700 : 0, tree_dir_made, &o, &fd);
+        if (r < 0)
+                return r == -ELOOP ? -ENOTDIR : r;
         if (fstat(fd, &st) < 0)
                 return -errno;
         if (!S_ISDIR(st.st_mode) || st.st_uid != uid || (st.st_mode & forbidden))

@@ -7,8 +7,11 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/openat2.h>
 
 #include "cubby/fault.h"
 #include "cubby/util.h"
@@ -276,41 +279,78 @@ bool path_is_normalized_absolute(const char *p)
         return true;
 }
 
+/* Without create nothing is made: the kernel resolves the whole path in one
+ * openat2() and refuses a symlink anywhere in it (RESOLVE_NO_SYMLINKS; and
+ * nothing above dirfd, RESOLVE_BENEATH, for a relative path). With create,
+ * component by component, as each mkdir needs its parent's fd; also the
+ * fallback where openat2 is missing (ENOSYS). */
+int dir_walk(int dirfd, const char *path, mode_t create_mode, DirWalkStep step, void *arg, int *ret_fd)
+{
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        if (create_mode == 0) {
+                struct open_how how = {
+                        .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+                        .resolve = RESOLVE_NO_SYMLINKS | (path[0] == '/' ? 0 : RESOLVE_BENEATH),
+                };
+
+                fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+                if (fd < 0 && errno != ENOSYS)
+                        return -errno;
+                if (fd >= 0) {
+                        *ret_fd = TAKE_FD(fd);
+                        return 0;
+                }
+                step = NULL; /* no openat2 (valgrind, an older seccomp profile): by hand */
+        }
+        fd = openat(dirfd, path[0] == '/' ? "/" : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        for (const char *p = path + strspn(path, "/"); *p; p += strspn(p, "/")) {
+                _cleanup_close_ int nfd = -1;
+                char comp[NAME_MAX + 1];
+                size_t n = strcspn(p, "/");
+                bool created = false;
+
+                if (n > NAME_MAX)
+                        return -ENAMETOOLONG;
+                memcpy(comp, p, n);
+                comp[n] = 0;
+                p += n;
+                if (strcmp(comp, "..") == 0)
+                        return -EXDEV; /* RESOLVE_BENEATH's rule */
+                nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (nfd < 0 && errno == ENOENT && create_mode != 0) {
+                        r = step ? step(fd, -1, false, false, arg) : 0;
+                        if (r < 0 || (mkdirat(fd, comp, create_mode) < 0 && errno != EEXIST))
+                                return r < 0 ? r : -errno;
+                        created = true;
+                        nfd = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                }
+                if (nfd < 0)
+                        return -errno;
+                r = step ? step(fd, nfd, created, !*p, arg) : 0;
+                if (r < 0)
+                        return r;
+                closep(&fd);
+                fd = TAKE_FD(nfd);
+        }
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
 int session_dir_open(const char *path, bool create, int *ret_fd)
 {
         _cleanup_close_ int fd = -1;
-        char buf[PATH_MAX];
         struct stat st;
         int r;
 
         if (!path_is_normalized_absolute(path))
                 return -EINVAL;
-        r = strscpy(buf, sizeof buf, path);
+        r = dir_walk(AT_FDCWD, path, create ? 0700 : 0, NULL, NULL, &fd);
         if (r < 0)
-                return r;
-        fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        for (char *c = buf + 1; *c;) {
-                char *slash = strchr(c, '/');
-                int nfd;
-
-                if (slash)
-                        *slash = 0;
-                nfd = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (nfd < 0 && errno == ENOENT && create) {
-                        if (mkdirat(fd, c, 0700) < 0 && errno != EEXIST)
-                                return -errno;
-                        nfd = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                }
-                if (nfd < 0)
-                        return errno == ELOOP ? -EPERM : -errno;
-                close(fd);
-                fd = nfd;
-                if (!slash)
-                        break;
-                c = slash + 1;
-        }
+                return r == -ELOOP ? -EPERM : r;
         if (fstat(fd, &st) < 0)
                 return -errno;
         /* Root state only where nobody else can write or even look. */

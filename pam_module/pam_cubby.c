@@ -45,6 +45,7 @@
 #include "cubby/cgroup-lifecycle.h"
 #include "cubby/conf.h"
 #include "cubby/fault.h"
+#include "cubby/gc.h"
 #include "cubby/anchor-holder.h"
 #include "cubby/anchor.h"
 #include "cubby/home.h"
@@ -56,14 +57,14 @@
 #include "cubby/record-write.h"
 #include "cubby/record.h"
 #include "cubby/session.h"
+#include "cubby/spawn.h"
+#include "cubby/user-policy.h"
 #include "cubby/util.h"
 
 #define DATA_NAME "pam_cubby_session"
 #define LAST_GOOD_DIR CUBBY_RUNDIR "/last-good"
-#define MAX_GROUPS 1024
 #define LOCK_TIMEOUT_MS 10000
 #define KILL_TIMEOUT_MS 5000
-#define GC_INTERVAL_S 10
 
 typedef struct Args {
         const char *config;
@@ -165,52 +166,6 @@ static void save_last_good(const Conf *conf, const char *config)
         (void)write_file_atomic_at(dfd, name, text, strlen(text), 0600);
 }
 
-/* The user's groups by name (primary first). */
-static int user_groups(const struct passwd *pw, char ***ret, size_t *ret_n)
-{
-        gid_t gids[MAX_GROUPS];
-        int n = MAX_GROUPS;
-        char **names;
-        size_t k = 0;
-
-        if (getgrouplist(pw->pw_name, pw->pw_gid, gids, &n) < 0)
-                return -E2BIG;
-        names = calloc((size_t)n + 1, sizeof *names);
-        if (!names)
-                return -ENOMEM;
-        for (int i = 0; i < n; i++) {
-                struct group gr, *res = NULL;
-                char buf[16384];
-
-                if (getgrgid_r(gids[i], &gr, buf, sizeof buf, &res) != 0 || !res)
-                        continue;
-                names[k] = strdup(gr.gr_name);
-                if (!names[k])
-                        break;
-                k++;
-        }
-        *ret = names;
-        *ret_n = k;
-        return 0;
-}
-
-static void free_groups(char **g)
-{
-        if (!g)
-                return;
-        for (char **p = g; *p; p++)
-                free(*p);
-        free(g);
-}
-
-static bool in_list(char *const *list, size_t n, const char *s)
-{
-        for (size_t i = 0; i < n; i++)
-                if (strcmp(list[i], s) == 0)
-                        return true;
-        return false;
-}
-
 static bool service_allowed(const ConfPolicy *p, const char *service)
 {
         for (size_t i = 0; i < p->n_services; i++)
@@ -266,34 +221,6 @@ static int check_redirect_shell(const char *shell, int *ret_fd, const char **ret
         }
         if (stat("/bin/sh", &sh) == 0 && sh.st_dev == st.st_dev && sh.st_ino == st.st_ino) {
                 *ret_why = "the login shell is /bin/sh, which cannot be redirected (use mode=login-shell)";
-                return -EPERM;
-        }
-        *ret_fd = TAKE_FD(fd);
-        return 0;
-}
-
-/* The helper must be there, setuid root, and not on a nosuid mount, or the
- * shell exec would run it without privileges and it would refuse anyway. */
-static int check_helper(int *ret_fd, const char **ret_why)
-{
-        _cleanup_close_ int fd = -1;
-        struct statvfs sv;
-        struct stat st;
-
-        fd = open(CUBBY_HELPER_PATH, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0) {
-                *ret_why = "cubby-shell is not installed";
-                return -errno;
-        }
-        if (fstat(fd, &st) < 0 || fstatvfs(fd, &sv) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode) || st.st_uid != 0 || !(st.st_mode & S_ISUID) ||
-            (st.st_mode & 022)) {
-                *ret_why = "cubby-shell is not installed setuid root";
-                return -EPERM;
-        }
-        if (sv.f_flag & ST_NOSUID) {
-                *ret_why = "cubby-shell is on a nosuid mount";
                 return -EPERM;
         }
         *ret_fd = TAKE_FD(fd);
@@ -434,16 +361,6 @@ static void limits_restore(const Limits *l)
         setrlimit(RLIMIT_FSIZE, &l->fsize);
         setrlimit(RLIMIT_NOFILE, &l->nofile);
         umask(l->umask);
-}
-
-static void log_reap(const Record *rec, int result, void *userdata)
-{
-        char uid[16], res[16];
-
-        snprintf(uid, sizeof uid, "%u", (unsigned)rec->uid);
-        snprintf(res, sizeof res, "%d", result);
-        log_event(result < 0 ? LOG_ERR : LOG_INFO, "gc_reaped", "session", rec->id, "uid", uid,
-                  "user", rec->user, "service", rec->service, "result", res, NULL);
 }
 
 typedef struct OpenCtx {
@@ -592,25 +509,10 @@ static void run_net_up(const char *config)
 {
         char *const argv[] = { (char *)"cubbyctl", (char *)"--config", (char *)config,
                                (char *)"net", (char *)"up", NULL };
-        char *const envp[] = { (char *)"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
-        pid_t pid = fork();
+        pid_t pid;
 
-        if (pid < 0)
+        if (spawn_fixed(CUBBY_CTL_PATH, argv, -1, &pid) < 0)
                 return;
-        if (pid == 0) {
-                int null = open("/dev/null", O_RDWR);
-
-                if (null >= 0) {
-                        dup2(null, 0);
-                        dup2(null, 1);
-                        dup2(null, 2);
-                }
-                if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0)
-                        for (int fd = 3; fd < 1024; fd++)
-                                close(fd);
-                execve(CUBBY_CTL_PATH, argv, envp);
-                _exit(127);
-        }
         /* ECHILD when the caller ignores SIGCHLD: the check after tells */
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
                 ;
@@ -690,7 +592,7 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
         uint64_t start;
         int r;
 
-        r = check_helper(&helper, ret_why);
+        r = spawn_helper_check(&helper, ret_why);
         if (r < 0)
                 return r;
         if (c->args.mode == RECORD_MODE_REDIRECT) {
@@ -731,17 +633,12 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
                 return r;
         }
         /* Leftovers of crashed openers go first, so they cannot hold the
-         * user's budget; at most every few seconds (it reads every record,
-         * which a login storm must not pay each time). */
+         * user's budget; throttled, as a login storm must not read every
+         * record each time. */
         {
-                struct stat st;
-                time_t now = time(NULL);
+                GcCtx gc = { .global = &c->conf.global, .sessions = sessions, .locks = locks };
 
-                if (fstatat(locks, "gc.stamp", &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-                    st.st_mtime + GC_INTERVAL_S <= now || st.st_mtime > now) {
-                        (void)write_file_atomic_at_nosync(locks, "gc.stamp", "", 0, 0600);
-                        (void)session_gc(sessions, locks, log_reap, NULL, NULL);
-                }
+                (void)gc_run(&gc, GC_THROTTLE, NULL);
         }
         CUBBY_FAULT("pam.gc");
 
@@ -938,8 +835,7 @@ static int open_session(OpenCtx *c)
 {
         pam_handle_t *pamh = c->pamh;
         _cleanup_free_ Session *s = NULL;
-        char **groups = NULL, admin_group[CONF_NAME_MAX], cerrbuf[PATH_MAX + 300];
-        size_t n_groups = 0;
+        char admin_group[CONF_NAME_MAX], cerrbuf[PATH_MAX + 300];
         const char *why = NULL;
         struct passwd *res = NULL;
         ConfPolicy pol;
@@ -966,24 +862,11 @@ static int open_session(OpenCtx *c)
                 pam_syslog(pamh, LOG_ERR, "cannot use %s: %s", c->args.config, cerrbuf);
         }
 
-        r = user_groups(&c->pw, &groups, &n_groups);
-        if (r < 0) {
-                free_groups(groups);
+        r = user_policy(c->conf_ok ? &c->conf : NULL, admin_group, &c->pw, &admin, &pol, NULL);
+        if (r < 0)
                 return refuse(pamh, c->user, c->service, "the user's groups cannot be looked up", "");
-        }
-        /* Root and the admin group are never sandboxed, so admins can always
-         * get in, even with a broken policy. */
-        admin = c->pw.pw_uid == 0 || in_list(groups, n_groups, admin_group);
-
-        if (!admin && !c->conf_ok) {
-                free_groups(groups);
+        if (!admin && !c->conf_ok)
                 return refuse(pamh, c->user, c->service, "the cubby policy is broken", cerrbuf);
-        }
-        if (c->conf_ok)
-                conf_resolve(&c->conf, c->user, (const char *const *)groups, n_groups, &pol, NULL);
-        else
-                memset(&pol, 0, sizeof pol);
-        free_groups(groups);
 
         s = calloc(1, sizeof *s);
         if (!s)

@@ -5,6 +5,17 @@
 #include "cubby/cgroup-limits.h"
 #include "cubby/cgroup.h"
 
+/* Called as dir_walk's step when the walk creates: with dfd -1 before a
+ * component is made in pfd (it must refuse, -ENOMEDIUM, where pfd is not
+ * a cgroup file system of the walk's version), then for each component:
+ * the parent, the component, whether the walk made it, whether it is the
+ * last one. */
+typedef DirWalkStep CgWalkStep;
+/* Open path from "/" refusing symlinks (dir_walk); with create (step
+ * required), make missing components and run step on each. The result is
+ * on a cgroup file system. */
+int cg_walk_dir(const char *path, bool v2, bool create, CgWalkStep step, void *arg, int *ret_fd);
+
 /* mkdir -p the parent, mkdir the user dir (existing is fine), write limits
  * on the user dir (v2: enable the controllers in the parents'
  * cgroup.subtree_control first), then mkdir the session dir (existing is an

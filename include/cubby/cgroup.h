@@ -21,6 +21,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cubby/util.h"
+
 #define CG_MAX_DIRS 8
 #define CG_ROOT "/sys/fs/cgroup"
 
@@ -61,15 +63,7 @@ int cg_set_check(const CgSet *set);
 
 /* 0 if fd is on a cgroup file system of that version, -ENOMEDIUM if not. */
 int cg_fd_is_cgroupfs(int fd, bool v2);
-/* The directory name below dfd, not following a symlink (fd or -errno). */
-int cg_open_child_dir(int dfd, const char *name);
 
-/* Called for each component the walk reaches when it creates: the parent,
- * the component, whether the walk made it, whether it is the last one. */
-typedef int (*CgWalkStep)(int pfd, int dfd, bool created, bool last, void *arg);
-/* Open path by walking it from "/" with O_NOFOLLOW; with create, make
- * missing components (only inside a cgroup file system of that version)
- * and run step on each. The result is on a cgroup file system. */
-int cg_walk_dir(const char *path, bool v2, bool create, CgWalkStep step, void *arg, int *ret_fd);
-/* cg_walk_dir of a checked directory, creating nothing. */
+/* Open a checked directory from "/" refusing symlinks (dir_walk), creating
+ * nothing; it must be on a cgroup file system. */
 int cg_dir_open(const CgDir *d, int *ret_fd);

@@ -51,6 +51,10 @@ typedef struct HomeSpec {
         bool may_mount;           /* home_mount: -ENOTCONN instead of mounting */
 } HomeSpec;
 
+/* The spec of user's home (the user by name; a deleted user by the owner
+ * of its upper dir). -EINVAL for an unsafe name, -ENOENT if neither. */
+int home_spec_of(const char *state_dir, const char *run_dir, const char *user, HomeSpec *hs);
+
 /* <state_dir>/users/<user>/merged */
 int home_merged_path(const char *state_dir, const char *user, char *buf, size_t size);
 

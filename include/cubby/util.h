@@ -91,6 +91,16 @@ bool name_is_safe(const char *s, size_t max);
  * component, no trailing '/', at most PATH_MAX. */
 bool path_is_normalized_absolute(const char *p);
 
+/* The one walk to a directory that refuses symlinks: path is absolute
+ * (from "/") or relative to dirfd and below it. With create_mode 0 nothing
+ * is made. Else missing components are made with that mode; step, if
+ * given, runs before each is made (fd -1: a refusal stops the walk) and
+ * for each component reached (its parent, it, whether the walk made it,
+ * whether it is the last). A symlink gives -ELOOP (or -ENOTDIR when
+ * creating). The caller checks owner, mode and file system. */
+typedef int (*DirWalkStep)(int pfd, int fd, bool created, bool last, void *arg);
+int dir_walk(int dirfd, const char *path, mode_t create_mode, DirWalkStep step, void *arg, int *ret_fd);
+
 /* Root-only state directories (sessions, locks, run_dir): mkdir -p path
  * (each created component 0700 root) and open it; the final directory must
  * be owned by root and not accessible by group or others (mode & 077 ==

@@ -62,6 +62,30 @@ out=$(pd cubby-test-sshd "$A1")
 admitted "$A1 (admin group, also a student): admitted" "$out"
 it_eq "$A1 (admin group), redirect mode: PAM_IGNORE (not sandboxed)" PAM_IGNORE "$(open_of "$out")"
 
+# --- `cubbyctl explain` says what the module enforces, also for users with
+# a gid that has no name (their primary group deleted under them): a
+# student (sandboxed) and an admin who is also a student (not sandboxed).
+# The module sandboxed the login when a session record names the user
+# while the session is open (through su's test stack, so that close cleans
+# up).
+groupadd "${IT_P}ug" || it_fatal "groupadd ${IT_P}ug"
+it_user_add "${IT_P}u1" -g "${IT_P}ug" -G "$IT_G_STUDENTS"
+it_user_add "${IT_P}u2" -g "${IT_P}ug" -G "$IT_G_ADMIN,$IT_G_STUDENTS"
+groupdel -f "${IT_P}ug" || it_fatal "groupdel -f ${IT_P}ug"
+for u in "${IT_P}u1:yes" "${IT_P}u2:no"; do
+        user=${u%:*} want=${u#*:}
+        it_eq "$user: a gid without a name" "" "$(getent group "$(id -g "$user")")"
+        ex=$("$CUBBY_CTL" --config "$IT_CONF" --json explain "$user" 2>&1 | python3 -c \
+                'import json, sys; v = json.load(sys.stdin); print(v["policy"]["sandbox"]["value"])')
+        it_eq "$user: explain says sandbox = $want" "$want" "$ex"
+        out=$(pds su "$user" -- sh -c 'echo "in_records=$(grep -lx "user='"$user"'" '"$IT_BRUNDIR/sessions/* $IT_RUNDIR"'/sessions/* 2>/dev/null | wc -l)"')
+        it_match "$user: the session opened and its command ran" '^in_records=' "$out"
+        mod=no
+        [ "$(printf '%s\n' "$out" | sed -n 's/^in_records=//p')" = 0 ] || mod=yes
+        it_eq "$user: the module agrees with explain (sandboxed: $ex)" "$ex" "$mod"
+        it_check_clean "after $user" "$user"
+done
+
 # --- a sandboxed user through a listed service: session, record, redirect,
 # cgroups; all gone after close
 out=$(pds su "$S1" -- sh -c "$INSIDE")

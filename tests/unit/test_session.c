@@ -21,6 +21,7 @@
 #include "cubby/proc.h"
 #include "cubby/record-write.h"
 #include "cubby/record.h"
+#include "cubby/gc.h"
 #include "cubby/session.h"
 #include "cubby/util.h"
 #include "scratch.h"
@@ -473,6 +474,62 @@ static void test_gc(void **state)
         tree_close(&t);
 }
 
+static void count_note(const char *line, void *userdata)
+{
+        unsigned *n = userdata;
+
+        if (strcmp(line, "reaped session 0123456789abcdef (user u3101): ok") == 0)
+                (*n)++;
+}
+
+/* gc_run: GC_THROTTLE (the module's choice) reaps at most every
+ * GC_INTERVAL_S, a stamp from the future counts as stale, no flag (as in
+ * cubbyctl's GC_FULL) always reaps; each reaped record is one note line. */
+static void test_gc_run_throttle(void **state)
+{
+        Scratch *s = *state;
+        ConfGlobal global = { 0 };
+        char key[RECORD_KEY_MAX];
+        struct timespec future[2] = { { .tv_sec = time(NULL) + 3600 }, { .tv_sec = time(NULL) + 3600 } };
+        uint64_t me_start;
+        unsigned n = 99, notes = 0;
+        struct stat st;
+        pid_t gone;
+        GcCtx g;
+        Tree t;
+
+        if (geteuid() != 0)
+                skip();
+        tree_open(s, &t);
+        g = (GcCtx){ .global = &global, .sessions = t.sessions, .locks = t.locks, .note = count_note,
+                     .userdata = &notes };
+        assert_int_equal(proc_stat("/proc", getpid(), NULL, &me_start), 0);
+
+        put_record(t.sessions, dead_pid(), me_start, 3101, true, true);
+        assert_int_equal(gc_run(&g, GC_THROTTLE, &n), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(notes, 1);
+        assert_int_equal(fstatat(t.locks, "gc.stamp", &st, 0), 0);
+
+        gone = dead_pid();
+        put_record(t.sessions, gone, me_start, 3101, true, true);
+        assert_int_equal(record_key(gone, me_start, key, sizeof key), 0);
+        assert_int_equal(gc_run(&g, GC_THROTTLE, &n), 0);
+        assert_int_equal(n, 0); /* throttled: the dead record stays */
+        assert_int_equal(fstatat(t.sessions, key, &st, 0), 0);
+
+        assert_int_equal(utimensat(t.locks, "gc.stamp", future, 0), 0);
+        assert_int_equal(gc_run(&g, GC_THROTTLE, &n), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(fstatat(t.sessions, key, &st, 0), -1);
+
+        put_record(t.sessions, dead_pid(), me_start, 3101, true, true);
+        assert_int_equal(gc_run(&g, 0, &n), 0); /* unthrottled: reaps at once */
+        assert_int_equal(n, 1);
+        assert_int_equal(notes, 3);
+        tree_close(&t);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -487,6 +544,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_count_live, scratch_setup, scratch_teardown),
                 cmocka_unit_test_setup_teardown(test_count_live_per_user, scratch_setup, scratch_teardown),
                 cmocka_unit_test_setup_teardown(test_gc, scratch_setup, scratch_teardown),
+                cmocka_unit_test_setup_teardown(test_gc_run_throttle, scratch_setup, scratch_teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* gc: what crashed sessions left. Records whose opener is gone
+ * (session_gc), and, as flags ask, session cgroups that no record names,
+ * overlays of users with no live session, the idle anchor holder, stale
+ * address leases. The PAM module runs it before each login (throttled,
+ * records only), `cubbyctl gc` runs all of it. Each removal is logged here,
+ * where it is decided; note() hears one line of each for cubbyctl's
+ * output. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "cubby/anchor-holder.h"
+#include "cubby/anchor.h"
+#include "cubby/cgroup-layout.h"
+#include "cubby/cgroup-lifecycle.h"
+#include "cubby/gc.h"
+#include "cubby/home.h"
+#include "cubby/ipam.h"
+#include "cubby/log.h"
+#include "cubby/util.h"
+
+static void gc_note(const GcCtx *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void gc_note(const GcCtx *g, const char *fmt, ...)
+{
+        char line[PATH_MAX + 256];
+        va_list ap;
+
+        if (!g->note)
+                return;
+        va_start(ap, fmt);
+        (void)vsnprintf(line, sizeof line, fmt, ap);
+        va_end(ap);
+        g->note(line, g->userdata);
+}
+
+static void gc_reaped(const Record *rec, int result, void *userdata)
+{
+        const GcCtx *g = userdata;
+        char uid[16], res[16];
+
+        snprintf(uid, sizeof uid, "%u", (unsigned)rec->uid);
+        snprintf(res, sizeof res, "%d", result);
+        log_event(result < 0 ? LOG_ERR : LOG_INFO, "gc_reaped", "session", rec->id, "uid", uid,
+                  "user", rec->user, "service", rec->service, "result", res, NULL);
+        gc_note(g, "reaped session %s (user %s): %s", rec->id, rec->user,
+                result < 0 ? strerror(-result) : "ok");
+}
+
+/* Overlays of users with no live session are unmounted; with no session
+ * left at all, the anchor holder is stopped too. Both under the user lock
+ * taken by the PAM module, so they cannot race a login. */
+static void gc_homes(const GcCtx *g)
+{
+        _cleanup_close_ int anchor = -1;
+        char users[PATH_MAX];
+        struct dirent *de;
+        bool busy = false;
+        DIR *d;
+        int r;
+
+        /* no live holder (it was killed, or its opener died before it
+         * was recorded): no overlay is mounted, but the counts, the stale
+         * record and the holder's cgroup are still ours to clean up */
+        r = anchor_open(g->global->run_dir, &anchor);
+        if (r < 0 && r != -ENOENT)
+                return;
+        if (snprintf(users, sizeof users, "%s/users", g->global->state_dir) >= (int)sizeof users)
+                return;
+        d = opendir(users);
+        while (d && (de = readdir(d))) {
+                _cleanup_close_ int lock = -1;
+                HomeSpec hs;
+
+                if (de->d_name[0] == '.' || home_spec_of(g->global->state_dir, g->global->run_dir, de->d_name, &hs) < 0)
+                        continue;
+                if (session_lock_user(g->locks, hs.uid, 5000, &lock) < 0) {
+                        busy = true;
+                        continue;
+                }
+                {
+                        /* reconcile the home's reference count with the
+                         * sessions that are really alive */
+                        int live = session_count_live(g->sessions, hs.uid, NULL, false);
+
+                        if (live < 0) {
+                                busy = true;
+                                continue;
+                        }
+                        (void)session_home_refs_set(g->locks, hs.uid, (unsigned)live);
+                        if (live > 0) {
+                                busy = true;
+                                continue;
+                        }
+                }
+                if (anchor >= 0 && home_is_mounted(&hs, anchor) > 0) {
+                        r = home_umount(&hs, anchor);
+                        gc_note(g, "gc: unmounted the home of %s%s%s", hs.user, r < 0 ? ": " : "",
+                               r < 0 ? strerror(-r) : "");
+                        if (r < 0)
+                                busy = true;
+                }
+        }
+        if (d)
+                closedir(d);
+        if (!busy) {
+                CgSet user, sess, parents;
+
+                /* the parent dirs of <parent>/u<uid>: where the holder's cgroup is */
+                if (cg_paths(g->global->cgroup_parent, 0, 0, "0000000000000000", &user, &sess) < 0)
+                        user.n = 0;
+                parents = user;
+                for (size_t i = 0; i < parents.n; i++) {
+                        char *slash = strrchr(parents.dir[i].path, '/');
+
+                        if (slash && slash != parents.dir[i].path)
+                                *slash = 0;
+                }
+                if (anchor_stop(g->global->run_dir, &parents) > 0)
+                        gc_note(g, "gc: stopped the idle anchor namespace");
+        }
+}
+
+typedef struct Ids {
+        char (*id)[CUBBY_ID_LEN + 1];
+        size_t n, cap;
+} Ids;
+
+/* The ids of the records in the sessions dir (unreadable ones left out:
+ * their cgroups stay until an admin looks). */
+static int collect_ids(int sessions, Ids *ids)
+{
+        _cleanup_close_ int dfd = openat(sessions, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct dirent *de;
+        Record *rec;
+        DIR *d;
+        int r = 0;
+
+        if (dfd < 0)
+                return -errno;
+        rec = malloc(sizeof *rec);
+        d = rec ? fdopendir(dfd) : NULL;
+        if (!d) {
+                free(rec);
+                return -ENOMEM;
+        }
+        (void)TAKE_FD(dfd); /* d owns it now */
+        while (r == 0 && (de = readdir(d))) {
+                if (de->d_name[0] == '.' || record_read(dirfd(d), de->d_name, 0, rec) < 0)
+                        continue;
+                if (ids->n == ids->cap) {
+                        size_t cap = ids->cap ? ids->cap * 2 : 64;
+                        void *n = realloc(ids->id, cap * sizeof *ids->id);
+
+                        if (!n) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        ids->id = n;
+                        ids->cap = cap;
+                }
+                memcpy(ids->id[ids->n++], rec->id, sizeof ids->id[0]);
+        }
+        closedir(d);
+        free(rec);
+        return r;
+}
+
+/* Session cgroups that no record names (a record lost after a failed
+ * teardown, or a crash between steps): kill and remove them. Works from
+ * the first hierarchy's listing; each is then handled in all. */
+static void gc_orphan_cgroups(const GcCtx *g)
+{
+        CgSet user, sess;
+        Ids ids = {};
+        DIR *d;
+        struct dirent *ud;
+        char parent[PATH_MAX - 64];
+        char *slash;
+
+        if (collect_ids(g->sessions, &ids) < 0)
+                goto out;
+        if (cg_paths(g->global->cgroup_parent, 0, 0, "0000000000000000", &user, &sess) < 0 ||
+            user.n == 0)
+                goto out;
+        if (snprintf(parent, sizeof parent, "%s", user.dir[0].path) >= (int)sizeof parent)
+                goto out;
+        slash = strrchr(parent, '/');
+        if (!slash)
+                goto out;
+        *slash = 0;
+        d = opendir(parent);
+        while (d && (ud = readdir(d))) {
+                char udir[PATH_MAX];
+                struct dirent *sd;
+                uint64_t uid;
+                DIR *u;
+
+                if (ud->d_name[0] != 'u' || parse_u64(ud->d_name + 1, &uid) < 0 || uid >= UINT32_MAX)
+                        continue;
+                if (snprintf(udir, sizeof udir, "%s/%s", parent, ud->d_name) >= (int)sizeof udir)
+                        continue;
+                u = opendir(udir);
+                while (u && (sd = readdir(u))) {
+                        _cleanup_close_ int lock = -1;
+                        bool known = false;
+                        CgSet su, ss;
+
+                        if (sd->d_name[0] != 's' || strlen(sd->d_name) != CUBBY_ID_LEN + 1 ||
+                            strspn(sd->d_name + 1, "0123456789abcdef") != CUBBY_ID_LEN)
+                                continue;
+                        for (size_t i = 0; i < ids.n && !known; i++)
+                                known = strcmp(ids.id[i], sd->d_name + 1) == 0;
+                        /* a login writes its record before its cgroup, but
+                         * one may have begun after the records were listed:
+                         * only cgroups older than a minute are orphans */
+                        {
+                                struct stat st;
+
+                                if (fstatat(dirfd(u), sd->d_name, &st, 0) < 0 ||
+                                    st.st_mtime + 60 > time(NULL))
+                                        continue;
+                        }
+                        if (known || cg_paths(g->global->cgroup_parent, 0, (uid_t)uid,
+                                              sd->d_name + 1, &su, &ss) < 0)
+                                continue;
+                        if (cg_kill(&ss, 5000) < 0 ||
+                            session_lock_user(g->locks, (uid_t)uid, 5000, &lock) < 0 ||
+                            cg_remove(&su, &ss) < 0) {
+                                gc_note(g, "gc: cannot remove orphan session cgroup %s of uid %llu",
+                                       sd->d_name + 1, (unsigned long long)uid);
+                                continue;
+                        }
+                        log_event(LOG_INFO, "gc_reaped", "session", sd->d_name + 1, "what",
+                                  "orphan cgroup", NULL);
+                        gc_note(g, "gc: removed orphan session cgroup %s of uid %llu", sd->d_name + 1,
+                               (unsigned long long)uid);
+                }
+                if (u)
+                        closedir(u);
+        }
+        if (d)
+                closedir(d);
+out:
+        free(ids.id);
+}
+
+
+/* At most every GC_INTERVAL_S (it reads every record, which a login storm
+ * must not pay each time); a stamp in the future counts as stale. */
+static bool gc_due(int locks)
+{
+        struct stat st;
+        time_t now = time(NULL);
+
+        if (fstatat(locks, "gc.stamp", &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_mtime + GC_INTERVAL_S > now &&
+            st.st_mtime <= now)
+                return false;
+        (void)write_file_atomic_at_nosync(locks, "gc.stamp", "", 0, 0600);
+        return true;
+}
+
+int gc_run(const GcCtx *g, unsigned flags, unsigned *ret_reaped)
+{
+        unsigned reaped = 0;
+        size_t n_leases = 0;
+        IpamLease *gone = NULL;
+        int r;
+
+        if ((flags & GC_THROTTLE) && !gc_due(g->locks)) {
+                if (ret_reaped)
+                        *ret_reaped = 0;
+                return 0;
+        }
+        r = session_gc(g->sessions, g->locks, gc_reaped, (void *)g, &reaped);
+        if (flags & GC_ORPHAN_CGROUPS)
+                gc_orphan_cgroups(g);
+        if (flags & GC_HOMES)
+                gc_homes(g);
+        if ((flags & GC_LEASES) && ipam_gc(g->global->run_dir, &gone, &n_leases) > 0)
+                gc_note(g, "gc: released %zu stale address leases", n_leases);
+        free(gone);
+        if (ret_reaped)
+                *ret_reaped = reaped;
+        return r;
+}
