@@ -5,8 +5,43 @@
 #include <string.h>
 
 #include "cubby/user-policy.h"
+#include "cubby/util.h"
 
 #define MAX_GROUPS 1024
+
+/* The largest group entry read: a "students" group of a big course lists
+ * every member, tens of thousands of names. */
+#define GROUP_BUF_MAX ((size_t)16 * 1024 * 1024)
+
+/* The name of gid into *ret (malloc'd); 0 with *ret NULL when the gid has
+ * no name. Any other failure is an error, never "no name": a group that
+ * could not be read must not quietly leave its members unsandboxed (an
+ * entry larger than the buffer gives ERANGE, so the buffer grows). */
+static int group_name(gid_t gid, char **ret)
+{
+        size_t size = 16384;
+
+        *ret = NULL;
+        for (;;) {
+                struct group gr, *res = NULL;
+                _cleanup_free_ char *buf = malloc(size);
+                int r;
+
+                if (!buf)
+                        return -ENOMEM;
+                r = getgrgid_r(gid, &gr, buf, size, &res);
+                if (r == ERANGE && size < GROUP_BUF_MAX) {
+                        size *= 4;
+                        continue;
+                }
+                if (r != 0)
+                        return -r;
+                if (!res)
+                        return 0;
+                *ret = strdup(gr.gr_name);
+                return *ret ? 0 : -ENOMEM;
+        }
+}
 
 /* The user's groups by name (primary first). */
 static int user_groups(const struct passwd *pw, char ***ret, size_t *ret_n)
@@ -21,18 +56,17 @@ static int user_groups(const struct passwd *pw, char ***ret, size_t *ret_n)
         names = calloc((size_t)n + 1, sizeof *names);
         if (!names)
                 return -ENOMEM;
-        for (int i = 0; i < n; i++) {
-                struct group gr, *res = NULL;
-                char buf[16384];
-
-                if (getgrgid_r(gids[i], &gr, buf, sizeof buf, &res) != 0 || !res)
-                        continue;
-                names[k] = strdup(gr.gr_name);
-                if (!names[k])
-                        break;
-                k++;
-        }
         *ret = names;
+        for (int i = 0; i < n; i++) {
+                int r = group_name(gids[i], &names[k]);
+
+                if (r < 0) {
+                        *ret_n = k;
+                        return r;
+                }
+                if (names[k])
+                        k++;
+        }
         *ret_n = k;
         return 0;
 }

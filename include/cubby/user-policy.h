@@ -13,7 +13,10 @@
  * admin gets in even with a broken policy). *ret_pol (and ret_sources, if
  * given): what conf resolves for pw's name and groups; all zero when conf
  * is NULL (the policy could not be read). Groups are matched by name: a
- * gid without a name matches no section and is left out. Returns 0, or
- * -E2BIG (more groups than cubby reads), -ENOMEM. */
+ * gid without a name matches no section and is left out; a group entry
+ * that cannot be read (larger than 16 MiB, or an NSS error) is an error,
+ * so that the caller refuses rather than leaving the group's members
+ * unsandboxed. Returns 0, or -E2BIG (more groups than cubby reads),
+ * -ENOMEM, -errno of the group lookup. */
 int user_policy(const Conf *conf, const char *admin_group, const struct passwd *pw, bool *ret_admin,
                 ConfPolicy *ret_pol, const ConfSection **ret_sources);

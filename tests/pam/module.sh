@@ -160,4 +160,22 @@ it_policy_write
 out=$(pds su "$S1" -- true)
 it_eq "good config again: $S1 gets a session" PAM_SUCCESS "$(open_of "$out")"
 
+# --- a students group whose entry is larger than getgrgid_r's first buffer
+# (16 KiB: a big course lists every member). Its members must still be
+# sandboxed: the lookup grows its buffer, and an entry it cannot read at
+# all refuses the login rather than leave the group out.
+members=$(getent group "$IT_G_STUDENTS" | cut -d: -f4)
+# shellcheck disable=SC2046 # 3000 names
+gpasswd -M "$members,$(printf 'daemon,%.0s' $(seq 3000))daemon" "$IT_G_STUDENTS" >/dev/null \
+        || it_fatal "gpasswd -M on $IT_G_STUDENTS failed"
+size=$(getent group "$IT_G_STUDENTS" | wc -c)
+it_int_lt "the students group's entry is larger than 16 KiB" "$size" 16385
+out=$(pds su "$S1" -- sh -c "$INSIDE")
+it_eq "$S1 in a students group of $size bytes: sandboxed (PAM_SUCCESS, not PAM_IGNORE)" PAM_SUCCESS \
+        "$(open_of "$out")"
+it_eq "$S1 in a students group of $size bytes: one session record while open" 1 \
+        "$(printf '%s\n' "$out" | sed -n 's/^in_records=//p')"
+gpasswd -M "$members" "$IT_G_STUDENTS" >/dev/null || it_fatal "gpasswd -M (restore) failed"
+it_check_clean "after the big group" "$S1"
+
 it_finish
