@@ -581,15 +581,12 @@ static int prepare_network(OpenCtx *c, const ConfPolicy *pol, Record *rec, const
         return 0;
 }
 
-/* Writes the record, makes the cgroups, marks the record ready, redirects
- * the shell. Undoes what it did on failure. */
-static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **ret_why)
+/* Step 1: the helper is installed setuid root, and the shell that sshd, su
+ * and login will exec leads to it: in redirect mode a shell we may bind
+ * the helper over, in login-shell mode the helper itself. */
+static int check_shell(const OpenCtx *c, int *ret_helper, int *ret_shell, const char **ret_why)
 {
-        _cleanup_close_ int sessions = -1, locks = -1, lock = -1, helper = -1, shell = -1;
-        Record *rec = &s->rec;
-        CgSet user;
-        CgLimits lim;
-        uint64_t start;
+        _cleanup_close_ int helper = -1, shell = -1;
         int r;
 
         r = spawn_helper_check(&helper, ret_why);
@@ -618,6 +615,19 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
                 }
         }
 
+        *ret_helper = TAKE_FD(helper);
+        *ret_shell = TAKE_FD(shell);
+        return 0;
+}
+
+/* Step 2: the root-only records and lock dirs; then the leftovers of
+ * crashed openers go, so they cannot hold the user's budget. */
+static int open_state_dirs(OpenCtx *c, Session *s, int *ret_sessions, int *ret_locks,
+                           const char **ret_why)
+{
+        _cleanup_close_ int sessions = -1, locks = -1;
+        int r;
+
         r = session_dir_open(CUBBY_SESSIONS_DIR, true, &sessions);
         if (r < 0) {
                 *ret_why = "the session directory is missing or unsafe";
@@ -632,15 +642,25 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
                 *ret_why = "the run directory is unsafe";
                 return r;
         }
-        /* Leftovers of crashed openers go first, so they cannot hold the
-         * user's budget; throttled, as a login storm must not read every
-         * record each time. */
+        /* throttled: a login storm must not read every record each time */
         {
                 GcCtx gc = { .global = &c->conf.global, .sessions = sessions, .locks = locks };
 
                 (void)gc_run(&gc, GC_THROTTLE, NULL);
         }
         CUBBY_FAULT("pam.gc");
+
+        *ret_sessions = TAKE_FD(sessions);
+        *ret_locks = TAKE_FD(locks);
+        return 0;
+}
+
+/* Step 3: what the record says: the opener, the user, where they come
+ * from, and the policy values the helper acts on. */
+static int fill_record(OpenCtx *c, const ConfPolicy *pol, Record *rec, const char **ret_why)
+{
+        uint64_t start;
+        int r;
 
         r = proc_stat("/proc", getpid(), NULL, &start);
         if (r < 0)
@@ -695,24 +715,28 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
                         rec->groups[rec->n_groups++] = gids[i];
         }
 
-        r = prepare_network(c, pol, rec, ret_why);
-        if (r < 0)
-                return r;
-        CUBBY_FAULT("pam.network");
+        return 0;
+}
 
-        r = cg_paths(c->conf.global.cgroup_parent, getpid(), rec->uid, rec->id, &user, &rec->cgroup);
+/* Step 5: the user's and the session's cgroup dirs in every hierarchy. */
+static int resolve_cgroups(OpenCtx *c, Record *rec, CgSet *ret_user, const char **ret_why)
+{
+        CgSet *user = ret_user;
+        int r;
+
+        r = cg_paths(c->conf.global.cgroup_parent, getpid(), rec->uid, rec->id, user, &rec->cgroup);
         if (r < 0) {
                 *ret_why = "the cgroup parent cannot be resolved";
                 return r;
         }
         /* cubby.service's cgroup is systemd's to create (Delegate=yes):
          * making it ourselves would write into systemd's tree. */
-        if (strstr(c->conf.global.cgroup_parent, ".slice/") && user.n > 0) {
+        if (strstr(c->conf.global.cgroup_parent, ".slice/") && user->n > 0) {
                 char parent[PATH_MAX];
                 char *slash;
                 struct stat st;
 
-                snprintf(parent, sizeof parent, "%s", user.dir[0].path);
+                snprintf(parent, sizeof parent, "%s", user->dir[0].path);
                 slash = strrchr(parent, '/');
                 if (slash)
                         *slash = 0;
@@ -721,18 +745,19 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
                         return -ENOENT;
                 }
         }
-        r = record_key(rec->opener_pid, rec->opener_start, s->key, sizeof s->key);
-        if (r < 0)
-                return r;
+        return 0;
+}
 
-        /* Recorded before it is made, so gc can undo a crash at any step. */
-        rec->ready = false;
-        r = record_write(sessions, rec);
-        if (r < 0) {
-                *ret_why = "the session record cannot be written";
-                return r;
-        }
-        CUBBY_FAULT("pam.record");
+/* Step 7: the session cgroup with the user's limits, under the user's
+ * lock: max_sessions is counted there, so two logins cannot both take the
+ * last place. */
+static int create_session_cgroup(const ConfPolicy *pol, Session *s, int sessions, int locks,
+                                 const CgSet *user, const char **ret_why)
+{
+        _cleanup_close_ int lock = -1;
+        Record *rec = &s->rec;
+        CgLimits lim;
+        int r;
 
         lim = (CgLimits){ .cpu_milli = pol->cpu_milli, .memory = pol->memory, .swap = pol->swap,
                           .pids = pol->pids, .cpus = pol->cpus };
@@ -743,17 +768,61 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
         if (r >= 0 && pol->max_sessions != CONF_UNLIMITED &&
             session_count_live(sessions, rec->uid, s->key, false) >= (int64_t)pol->max_sessions) {
                 *ret_why = "too many sessions for this user (max_sessions)";
-                r = -EUSERS;
-                goto undo;
+                return -EUSERS;
         }
         if (r >= 0)
-                r = cg_create(&user, &rec->cgroup, &lim);
+                r = cg_create(user, &rec->cgroup, &lim);
         if (r < 0) {
                 *ret_why = "the session cgroup cannot be created";
-                goto undo;
+                return r;
         }
         CUBBY_FAULT("pam.cgroup");
-        close(TAKE_FD(lock));
+        return 0;
+}
+
+/* Writes the record, makes the cgroups, marks the record ready, redirects
+ * the shell. Undoes what it did on failure. */
+static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **ret_why)
+{
+        _cleanup_close_ int sessions = -1, locks = -1, helper = -1, shell = -1;
+        Record *rec = &s->rec;
+        CgSet user;
+        int r;
+
+        r = check_shell(c, &helper, &shell, ret_why);
+        if (r < 0)
+                return r;
+        r = open_state_dirs(c, s, &sessions, &locks, ret_why);
+        if (r < 0)
+                return r;
+        r = fill_record(c, pol, rec, ret_why);
+        if (r < 0)
+                return r;
+        /* Step 4 */
+        r = prepare_network(c, pol, rec, ret_why);
+        if (r < 0)
+                return r;
+        CUBBY_FAULT("pam.network");
+        r = resolve_cgroups(c, rec, &user, ret_why);
+        if (r < 0)
+                return r;
+        r = record_key(rec->opener_pid, rec->opener_start, s->key, sizeof s->key);
+        if (r < 0)
+                return r;
+
+        /* Step 6: recorded before it is made, so gc can undo a crash at
+         * any step. */
+        rec->ready = false;
+        r = record_write(sessions, rec);
+        if (r < 0) {
+                *ret_why = "the session record cannot be written";
+                return r;
+        }
+        CUBBY_FAULT("pam.record");
+
+        r = create_session_cgroup(pol, s, sessions, locks, &user, ret_why);
+        if (r < 0)
+                goto undo;
 
         r = prepare_home(c, pol, rec, s->key, sessions, locks, &user, ret_why);
         if (r < 0)
@@ -777,8 +846,6 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
         return 0;
 
 undo:
-        if (lock >= 0)
-                close(TAKE_FD(lock));
         if (session_teardown(rec, locks, KILL_TIMEOUT_MS) >= 0)
                 (void)unlinkat(sessions, s->key, 0);
         home_release(rec, locks);
