@@ -5,7 +5,7 @@
  *   - network_mode = bridge: bridge <bridge> with the gateway address (first
  *     host of the subnet), up. network_mode = routed: no bridge; each
  *     container's host end carries the gateway address and the /32 route to
- *     the container itself (helper/net.c), so there is nothing to make here;
+ *     the container itself (helper/veth.c), so there is nothing to make here;
  *   - net.ipv4.ip_forward = 1 (its previous value is kept in
  *     <run_dir>/net.state so that down can restore it; the file also
  *     records the mode, and up refuses to switch modes without a down);
@@ -47,13 +47,13 @@
 #include "ctl.h"
 #include "host-net.h"
 #include "cubby/ipam.h"
-#include "cubby/netcfg.h"
+#include "cubby/host-netcfg.h"
 #include "cubby/session.h"
 #include "cubby/util.h"
 
 #define STATE_FILE NETCFG_STATE_FILE
 #define IP_FORWARD "/proc/sys/net/ipv4/ip_forward"
-/* Every sandbox's host end matches this (helper/net.c: "cb" + 8 hex digits). */
+/* Every sandbox's host end matches this (helper/veth.c: "cb" + 8 hex digits). */
 #define HOST_ENDS "cb*"
 
 /* --- libnl --- */
@@ -219,7 +219,7 @@ static int bridge_delete(struct nl_sock *sk, const char *name)
         return nl_result(rtnl_link_delete(sk, br));
 }
 
-/* "cb" and 8 lower-case hex digits: the name helper/net.c gives a host end. */
+/* "cb" and 8 lower-case hex digits: the name helper/veth.c gives a host end. */
 static bool is_host_end(const char *name)
 {
         if (!name || strncmp(name, "cb", 2) != 0 || strlen(name) != 10)

@@ -16,7 +16,7 @@
 #include "cubby/cgroup.h"
 #include "cubby/ipam.h"
 #include "cubby/log.h"
-#include "cubby/netcfg.h"
+#include "cubby/host-netcfg.h"
 #include "cubby/record-write.h"
 #include "cubby/session.h"
 #include "cubby/util.h"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* netprobe: the per-container network (helper/net.c) against the rules that
+/* netprobe: the per-container network (helper/veth.c) against the rules that
  * `cubbyctl net up` installed, with real packets. Run by probe.sh inside a
  * test network namespace ("the host": bridge up, NAT, ext0 towards a fake
  * outside host in a second test namespace); never in the machine's own.
@@ -49,8 +49,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cubby/net.h"
-#include "cubby/netcfg.h"
+#include "veth.h"
+#include "cubby/host-netcfg.h"
 
 #define NEG_TIMEOUT_MS 700
 #define POS_TIMEOUT_MS 2000

@@ -3,7 +3,7 @@
 # "host" namespace (the bridge or the routed host ends, NAT and filter from
 # cubbyctl net up, ext0 towards the outside) and an "outside" namespace
 # (198.51.100.2, plus 169.254.169.254 and a fake resolver at 10.99.0.53
-# inside the denied 10/8); netprobe (helper/net.c) makes the containers and
+# inside the denied 10/8); netprobe (helper/veth.c) makes the containers and
 # probes. Then net down leaves nothing (routed: no host end, no route).
 # NETPROBE_PRELOAD=N (not in CI): also time setups with N veths held.
 set -u

@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 
 #include "cubby/netaddr.h"
-#include "cubby/netcfg.h"
+#include "cubby/host-netcfg.h"
 #include "cubby/util.h"
 
 #define RESOLV_CONF_MAX ((size_t)64 * 1024)

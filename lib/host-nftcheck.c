@@ -10,7 +10,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 
-#include "cubby/nftcheck.h"
+#include "cubby/host-nftcheck.h"
 #include "cubby/util.h"
 
 #define NAME_MAX_LEN 64 /* NFT_TABLE_MAXNAMELEN - 1 */

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cubby/net.h"
+#include "veth.h"
 #include "cubby/util.h"
 
 /* A batch: up to four requests sent in one datagram. The kernel handles the

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Pure network helpers shared by cubbyctl and the PAM module
- * (lib/netcfg.c): the effective deny list, the nameservers a sandbox uses
+ * (lib/host-netcfg.c): the effective deny list, the nameservers a sandbox uses
  * and its resolv.conf, the host side's state file. No privileges, no
  * netlink, no logging. IPv4 addresses are uint32_t in host byte order, as
  * in ConfGlobal; addresses in netaddr.h, CIDRs in

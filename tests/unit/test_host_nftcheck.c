@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* lib/nftcheck.c against the real kernel: root, in a network namespace of
+/* lib/host-nftcheck.c against the real kernel: root, in a network namespace of
  * this test's own (unshare(CLONE_NEWNET): docs/TESTING.md, rule 1, never the
  * machine's), with tables made and removed by nft(8). Exits 77 when not
  * root or nft is missing. */
@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "cubby/nftcheck.h"
+#include "cubby/host-nftcheck.h"
 
 static void nft(const char *cmd)
 {

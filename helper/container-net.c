@@ -13,7 +13,7 @@
 #include "cubby/fault.h"
 #include "cubby/ipam.h"
 #include "cubby/log.h"
-#include "cubby/net.h"
+#include "veth.h"
 #include "cubby/netaddr.h"
 #include "helper.h"
 

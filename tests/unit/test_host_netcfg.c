@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <cmocka.h>
 
-#include "cubby/netcfg.h"
+#include "cubby/host-netcfg.h"
 #include "cubby/util.h"
 
 static void test_parse_cidr(void **state)
