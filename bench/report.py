@@ -195,7 +195,7 @@ row(["  shell done to su exited (logout half: teardown)", str(len(sc_exit)), f(m
      f(ms(pct(sc_exit, 99))), "without pam_cubby", f(ms(med(sp_exit))), f(ms(pct(sp_exit, 99))),
      "+" + f(ms(added_exit)) + " ms",
      target(None if added_exit is None else ms(added_exit) < 20, "teardown < 20 ms")])
-# su typed at a terminal: the sandbox's own pty and the relay (issue 18)
+# su typed at a terminal: the sandbox's own pty and the relay
 st_w, stp_w = walls("su_cubby_tty"), walls("su_plain_tty")
 st_login, _ = su_split("su_cubby_tty")
 out["setup"]["su_cubby_tty_wall"] = stat(st_w)

@@ -209,7 +209,7 @@ static void check_shell_env(char *const caller[])
         r = shell_env(&rec, caller, &env);
         if (r < 0) {
                 /* no caller input can fill the environment (LC_* are
-                 * bounded and dropped, issue 18): only memory can fail */
+                 * bounded and dropped): only memory can fail */
                 if (r != -ENOMEM)
                         abort();
                 return;

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# cubbyctl check (issue 18): the real sshd -T with DisableForwarding (it
+# cubbyctl check: the real sshd -T with DisableForwarding (it
 # overrides every forwarding option: no false alarm), PAM stacks that can
 # start a sandboxed user's shell without pam_cubby (a private pam.d tree
 # given with --pam-dir; the machine's /etc/pam.d is never touched), and

@@ -77,7 +77,7 @@ it_eq "check: the policy path" "'$IT_SCRATCH/etc/pol\\ufffd\\x01icy.conf'" "$(js
 # show prints the record's own escaped text, so its values are ASCII
 it_eq "show: the record's tty line" "'pts/\\\\xfe\\\\x7f\\\\x02'" \
 	"$(json_get "$OUT/show" '[f[1] for f in v["fields"] if f[0] == "tty"][0]')"
-# CPU time (issue 18): on a cgroup v1 host whose cpuacct is not mounted
+# CPU time: on a cgroup v1 host whose cpuacct is not mounted
 # with cpu, cubby has no counter of it: unknown ("-", null), never -1
 cpu=$(json_get "$OUT/list" '[s["cpu_ms"] for s in v if s["user"] == "'"$S1"'"][0]')
 it_ne "list --json: cpu_ms is not -1" "-1" "$cpu"

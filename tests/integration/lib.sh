@@ -560,7 +560,7 @@ it_check_sandbox() {
         it_ne "$what: net namespace differs from the sshd/su netns" "$IT_TESTNET_NS" "$(it_get ns_net "$out")"
         it_eq "$what: id -u" "$uid" "$(it_get uid "$out")"
         it_eq "$what: uid_map" "$uid $uid 1" "$(it_get uid_map "$out")"
-        # each of the user's groups mapped to itself (issue 18), no other
+        # each of the user's groups mapped to itself, no other
         it_eq "$what: gid_map" "$(for v in $gid $(id -G "$user"); do echo "$v $v 1"; done | sort -u | tr '\n' ';')" \
                 "$(it_get gid_map "$out" | tr ';' '\n' | sort -u | tr '\n' ';')"
         it_eq "$what: CapEff" 0000000000000000 "$(it_get capeff "$out")"

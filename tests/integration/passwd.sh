@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Password changes (issue 18): `passwd` cannot work inside a sandbox
+# Password changes: `passwd` cannot work inside a sandbox
 # (NO_NEW_PRIVS: no setuid), so the documented way is an expired password,
 # which sshd has the user change at login, in its root monitor through PAM,
 # before any shell (and so before the sandbox) runs. Through the real

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Rough edges that students and admins hit (issue 18, section 3), each
+# Rough edges that students and admins hit, each
 # through real logins:
 #  groups    the user's groups are mapped 1:1: `id` and file groups read as
 #            on the host, /etc/group inside names them; none dropped (setgroups

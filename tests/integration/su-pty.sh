@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# `su - STUDENT` typed at root's terminal (issue 18, section 1): the
+# `su - STUDENT` typed at root's terminal: the
 # sandbox gets a pty of its own, relayed by the supervisor, and never an
 # fd of root's terminal.
 #  - a student process in the su session hands its terminal fd over a

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # THREATS A (invocation), S3: no code in the setuid helper's process acts
-# on the caller's environment before main() cleans it (issue 14). Every
+# on the caller's environment before main() cleans it. Every
 # variable that a library linked into cubby-shell, or ld.so, reads (the
 # audit in SECURITY.md, "Libraries of cubby-shell", plus those of the libnl
 # it used to link) points at a root-only canary; an unprivileged user runs

@@ -228,7 +228,7 @@ static void test_proc_stat_parse(void **state)
 }
 
 /* A zombie (exited, not reaped) is not alive: a lease or session that it
- * owned is free (issue 18: the supervisor whose opener was killed stays a
+ * owned is free (the supervisor whose opener was killed stays a
  * zombie until init reaps it). */
 static void test_proc_alive(void **state)
 {

@@ -14,8 +14,8 @@
 # su and su-l, and proves on the kernel's own cgroup v2 numbers:
 #  (a) attach: the sandbox's PID 1 is in cubby/u<uid>/s<id> from its first
 #      instruction (its cgroup namespace is rooted there: /proc/self/cgroup
-#      reads 0::/ inside), and so is its supervisor (charged to the user,
-#      issue 18); the limits are on u<uid>
+#      reads 0::/ inside), and so is its supervisor (charged to the user);
+#      the limits are on u<uid>
 #      (cpu.max, memory.max, memory.swap.max, pids.max) before the shell runs;
 #  (b) cpu = 0.2: a CPU hog gets ~20% of a CPU (cpu.stat usage_usec over
 #      wall time, sampled while the hog is held running by the test) and is
