@@ -9,31 +9,6 @@
 #include "cubby/record-write.h"
 #include "cubby/util.h"
 
-int record_escape(const char *in, char *out, size_t size)
-{
-        static const char hex[] = "0123456789abcdef";
-        size_t o = 0;
-
-        for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
-                if (*p >= 0x20 && *p < 0x7f && *p != '\\') {
-                        if (o + 1 >= size)
-                                return -ENAMETOOLONG;
-                        out[o++] = (char)*p;
-                } else {
-                        if (o + 4 >= size)
-                                return -ENAMETOOLONG;
-                        out[o++] = '\\';
-                        out[o++] = 'x';
-                        out[o++] = hex[*p >> 4];
-                        out[o++] = hex[*p & 15];
-                }
-        }
-        if (o >= size)
-                return -ENAMETOOLONG;
-        out[o] = 0;
-        return 0;
-}
-
 /* A growing string for record_format. */
 typedef struct Buf {
         char *p;

@@ -21,6 +21,31 @@ int record_key(pid_t pid, uint64_t starttime, char *buf, size_t size)
         return 0;
 }
 
+int record_escape(const char *in, char *out, size_t size)
+{
+        static const char hex[] = "0123456789abcdef";
+        size_t o = 0;
+
+        for (const unsigned char *p = (const unsigned char *)in; *p; p++) {
+                if (*p >= 0x20 && *p < 0x7f && *p != '\\') {
+                        if (o + 1 >= size)
+                                return -ENAMETOOLONG;
+                        out[o++] = (char)*p;
+                } else {
+                        if (o + 4 >= size)
+                                return -ENAMETOOLONG;
+                        out[o++] = '\\';
+                        out[o++] = 'x';
+                        out[o++] = hex[*p >> 4];
+                        out[o++] = hex[*p & 15];
+                }
+        }
+        if (o >= size)
+                return -ENAMETOOLONG;
+        out[o] = 0;
+        return 0;
+}
+
 static int hexval(char c)
 {
         if (c >= '0' && c <= '9')

@@ -10,6 +10,3 @@ int record_format(const Record *r, char **ret);
 /* Write atomically (temp + rename, 0600) as <key> in the sessions dir. */
 int record_write(int sessions_dirfd, const Record *r);
 
-/* Escape for record values: backslash, non-printable and non-ASCII bytes
- * become \xHH. */
-int record_escape(const char *in, char *out, size_t size);

@@ -92,5 +92,9 @@ int record_find_ancestor(const char *proc_root, int sessions_dirfd, pid_t start_
                          unsigned max_depth, uid_t owner_uid, uid_t uid, gid_t gid,
                          Record *ret, unsigned *ret_depth);
 
-/* Reverses record_escape (record-write.h); refuses malformed input. */
+/* Bytes outside printable ASCII, and '\\', as \\xHH: a value never adds a
+ * key or a line. -ENAMETOOLONG when out is too small. */
+int record_escape(const char *in, char *out, size_t size);
+
+/* Reverses record_escape; refuses malformed input. */
 int record_unescape(const char *in, char *out, size_t size);
