@@ -148,6 +148,7 @@ _Noreturn void start_container_main(Helper *h, const char *key)
         int r;
 
         clock_gettime(CLOCK_MONOTONIC, &t0);
+        h->start_container = true;
         read_record(h, key);
 
         /* Steps 2 and 3: root already (checked by the caller); the user's
