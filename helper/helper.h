@@ -94,7 +94,7 @@ int helper_ct_sets(const CgSet *session, CgSet *ret_ct, CgSet *ret_init);
  * container (never creates one); --enter UID [-- CMD...] (root only)
  * joins it as that user from the container record. Both end in the
  * supervisor and never return. */
-_Noreturn void join_main(Helper *h);
+_Noreturn void join_main(Helper *h, const struct timespec *t0);
 _Noreturn void enter_main(Helper *h, int argc, char *argv[], char **caller_env);
 
 /* main.c: shared by the modes */

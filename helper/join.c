@@ -257,12 +257,10 @@ static _Noreturn void join_container(Helper *h, int opener_fd, const char *event
         helper_supervise(h, h->child_pidfd, opener_fd, master, true);
 }
 
-_Noreturn void join_main(Helper *h)
+_Noreturn void join_main(Helper *h, const struct timespec *t0)
 {
-        struct timespec t0;
         int r, opener_fd;
 
-        clock_gettime(CLOCK_MONOTONIC, &t0);
         helper_take_privileges();
         r = join_cgroup_all(&h->rec.cgroup);
         if (r < 0)
@@ -277,7 +275,7 @@ _Noreturn void join_main(Helper *h)
         opener_fd = helper_open_opener(&h->rec);
         if (opener_fd < 0)
                 helper_fail("the session's opener is gone; refusing", opener_fd);
-        join_container(h, opener_fd, "container_join", &t0);
+        join_container(h, opener_fd, "container_join", t0);
 }
 
 /* --enter UID [--run-dir DIR] [-- CMD...]: root asks for a shell (or

@@ -521,7 +521,7 @@ int main(int argc, char *argv[])
 
         /* Step 1 */
         caller_env = start_clean(h, &cwd_fd);
-        h->init_exe_fd = h->init_procs_fd = -1;
+        h->init_exe_fd = h->init_procs_fd = h->att_init.v2_fd = -1;
         if (argc >= 2 && (strcmp(argv[1], "--start-container") == 0 ||
                           strcmp(argv[1], "--enter") == 0))
                 root_mode(h, argc, argv, caller_env);
@@ -544,7 +544,7 @@ int main(int argc, char *argv[])
         caller_env = NULL;
         /* container = user: the login joins the user's container (join.c) */
         if (h->rec.container == CONF_CONTAINER_USER)
-                join_main(h);
+                join_main(h, &t0);
 
         /* Step 2 */
         helper_take_privileges();

@@ -127,9 +127,9 @@ static _Noreturn void child_main(Helper *h, int sync_fd, int err_fd)
                 if (r < 0)
                         child_fail(err_fd, STEP_INIT_CGROUP, r);
                 closep(&h->init_procs_fd);
+                cg_attach_close(&h->att_init);
                 CUBBY_FAULT("child.init_cgroup");
         }
-        cg_attach_close(&h->att_init);
 
         r = mnt_child_enter_root();
         if (r < 0)

@@ -192,6 +192,7 @@ _Noreturn void start_container_main(Helper *h, const char *key)
         r = ns_clone_container(h);
         if (r < 0)
                 helper_fail("cannot create the container", r);
+        /* the child's now */
         cg_attach_close(&h->att_init);
         closep(&h->init_procs_fd);
         r = mnt_leave_staging(h);

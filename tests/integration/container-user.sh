@@ -112,4 +112,114 @@ it_nomatch "joined shell: no overflow group 65534" '(^| )65534( |$)' "$(it_get g
 it_eq "joined shell: only fds 0-2 (and the one ls opens)" "0 1 2 3" "$(it_get fds "$o")"
 it_eq "joined shell: its parent is outside the pid namespace (ppid 0)" 0 "$(it_get ppid "$o")"
 
+# --- login(1) joins the same container
+o=$(printf '%s\n' 'echo "@""@L=$(readlink /proc/self/ns/pid)"' 'exit' | it_login "$S1" 2>&1)
+it_eq "login $S1: same pid namespace as the ssh logins" "$a_pidns" "$(it_get L "$o")"
+
+# --- the idle init's memory (for the record) and a join's time next to a
+# creation (the helper's own setup_ms: its start to the shell's exec)
+init_pid=$(ct_field "$S1" init_pid)
+it_log "cubby-init $init_pid smaps_rollup: $(grep -E '^(Rss|Pss|Private_Dirty):' "/proc/$init_pid/smaps_rollup" | tr -s ' ' | tr '\n' ' ')"
+it_log "setup_ms of creations: $(grep -ao 'event=user_container_start.*setup_ms=[0-9.]*' "$IT_SCRATCH/syslog" | sed 's/.*setup_ms=//' | tr '\n' ' ')"
+it_log "setup_ms of joins: $(grep -ao 'event=container_join.*setup_ms=[0-9.]*' "$IT_SCRATCH/syslog" | sed 's/.*setup_ms=//' | tr '\n' ' ')"
+
+# --- root's --enter (cubbyctl shell): the same container; refused to a user
+o=$(timeout 20 "$CUBBY_HELPER" --enter "$(it_uid "$S1")" --run-dir "$IT_RUNDIR" -- 'echo "@@E=$(readlink /proc/self/ns/pid) $(id -u)"' </dev/null 2>&1)
+it_eq "--enter by root: the user's container, as the user" "$a_pidns $(it_uid "$S1")" "$(it_get E "$o")"
+it_match "--enter by root: logged as container_enter" 'event=container_enter' "$(cat "$IT_SCRATCH/syslog")"
+o=$(it_as "$S1" "$CUBBY_HELPER" --enter "$(it_uid "$S1")" --run-dir "$IT_RUNDIR" -- 'echo "@@E=ran"' </dev/null 2>&1)
+it_ne "--enter by the user: refused" ran "$(it_get E "$o")"
+it_match "--enter by the user: says it is root's only" "root's only" "$o"
+o=$(it_as "$S1" "$CUBBY_HELPER" --start-container x </dev/null 2>&1)
+it_match "--start-container by the user: refused" "root's only" "$o"
+
+# --- Ctrl-C ends `ssh -t host sleep 100` (the joined shell is not PID 1),
+# with what ssh reports for the same on the host
+cat >"$IT_SCRATCH/ctrlc.steps" <<'EOF2'
+sleep 3
+send \x03
+EOF2
+ctrlc() {
+        timeout 60 /usr/bin/python3 "$PTYDRIVE" "$IT_SCRATCH/ctrlc.steps" -- \
+                nsenter --net="$IT_NETNS_PATH" ssh -F /dev/null -i "$IT_SSH_KEY" -p "$IT_SSH_PORT" \
+                "${IT_SSH_OPTS[@]}" -t "$1@127.0.0.1" sleep 100 2>&1
+}
+host_rc=$(it_get drive_status "$(ctrlc "$IT_N1")")
+t0=$(hx_time_ms)
+o=$(ctrlc "$S1")
+t1=$(hx_time_ms)
+it_ne "ssh -t $IT_N1 (host) sleep 100, Ctrl-C: ends before ptydrive kills it" 137 "$host_rc"
+it_eq "ssh -t $S1 sleep 100, Ctrl-C: ssh reports what it does on the host" "$host_rc" \
+        "$(it_get drive_status "$o")"
+it_int_lt "ssh -t $S1 sleep 100, Ctrl-C: ends within 20 s" 20000 "$((t1 - t0))"
+
+# --- jobs outlive the logout: nohup, and tmux (if installed)
+u1=$(it_uid "$S1")
+it_ssh -n "$S1" 'nohup sleep 1000 >/dev/null 2>&1 & echo started' >/dev/null 2>&1
+for i in $(seq 1 30); do [ -z "$(it_records "$S1")" ] && break; sleep 0.1; done
+sleep 1
+it_ne "nohup sleep 1000: runs on after the logout" "" "$(pgrep -u "$u1" -f '^sleep 1000$')"
+o=$(it_ssh -n "$S1" 'echo "@@seen=$(pgrep -f "^sleep 1000$" | wc -l)"; pkill -f "^sleep 1000$"; echo "@@killed=$?"' 2>&1)
+it_eq "next login: sees the nohup job" 1 "$(it_get seen "$o")"
+it_eq "next login: kills it" 0 "$(it_get killed "$o")"
+if command -v tmux >/dev/null 2>&1; then
+        it_ssh -n "$S1" 'tmux new -d -s cubbyit bash; echo "@@tmux=$?"' >/dev/null 2>&1
+        for i in $(seq 1 30); do [ -z "$(it_records "$S1")" ] && break; sleep 0.1; done
+        sleep 1
+        o=$(it_ssh -n "$S1" 'tmux ls' 2>&1)
+        it_match "tmux session made in one login is listed by the next" '^cubbyit:' "$o"
+        cat >"$IT_SCRATCH/tmux.steps" <<'EOF2'
+sleep 2
+send echo "@""@att=$((40+2))"\n
+expect 10 @@att=42
+send tmux detach-client\n
+expect 10 detached
+EOF2
+        o=$(timeout 60 /usr/bin/python3 "$PTYDRIVE" "$IT_SCRATCH/tmux.steps" -- \
+                nsenter --net="$IT_NETNS_PATH" ssh -F /dev/null -i "$IT_SSH_KEY" -p "$IT_SSH_PORT" \
+                "${IT_SSH_OPTS[@]}" -t "$S1@127.0.0.1" tmux attach -t cubbyit 2>&1)
+        it_empty "tmux attach from the next login: every step seen" "$(it_get drive_step "$o")"
+        it_eq "tmux attach from the next login: exit status" 0 "$(it_get drive_status "$o")"
+        o=$(it_ssh -n "$S1" 'tmux kill-session -t cubbyit; echo "@@kill=$?"; tmux ls 2>&1 | grep -c cubbyit' 2>&1)
+        it_eq "tmux kill-session from another login" 0 "$(it_get kill "$o")"
+else
+        it_skip_check "tmux sessions outlive the logout" "tmux is not installed (tools/install-deps test)"
+fi
+
+# --- a forged container record refuses the next channel of a ControlMaster
+# connection (no new PAM session: the same record, the helper joins again)
+sock=$IT_SCRATCH/cm.sock
+nsenter --net="$IT_NETNS_PATH" ssh -F /dev/null -i "$IT_SSH_KEY" -p "$IT_SSH_PORT" "${IT_SSH_OPTS[@]}" \
+        -o ControlMaster=yes -o ControlPath="$sock" -o ControlPersist=yes -fN "$S1@127.0.0.1"
+cm() { timeout 20 nsenter --net="$IT_NETNS_PATH" ssh -F /dev/null -o ControlPath="$sock" \
+        "${IT_SSH_OPTS[@]}" "$S1@127.0.0.1" "$@"; }
+it_eq "ControlMaster channel 1: joins" "$a_pidns" "$(cm 'readlink /proc/self/ns/pid' 2>&1)"
+rec=$IT_RUNDIR/containers/u$u1
+cp -p "$rec" "$IT_SCRATCH/ct.saved"
+forge() { # forge KEY VALUE: the record with KEY=VALUE, root's 0600
+        sed "s|^$1=.*|$1=$2|" "$IT_SCRATCH/ct.saved" >"$rec.new"
+        chmod 0600 "$rec.new"
+        mv "$rec.new" "$rec"
+}
+it_as "$S1" sleep 300 &
+host_sleep=$!
+for i in $(seq 1 50); do hp=$(pgrep -n -u "$u1" -f '^sleep 300$'); [ -n "$hp" ] && break; sleep 0.1; done
+forge init_pid "$hp"
+sed -i "s|^init_start=.*|init_start=$(awk '{ print $22 }' "/proc/$hp/stat")|" "$rec"
+o=$(cm 'echo "@@ran=yes"' 2>&1)
+it_ne "forged record (init_pid: a host process of $S1): channel refused" yes "$(it_get ran "$o")"
+it_match "forged record (init_pid): the user is told" 'your container is not running; log in again' "$o"
+ns=$(sed -n 's/^ns=//p' "$IT_SCRATCH/ct.saved")
+forge ns "${ns%:*}:1"
+o=$(cm 'echo "@@ran=yes"' 2>&1)
+it_ne "forged record (a wrong ns inode): channel refused" yes "$(it_get ran "$o")"
+it_match "forged record (ns): the user is told" 'your container is not running; log in again' "$o"
+chmod 0644 "$IT_SCRATCH/ct.saved"; cp "$IT_SCRATCH/ct.saved" "$rec.new"; chmod 0644 "$rec.new"; mv "$rec.new" "$rec"
+o=$(cm 'echo "@@ran=yes"' 2>&1)
+it_ne "a record others may read (0644): channel refused" yes "$(it_get ran "$o")"
+cp -p "$IT_SCRATCH/ct.saved" "$rec.new"; chmod 0600 "$rec.new"; mv "$rec.new" "$rec"
+it_eq "the record restored: the channel joins again" "$a_pidns" "$(cm 'readlink /proc/self/ns/pid' 2>&1)"
+kill "$host_sleep" 2>/dev/null; wait "$host_sleep" 2>/dev/null
+nsenter --net="$IT_NETNS_PATH" ssh -F /dev/null -o ControlPath="$sock" -O exit "$S1@127.0.0.1" 2>/dev/null
+
 it_finish
