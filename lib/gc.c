@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,6 +18,7 @@
 
 #include "cubby/anchor-holder.h"
 #include "cubby/anchor.h"
+#include "cubby/container.h"
 #include "cubby/cgroup-layout.h"
 #include "cubby/cgroup-lifecycle.h"
 #include "cubby/gc.h"
@@ -50,6 +52,19 @@ static void gc_reaped(const Record *rec, int result, void *userdata)
                   "user", rec->user, "service", rec->service, "result", res, NULL);
         gc_note(g, "reaped session %s (user %s): %s", rec->id, rec->user,
                 result < 0 ? strerror(-result) : "ok");
+}
+
+/* Whether uid's container (container = user) runs: a record whose init
+ * is the one it names. Its reference on the home counts as a session's.
+ * Read only: no container lock (the user lock is held here). */
+static bool container_running(const char *run_dir, uid_t uid)
+{
+        _cleanup_close_ int dfd = -1, pidfd = -1;
+        _cleanup_free_ CtRecord *ct = malloc(sizeof *ct);
+
+        if (!ct || ct_dir_open(run_dir, false, &dfd) < 0 || ct_read(dfd, uid, ct) < 0)
+                return false;
+        return ct_open_init("/proc", ct, &pidfd) >= 0;
 }
 
 /* Overlays of users with no live session are unmounted; with no session
@@ -88,6 +103,9 @@ static void gc_homes(const GcCtx *g)
                          * sessions that are really alive */
                         int live = session_count_live(g->sessions, hs.uid, NULL, false);
 
+                        /* a running user's container holds one */
+                        if (live >= 0 && container_running(g->global->run_dir, hs.uid))
+                                live++;
                         if (live < 0) {
                                 busy = true;
                                 continue;

@@ -86,6 +86,19 @@ it_eq "su - $S1: same mount namespace" "$a_mntns" "$s_mntns"
 it_eq "su - $S1: same network namespace" "$a_netns" "$s_netns"
 it_eq "su - $S1: the /tmp file is seen" shared-42 "$s_file"
 it_eq "the container's init is still the same process" "$init_pid" "$(ct_field "$S1" init_pid)"
+# the cgroup tree: <user>/ct/init holds the init alone, the logins are in
+# <user>/ct/s<sid>, in every hierarchy cubby uses
+u1=$(it_uid "$S1")
+sleep_pid=$(pgrep -u "$u1" -f '^sleep 30$' | head -n1)
+it_cg_hier
+for h in "${!IT_CG_MNT[@]}"; do
+        d=$(it_cg_dir "$h" "u$u1/ct")
+        it_log "cgroup $h: $(cd "$d" 2>/dev/null && find . -type d | sort | tr '\n' ' ')"
+        it_eq "cgroup $h: ct/init holds the init alone" "$init_pid" "$(cat "$d/init/cgroup.procs" 2>&1)"
+        it_match "cgroup $h: the first login's sleep is in ct/s<sid>" "^$d/s[0-9a-f]{16}/cgroup.procs:$sleep_pid\$" \
+                "$(grep -H -x "$sleep_pid" "$d"/s*/cgroup.procs 2>&1)"
+        it_empty "cgroup $h: no process in ct itself" "$(cat "$d/cgroup.procs" 2>&1)"
+done
 kill "$bg_a" 2>/dev/null; wait "$bg_a" 2>/dev/null
 it_log "syslog: $(it_syslog_since | tail -n 6 | tr '\n' '|')"
 
@@ -121,6 +134,8 @@ it_eq "login $S1: same pid namespace as the ssh logins" "$a_pidns" "$(it_get L "
 init_pid=$(ct_field "$S1" init_pid)
 it_log "cubby-init $init_pid smaps_rollup: $(grep -E '^(Rss|Pss|Private_Dirty):' "/proc/$init_pid/smaps_rollup" | tr -s ' ' | tr '\n' ' ')"
 it_log "setup_ms of creations: $(grep -ao 'event=user_container_start.*setup_ms=[0-9.]*' "$IT_SCRATCH/syslog" | sed 's/.*setup_ms=//' | tr '\n' ' ')"
+it_log "setup_ms of login containers (container = login): $(grep -ao 'event=container_start.*setup_ms=[0-9.]*' "$IT_SCRATCH/syslog" | sed 's/.*setup_ms=//' | tr '\n' ' ')"
+it_log "pam setup_ms of $S1's sessions (the first one starts the container): $(grep -a "event=session_start.*user=$S1 " "$IT_SCRATCH/syslog" | grep -ao 'setup_ms=[0-9.]*' | sed 's/.*=//' | tr '\n' ' ')"
 it_log "setup_ms of joins: $(grep -ao 'event=container_join.*setup_ms=[0-9.]*' "$IT_SCRATCH/syslog" | sed 's/.*setup_ms=//' | tr '\n' ' ')"
 
 # --- root's --enter (cubbyctl shell): the same container; refused to a user
@@ -162,6 +177,14 @@ it_ne "nohup sleep 1000: runs on after the logout" "" "$(pgrep -u "$u1" -f '^sle
 o=$(it_ssh -n "$S1" 'echo "@@seen=$(pgrep -f "^sleep 1000$" | wc -l)"; pkill -f "^sleep 1000$"; echo "@@killed=$?"' 2>&1)
 it_eq "next login: sees the nohup job" 1 "$(it_get seen "$o")"
 it_eq "next login: kills it" 0 "$(it_get killed "$o")"
+# the container's reference on the home: `cubbyctl gc` with no session of
+# the user open leaves its overlay alone, and the next login shares it
+hx_ctl gc >/dev/null 2>&1
+up1=$IT_STATEDIR/users/$S1/upper
+o=$(it_ssh -n "$S1" 'echo "@@ok=yes"; sleep 2' 2>&1 &
+    sleep 1; echo "@@n=$(hx_overlays_on "$up1")"; wait)
+it_eq "cubbyctl gc while only $S1's container runs, then a login: one overlay of the home" 1 \
+        "$(it_get n "$o")"
 if command -v tmux >/dev/null 2>&1; then
         it_ssh -n "$S1" 'tmux new -d -s cubbyit bash; echo "@@tmux=$?"' >/dev/null 2>&1
         for i in $(seq 1 30); do [ -z "$(it_records "$S1")" ] && break; sleep 0.1; done
