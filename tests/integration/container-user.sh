@@ -99,7 +99,8 @@ for h in "${!IT_CG_MNT[@]}"; do
                 "$(grep -H -x "$sleep_pid" "$d"/s*/cgroup.procs 2>&1)"
         it_empty "cgroup $h: no process in ct itself" "$(cat "$d/cgroup.procs" 2>&1)"
 done
-kill "$bg_a" 2>/dev/null; wait "$bg_a" 2>/dev/null
+pkill -u "$u1" -f '^sleep 30$'
+wait "$bg_a" 2>/dev/null
 it_log "syslog: $(it_syslog_since | tail -n 6 | tr '\n' '|')"
 
 # --- a second user's container is separate
@@ -208,6 +209,75 @@ EOF2
 else
         it_skip_check "tmux sessions outlive the logout" "tmux is not installed (tools/install-deps test)"
 fi
+
+# --- su typed at root's terminal: the joined shell gets a pty of the
+# container's devpts, relayed (never root's terminal)
+cat >"$IT_SCRATCH/sutty.steps" <<'EOF2'
+expect 20 @@asking=1
+send typed-at-root\n
+expect 20 @@got=
+EOF2
+o=$(timeout -k 5 60 nsenter --net="$IT_NETNS_PATH" /usr/bin/python3 "$PTYDRIVE" "$IT_SCRATCH/sutty.steps" -- \
+        su - "$S1" -c 'echo "@@asking=1"; read -r l; echo "@@got=$l @@tty=$(tty) @@pidns=$(readlink /proc/self/ns/pid)"' 2>&1)
+it_eq "su at a terminal: the joined shell reads what root types" typed-at-root "$(it_get got "$o")"
+it_match "su at a terminal: a pty of its own" '^/dev/pts/[0-9]+$' "$(it_get tty "$o")"
+it_eq "su at a terminal: in the user's container" "$a_pidns" "$(it_get pidns "$o")"
+it_eq "su at a terminal: su's exit status" 0 "$(it_get drive_status "$o")"
+
+# --- the opener goes away: the shell is hung up (SIGHUP), the container
+# and its other jobs live on
+it_ssh -n "$S1" 'nohup sleep 1001 >/dev/null 2>&1 & exec sleep 201' >/dev/null 2>&1 &
+bg=$!
+for i in $(seq 1 100); do sp=$(pgrep -u "$u1" -f '^sleep 201$'); [ -n "$sp" ] && break; sleep 0.1; done
+opener=
+for r in $(it_records "$S1"); do opener=$(sed -n 's/^opener=\([0-9]*\)-.*/\1/p' "$r"); done
+if [ -n "$sp" ] && [ -n "$opener" ]; then
+        kill -KILL "$opener"
+        for i in $(seq 1 100); do kill -0 "$sp" 2>/dev/null || break; sleep 0.1; done
+        it_eq "opener killed: the joined shell ends (SIGHUP, then SIGKILL to it alone)" gone \
+                "$(kill -0 "$sp" 2>/dev/null && echo running || echo gone)"
+        it_ne "opener killed: a nohup job of that login lives on" "" "$(pgrep -u "$u1" -f '^sleep 1001$')"
+        it_eq "opener killed: the container's init lives on" "$init_pid" "$(ct_field "$S1" init_pid)"
+        it_eq "opener killed: the init is still there" cubby-init "$(cat "/proc/$init_pid/comm" 2>/dev/null)"
+else
+        it_fail "a login whose opener can be killed" "a sleep 201 and its record's opener" "'$sp' '$opener'"
+fi
+kill "$bg" 2>/dev/null; wait "$bg" 2>/dev/null
+pkill -u "$u1" -f '^sleep 1001$'
+
+# --- a dead container (its init killed from the host) is replaced by the
+# next login: a new init, the home reference taken over (not a second one)
+refs() { cat "$IT_RUNDIR/locks/u$u1.homes" 2>/dev/null | tr -d '\n'; }
+hx_ctl gc >/dev/null 2>&1     # the killed opener's record goes
+it_eq "no session of $S1 open: the container holds the home's only reference" 1 "$(refs)"
+kill -KILL "$init_pid"
+for i in $(seq 1 50); do [ -e "/proc/$init_pid" ] || break; sleep 0.1; done
+o=$(it_ssh -n "$S1" 'echo "@@pidns=$(readlink /proc/self/ns/pid)"' 2>&1)
+new_init=$(ct_field "$S1" init_pid)
+it_ne "init killed: the next login starts a new container" "$init_pid" "$new_init"
+it_eq "init killed: the new init is cubby-init" cubby-init "$(cat "/proc/$new_init/comm" 2>/dev/null)"
+it_eq "init killed: the next login is in the new container" "$(readlink "/proc/$new_init/ns/pid")" \
+        "$(it_get pidns "$o")"
+for i in $(seq 1 50); do [ -z "$(it_records "$S1")" ] && break; sleep 0.1; done
+it_eq "init killed: after that login, the home's only reference is the new container's (taken over)" \
+        1 "$(refs)"
+init_pid=$new_init
+a_pidns=$(it_get pidns "$o")
+
+# --- no cubby-init to start a container with: the login is refused, no
+# shell runs anywhere
+kill -KILL "$init_pid"
+for i in $(seq 1 50); do [ -e "/proc/$init_pid" ] || break; sleep 0.1; done
+mv "$CUBBY_PREFIX/libexec/cubby-init" "$CUBBY_PREFIX/libexec/cubby-init.away"
+o=$(it_ssh -n "$S1" 'echo "@@ran=yes"' 2>&1); rc=$?
+mv "$CUBBY_PREFIX/libexec/cubby-init.away" "$CUBBY_PREFIX/libexec/cubby-init"
+it_ne "no cubby-init: the login fails" 0 "$rc"
+it_ne "no cubby-init: nothing ran" yes "$(it_get ran "$o")"
+it_match "no cubby-init: the user is told" "login refused \(the user's container cannot be started\)" "$o"
+o=$(it_ssh -n "$S1" 'echo "@@pidns=$(readlink /proc/self/ns/pid)"' 2>&1)
+init_pid=$(ct_field "$S1" init_pid)
+a_pidns=$(it_get pidns "$o")
+it_eq "cubby-init back: the next login starts the container" cubby-init "$(cat "/proc/$init_pid/comm" 2>/dev/null)"
 
 # --- a forged container record refuses the next channel of a ControlMaster
 # connection (no new PAM session: the same record, the helper joins again)
