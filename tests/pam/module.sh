@@ -97,6 +97,19 @@ it_eq "$S1 via su: pids.max on u<uid> while open" 128 "$(printf '%s\n' "$out" | 
 it_nomatch "$S1 via su: nothing printed to the user on success" '^pam_(error|info)=' "$out"
 it_check_clean "after pamdrive su $S1" "$S1"
 
+# --- a second session opened by a process in a redirected opener's
+# namespace: the module recognises its own redirect (an overlay on the
+# shell's directory, the shell's name a symlink to the helper) instead of
+# refusing a symlink shell, and changes no namespace
+inner="$CUBBY_PAMDRIVE -d $IT_PAMD su $S1 -- sh -c 'echo \"in_mnt=\$(readlink /proc/self/ns/mnt)\"'"
+out=$(pds su "$S1" -- sh -c "echo \"out_mnt=\$(readlink /proc/self/ns/mnt)\"; $inner | sed 's/^/inner_/'")
+it_eq "$S1 via su, outer session: PAM_SUCCESS" PAM_SUCCESS "$(open_of "$out")"
+it_eq "$S1 via su, a second session inside the redirected namespace: PAM_SUCCESS" PAM_SUCCESS \
+        "$(printf '%s\n' "$out" | sed -n 's/^inner_open=//p')"
+it_eq "$S1 via su, the second session: the same mount namespace (no second redirect)" \
+        "$(printf '%s\n' "$out" | sed -n 's/^out_mnt=//p')" "$(printf '%s\n' "$out" | sed -n 's/^inner_in_mnt=//p')"
+it_check_clean "after a second session inside a redirected namespace" "$S1"
+
 out=$(pds su-l "$S1" -- sh -c 'echo in_cmd=yes')
 it_eq "$S1 via the su-l stack: PAM_SUCCESS" PAM_SUCCESS "$(open_of "$out")"
 it_match "$S1 via the su-l stack: command ran between open and close" '^in_cmd=yes' "$out"
