@@ -319,8 +319,8 @@ static int reopen_same(int dfd, const char *path, int flags, const struct stat *
         return fd;
 }
 
-/* A tmpfs of our own, attached nowhere (nobody can reach it but through
- * the overlay made from it), with NAME a symlink to the helper. */
+/* A tmpfs of our own, not yet attached anywhere, with NAME a symlink to
+ * the helper. */
 static int redirect_top_layer(const char *name)
 {
         _cleanup_close_ int fs = -1, mnt = -1;
@@ -341,15 +341,42 @@ static int redirect_top_layer(const char *name)
         return TAKE_FD(mnt);
 }
 
-static int redirect_shell(int helper_fd, const ShellRedirect *s, const char *shell)
+/* The overlay's layers must be mounts of this namespace (before Linux
+ * 6.15 overlayfs refuses a detached one): the top layer is attached for
+ * the moment of the overlay mount on the root-only sessions dir, in this
+ * namespace only, and detached again at once; the overlay keeps its own
+ * private clone of it, which nothing else can reach. */
+static int redirect_mount(int top, int stage, int d)
 {
-        _cleanup_close_ int h = -1, d = -1, sh = -1, top = -1;
-        char dir[PATH_MAX], opts[96], target[64];
-        struct stat a, b, c;
+        char opts[96], target[64], layer[64];
+        int r = 0;
+
+        if (syscall(SYS_move_mount, top, "", stage, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                return -errno;
+        /* Lower-only, so read-only: the top layer's symlink hides the
+         * shell's name whatever the host later renames over it. */
+        snprintf(layer, sizeof layer, "/proc/self/fd/%d", top);
+        snprintf(opts, sizeof opts, "lowerdir=/proc/self/fd/%d:/proc/self/fd/%d", top, d);
+        snprintf(target, sizeof target, "/proc/self/fd/%d", d);
+        if (mount("cubby-redirect", target, "overlay", MS_RDONLY, opts) < 0)
+                r = -errno;
+        /* the sessions dir must be ours again either way: close_session
+         * reopens it by path in this namespace */
+        if (umount2(layer, MNT_DETACH) < 0 && r == 0)
+                r = -errno;
+        return r;
+}
+
+static int redirect_shell(int helper_fd, const ShellRedirect *s, int sessions_fd, const char *shell)
+{
+        _cleanup_close_ int h = -1, d = -1, sh = -1, stage = -1, top = -1;
+        char dir[PATH_MAX];
+        struct stat a, b, c, e;
 
         if (s->done)
                 return 0; /* this opener is redirected already */
-        if (fstat(helper_fd, &a) < 0 || fstat(s->dir_fd, &b) < 0 || fstat(s->shell_fd, &c) < 0)
+        if (fstat(helper_fd, &a) < 0 || fstat(s->dir_fd, &b) < 0 || fstat(s->shell_fd, &c) < 0 ||
+            fstat(sessions_fd, &e) < 0)
                 return -errno;
         if (unshare(CLONE_NEWNS) < 0)
                 return -errno;
@@ -367,16 +394,13 @@ static int redirect_shell(int helper_fd, const ShellRedirect *s, const char *she
         sh = reopen_same(d, s->base, O_NOFOLLOW, &c);
         if (sh < 0)
                 return sh;
+        stage = reopen_same(AT_FDCWD, CUBBY_SESSIONS_DIR, O_DIRECTORY | O_NOFOLLOW, &e);
+        if (stage < 0)
+                return stage;
         top = redirect_top_layer(s->base);
         if (top < 0)
                 return top;
-        /* Lower-only, so read-only: the top layer's symlink hides the
-         * shell's name whatever the host later renames over it. */
-        snprintf(opts, sizeof opts, "lowerdir=/proc/self/fd/%d:/proc/self/fd/%d", top, d);
-        snprintf(target, sizeof target, "/proc/self/fd/%d", d);
-        if (mount("cubby-redirect", target, "overlay", MS_RDONLY, opts) < 0)
-                return -errno;
-        return 0;
+        return redirect_mount(top, stage, d);
 }
 
 static void hostname_expand(const char *pattern, const char *user, char *out, size_t size)
@@ -941,7 +965,7 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
         }
         CUBBY_FAULT("pam.ready");
         if (c->args.mode == RECORD_MODE_REDIRECT) {
-                r = redirect_shell(helper, &shell, c->pw.pw_shell);
+                r = redirect_shell(helper, &shell, sessions, c->pw.pw_shell);
                 if (r < 0) {
                         *ret_why = "the shell cannot be redirected to cubby-shell";
                         goto undo;
