@@ -42,6 +42,7 @@ const char *const conf_policy_key_names[_CONF_KEY_MAX] = {
         [CONF_KEY_NETWORK_FALLBACK] = "network_fallback",
         [CONF_KEY_CPUS] = "cpus",
         [CONF_KEY_MAX_CONTAINERS] = "max_containers",
+        [CONF_KEY_CONTAINER] = "container",
 };
 
 const char *const conf_global_key_names[_GLOBAL_KEY_MAX] = {
@@ -83,6 +84,7 @@ void conf_policy_defaults(ConfPolicy *p)
         p->n_hide = 0;
         p->max_sessions = CONF_DEFAULT_MAX_SESSIONS;
         p->max_containers = CONF_DEFAULT_MAX_CONTAINERS;
+        p->container = CONF_CONTAINER_LOGIN;
         p->home = CONF_HOME_PERSISTENT;
         (void)strscpy(p->home_lower, sizeof p->home_lower, "/home/%u");
         p->seccomp = CONF_SECCOMP_YES;

@@ -15,12 +15,18 @@
  * close_session runs in the same process: kill and remove the session's
  * cgroups, remove the record. It always returns PAM_SUCCESS.
  *
+ * container = user: the session cgroup is <user>/ct/s<sid> and the shell
+ * joins the user's container, which open_session makes sure runs (the
+ * helper's root-only --start-container); close_session kills nothing
+ * (jobs outlive the logout) and removes the session dir only when empty.
+ *
  * Failures refuse the session (PAM_SESSION_ERR, a one-line message with an
  * incident id, a log line); nothing lets a sandboxed user in unsandboxed.
  */
 #include <fcntl.h>
 #include <grp.h>
 #include <net/if.h>
+#include <poll.h>
 #include <limits.h>
 #include <pwd.h>
 #include <sched.h>
@@ -48,6 +54,7 @@
 #include "cubby/cgroup-layout.h"
 #include "cubby/cgroup-lifecycle.h"
 #include "cubby/conf.h"
+#include "cubby/container.h"
 #include "cubby/fault.h"
 #include "cubby/gc.h"
 #include "cubby/anchor-holder.h"
@@ -69,6 +76,7 @@
 #define LAST_GOOD_DIR CUBBY_RUNDIR "/last-good"
 #define LOCK_TIMEOUT_MS 10000
 #define KILL_TIMEOUT_MS 5000
+#define START_TIMEOUT_MS 15000
 
 typedef struct Args {
         const char *config;
@@ -805,6 +813,7 @@ static int fill_record(OpenCtx *c, const ConfPolicy *pol, Record *rec, const cha
         rec->mode = c->args.mode;
         rec->sandbox = true;
         rec->seccomp = pol->seccomp;
+        rec->container = pol->container;
         rec->created = (uint64_t)time(NULL);
         rec->n_hide = pol->n_hide < RECORD_MAX_HIDE ? pol->n_hide : RECORD_MAX_HIDE;
         for (size_t i = 0; i < rec->n_hide; i++)
@@ -853,6 +862,10 @@ static int resolve_cgroups(OpenCtx *c, Record *rec, CgSet *ret_user, const char 
         int r;
 
         r = cg_paths(c->conf.global.cgroup_parent, getpid(), rec->uid, rec->id, user, &rec->cgroup);
+        /* container = user: the session joins the user's container, at
+         * <user>/ct/s<sid> */
+        if (r >= 0 && rec->container == CONF_CONTAINER_USER)
+                r = ct_session_cgroup_set(user, rec->id, &rec->cgroup);
         if (r < 0) {
                 *ret_why = "the cgroup parent cannot be resolved";
                 return r;
@@ -874,6 +887,36 @@ static int resolve_cgroups(OpenCtx *c, Record *rec, CgSet *ret_user, const char 
                 }
         }
         return 0;
+}
+
+/* container = user, under the user lock: the user dir with its limits and
+ * the container's dirs below it, none with limits of its own: <user>/ct
+ * (the container; made by the first login, kept while the container
+ * runs), ct/init (its init alone), and the session's ct/s<sid> (made here,
+ * exclusively). No process is ever in ct itself, so v2's rule against
+ * processes beside child cgroups with controllers never applies. */
+static int create_ct_cgroups(const CgSet *user, const CgLimits *lim, const Record *rec)
+{
+        CgSet ct, init;
+        int r;
+
+        r = ct_cgroup_set(user, &ct);
+        if (r >= 0)
+                r = ct_init_cgroup_set(user, &init);
+        if (r < 0)
+                return r;
+        /* the user dir and its limits, as for a login, and ct; cg_create
+         * writes the limits before it meets an existing ct (-EEXIST) */
+        r = cg_create(user, &ct, lim);
+        if (r < 0 && r != -EEXIST)
+                return r;
+        CUBBY_FAULT("pam.ct.cgroup");
+        r = cg_create_below(&ct, false);
+        if (r >= 0)
+                r = cg_create_below(&init, false);
+        if (r >= 0)
+                r = cg_create_below(&rec->cgroup, true);
+        return r;
 }
 
 /* Step 7: the session cgroup with the user's limits, under the user's
@@ -898,13 +941,153 @@ static int create_session_cgroup(const ConfPolicy *pol, Session *s, int sessions
                 *ret_why = "too many sessions for this user (max_sessions)";
                 return -EUSERS;
         }
-        if (r >= 0)
+        if (r >= 0 && rec->container == CONF_CONTAINER_USER)
+                r = create_ct_cgroups(user, &lim, rec);
+        else if (r >= 0)
                 r = cg_create(user, &rec->cgroup, &lim);
         if (r < 0) {
                 *ret_why = "the session cgroup cannot be created";
                 return r;
         }
         CUBBY_FAULT("pam.cgroup");
+        return 0;
+}
+
+/* Run `cubby-shell --start-container KEY` (a fixed path, an empty
+ * environment, no inherited fds) and wait for it, at most
+ * START_TIMEOUT_MS; then it is killed. 0 when it exited 0; its status may
+ * be lost (a caller that ignores SIGCHLD or reaps for itself: -ECHILD),
+ * so the caller checks the container record either way. */
+static int run_start_container(const char *key)
+{
+        char *const argv[] = { (char *)"cubby-shell", (char *)"--start-container", (char *)key,
+                               NULL };
+        _cleanup_close_ int pidfd = -1;
+        struct pollfd pfd;
+        siginfo_t si;
+        pid_t pid;
+        int r;
+
+        r = spawn_fixed(CUBBY_HELPER_PATH, argv, -1, &pid);
+        if (r < 0)
+                return r;
+        pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (pidfd < 0) {
+                /* reaped already by a SIGCHLD handler of the caller */
+                return -ECHILD;
+        }
+        pfd = (struct pollfd){ .fd = pidfd, .events = POLLIN };
+        do
+                r = poll(&pfd, 1, START_TIMEOUT_MS);
+        while (r < 0 && errno == EINTR);
+        if (r == 0) {
+                (void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+                (void)waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED);
+                return -ETIMEDOUT;
+        }
+        memset(&si, 0, sizeof si);
+        if (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0)
+                return -errno;
+        return si.si_code == CLD_EXITED && si.si_status == 0 ? 0 : -EPROTO;
+}
+
+/* One more reference on the user's overlay home: the container's (it
+ * keeps the overlay mounted while the container lives; its stop drops
+ * it). Under the user lock, taken while holding the container lock (the
+ * order of container.h). */
+static int home_ref_take(const Record *rec, int locks)
+{
+        _cleanup_close_ int lock = -1;
+        unsigned refs = 0;
+        int r;
+
+        r = session_lock_user(locks, rec->uid, LOCK_TIMEOUT_MS, &lock);
+        if (r >= 0)
+                r = session_home_refs_get(locks, rec->uid, &refs);
+        if (r >= 0)
+                r = session_home_refs_set(locks, rec->uid, refs + 1);
+        return r;
+}
+
+/* container = user: make sure the user's container runs before the shell
+ * is exec'd (the helper only joins one, it never creates one from a
+ * login). Under the container lock: a valid container is used as it is;
+ * none, or one whose init is gone or not what the record says (stale), is
+ * started by the helper in its root-only mode. A new container takes one
+ * reference on the home; one that replaces a stale record takes over the
+ * dead one's reference and releases its lease. Then the record is read
+ * and verified again. Every failure refuses the login. */
+static int ensure_container(OpenCtx *c, Session *s, int locks, const char **ret_why)
+{
+        _cleanup_close_ int lock = -1, dfd = -1, pidfd = -1;
+        _cleanup_free_ CtRecord *old = calloc(1, sizeof *old), *now = calloc(1, sizeof *now);
+        const Record *rec = &s->rec;
+        bool stale = false;
+        int r, started;
+
+        if (!old || !now)
+                return -ENOMEM;
+        r = ct_lock(rec->run_dir, rec->uid, CT_LOCK_TIMEOUT_MS, &lock);
+        if (r < 0) {
+                *ret_why = "the user's container is busy (its lock cannot be taken)";
+                return r;
+        }
+        CUBBY_FAULT("pam.ct.locked");
+        r = ct_dir_open(rec->run_dir, true, &dfd);
+        if (r < 0) {
+                *ret_why = "the container directory is missing or unsafe";
+                return r;
+        }
+        r = ct_read(dfd, rec->uid, old);
+        if (r >= 0) {
+                r = ct_open_init("/proc", old, &pidfd);
+                if (r >= 0)
+                        return 0; /* running: the helper joins it */
+                if (r != -ESRCH && r != -ESTALE) {
+                        *ret_why = "the user's container cannot be checked";
+                        return r;
+                }
+                stale = true;
+        } else if (r != -ENOENT) {
+                *ret_why = "the user's container record is unusable";
+                return r;
+        }
+        CUBBY_FAULT("pam.ct.checked");
+        /* the dead container's address goes back to the pool first: the
+         * new one may need it (max_containers) */
+        if (stale && old->addr)
+                (void)ipam_release(rec->run_dir, old->init_pid, old->init_start);
+
+        started = run_start_container(s->key);
+        CUBBY_FAULT("pam.ct.started");
+        if (started == -ETIMEDOUT) {
+                *ret_why = "the user's container did not start in time";
+                return started;
+        }
+        /* what counts is a record of a new init, whatever the status */
+        r = ct_read(dfd, rec->uid, now);
+        if (r >= 0 && stale && now->init_pid == old->init_pid &&
+            now->init_start == old->init_start)
+                r = -ENOENT;
+        if (r < 0) {
+                *ret_why = "the user's container cannot be started";
+                return started < 0 && started != -ECHILD ? started : r;
+        }
+        /* a new container: its reference on the home (a replaced stale one
+         * had one already, which it takes over) */
+        if (!stale) {
+                r = home_ref_take(rec, locks);
+                if (r < 0) {
+                        *ret_why = "the run directory cannot be written";
+                        return r;
+                }
+        }
+        CUBBY_FAULT("pam.ct.home_ref");
+        r = ct_open_init("/proc", now, &pidfd);
+        if (r < 0) {
+                *ret_why = "the user's container is not running after its start";
+                return r;
+        }
         return 0;
 }
 
@@ -964,6 +1147,11 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
                 goto undo;
         }
         CUBBY_FAULT("pam.ready");
+        if (rec->container == CONF_CONTAINER_USER) {
+                r = ensure_container(c, s, locks, ret_why);
+                if (r < 0)
+                        goto undo;
+        }
         if (c->args.mode == RECORD_MODE_REDIRECT) {
                 r = redirect_shell(helper, &shell, sessions, c->pw.pw_shell);
                 if (r < 0) {
@@ -1169,6 +1357,23 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
         return r;
 }
 
+/* container = user: the last live session of the user has closed (its
+ * record is gone, its own home reference dropped). The container keeps
+ * running, with its own reference on the home: what the sessions left
+ * running (nohup, tmux) is still in it. Whether and when it stops is the
+ * policy's lifetime decision (linger): THE place where the last session of
+ * a container = user user is known to have ended, so that stop is called
+ * from here (it takes the container lock: we hold no lock now). */
+static void last_container_session_ended(const Record *rec, int locks)
+{
+        char uid[16];
+
+        (void)locks;
+        snprintf(uid, sizeof uid, "%u", (unsigned)rec->uid);
+        log_event(LOG_INFO, "container_unattended", "uid", uid, "user", rec->user, "session",
+                  rec->id, NULL);
+}
+
 PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
         _cleanup_close_ int sessions = -1, locks = -1;
@@ -1199,10 +1404,15 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
                         home_release(&s->rec, locks);
                 CUBBY_FAULT("pam.close.home_released");
                 /* a container's lease is free once its helper is gone; the
-                 * session's containers are all gone now */
-                if (s->rec.network)
+                 * session's containers are all gone now. A session that
+                 * joined its user's container has none: that lease is the
+                 * container's init's. */
+                if (s->rec.network && s->rec.container != CONF_CONTAINER_USER)
                         (void)ipam_release_session(s->rec.run_dir, s->rec.id);
                 CUBBY_FAULT("pam.close.leases_released");
+                if (s->rec.container == CONF_CONTAINER_USER && sessions >= 0 &&
+                    session_count_live(sessions, s->rec.uid, s->key, false) == 0)
+                        last_container_session_ended(&s->rec, locks);
         }
         limits_restore(&lim);
 

@@ -152,6 +152,7 @@ static void test_defaults(void **state)
         assert_int_equal(p.n_hide, 0);
         assert_int_equal(p.max_sessions, 16);
         assert_int_equal(p.max_containers, 16);
+        assert_int_equal(p.container, CONF_CONTAINER_LOGIN);
         assert_int_equal(p.home, CONF_HOME_PERSISTENT);
         assert_string_equal(p.home_lower, "/home/%u");
         assert_int_equal(p.seccomp, CONF_SECCOMP_YES);
@@ -597,6 +598,17 @@ static void test_policy_keys(void **state)
         policy_bad("max_containers = 0",
                    "bad value \"0\" for max_containers: expected a number >= 1 or max");
 
+        policy_ok("container = user", &p);
+        assert_int_equal(p.container, CONF_CONTAINER_USER);
+        assert_string_equal(conf_container_name(p.container), "user");
+        policy_ok("container = login", &p);
+        assert_int_equal(p.container, CONF_CONTAINER_LOGIN);
+        assert_string_equal(conf_container_name(p.container), "login");
+        policy_bad("container = session",
+                   "bad value \"session\" for container: expected login or user");
+        policy_bad("container = User", "bad value \"User\" for container");
+        policy_bad("container =", "missing value for \"container\"");
+
         policy_ok("network = nat", &p);
         assert_int_equal(p.network, CONF_NETWORK_NAT);
         policy_ok("network = none", &p);
@@ -935,6 +947,7 @@ static void test_misc(void **state)
         assert_string_equal(conf_key_name(CONF_KEY_MAX_SESSIONS), "max_sessions");
         assert_string_equal(conf_key_name(CONF_KEY_NETWORK_FALLBACK), "network_fallback");
         assert_string_equal(conf_key_name(CONF_KEY_MAX_CONTAINERS), "max_containers");
+        assert_string_equal(conf_key_name(CONF_KEY_CONTAINER), "container");
         for (int k = 0; k < _CONF_KEY_MAX; k++)
                 assert_non_null(conf_key_name(k));
         assert_null(conf_key_name(-1));
