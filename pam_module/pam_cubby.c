@@ -44,6 +44,8 @@
 #include "cubby/cgroup-layout.h"
 #include "cubby/cgroup-lifecycle.h"
 #include "cubby/conf.h"
+#include "cubby/container-life.h"
+#include "cubby/container.h"
 #include "cubby/fault.h"
 #include "cubby/gc.h"
 #include "cubby/anchor-holder.h"
@@ -419,7 +421,7 @@ static int prepare_home(OpenCtx *c, const ConfPolicy *pol, Record *rec, const ch
                 if (slash && slash != parents.dir[i].path)
                         *slash = 0;
         }
-        r = anchor_ensure(hs.run_dir, &parents, CUBBY_CTL_PATH, &anchor);
+        r = anchor_ensure(hs.run_dir, &parents, CUBBY_CTL_PATH, c->args.config, &anchor);
         if (r < 0) {
                 *ret_why = "the home namespace cannot be set up";
                 return r;
@@ -476,29 +478,16 @@ static int prepare_home(OpenCtx *c, const ConfPolicy *pol, Record *rec, const ch
 }
 
 /* The session no longer uses the overlay: one reference less, and the
- * overlay is unmounted with the last. O(1) under the user lock; gc
- * reconciles the count if this never runs (a crashed opener). */
+ * overlay is unmounted with the last (session_home_release, which a
+ * container's stop shares). */
 static void home_release(const Record *rec, int locks)
 {
-        _cleanup_close_ int anchor = -1, lock = -1;
         HomeSpec hs = { .state_dir = rec->state_dir, .run_dir = rec->run_dir, .user = rec->user,
                         .uid = rec->uid, .gid = rec->gid };
-        unsigned refs = 0;
 
         if (!rec->home_mount[0])
                 return;
-        if (session_lock_user(locks, rec->uid, LOCK_TIMEOUT_MS, &lock) < 0)
-                return; /* gc reconciles later */
-        if (session_home_refs_get(locks, rec->uid, &refs) < 0)
-                return;
-        if (refs > 1) {
-                (void)session_home_refs_set(locks, rec->uid, refs - 1);
-                return;
-        }
-        (void)session_home_refs_set(locks, rec->uid, 0);
-        if (anchor_open(rec->run_dir, &anchor) < 0)
-                return;
-        (void)home_umount(&hs, anchor);
+        (void)session_home_release(locks, &hs, LOCK_TIMEOUT_MS);
 }
 
 /* The host side of the network (bridge, nft table, forwarding) is made
@@ -1040,6 +1029,55 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
         return r;
 }
 
+/* The session's user has a per-user container, and this was the user's
+ * last live session: with linger = 0 (the policy as it is now) the
+ * container stops here (if no other session got in meanwhile: checked
+ * under the container lock); with a linger it starts to count now. */
+static void container_last_session(pam_handle_t *pamh, const Args *args, const Session *s,
+                                   int sessions, int locks)
+{
+        _cleanup_free_ char *pwbuf = NULL;
+        _cleanup_free_ ConfPolicy *pol = NULL;
+        struct passwd pw, *res = NULL;
+        ConfError cerr;
+        Conf conf;
+        CtLife life;
+        bool admin;
+        int r;
+
+        if (ct_exists(s->rec.run_dir, s->rec.uid) != 1)
+                return;
+        life = (CtLife){ .sessions = sessions, .locks = locks };
+        if (ct_live_sessions(&life, s->rec.uid, s->key) != 0)
+                return;
+        pwbuf = malloc(16384);
+        pol = malloc(sizeof *pol);
+        if (!pwbuf || !pol)
+                return;
+        conf_init(&conf);
+        /* a broken policy decides nothing: the sweep retries with a good one */
+        if (conf_load(&conf, args->config, 0, &cerr) < 0) {
+                conf_free(&conf);
+                return;
+        }
+        if (getpwnam_r(s->rec.user, &pw, pwbuf, 16384, &res) != 0 || !res ||
+            user_policy(&conf, conf.global.admin_group, &pw, &admin, pol, NULL) < 0) {
+                conf_free(&conf);
+                return;
+        }
+        life.global = &conf.global;
+        if (pol->linger_s == 0) {
+                r = ct_stop(&life, s->rec.uid, CT_STOP_LINGER, (unsigned)pol->stop_grace_s, true,
+                            s->key);
+                if (r < 0 && r != -EBUSY && r != -ENOENT)
+                        pam_syslog(pamh, LOG_ERR, "cannot stop the container of %s: %s", s->rec.user,
+                                   strerror(-r));
+        } else if (pol->linger_s != CONF_LINGER_ALWAYS) {
+                (void)ct_mark_active(&life, s->rec.uid);
+        }
+        conf_free(&conf);
+}
+
 PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
         _cleanup_close_ int sessions = -1, locks = -1;
@@ -1048,11 +1086,13 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
         struct timespec now;
         char uid[16], ms[32], res[16];
         Limits lim;
+        Args args;
         int r = 0;
 
         if (pam_get_data(pamh, DATA_NAME, &data) != PAM_SUCCESS || !data)
                 return PAM_SUCCESS;
         s = data;
+        parse_args(pamh, argc, argv, &args);
         limits_raise(&lim);
         if (s->rec.sandbox) {
                 r = session_dir_open(s->lock_dir, true, &locks);
@@ -1074,6 +1114,9 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
                 if (s->rec.network)
                         (void)ipam_release_session(s->rec.run_dir, s->rec.id);
                 CUBBY_FAULT("pam.close.leases_released");
+                /* the user's container, after the last session */
+                if (s->rec.sandbox && locks >= 0)
+                        container_last_session(pamh, &args, s, sessions, locks);
         }
         limits_restore(&lim);
 
