@@ -33,6 +33,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "cubby/anchor-holder.h"
+#include "cubby/anchor.h"
 #include "cubby/cgroup-layout.h"
 #include "cubby/cgroup-lifecycle.h"
 #include "cubby/container-life.h"
@@ -249,29 +251,32 @@ static void standin_start(StandIn *s, bool record, bool burn)
         assert_int_equal(session_home_refs_set(locks, uid, 2), 0);
 }
 
-static bool reaper_done(pid_t reaper, int ms)
+/* The stand-in's reaper exited (all of it is gone), within ms. */
+static bool reaper_done(StandIn *s, int ms)
 {
         int status;
 
-        for (int i = 0; i < ms; i++) {
-                pid_t w = waitpid(reaper, &status, WNOHANG);
+        for (int i = 0; s->reaper > 0 && i < ms; i++) {
+                pid_t w = waitpid(s->reaper, &status, WNOHANG);
 
-                if (w == reaper)
+                if (w == s->reaper) {
+                        s->reaper = 0;
                         return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+                }
                 usleep(1000);
         }
-        return false;
+        return s->reaper == 0;
 }
 
 /* Nothing of the stand-in is left; the home has one reference less. */
-static void assert_gone(const StandIn *s, bool recorded)
+static void assert_gone(StandIn *s, bool recorded)
 {
         _cleanup_close_ int ctdir = -1;
         IpamLease *leases = NULL;
         size_t n = 0;
         unsigned refs = 9;
 
-        assert_true(reaper_done(s->reaper, 3000));
+        assert_true(reaper_done(s, 3000));
         for (size_t i = 0; i < s->user.n; i++) {
                 struct stat st;
 
@@ -535,6 +540,45 @@ static void test_orphan(void **state)
         assert_int_equal(ct_gc_orphans(&l), 0);
 }
 
+/* The anchor holder (cubbyctl __anchor, started as pam_cubby starts it,
+ * with the policy's path) runs the sweep every 5 s: a container with
+ * linger = 0 and no session stops within a tick; with its record gone
+ * (the run dir wiped) the holder exits by itself. */
+static void test_holder_sweep(void **state)
+{
+        _cleanup_close_ int nsfd = -1, run = -1;
+        StandIn s;
+        AnchorId id;
+        int64_t t0;
+        int i;
+        (void)state;
+
+        write_conf("");
+        assert_int_equal(anchor_ensure(run_dir, NULL, TEST_CUBBYCTL, conf_path, &nsfd), 0);
+        assert_int_equal(session_dir_open(run_dir, false, &run), 0);
+        assert_int_equal(anchor_read(run, &id), 0);
+        standin_start(&s, true, false);
+        t0 = now_ms();
+        /* the stop is over when the record is gone and the home reference
+         * dropped (its last steps) */
+        for (i = 0; i < 800; i++) {
+                unsigned refs = 0;
+
+                if (ct_exists(run_dir, uid) == 0 && session_home_refs_get(locks, uid, &refs) == 0 &&
+                    refs == 1)
+                        break;
+                usleep(10 * 1000);
+        }
+        print_message("stopped by the holder's sweep after %lld ms\n", (long long)(now_ms() - t0));
+        assert_gone(&s, true);
+        assert_int_equal(proc_alive("/proc", id.pid, id.start), 1);
+        assert_int_equal(unlinkat(run, ANCHOR_FILE, 0), 0);
+        for (i = 0; i < 80 && proc_alive("/proc", id.pid, id.start) == 1; i++)
+                usleep(100 * 1000);
+        assert_int_equal(proc_alive("/proc", id.pid, id.start), 0);
+        (void)waitpid(id.pid, NULL, WNOHANG);
+}
+
 /* ---- the frame ------------------------------------------------------------ */
 
 static void cleanup_tree(const char *path, int depth)
@@ -588,6 +632,7 @@ int main(void)
                 cmocka_unit_test(test_ctl_stop),     cmocka_unit_test(test_sweep_linger_zero),
                 cmocka_unit_test(test_sweep_linger), cmocka_unit_test(test_sweep_busy),
                 cmocka_unit_test(test_reap_dead_init), cmocka_unit_test(test_orphan),
+                cmocka_unit_test(test_holder_sweep),
         };
         CgSet u, s;
         int status, left = 0, r, dfd;
