@@ -94,11 +94,52 @@ static uint64_t boot_ns(void)
         return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* A session keeps the user's container in use: sandboxed, its opener
+ * alive. */
+static bool record_counts(const Record *rec)
+{
+        return rec->sandbox && session_opener_alive(rec) != 0;
+}
+
 int ct_live_sessions(const CtLife *l, uid_t uid, const char *exclude_key)
 {
         if (l->sessions < 0)
                 return 0;
         return session_count_live(l->sessions, uid, exclude_key, false);
+}
+
+/* The live sessions of each of n uids, in one pass over the records (the
+ * sweep's estimate; a stop is decided on a count under the container
+ * lock). */
+static int live_sessions_all(const CtLife *l, const uid_t *uids, size_t n, int *counts)
+{
+        _cleanup_close_ int dup = -1;
+        _cleanup_free_ Record *rec = NULL;
+        struct dirent *de;
+        DIR *d;
+
+        memset(counts, 0, n * sizeof *counts);
+        if (l->sessions < 0 || n == 0)
+                return 0;
+        rec = malloc(sizeof *rec);
+        if (!rec)
+                return -ENOMEM;
+        dup = openat(l->sessions, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dup < 0)
+                return -errno;
+        d = fdopendir(dup);
+        if (!d)
+                return -errno;
+        (void)TAKE_FD(dup);
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.' || record_read(dirfd(d), de->d_name, 0, rec) < 0)
+                        continue;
+                for (size_t i = 0; i < n; i++)
+                        if (uids[i] == rec->uid && record_counts(rec))
+                                counts[i]++;
+        }
+        closedir(d);
+        return 0;
 }
 
 /* ---- the cgroup tree ---------------------------------------------------- */
@@ -405,12 +446,77 @@ static int rmdir_retry(int dfd, const char *name)
         }
 }
 
-static int rm_below(int dfd, unsigned depth)
+/* The ids of the live sessions of uid (records with a live opener). */
+typedef struct Ids {
+        char (*id)[CUBBY_ID_LEN + 1];
+        size_t n, cap;
+} Ids;
+
+static int live_session_ids(const CtLife *l, uid_t uid, Ids *out)
+{
+        _cleanup_close_ int dup = -1;
+        _cleanup_free_ Record *rec = NULL;
+        struct dirent *de;
+        DIR *d;
+        int r = 0;
+
+        if (l->sessions < 0)
+                return 0;
+        rec = malloc(sizeof *rec);
+        if (!rec)
+                return -ENOMEM;
+        dup = openat(l->sessions, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dup < 0)
+                return -errno;
+        d = fdopendir(dup);
+        if (!d)
+                return -errno;
+        (void)TAKE_FD(dup);
+        while (r == 0 && (de = readdir(d))) {
+                if (de->d_name[0] == '.' || record_read(dirfd(d), de->d_name, 0, rec) < 0 ||
+                    rec->uid != uid || !record_counts(rec))
+                        continue;
+                if (out->n == out->cap) {
+                        size_t cap = out->cap ? out->cap * 2 : 16;
+                        void *np = realloc(out->id, cap * sizeof *out->id);
+
+                        if (!np) {
+                                r = -ENOMEM;
+                                break;
+                        }
+                        out->id = np;
+                        out->cap = cap;
+                }
+                memcpy(out->id[out->n++], rec->id, sizeof out->id[0]);
+        }
+        closedir(d);
+        return r;
+}
+
+/* A dir of the container's top level that a live session still needs:
+ * its own s<id>, and, while any session lives, the init's dir (the login
+ * that raced this stop starts a new container there). */
+static bool kept_for(const char *name, const Ids *live)
+{
+        if (live->n == 0)
+                return false;
+        if (strcmp(name, "init") == 0)
+                return true;
+        for (size_t i = 0; name[0] == 's' && i < live->n; i++)
+                if (strcmp(name + 1, live->id[i]) == 0)
+                        return true;
+        return false;
+}
+
+/* rmdir everything below dfd, depth first; at the top level not what
+ * kept_for keeps (live may be NULL below it). Returns how many dirs were
+ * kept. */
+static int rm_below(int dfd, unsigned depth, const Ids *live)
 {
         _cleanup_close_ int dup = -1;
         struct dirent *de;
         DIR *d;
-        int r = 0;
+        int r = 0, kept = 0;
 
         if (depth > TREE_DEPTH_MAX)
                 return -ELOOP;
@@ -427,17 +533,21 @@ static int rm_below(int dfd, unsigned depth)
 
                 if (!child_name_ok(de))
                         continue;
+                if (live && kept_for(de->d_name, live)) {
+                        kept++;
+                        continue;
+                }
                 cfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (cfd < 0)
                         continue;
-                k = rm_below(cfd, depth + 1);
-                if (k == 0)
+                k = rm_below(cfd, depth + 1, NULL);
+                if (k >= 0)
                         k = rmdir_retry(dirfd(d), de->d_name);
                 if (k < 0 && r == 0)
                         r = k;
         }
         closedir(d);
-        return r;
+        return r < 0 ? r : kept;
 }
 
 /* Split "/a/b/c" into the open parent "/a/b" and the name "c". */
@@ -452,14 +562,22 @@ static int open_parent(const CgDir *d, int *ret_fd, char *name, size_t size)
         return cg_dir_open(&parent, ret_fd);
 }
 
-/* rmdir the tree, in every hierarchy; then each user dir if empty (under
- * the user lock: a login of the user may be making its session there). */
+/* rmdir the tree in every hierarchy, then each user dir if empty. Under
+ * the user lock, where a login makes its ct/s<id> (after writing its
+ * record): the dirs of sessions that are live now stay, and while any is,
+ * so do ct/init and ct (a login that raced the stop is then starting a
+ * new container in them). */
 static int tree_remove(const CtLife *l, const CgSet *ct, uid_t uid)
 {
         _cleanup_close_ int lock = -1;
-        int r = 0, k;
+        Ids live = { 0 };
+        int r, k;
 
-        for (size_t i = 0; i < ct->n; i++) {
+        r = session_lock_user(l->locks, uid, USER_LOCK_MS, &lock);
+        if (r < 0)
+                return r;
+        r = live_session_ids(l, uid, &live);
+        for (size_t i = 0; r == 0 && i < ct->n; i++) {
                 _cleanup_close_ int fd = -1, pfd = -1;
                 char name[NAME_MAX + 1];
 
@@ -467,30 +585,30 @@ static int tree_remove(const CtLife *l, const CgSet *ct, uid_t uid)
                 if (k == -ENOENT)
                         continue;
                 if (k == 0)
-                        k = rm_below(fd, 0);
+                        k = rm_below(fd, 0, &live);
+                if (k > 0)
+                        continue; /* kept for a live session */
                 if (k == 0)
                         k = open_parent(&ct->dir[i], &pfd, name, sizeof name);
                 if (k == 0)
                         k = rmdir_retry(pfd, name);
-                if (k < 0 && r == 0)
+                if (k < 0)
                         r = k;
         }
-        if (r < 0)
-                return r;
-        if (session_lock_user(l->locks, uid, USER_LOCK_MS, &lock) < 0)
-                return 0; /* the user dirs stay: harmless, reused by the next login */
-        for (size_t i = 0; i < ct->n; i++) {
-                _cleanup_close_ int gfd = -1;
-                char name[NAME_MAX + 1];
-                CgDir user = ct->dir[i];
+        if (r == 0 && live.n == 0)
+                for (size_t i = 0; i < ct->n; i++) {
+                        _cleanup_close_ int gfd = -1;
+                        char name[NAME_MAX + 1];
+                        CgDir user = ct->dir[i];
 
-                *strrchr(user.path, '/') = 0;
-                if (open_parent(&user, &gfd, name, sizeof name) < 0)
-                        continue;
-                /* busy: a login-model session or the next login of the user */
-                (void)unlinkat(gfd, name, AT_REMOVEDIR);
-        }
-        return 0;
+                        *strrchr(user.path, '/') = 0;
+                        if (open_parent(&user, &gfd, name, sizeof name) < 0)
+                                continue;
+                        /* busy: a login-model session of the user */
+                        (void)unlinkat(gfd, name, AT_REMOVEDIR);
+                }
+        free(live.id);
+        return r;
 }
 
 /* ---- the idle state ------------------------------------------------------ */
@@ -887,8 +1005,9 @@ static int record_uids(int ctdir, Uids *out)
         return r;
 }
 
-/* One container, under its lock. 1 if it stopped or was reaped. */
-static int sweep_one(const CtLife *l, const Conf *conf, int ctdir, uid_t uid)
+/* One container, under its lock; live: the sweep's count of its user's
+ * sessions. 1 if it stopped or was reaped. */
+static int sweep_one(const CtLife *l, const Conf *conf, int ctdir, uid_t uid, int live)
 {
         _cleanup_close_ int lock = -1, pidfd = -1;
         _cleanup_free_ CtRecord *r = NULL;
@@ -929,14 +1048,19 @@ static int sweep_one(const CtLife *l, const Conf *conf, int ctdir, uid_t uid)
         }
         in = (CtIdleInput){ .now_ns = boot_ns(), .init_start = r->init_start,
                             .linger_s = pol->linger_s, .idle_cpu = pol->idle_cpu };
-        in.live = ct_live_sessions(l, uid, NULL);
-        if (in.live < 0) {
-                free(pol);
-                return 0;
-        }
+        in.live = live;
         in.have_usage = ct_cpu_usage(&r->cgroup, &in.usage_ns) == 0;
         idle_read(ctdir, uid, &st);
         v = ct_idle_decide(&in, &st, NULL);
+        if (v != CT_KEEP) {
+                /* counted again under the lock: a login that came since the
+                 * sweep's count keeps it */
+                in.live = ct_live_sessions(l, uid, NULL);
+                if (in.live != 0) {
+                        in.live = in.live < 0 ? 1 : in.live;
+                        v = ct_idle_decide(&in, &st, NULL);
+                }
+        }
         (void)idle_write(ctdir, uid, &st);
         k = 0;
         if (v != CT_KEEP) {
@@ -952,6 +1076,7 @@ int ct_sweep(const CtLife *l, const Conf *conf, unsigned *ret_stopped)
 {
         _cleanup_close_ int ctdir = -1;
         Uids uids = { 0 };
+        _cleanup_free_ int *live = NULL;
         unsigned stopped = 0;
         int r, first = 0;
 
@@ -963,8 +1088,12 @@ int ct_sweep(const CtLife *l, const Conf *conf, unsigned *ret_stopped)
         if (r < 0)
                 return r;
         r = record_uids(ctdir, &uids);
+        if (r == 0 && uids.n > 0) {
+                live = calloc(uids.n, sizeof *live);
+                r = live ? live_sessions_all(l, uids.u, uids.n, live) : -ENOMEM;
+        }
         for (size_t i = 0; r == 0 && i < uids.n; i++) {
-                int k = sweep_one(l, conf, ctdir, uids.u[i]);
+                int k = sweep_one(l, conf, ctdir, uids.u[i], live[i]);
 
                 if (k > 0)
                         stopped++;

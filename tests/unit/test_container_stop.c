@@ -397,22 +397,15 @@ static void test_ctl_stop(void **state)
         assert_int_equal(ctl(out, sizeof out, "stop", "no-such-user-ctstop"), 1);
 }
 
-/* A live session keeps it: ct_stop(if_unused) gives up, the sweep keeps
- * it whatever the linger; once the session is gone, linger = 0 stops it. */
-static void test_sweep_linger_zero(void **state)
+/* A record of a live session of the user (its opener: this process) with
+ * id sid; its key (to remove it) in key. */
+static void put_live_session(const char *sid, char *key, size_t size)
 {
-        CtLife l;
-        StandIn s;
-        unsigned stopped = 9;
         _cleanup_free_ Record *rec = calloc(1, sizeof *rec);
-        (void)state;
 
         assert_non_null(rec);
-        write_conf("");
-        standin_start(&s, true, false);
-        /* a record of a live session of the user: ours */
         rec->version = 1;
-        strcpy(rec->id, "fedcba9876543210");
+        strcpy(rec->id, sid);
         rec->ready = true;
         rec->opener_pid = getpid();
         assert_int_equal(proc_stat("/proc", getpid(), NULL, &rec->opener_start), 0);
@@ -431,23 +424,64 @@ static void test_sweep_linger_zero(void **state)
         rec->cgroup.n = 1;
         rec->cgroup.dir[0] = (CgDir){ .v2 = true, .ctrl = CG_CTRL_NONE_V2 };
         snprintf(rec->cgroup.dir[0].path, sizeof rec->cgroup.dir[0].path,
-                 "/sys/fs/cgroup/cubby-ctstop-absent/u%u/ct/sfedcba9876543210", (unsigned)uid);
+                 "/sys/fs/cgroup/cubby-ctstop-absent/u%u/ct/s%s", (unsigned)uid, sid);
         assert_int_equal(record_write(sessions, rec), 0);
+        assert_int_equal(record_key(rec->opener_pid, rec->opener_start, key, size), 0);
+}
+
+/* A live session keeps it: ct_stop(if_unused) gives up, the sweep keeps
+ * it whatever the linger; once the session is gone, linger = 0 stops it. */
+static void test_sweep_linger_zero(void **state)
+{
+        char key[RECORD_KEY_MAX];
+        CtLife l;
+        StandIn s;
+        unsigned stopped = 9;
+        (void)state;
+
+        write_conf("");
+        standin_start(&s, true, false);
+        put_live_session("fedcba9876543210", key, sizeof key);
         l = life();
         assert_int_equal(ct_live_sessions(&l, uid, NULL), 1);
         assert_int_equal(ct_stop(&l, uid, CT_STOP_LINGER, 1, true, NULL), -EBUSY);
         assert_int_equal(ct_sweep(&l, &conf, &stopped), 0);
         assert_int_equal(stopped, 0);
         assert_int_equal(tree_procs(&s.ct), 3);
-        {
-                char key[RECORD_KEY_MAX];
-
-                assert_int_equal(record_key(rec->opener_pid, rec->opener_start, key, sizeof key), 0);
-                assert_int_equal(unlinkat(sessions, key, 0), 0);
-        }
+        assert_int_equal(unlinkat(sessions, key, 0), 0);
         assert_int_equal(ct_live_sessions(&l, uid, NULL), 0);
         assert_int_equal(ct_sweep(&l, &conf, &stopped), 0);
         assert_int_equal(stopped, 1);
+        assert_gone(&s, true);
+}
+
+/* An admin stop while a login of the user is live (one that raced the
+ * stop, say, with its ct/s<id> made and its record written): everything
+ * of the container goes but that session's dir and ct/init, where the
+ * login starts a new container; gc removes them once it is gone. */
+static void test_stop_racing_login(void **state)
+{
+        char key[RECORD_KEY_MAX], path[PATH_MAX + 32];
+        CtLife l;
+        StandIn s;
+        struct stat st;
+        (void)state;
+
+        write_conf("");
+        standin_start(&s, true, false);
+        put_live_session(SID, key, sizeof key);
+        l = life();
+        assert_int_equal(ct_stop(&l, uid, CT_STOP_ADMIN, 0, false, NULL), 0);
+        assert_true(reaper_done(&s, 3000));
+        for (size_t i = 0; i < s.ct.n; i++) {
+                snprintf(path, sizeof path, "%s/s%s", s.ct.dir[i].path, SID);
+                assert_int_equal(stat(path, &st), 0);
+                snprintf(path, sizeof path, "%s/init", s.ct.dir[i].path);
+                assert_int_equal(stat(path, &st), 0);
+        }
+        assert_int_equal(ct_exists(run_dir, uid), 0);
+        assert_int_equal(unlinkat(sessions, key, 0), 0);
+        assert_int_equal(ct_gc_orphans(&l), 1);
         assert_gone(&s, true);
 }
 
@@ -538,6 +572,44 @@ static void test_orphan(void **state)
         assert_int_equal(ct_gc_orphans(&l), 1);
         assert_gone(&s, false);
         assert_int_equal(ct_gc_orphans(&l), 0);
+}
+
+/* What a sweep costs: N containers kept, then N stopped at once (stop_grace
+ * 0: each stop is its kills and releases). */
+#define MANY 20
+static void test_sweep_many(void **state)
+{
+        _cleanup_free_ StandIn *s = calloc(MANY, sizeof *s);
+        CtLife l;
+        uid_t base = uid;
+        unsigned stopped = 0;
+        int64_t t0, keep_ms, stop_ms;
+        (void)state;
+
+        assert_non_null(s);
+        write_conf("[default]\nlinger = always\n");
+        l = life();
+        for (int i = 0; i < MANY; i++) {
+                uid = base + 100000 + (uid_t)i;
+                standin_start(&s[i], true, false);
+        }
+        t0 = now_ms();
+        assert_int_equal(ct_sweep(&l, &conf, &stopped), 0);
+        keep_ms = now_ms() - t0;
+        assert_int_equal(stopped, 0);
+        write_conf("[default]\nlinger = 0\nstop_grace = 0\n");
+        l = life();
+        t0 = now_ms();
+        assert_int_equal(ct_sweep(&l, &conf, &stopped), 0);
+        stop_ms = now_ms() - t0;
+        assert_int_equal(stopped, MANY);
+        print_message("a sweep over %d containers: %lld ms keeping them, %lld ms stopping them all\n",
+                      MANY, (long long)keep_ms, (long long)stop_ms);
+        for (int i = 0; i < MANY; i++) {
+                uid = base + 100000 + (uid_t)i;
+                assert_gone(&s[i], true);
+        }
+        uid = base;
 }
 
 /* The anchor holder (cubbyctl __anchor, started as pam_cubby starts it,
@@ -632,7 +704,8 @@ int main(void)
                 cmocka_unit_test(test_ctl_stop),     cmocka_unit_test(test_sweep_linger_zero),
                 cmocka_unit_test(test_sweep_linger), cmocka_unit_test(test_sweep_busy),
                 cmocka_unit_test(test_reap_dead_init), cmocka_unit_test(test_orphan),
-                cmocka_unit_test(test_holder_sweep),
+                cmocka_unit_test(test_holder_sweep), cmocka_unit_test(test_sweep_many),
+                cmocka_unit_test(test_stop_racing_login),
         };
         CgSet u, s;
         int status, left = 0, r, dfd;
