@@ -794,6 +794,9 @@ int ct_release(const CtLife *l, const CtRecord *r)
                 if (k < 0 && k != -ENOENT)
                         return k;
         }
+        /* and whatever else the container's start took under the id of the
+         * session that made it (a joined session leases nothing itself) */
+        (void)ipam_release_session(l->global->run_dir, r->session);
         k = ct_dir_open(l->global->run_dir, false, &ctdir);
         if (k < 0)
                 return k;

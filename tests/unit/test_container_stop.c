@@ -238,6 +238,13 @@ static void standin_start(StandIn *s, bool record, bool burn)
                 assert_int_equal(ct_ns_read("/proc", s->init, &r->ns_dev, r->ns_ino), 0);
                 assert_int_equal(ipam_owner_init(&owner, SID, s->init, uid, "ctstop-user"), 0);
                 assert_int_equal(ipam_acquire(run_dir, SUBNET, 16, &owner, &r->addr), 0);
+                /* one more under the creating session's id (a helper's) */
+                {
+                        uint32_t a2;
+
+                        assert_int_equal(ipam_owner_init(&owner, SID, s->sup, uid, "ctstop-user"), 0);
+                        assert_int_equal(ipam_acquire(run_dir, SUBNET, 16, &owner, &a2), 0);
+                }
                 r->created = (uint64_t)time(NULL);
                 r->cgroup = s->ct;
                 strcpy(r->home, "/home/ctstop-user");
@@ -288,8 +295,10 @@ static void assert_gone(StandIn *s, bool recorded)
         if (!recorded)
                 return;
         assert_true(ipam_list(run_dir, &leases, &n) >= 0);
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
                 assert_int_not_equal(leases[i].owner.pid, s->init);
+                assert_string_not_equal(leases[i].owner.session, SID);
+        }
         free(leases);
         assert_int_equal(ct_dir_open(run_dir, false, &ctdir), 0);
         {
