@@ -1160,7 +1160,7 @@ int ct_gc_orphans(const CtLife *l)
                 _cleanup_close_ int lock = -1, ctdir = -1;
                 uid_t uid = uids.u[i];
                 CgSet u, s, ct;
-                char uidt[16];
+                char uidt[16], res[16];
                 int k;
 
                 /* Under the container lock: a container being made now has
@@ -1186,8 +1186,9 @@ int ct_gc_orphans(const CtLife *l)
                 if (k >= 0)
                         k = tree_remove(l, &ct, uid);
                 snprintf(uidt, sizeof uidt, "%u", (unsigned)uid);
+                snprintf(res, sizeof res, "%d", k < 0 ? k : 0);
                 log_event(k < 0 ? LOG_ERR : LOG_INFO, "container_stop", "uid", uidt, "reason",
-                          "gc", "what", "orphan cgroup", "result", k < 0 ? strerror(-k) : "0", NULL);
+                          "gc", "what", "unrecorded cgroup", "result", res, NULL);
                 life_note(l, "gc: %s the unrecorded container cgroup of uid %u%s%s",
                           k < 0 ? "cannot remove" : "removed", (unsigned)uid, k < 0 ? ": " : "",
                           k < 0 ? strerror(-k) : "");
