@@ -31,6 +31,11 @@ int cmd_gc(Ctl *c, int argc, char **argv);
 int cmd_check(Ctl *c, int argc, char **argv);
 int cmd_explain(Ctl *c, int argc, char **argv);
 int cmd_home(Ctl *c, int argc, char **argv);
+int cmd_stop(Ctl *c, int argc, char **argv);
+
+/* stop.c: the anchor holder's tick (anchor_hold): the containers' sweep
+ * under the current policy. */
+int ctl_anchor_tick(void *userdata);
 
 /* sessions.c: calls fn for each readable record; fn returns non-zero to
  * stop, a negative value to fail. */

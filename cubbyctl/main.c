@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* cubbyctl: the admin's tool. Root only. Reads the same policy file as
  * pam_cubby and the session records under the compiled-in run dir. One file
- * per verb group: sessions.c (list, show, kill), gc.c, check.c, explain.c,
- * home.c, host-net.c (net: libnl, libnftables); output.c prints each
- * command's result as JSON or text. */
+ * per verb group: sessions.c (list, show, kill), gc.c, stop.c (stop, the
+ * anchor holder's sweep), check.c, explain.c, home.c, host-net.c (net:
+ * libnl, libnftables); output.c prints each command's result as JSON or
+ * text. */
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
@@ -61,6 +62,7 @@ static void usage(FILE *f)
                    "  show ID            one session's record\n"
                    "  kill ID|USER       end a session, or all of a user's\n"
                    "  gc                 remove what crashed sessions left\n"
+                   "  stop USER          stop the user's container now\n"
                    "  check [--sshd-config PATH] [--pam-dir DIR]\n"
                    "                     validate the policy, the installation and sshd's\n"
                    "                     settings for sandboxed users; warn of PAM stacks\n"
@@ -84,7 +86,7 @@ int main(int argc, char **argv)
         } cmds[] = {
                 { "gc", cmd_gc },     { "list", cmd_list },   { "show", cmd_show },
                 { "kill", cmd_kill }, { "check", cmd_check }, { "explain", cmd_explain },
-                { "home", cmd_home }, { "net", cmd_net },
+                { "home", cmd_home }, { "net", cmd_net },     { "stop", cmd_stop },
         };
         Ctl c = { .config = CUBBY_CONFIG_PATH };
         int o, r;
@@ -110,9 +112,9 @@ int main(int argc, char **argv)
                 return 2;
         }
         /* internal: the anchor holder, exec'd by pam_cubby with the report
-         * pipe on fd 3 */
+         * pipe on fd 3; its tick is the containers' sweep (stop.c) */
         if (strcmp(argv[optind], "__anchor") == 0 && geteuid() == 0 && fcntl(3, F_GETFD) >= 0)
-                anchor_hold(3);
+                anchor_hold(3, ctl_anchor_tick, &c);
         if (geteuid() != 0) {
                 fprintf(stderr, "cubbyctl: must be run as root\n");
                 return 1;

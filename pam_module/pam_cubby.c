@@ -54,6 +54,7 @@
 #include "cubby/cgroup-layout.h"
 #include "cubby/cgroup-lifecycle.h"
 #include "cubby/conf.h"
+#include "cubby/container-life.h"
 #include "cubby/container.h"
 #include "cubby/fault.h"
 #include "cubby/gc.h"
@@ -556,7 +557,7 @@ static int prepare_home(OpenCtx *c, const ConfPolicy *pol, Record *rec, const ch
                 if (slash && slash != parents.dir[i].path)
                         *slash = 0;
         }
-        r = anchor_ensure(hs.run_dir, &parents, CUBBY_CTL_PATH, &anchor);
+        r = anchor_ensure(hs.run_dir, &parents, CUBBY_CTL_PATH, c->args.config, &anchor);
         if (r < 0) {
                 *ret_why = "the home namespace cannot be set up";
                 return r;
@@ -613,29 +614,16 @@ static int prepare_home(OpenCtx *c, const ConfPolicy *pol, Record *rec, const ch
 }
 
 /* The session no longer uses the overlay: one reference less, and the
- * overlay is unmounted with the last. O(1) under the user lock; gc
- * reconciles the count if this never runs (a crashed opener). */
+ * overlay is unmounted with the last (session_home_release, which a
+ * container's stop shares). */
 static void home_release(const Record *rec, int locks)
 {
-        _cleanup_close_ int anchor = -1, lock = -1;
         HomeSpec hs = { .state_dir = rec->state_dir, .run_dir = rec->run_dir, .user = rec->user,
                         .uid = rec->uid, .gid = rec->gid };
-        unsigned refs = 0;
 
         if (!rec->home_mount[0])
                 return;
-        if (session_lock_user(locks, rec->uid, LOCK_TIMEOUT_MS, &lock) < 0)
-                return; /* gc reconciles later */
-        if (session_home_refs_get(locks, rec->uid, &refs) < 0)
-                return;
-        if (refs > 1) {
-                (void)session_home_refs_set(locks, rec->uid, refs - 1);
-                return;
-        }
-        (void)session_home_refs_set(locks, rec->uid, 0);
-        if (anchor_open(rec->run_dir, &anchor) < 0)
-                return;
-        (void)home_umount(&hs, anchor);
+        (void)session_home_release(locks, &hs, LOCK_TIMEOUT_MS);
 }
 
 /* The host side of the network (bridge, nft table, forwarding) is made
@@ -1357,21 +1345,53 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
         return r;
 }
 
-/* container = user: the last live session of the user has closed (its
- * record is gone, its own home reference dropped). The container keeps
- * running, with its own reference on the home: what the sessions left
- * running (nohup, tmux) is still in it. Whether and when it stops is the
- * policy's lifetime decision (linger): THE place where the last session of
- * a container = user user is known to have ended, so that stop is called
- * from here (it takes the container lock: we hold no lock now). */
-static void last_container_session_ended(const Record *rec, int locks)
+/* The session's user has a per-user container, and this was the user's
+ * last live session: with linger = 0 (the policy as it is now) the
+ * container stops here (if no other session got in meanwhile: checked
+ * under the container lock); with a linger it starts to count now. */
+static void container_last_session(pam_handle_t *pamh, const Args *args, const Session *s,
+                                   int sessions, int locks)
 {
-        char uid[16];
+        _cleanup_free_ char *pwbuf = NULL;
+        _cleanup_free_ ConfPolicy *pol = NULL;
+        struct passwd pw, *res = NULL;
+        ConfError cerr;
+        Conf conf;
+        CtLife life;
+        bool admin;
+        int r;
 
-        (void)locks;
-        snprintf(uid, sizeof uid, "%u", (unsigned)rec->uid);
-        log_event(LOG_INFO, "container_unattended", "uid", uid, "user", rec->user, "session",
-                  rec->id, NULL);
+        if (ct_exists(s->rec.run_dir, s->rec.uid) != 1)
+                return;
+        life = (CtLife){ .sessions = sessions, .locks = locks };
+        if (ct_live_sessions(&life, s->rec.uid, s->key) != 0)
+                return;
+        pwbuf = malloc(16384);
+        pol = malloc(sizeof *pol);
+        if (!pwbuf || !pol)
+                return;
+        conf_init(&conf);
+        /* a broken policy decides nothing: the sweep retries with a good one */
+        if (conf_load(&conf, args->config, 0, &cerr) < 0) {
+                conf_free(&conf);
+                return;
+        }
+        if (getpwnam_r(s->rec.user, &pw, pwbuf, 16384, &res) != 0 || !res ||
+            user_policy(&conf, conf.global.admin_group, &pw, &admin, pol, NULL) < 0) {
+                conf_free(&conf);
+                return;
+        }
+        life.global = &conf.global;
+        if (pol->linger_s == 0) {
+                r = ct_stop(&life, s->rec.uid, CT_STOP_LINGER, (unsigned)pol->stop_grace_s, true,
+                            s->key);
+                if (r < 0 && r != -EBUSY && r != -ENOENT)
+                        pam_syslog(pamh, LOG_ERR, "cannot stop the container of %s: %s", s->rec.user,
+                                   strerror(-r));
+        } else if (pol->linger_s != CONF_LINGER_ALWAYS) {
+                (void)ct_mark_active(&life, s->rec.uid);
+        }
+        conf_free(&conf);
 }
 
 PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
@@ -1382,11 +1402,13 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
         struct timespec now;
         char uid[16], ms[32], res[16];
         Limits lim;
+        Args args;
         int r = 0;
 
         if (pam_get_data(pamh, DATA_NAME, &data) != PAM_SUCCESS || !data)
                 return PAM_SUCCESS;
         s = data;
+        parse_args(pamh, argc, argv, &args);
         limits_raise(&lim);
         if (s->rec.sandbox) {
                 r = session_dir_open(s->lock_dir, true, &locks);
@@ -1410,9 +1432,11 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
                 if (s->rec.network && s->rec.container != CONF_CONTAINER_USER)
                         (void)ipam_release_session(s->rec.run_dir, s->rec.id);
                 CUBBY_FAULT("pam.close.leases_released");
-                if (s->rec.container == CONF_CONTAINER_USER && sessions >= 0 &&
-                    session_count_live(sessions, s->rec.uid, s->key, false) == 0)
-                        last_container_session_ended(&s->rec, locks);
+                /* container = user: the place where the last live session of
+                 * the user is known to have ended; the container's lifetime
+                 * (linger) decides from here */
+                if (s->rec.sandbox && s->rec.container == CONF_CONTAINER_USER && locks >= 0)
+                        container_last_session(pamh, &args, s, sessions, locks);
         }
         limits_restore(&lim);
 
