@@ -16,7 +16,7 @@
 #include "cubby/container.h"
 #include "cubby/util.h"
 
-static void run_dirs_add(CtlRunDirs *d, const char *dir)
+void ctl_run_dirs_add(CtlRunDirs *d, const char *dir)
 {
         if (!dir[0] || d->n >= CTL_MAX_RUN_DIRS)
                 return;
@@ -29,17 +29,22 @@ static void run_dirs_add(CtlRunDirs *d, const char *dir)
 
 static int run_dir_of_record(Ctl *c, const Record *rec, const char *key, void *userdata)
 {
-        run_dirs_add(userdata, rec->run_dir);
+        ctl_run_dirs_add(userdata, rec->run_dir);
         return 0;
 }
 
-int ctl_run_dirs(Ctl *c, CtlRunDirs *ret)
+void ctl_run_dirs_conf(Ctl *c, CtlRunDirs *ret)
 {
         ret->n = 0;
         /* the policy's run_dir first: a container may outlive every
          * session record that names it (linger) */
         if (c->conf_ok || ctl_load_config(c, false) == 0)
-                run_dirs_add(ret, c->conf.global.run_dir);
+                ctl_run_dirs_add(ret, c->conf.global.run_dir);
+}
+
+int ctl_run_dirs(Ctl *c, CtlRunDirs *ret)
+{
+        ctl_run_dirs_conf(c, ret);
         return ctl_for_each_record(run_dir_of_record, c, ret);
 }
 
@@ -111,16 +116,37 @@ static long long container_procs(const CgSet *ct)
         return count_procs(fd, 8);
 }
 
-bool ctl_session_in_container(const Record *rec, const CtRecord *ct)
+int ctl_session_place(const Record *rec, CtlSessionPlace *ret)
 {
-        if (!rec->sandbox || rec->uid != ct->uid)
+        *ret = (CtlSessionPlace){ .uid = rec->uid, .sandbox = rec->sandbox };
+        for (size_t i = 0; i < rec->cgroup.n && i < CG_MAX_DIRS; i++) {
+                ret->cgroup[i] = strdup(rec->cgroup.dir[i].path);
+                if (!ret->cgroup[i]) {
+                        ctl_session_place_free(ret);
+                        return -ENOMEM;
+                }
+                ret->n++;
+        }
+        return 0;
+}
+
+void ctl_session_place_free(CtlSessionPlace *p)
+{
+        for (size_t i = 0; i < p->n; i++)
+                free(p->cgroup[i]);
+        p->n = 0;
+}
+
+bool ctl_session_in_container(const CtlSessionPlace *s, const CtRecord *ct)
+{
+        if (!s->sandbox || s->uid != ct->uid)
                 return false;
-        for (size_t i = 0; i < rec->cgroup.n; i++)
+        for (size_t i = 0; i < s->n; i++)
                 for (size_t j = 0; j < ct->cgroup.n; j++) {
-                        const char *s = rec->cgroup.dir[i].path, *p = ct->cgroup.dir[j].path;
+                        const char *p = ct->cgroup.dir[j].path;
                         size_t l = strlen(p);
 
-                        if (strncmp(s, p, l) == 0 && s[l] == '/')
+                        if (strncmp(s->cgroup[i], p, l) == 0 && s->cgroup[i][l] == '/')
                                 return true;
                 }
         return false;

@@ -60,11 +60,24 @@ typedef struct CtlRunDirs {
         size_t n;
 } CtlRunDirs;
 int ctl_run_dirs(Ctl *c, CtlRunDirs *ret);
+/* Only the policy's (when it loads), and one more. */
+void ctl_run_dirs_conf(Ctl *c, CtlRunDirs *ret);
+void ctl_run_dirs_add(CtlRunDirs *d, const char *dir);
 /* Every readable container record of those run dirs, with its state and
  * counters; *ret is freed by the caller. */
 int ctl_containers(const CtlRunDirs *dirs, CtlContainer **ret, size_t *ret_n);
-/* Whether a session record's cgroup lies in the container's ct/. */
-bool ctl_session_in_container(const Record *rec, const CtRecord *ct);
+/* Where a session lives, enough to tell which container it joined. */
+typedef struct CtlSessionPlace {
+        uid_t uid;
+        bool sandbox;
+        size_t n;
+        char *cgroup[CG_MAX_DIRS];      /* its cgroup dirs */
+} CtlSessionPlace;
+int ctl_session_place(const Record *rec, CtlSessionPlace *ret);
+void ctl_session_place_free(CtlSessionPlace *p);
+/* Whether the session joined the container: a sandboxed session of its
+ * uid whose cgroup lies below the container's ct/. */
+bool ctl_session_in_container(const CtlSessionPlace *s, const CtRecord *ct);
 
 /* ct-output.c: a container as a row of `list` and the fields of `show`
  * (kind, container, user, uid, state, alive, reason, init_pid, started,

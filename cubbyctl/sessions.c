@@ -154,27 +154,41 @@ static json_t *counter_json(long long v)
         return v < 0 ? json_null() : json_integer(v);
 }
 
-/* What list and show USER gather: the session rows, the containers and,
- * per container, the ids of the sessions that joined it. */
+/* What list and show USER gather, in one pass over the records: the
+ * session rows (each with where it lives), the run dirs the records name,
+ * then the containers of those run dirs. */
 typedef struct Listing {
         const char *user;          /* NULL: every user */
         json_t *rows;
+        CtlSessionPlace *places;   /* one per session row, in order */
+        size_t n_places;
+        CtlRunDirs *dirs;
         CtlContainer *cts;
         size_t n_cts;
-        json_t **ct_sessions;
 } Listing;
 
 static int list_one(Ctl *c, const Record *rec, const char *key, void *userdata)
 {
         Listing *l = userdata;
-        json_t *row, *ct = json_null();
+        CtlSessionPlace *more;
+        json_t *row;
         char started[32], addr[128];
         time_t t = (time_t)rec->created;
         bool alive = session_opener_alive(rec) > 0;
         struct tm tm;
+        int r;
 
+        ctl_run_dirs_add(l->dirs, rec->run_dir);
         if (l->user && strcmp(rec->user, l->user) != 0)
                 return 0;
+        more = realloc(l->places, (l->n_places + 1) * sizeof *l->places);
+        if (!more)
+                return -ENOMEM;
+        l->places = more;
+        r = ctl_session_place(rec, &l->places[l->n_places]);
+        if (r < 0)
+                return r;
+        l->n_places++;
         row = json_object();
         session_addresses(rec, addr, sizeof addr);
         if (!localtime_r(&t, &tm) || strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
@@ -193,20 +207,10 @@ static int list_one(Ctl *c, const Record *rec, const char *key, void *userdata)
         out_set(row, "memory_bytes", counter_json(rec->sandbox ? ctl_memory(&rec->cgroup) : -1));
         out_set(row, "cpu_ms", counter_json(rec->sandbox ? ctl_cpu_ms(&rec->cgroup) : -1));
         /* added after the fields of login containers, which keep their
-         * order: the kind of row and the user container it joined */
-        for (size_t i = 0; i < l->n_cts; i++) {
-                char name[16];
-
-                if (!ctl_session_in_container(rec, &l->cts[i].rec) ||
-                    ct_name(l->cts[i].rec.uid, name, sizeof name) < 0)
-                        continue;
-                json_decref(ct);
-                ct = out_str(name);
-                out_append(l->ct_sessions[i], out_str(rec->id));
-                break;
-        }
+         * order: the kind of row and (listing_build) the per-user
+         * container it joined */
         out_set(row, "kind", out_str("session"));
-        out_set(row, "container", ct);
+        out_set(row, "container", json_null());
         out_append(l->rows, row);
         return 0;
 }
@@ -214,45 +218,51 @@ static int list_one(Ctl *c, const Record *rec, const char *key, void *userdata)
 /* Sessions, then containers (of l->user, or all): l->rows. */
 static int listing_build(Ctl *c, Listing *l)
 {
-        CtlRunDirs *dirs = malloc(sizeof *dirs);
+        size_t n_rows;
         time_t now = time(NULL);
         int r;
 
         l->rows = json_array();
-        if (!dirs)
+        l->dirs = malloc(sizeof *l->dirs);
+        if (!l->dirs)
                 return -ENOMEM;
-        r = ctl_run_dirs(c, dirs);
-        if (r >= 0)
-                r = ctl_containers(dirs, &l->cts, &l->n_cts);
-        free(dirs);
-        if (r < 0)
-                return r;
-        l->ct_sessions = calloc(l->n_cts ? l->n_cts : 1, sizeof *l->ct_sessions);
-        if (!l->ct_sessions)
-                return -ENOMEM;
-        for (size_t i = 0; i < l->n_cts; i++)
-                l->ct_sessions[i] = json_array();
+        ctl_run_dirs_conf(c, l->dirs);
         r = ctl_for_each_record(list_one, c, l);
         if (r < 0)
                 return r;
+        r = ctl_containers(l->dirs, &l->cts, &l->n_cts);
+        if (r < 0)
+                return r;
+        n_rows = json_array_size(l->rows);
         for (size_t i = 0; i < l->n_cts; i++) {
-                json_t *s = l->ct_sessions[i];
+                json_t *ids = json_array();
+                char name[16];
 
-                l->ct_sessions[i] = NULL;
                 if (l->user && strcmp(l->cts[i].rec.user, l->user) != 0) {
-                        json_decref(s);
+                        json_decref(ids);
                         continue;
                 }
-                out_append(l->rows, ctl_ct_row(&l->cts[i], s, now));
+                (void)ct_name(l->cts[i].rec.uid, name, sizeof name);
+                for (size_t k = 0; k < l->n_places && k < n_rows; k++) {
+                        json_t *row = json_array_get(l->rows, k);
+
+                        if (!json_is_null(json_object_get(row, "container")) ||
+                            !ctl_session_in_container(&l->places[k], &l->cts[i].rec))
+                                continue;
+                        out_set(row, "container", out_str(name));
+                        out_append(ids, out_str(out_get_str(row, "id")));
+                }
+                out_append(l->rows, ctl_ct_row(&l->cts[i], ids, now));
         }
         return 0;
 }
 
 static void listing_free(Listing *l)
 {
-        for (size_t i = 0; l->ct_sessions && i < l->n_cts; i++)
-                json_decref(l->ct_sessions[i]);
-        free(l->ct_sessions);
+        for (size_t i = 0; i < l->n_places; i++)
+                ctl_session_place_free(&l->places[i]);
+        free(l->places);
+        free(l->dirs);
         free(l->cts);
         json_decref(l->rows);
 }
