@@ -187,6 +187,7 @@ static int containers_of_dir(const char *run_dir, CtlContainer **list, size_t *n
                                 CT_DIR_NAME, de->d_name);
                         continue;
                 }
+                (void)strscpy(ct->run_dir, sizeof ct->run_dir, run_dir);
                 /* the same check a login's join makes */
                 ct->alive = ct_open_init("/proc", &ct->rec, &pidfd);
                 ct->procs = container_procs(&ct->rec.cgroup);

@@ -47,6 +47,7 @@ long long ctl_memory(const CgSet *set);
  * container records of every run dir in use. */
 typedef struct CtlContainer {
         CtRecord rec;
+        char run_dir[PATH_MAX];    /* where its record is */
         int alive;                 /* 0: its init verified (ct_open_init), else -errno */
         long long procs;           /* processes in ct/ and below; -1: unknown */
         long long cpu_ms;          /* -1: unknown */

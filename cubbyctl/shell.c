@@ -3,8 +3,9 @@
  * container as that student (container = user), to help them.
  *
  * cubbyctl only decides and logs; the entering is the helper's root-only
- * mode `cubby-shell --enter UID [-- CMD...]`, which takes the container
- * lock, checks the record and the init again, joins and drops to the user.
+ * mode `cubby-shell --enter UID --run-dir DIR [-- CMD...]`, which takes the
+ * container lock, checks the record and the init again, joins and drops to
+ * the user.
  * Here: the container must be running (its record verified against its
  * init with ct_open_init, as a login's join does), else nothing is run;
  * the entry is logged with the admin's login uid before the exec; the
@@ -131,13 +132,16 @@ int cmd_shell(Ctl *c, int argc, char **argv)
         log_event(LOG_NOTICE, "container_shell", "loginuid", luid, "uid", uid, "user", ct->rec.user,
                   "init_pid", pid, "command", n_cmd ? cmd : "-", NULL);
 
-        args = calloc(n_cmd + 6, sizeof *args);
+        args = calloc(n_cmd + 8, sizeof *args);
         if (!args)
                 return 1;
         n = 0;
         args[n++] = (char *)"cubby-shell";
         args[n++] = (char *)"--enter";
         args[n++] = uid;
+        /* the run dir whose record was checked here, the policy's */
+        args[n++] = (char *)"--run-dir";
+        args[n++] = (char *)ct->run_dir;
         if (n_cmd > 0) {
                 args[n++] = (char *)"--";
                 for (size_t i = 0; i < n_cmd; i++)
