@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # cubbyctl and per-user containers (container = user), against a stand-in
-# container: a process of the test, running as a test user in a user, pid,
-# mount and net namespace of its own, in cgroups the test makes below its
+# container: a process of the test, running as a test user in a user (the
+# user mapped to itself), pid, mount and net namespace of its own, in cgroups the test makes below its
 # own (<parent>/u<uid>/ct/init, a second process in ct/s<id>), and a
 # container record written by ct-record through lib/container.c (ct_write:
 # root's, 0600, in the test's run_dir).
@@ -50,8 +50,10 @@ for d in $CTDIRS; do
 	case $d in */"$IT_CGNAME"/u"$UID1"/ct) ;; *) it_fatal "unexpected cgroup dir $d" ;; esac
 	mk_cg "$d/init" && mk_cg "$d/s$SID" || it_fatal "cannot make $d/{init,s$SID}"
 done
+# the user mapped to itself, as in a real container ("U U 1")
 setpriv --reuid="$UID1" --regid="$GID1" --clear-groups \
-	unshare --user --pid --mount --net --fork --kill-child sleep 600 &
+	unshare --user --map-user="$UID1" --map-group="$GID1" --pid --mount --net --fork --kill-child \
+	sleep 600 &
 outer=$!
 init=
 for i in $(seq 1 50); do
