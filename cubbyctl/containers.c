@@ -13,6 +13,7 @@
 
 #include "ctl.h"
 #include "cubby/cgroup.h"
+#include "cubby/conf.h"
 #include "cubby/container.h"
 #include "cubby/util.h"
 
@@ -118,7 +119,11 @@ static long long container_procs(const CgSet *ct)
 
 int ctl_session_place(const Record *rec, CtlSessionPlace *ret)
 {
-        *ret = (CtlSessionPlace){ .uid = rec->uid, .sandbox = rec->sandbox };
+        *ret = (CtlSessionPlace){
+                .uid = rec->uid,
+                .sandbox = rec->sandbox,
+                .joins = rec->container == CONF_CONTAINER_USER,
+        };
         for (size_t i = 0; i < rec->cgroup.n && i < CG_MAX_DIRS; i++) {
                 ret->cgroup[i] = strdup(rec->cgroup.dir[i].path);
                 if (!ret->cgroup[i]) {
@@ -139,8 +144,10 @@ void ctl_session_place_free(CtlSessionPlace *p)
 
 bool ctl_session_in_container(const CtlSessionPlace *s, const CtRecord *ct)
 {
-        if (!s->sandbox || s->uid != ct->uid)
+        if (!s->sandbox || !s->joins || s->uid != ct->uid)
                 return false;
+        /* and in this container's cgroup tree (after a change of
+         * cgroup_parent, a container of the same uid lives elsewhere) */
         for (size_t i = 0; i < s->n; i++)
                 for (size_t j = 0; j < ct->cgroup.n; j++) {
                         const char *p = ct->cgroup.dir[j].path;

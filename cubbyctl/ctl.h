@@ -76,13 +76,14 @@ int ctl_containers(const CtlRunDirs *dirs, CtlContainer **ret, size_t *ret_n);
 typedef struct CtlSessionPlace {
         uid_t uid;
         bool sandbox;
+        bool joins;                     /* its record says container=user */
         size_t n;
         char *cgroup[CG_MAX_DIRS];      /* its cgroup dirs */
 } CtlSessionPlace;
 int ctl_session_place(const Record *rec, CtlSessionPlace *ret);
 void ctl_session_place_free(CtlSessionPlace *p);
 /* Whether the session joined the container: a sandboxed session of its
- * uid whose cgroup lies below the container's ct/. */
+ * uid, container=user, whose cgroup lies below the container's ct/. */
 bool ctl_session_in_container(const CtlSessionPlace *s, const CtRecord *ct);
 
 /* ct-output.c: a container as a row of `list` and the fields of `show`

@@ -12,7 +12,13 @@
 # without a container; a record that is not root's is not trusted; `shell`
 # of a running container logs event=container_shell with the admin's login
 # uid before it hands over to the helper.
-IT_NEEDS="pgrep python3 setpriv"
+# Then for real, container = user through sshd: two logins of a user; list
+# and show give the container with both sessions and its processes;
+# `shell USER CMD` runs in the logins' pid and network namespaces as the
+# user, CapEff 0, NoNewPrivs 1, with the command's exit status, and is
+# logged; refused for a user without a container; after `cubbyctl stop`
+# the container is gone from list and shell refuses.
+IT_NEEDS="/usr/sbin/sshd ssh pgrep python3 setpriv"
 . "$(dirname "$0")/lib.sh"
 it_init "$@"
 
@@ -163,4 +169,108 @@ for d in $CTDIRS; do
 	rmdir "$d/init" "$d/s$SID" "$d" "$(dirname "$d")" 2>/dev/null
 done
 it_check_clean "after the stand-in" "$S1"
+
+# --- for real: container = user, logins through sshd
+it_policy_write "container = user"
+it_sshd_start
+# ct_stop USER: what `cubbyctl stop` does, by hand (if the test fails
+# before its own stop): SIGKILL the init (the kernel kills the rest of its
+# pid namespace), whatever is left in ct/, the ct/ dirs, the record.
+ct_stop() {
+	local uid pid h d f p i
+	uid=$(it_uid "$1")
+	pid=$(sed -n 's/^init_pid=//p' "$IT_RUNDIR/containers/u$uid" 2>/dev/null)
+	[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
+	it_cg_hier
+	for h in "${!IT_CG_MNT[@]}"; do
+		d=$(it_cg_dir "$h" "u$uid/ct")
+		[ -d "$d" ] || continue
+		for i in $(seq 1 50); do
+			for f in $(find "$d" -name cgroup.procs 2>/dev/null); do
+				for p in $(cat "$f" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+			done
+			find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+			[ -e "$d" ] || break
+			sleep 0.1
+		done
+	done
+	rm -f "$IT_RUNDIR/containers/u$uid"
+}
+trap 'rc=$?; ct_stop "$S2" >/dev/null 2>&1; (exit $rc); it_cleanup inner' EXIT
+UID2=$(it_uid "$S2")
+# live_sessions USER: the ids of USER's live sessions in `cubbyctl list`
+live_sessions() { it_ctl list 2>/dev/null | awk -v u="$1" '$2 == u && $9 == "live" { print $1 }' | sort; }
+
+it_ssh -n "$S2" 'echo "@@A $(readlink /proc/self/ns/pid) $(readlink /proc/self/ns/net)"; exec sleep 60' \
+	>"$IT_SCRATCH/a.out" 2>&1 &
+bg_a=$!
+for i in $(seq 1 100); do grep -q '^@@A' "$IT_SCRATCH/a.out" 2>/dev/null && break; sleep 0.1; done
+read -r _ a_pidns a_netns < <(grep '^@@A' "$IT_SCRATCH/a.out")
+it_ne "ssh $S2: logged in" "" "$a_pidns"
+it_ne "ssh $S2: in a pid namespace of its own" "${IT_OWN_NS[pid]}" "$a_pidns"
+it_ssh -n "$S2" 'echo "@@B"; exec sleep 61' >"$IT_SCRATCH/b.out" 2>&1 &
+bg_b=$!
+for i in $(seq 1 100); do [ "$(live_sessions "$S2" | wc -l)" -eq 2 ] && break; sleep 0.1; done
+ids=$(live_sessions "$S2" | tr '\n' ' ')
+it_match "list: two live sessions of $S2" '^[0-9a-f]{16} [0-9a-f]{16} $' "$ids"
+init=$(sed -n 's/^init_pid=//p' "$IT_RUNDIR/containers/u$UID2")
+it_eq "$S2's container: its init is cubby-init" cubby-init "$(cat "/proc/$init/comm" 2>/dev/null)"
+
+out=$(it_ctl list)
+it_match "list: $S2's container, running, with its 2 sessions" \
+	"^u$UID2 +$S2 +$UID2 +$init +[0-9T:-]+ +[0-9]+[smhd][0-9]*[smh]? +running +[0-9.-]+ +2 +[0-9]+ " "$out"
+json=$(it_ctl --json list)
+it_eq "list --json: the container's sessions are the user's two sessions" "$ids" \
+	"$(json_get "$json" '"".join(s + " " for s in sorted([r for r in v if r["kind"] == "container" and r["user"] == "'"$S2"'"][0]["sessions"]))')"
+it_eq "list --json: both sessions name the container" "u$UID2 u$UID2" \
+	"$(json_get "$json" '" ".join(r["container"] for r in v if r["kind"] == "session" and r["user"] == "'"$S2"'")')"
+procs=$(json_get "$json" '[r["processes"] for r in v if r["kind"] == "container" and r["user"] == "'"$S2"'"][0]')
+it_match "list --json: its processes (init, two sleeps, at least) counted" '^([3-9]|[1-9][0-9]+)$' "$procs"
+it_match "list --json: its memory is a count" '^[0-9]+$' \
+	"$(json_get "$json" '[r["memory_bytes"] for r in v if r["kind"] == "container" and r["user"] == "'"$S2"'"][0]')"
+out=$(it_ctl show "$S2")
+it_match "show $S2: running" "^state=running$" "$out"
+it_match "show $S2: its two sessions" "^sessions=[0-9a-f]{16},[0-9a-f]{16}$" "$out"
+it_eq "show $S2: the sessions table lists both" 2 \
+	"$(printf '%s\n' "$out" | awk -v u="$S2" '$2 == u && $9 == "live"' | wc -l)"
+
+# shell: in the container, as the user, no capabilities, no_new_privs
+it_syslog_mark
+out=$(it_ctl shell "$S2" 'echo "@@E $(readlink /proc/self/ns/pid) $(readlink /proc/self/ns/net) $(id -u) $(awk "/^CapEff/ { print \$2 }" /proc/self/status) $(awk "/^NoNewPrivs/ { print \$2 }" /proc/self/status) $(ps -eo comm= | grep -c "^sleep$")"' </dev/null 2>&1); rc=$?
+it_eq "shell $S2 CMD: exit 0" 0 "$rc"
+read -r _ e_pidns e_netns e_uid e_capeff e_nnp e_sleeps < <(grep '^@@E' <<<"$out")
+it_eq "shell $S2: the login's pid namespace" "$a_pidns" "$e_pidns"
+it_eq "shell $S2: the login's network namespace" "$a_netns" "$e_netns"
+it_eq "shell $S2: as the user" "$UID2" "$e_uid"
+it_eq "shell $S2: CapEff 0" 0000000000000000 "$e_capeff"
+it_eq "shell $S2: NoNewPrivs 1" 1 "$e_nnp"
+it_eq "shell $S2: sees the two logins' sleeps" 2 "$e_sleeps"
+out=$(it_ctl shell "$S2" id </dev/null 2>&1)
+it_match "shell $S2 id: the user's id" "^uid=$UID2\($S2\)" "$out"
+it_ctl shell "$S2" -- 'exit 7' </dev/null >/dev/null 2>&1
+it_eq "shell $S2 -- 'exit 7': the command's status" 7 "$?"
+log=$(it_syslog_since)
+it_match "shell $S2: logged as container_shell with the admin's login uid" \
+	"event=container_shell loginuid=[0-9?]+ uid=$UID2 user=$S2 init_pid=$init command=id" "$log"
+
+# refused for a user without a running container
+out=$(it_ctl shell "$S1" id </dev/null 2>&1); rc=$?
+it_eq "shell $S1 (no container): exit 1" 1 "$rc"
+it_match "shell $S1: says why" "$S1 has no running container" "$out"
+
+# cubbyctl stop ends it, its logins with it; list no longer shows it
+it_ctl stop "$S2" >/dev/null 2>&1
+it_eq "stop $S2: exit 0" 0 "$?"
+for i in $(seq 1 100); do
+	kill -0 "$bg_a" 2>/dev/null || kill -0 "$bg_b" 2>/dev/null || break
+	sleep 0.1
+done
+kill "$bg_a" "$bg_b" 2>/dev/null
+wait "$bg_a" "$bg_b" 2>/dev/null
+out=$(it_ctl list)
+it_nomatch "list after stop: no container of $S2" "^u$UID2 " "$out"
+it_ctl shell "$S2" id </dev/null >/dev/null 2>&1
+it_eq "shell $S2 after stop: exit 1" 1 "$?"
+ct_stop "$S2"
+it_check_clean "after $S2's container" "$S2"
 it_finish
