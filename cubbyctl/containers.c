@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include "cubby/cgroup.h"
 #include "cubby/conf.h"
 #include "cubby/container.h"
+#include "cubby/container-life.h"
 #include "cubby/util.h"
 
 void ctl_run_dirs_add(CtlRunDirs *d, const char *dir)
@@ -177,6 +179,7 @@ static int containers_of_dir(const char *run_dir, CtlContainer **list, size_t *n
         while ((de = readdir(d))) {
                 CtlContainer *more, *ct;
                 _cleanup_close_ int pidfd = -1;
+                uint64_t ns;
                 uid_t uid;
 
                 if (de->d_name[0] != 'u' || parse_uid(de->d_name + 1, &uid) < 0)
@@ -198,7 +201,11 @@ static int containers_of_dir(const char *run_dir, CtlContainer **list, size_t *n
                 /* the same check a login's join makes */
                 ct->alive = ct_open_init("/proc", &ct->rec, &pidfd);
                 ct->procs = container_procs(&ct->rec.cgroup);
-                ct->cpu_ms = ctl_cpu_ms(&ct->rec.cgroup);
+                /* as the linger sweep measures it: from v2 first, where a
+                 * hybrid host's controller-less hierarchy counts it too */
+                ct->cpu_ms = ct_cpu_usage(&ct->rec.cgroup, &ns) == 0 && ns / 1000000 <= INT64_MAX
+                                     ? (long long)(ns / 1000000)
+                                     : -1;
                 ct->memory_bytes = ctl_memory(&ct->rec.cgroup);
                 (*n)++;
         }

@@ -228,6 +228,11 @@ procs=$(json_get "$json" '[r["processes"] for r in v if r["kind"] == "container"
 it_match "list --json: its processes (init, two sleeps, at least) counted" '^([3-9]|[1-9][0-9]+)$' "$procs"
 it_match "list --json: its memory is a count" '^[0-9]+$' \
 	"$(json_get "$json" '[r["memory_bytes"] for r in v if r["kind"] == "container" and r["user"] == "'"$S2"'"][0]')"
+# a cgroup v2 hierarchy (hybrid or pure) counts the container's CPU time
+if [ -n "$(findmnt -rn -t cgroup2 -o TARGET | head -n1)" ]; then
+	it_match "list --json: its CPU time is a count (cgroup v2 mounted)" '^[0-9]+$' \
+		"$(json_get "$json" '[r["cpu_ms"] for r in v if r["kind"] == "container" and r["user"] == "'"$S2"'"][0]')"
+fi
 out=$(it_ctl show "$S2")
 it_match "show $S2: running" "^state=running$" "$out"
 it_match "show $S2: its two sessions" "^sessions=[0-9a-f]{16},[0-9a-f]{16}$" "$out"
