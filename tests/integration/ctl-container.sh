@@ -16,7 +16,7 @@
 # and show give the container with both sessions and its processes;
 # `shell USER CMD` runs in the logins' pid and network namespaces as the
 # user, CapEff 0, NoNewPrivs 1, with the command's exit status, and is
-# logged; refused for a user without a container; after `cubbyctl stop`
+# logged; without a command at a terminal it is the user's login shell; refused for a user without a container; after `cubbyctl stop`
 # the container is gone from list and shell refuses.
 IT_NEEDS="/usr/sbin/sshd ssh pgrep python3 setpriv"
 . "$(dirname "$0")/lib.sh"
@@ -257,6 +257,20 @@ it_eq "shell $S2 -- 'exit 7': the command's status" 7 "$?"
 log=$(it_syslog_since)
 it_match "shell $S2: logged as container_shell with the admin's login uid" \
 	"event=container_shell loginuid=[0-9?]+ uid=$UID2 user=$S2 init_pid=$init command=id" "$log"
+
+# no command, at a terminal: the user's login shell, interactive, in the
+# container (the marker is split in what is typed: the echo of the input
+# does not match)
+cat >"$IT_SCRATCH/steps" <<'STEPS'
+send p=@@; echo "${p}I=$(id -u) $0 $(readlink /proc/self/ns/pid)"\n
+expect 15 @@I=[0-9]+ \S+ pid
+send exit 3\n
+STEPS
+out=$(timeout -k 5 60 python3 "$IT_LIBDIR/ptydrive.py" "$IT_SCRATCH/steps" -- \
+	nsenter --net="$IT_NETNS_PATH" "$CUBBY_CTL" --config "$IT_CONF" shell "$S2" 2>&1)
+it_eq "shell $S2 at a terminal: the user's login shell, in the logins' pid namespace" \
+	"$UID2 -bash $a_pidns" "$(it_get I "$out")"
+it_eq "shell $S2 at a terminal: its exit status" 3 "$(it_get drive_status "$out")"
 
 # refused for a user without a running container
 out=$(it_ctl shell "$S1" id </dev/null 2>&1); rc=$?
