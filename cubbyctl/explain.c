@@ -101,6 +101,16 @@ static void explain_policy(const Conf *conf, const ConfPolicy *p, bool admin,
                       src[CONF_KEY_HOME]);
         explain_value(policy, "home_lower", p->home_lower, src[CONF_KEY_HOME_LOWER]);
         explain_value(policy, "seccomp", conf_seccomp_name(p->seccomp), src[CONF_KEY_SECCOMP]);
+        /* the lifetime of a per-user container */
+        if (p->linger_s == CONF_LINGER_ALWAYS)
+                snprintf(v, sizeof v, "always");
+        else
+                conf_duration_format(p->linger_s, v, sizeof v);
+        explain_value(policy, "linger", v, src[CONF_KEY_LINGER]);
+        snprintf(v, sizeof v, "%u", p->idle_cpu);
+        explain_value(policy, "idle_cpu", v, src[CONF_KEY_IDLE_CPU]);
+        conf_duration_format(p->stop_grace_s, v, sizeof v);
+        explain_value(policy, "stop_grace", v, src[CONF_KEY_STOP_GRACE]);
 }
 
 int cmd_explain(Ctl *c, int argc, char **argv)

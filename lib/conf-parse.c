@@ -203,6 +203,46 @@ static int parse_policy_value(Parser *p, int key, const char *kname, char *value
                 else
                         return bad_value(p, kname, value, "expected login or user");
                 return 0;
+        case CONF_KEY_LINGER:
+                if (streq(value, "always")) {
+                        v->linger_s = CONF_LINGER_ALWAYS;
+                        return 0;
+                }
+                r = conf_parse_duration(value, CONF_LINGER_MAX_S, &v->linger_s);
+                if (r == -ERANGE)
+                        return bad_value(p, kname, value, "at most 365d");
+                if (r < 0)
+                        return bad_value(p, kname, value,
+                                         "expected 0, always or a duration like 30s, 15m, 2h "
+                                         "or 1d");
+                return 0;
+        case CONF_KEY_STOP_GRACE:
+                r = conf_parse_duration(value, CONF_STOP_GRACE_MAX_S, &v->stop_grace_s);
+                if (r == -ERANGE)
+                        return bad_value(p, kname, value, "at most 60s");
+                if (r < 0)
+                        return bad_value(p, kname, value,
+                                         "expected 0 or a duration like 5s or 1m");
+                return 0;
+        case CONF_KEY_IDLE_CPU: {
+                char num[8];
+                size_t l = strlen(value);
+                uint64_t u;
+
+                /* "5" or "5%" */
+                if (l > 0 && value[l - 1] == '%')
+                        l--;
+                if (l == 0 || l >= sizeof num)
+                        return bad_value(p, kname, value,
+                                         "expected a percent of one CPU from 1 to 100, like 5");
+                memcpy(num, value, l);
+                num[l] = 0;
+                if (parse_u64(num, &u) < 0 || u < 1 || u > 100)
+                        return bad_value(p, kname, value,
+                                         "expected a percent of one CPU from 1 to 100, like 5");
+                v->idle_cpu = (unsigned)u;
+                return 0;
+        }
         case CONF_KEY_NETWORK:
                 if (streq(value, "none"))
                         v->network = CONF_NETWORK_NONE;

@@ -43,6 +43,9 @@ const char *const conf_policy_key_names[_CONF_KEY_MAX] = {
         [CONF_KEY_CPUS] = "cpus",
         [CONF_KEY_MAX_CONTAINERS] = "max_containers",
         [CONF_KEY_CONTAINER] = "container",
+        [CONF_KEY_LINGER] = "linger",
+        [CONF_KEY_IDLE_CPU] = "idle_cpu",
+        [CONF_KEY_STOP_GRACE] = "stop_grace",
 };
 
 const char *const conf_global_key_names[_GLOBAL_KEY_MAX] = {
@@ -85,6 +88,9 @@ void conf_policy_defaults(ConfPolicy *p)
         p->max_sessions = CONF_DEFAULT_MAX_SESSIONS;
         p->max_containers = CONF_DEFAULT_MAX_CONTAINERS;
         p->container = CONF_CONTAINER_LOGIN;
+        p->linger_s = 0;
+        p->idle_cpu = CONF_DEFAULT_IDLE_CPU;
+        p->stop_grace_s = CONF_DEFAULT_STOP_GRACE_S;
         p->home = CONF_HOME_PERSISTENT;
         (void)strscpy(p->home_lower, sizeof p->home_lower, "/home/%u");
         p->seccomp = CONF_SECCOMP_YES;

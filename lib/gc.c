@@ -9,7 +9,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdarg.h>
-#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,9 +17,9 @@
 
 #include "cubby/anchor-holder.h"
 #include "cubby/anchor.h"
-#include "cubby/container.h"
 #include "cubby/cgroup-layout.h"
 #include "cubby/cgroup-lifecycle.h"
+#include "cubby/container-life.h"
 #include "cubby/gc.h"
 #include "cubby/home.h"
 #include "cubby/ipam.h"
@@ -52,19 +51,6 @@ static void gc_reaped(const Record *rec, int result, void *userdata)
                   "user", rec->user, "service", rec->service, "result", res, NULL);
         gc_note(g, "reaped session %s (user %s): %s", rec->id, rec->user,
                 result < 0 ? strerror(-result) : "ok");
-}
-
-/* Whether uid's container (container = user) runs: a record whose init
- * is the one it names. Its reference on the home counts as a session's.
- * Read only: no container lock (the user lock is held here). */
-static bool container_running(const char *run_dir, uid_t uid)
-{
-        _cleanup_close_ int dfd = -1, pidfd = -1;
-        _cleanup_free_ CtRecord *ct = malloc(sizeof *ct);
-
-        if (!ct || ct_dir_open(run_dir, false, &dfd) < 0 || ct_read(dfd, uid, ct) < 0)
-                return false;
-        return ct_open_init("/proc", ct, &pidfd) >= 0;
 }
 
 /* Overlays of users with no live session are unmounted; with no session
@@ -100,16 +86,16 @@ static void gc_homes(const GcCtx *g)
                 }
                 {
                         /* reconcile the home's reference count with the
-                         * sessions that are really alive */
+                         * sessions that are really alive, and the user's
+                         * container (it holds one reference while it runs) */
                         int live = session_count_live(g->sessions, hs.uid, NULL, false);
+                        int ct = ct_exists(g->global->run_dir, hs.uid);
 
-                        /* a running user's container holds one */
-                        if (live >= 0 && container_running(g->global->run_dir, hs.uid))
-                                live++;
-                        if (live < 0) {
+                        if (live < 0 || ct < 0) {
                                 busy = true;
                                 continue;
                         }
+                        live += ct;
                         (void)session_home_refs_set(g->locks, hs.uid, (unsigned)live);
                         if (live > 0) {
                                 busy = true;
@@ -126,6 +112,10 @@ static void gc_homes(const GcCtx *g)
         }
         if (d)
                 closedir(d);
+        /* the holder also runs the containers' sweep: it lives while any
+         * container does */
+        if (!busy && ct_any(g->global->run_dir) != 0)
+                busy = true;
         if (!busy) {
                 CgSet user, sess, parents;
 
@@ -298,6 +288,14 @@ int gc_run(const GcCtx *g, unsigned flags, unsigned *ret_reaped)
         r = session_gc(g->sessions, g->locks, gc_reaped, (void *)g, &reaped);
         if (flags & GC_ORPHAN_CGROUPS)
                 gc_orphan_cgroups(g);
+        if (flags & GC_CONTAINERS) {
+                CtLife life = { .global = g->global, .sessions = g->sessions, .locks = g->locks,
+                                .note = g->note, .userdata = g->userdata };
+                unsigned stopped = 0;
+
+                (void)ct_sweep(&life, g->conf, &stopped);
+                (void)ct_gc_orphans(&life);
+        }
         if (flags & GC_HOMES)
                 gc_homes(g);
         if ((flags & GC_LEASES) && ipam_gc(g->global->run_dir, &gone, &n_leases) > 0)

@@ -10,7 +10,9 @@
 #include <time.h>
 
 #include "cubby/conf.h"
+#include "cubby/anchor.h"
 #include "cubby/fault.h"
+#include "cubby/home.h"
 #include "cubby/ipam.h"
 #include "cubby/proc.h"
 #include "cubby/cgroup-lifecycle.h"
@@ -309,4 +311,30 @@ int session_home_refs_set(int lock_dirfd, uid_t uid, unsigned n)
         }
         snprintf(text, sizeof text, "%u\n", n);
         return write_file_atomic_at_nosync(lock_dirfd, name, text, strlen(text), 0600);
+}
+
+int session_home_release(int lock_dirfd, const HomeSpec *hs, unsigned timeout_ms)
+{
+        _cleanup_close_ int anchor = -1, lock = -1;
+        unsigned refs = 0;
+        int r;
+
+        r = session_lock_user(lock_dirfd, hs->uid, timeout_ms, &lock);
+        if (r < 0)
+                return r; /* gc reconciles later */
+        r = session_home_refs_get(lock_dirfd, hs->uid, &refs);
+        if (r < 0)
+                return r;
+        if (refs > 1)
+                return session_home_refs_set(lock_dirfd, hs->uid, refs - 1);
+        r = session_home_refs_set(lock_dirfd, hs->uid, 0);
+        if (r < 0)
+                return r;
+        r = anchor_open(hs->run_dir, &anchor);
+        if (r == -ENOENT)
+                return 0; /* no anchor: nothing is mounted */
+        if (r < 0)
+                return r;
+        r = home_umount(hs, anchor);
+        return r < 0 ? r : 1;
 }

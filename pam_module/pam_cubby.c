@@ -8,7 +8,8 @@
  * not need the container (the cgroups with their limits, the session
  * record the setuid helper will trust) and, in redirect mode, puts the
  * helper on the exec path of the user's shell: a private mount namespace
- * for the opener with cubby-shell bind-mounted over pw_shell. Everything
+ * for the opener in which pw_shell's name leads to cubby-shell (an overlay
+ * on the shell's directory, see redirect_shell()). Everything
  * else happens in cubby-shell, which the opener's child then execs.
  *
  * close_session runs in the same process: kill and remove the session's
@@ -37,11 +38,14 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
@@ -50,6 +54,7 @@
 #include "cubby/cgroup-layout.h"
 #include "cubby/cgroup-lifecycle.h"
 #include "cubby/conf.h"
+#include "cubby/container-life.h"
 #include "cubby/container.h"
 #include "cubby/fault.h"
 #include "cubby/gc.h"
@@ -195,26 +200,89 @@ static bool shell_listed(const char *shell)
         return false;
 }
 
-/* The redirect covers every exec of pw_shell in the opener's namespace, so
- * pw_shell must be a root-owned regular file (no symlink: the bind would
- * land on its target), listed in /etc/shells, and not /bin/sh, which the
- * opener itself and later modules may run. */
-static int check_redirect_shell(const char *shell, int *ret_fd, const char **ret_why)
+typedef struct ShellRedirect {
+        int dir_fd;             /* the shell's directory (symlinks resolved) */
+        int shell_fd;           /* the shell in it, O_PATH|O_NOFOLLOW */
+        const char *base;       /* pw_shell's last component */
+        bool done;              /* this opener is redirected already */
+} ShellRedirect;
+
+static void shell_redirect_done(ShellRedirect *s)
 {
-        _cleanup_close_ int fd = -1;
+        if (s->dir_fd >= 0)
+                close(s->dir_fd);
+        if (s->shell_fd >= 0)
+                close(s->shell_fd);
+        s->dir_fd = s->shell_fd = -1;
+}
+
+/* Ours: the shell's directory is an overlay, and the shell in it is a
+ * symlink whose text is the helper's path and which leads to the helper. */
+static bool shell_redirected(int dfd, int fd, const char *base, int helper_fd)
+{
+        char target[sizeof CUBBY_HELPER_PATH + 1];
+        struct statfs sf;
+        struct stat a, b;
+        ssize_t n;
+
+        if (fstatfs(dfd, &sf) < 0 || sf.f_type != OVERLAYFS_SUPER_MAGIC)
+                return false;
+        n = readlinkat(fd, "", target, sizeof target);
+        if (n != (ssize_t)strlen(CUBBY_HELPER_PATH) || memcmp(target, CUBBY_HELPER_PATH, (size_t)n) != 0)
+                return false;
+        return fstatat(dfd, base, &a, 0) == 0 && fstat(helper_fd, &b) == 0 && a.st_dev == b.st_dev &&
+               a.st_ino == b.st_ino;
+}
+
+/* The redirect covers every exec of pw_shell in the opener's namespace, so
+ * pw_shell must be a root-owned regular file (no symlink: the redirect
+ * would land on its target), listed in /etc/shells, and not /bin/sh, which
+ * the opener itself and later modules may run. The redirect is mounted on
+ * the directory pw_shell really lives in (/bin may be a symlink to usr/bin):
+ * root-owned, writable by root only, and not / itself. */
+static int check_redirect_shell(const char *shell, int helper_fd, ShellRedirect *ret, const char **ret_why)
+{
+        _cleanup_close_ int dfd = -1, fd = -1;
+        char dir[PATH_MAX];
+        const char *slash;
         struct stat st, sh;
 
         if (!path_is_normalized_absolute(shell)) {
                 *ret_why = "the login shell path is not absolute";
                 return -EINVAL;
         }
-        fd = open(shell, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        slash = strrchr(shell, '/');
+        if (slash == shell) {
+                *ret_why = "the login shell is not in a directory below / (use mode=login-shell)";
+                return -EINVAL;
+        }
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - shell), shell);
+        dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0) {
+                *ret_why = "the login shell does not exist";
+                return -errno;
+        }
+        if (fstat(dfd, &st) < 0)
+                return -errno;
+        if (st.st_uid != 0 || (st.st_mode & 022)) {
+                *ret_why = "the login shell's directory is not root-owned and writable by root only";
+                return -EPERM;
+        }
+        fd = openat(dfd, slash + 1, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0) {
                 *ret_why = "the login shell does not exist";
                 return -errno;
         }
         if (fstat(fd, &st) < 0)
                 return -errno;
+        if (!shell_listed(shell)) {
+                *ret_why = "the login shell is not listed in /etc/shells";
+                return -EPERM;
+        }
+        if (S_ISLNK(st.st_mode) && shell_redirected(dfd, fd, slash + 1, helper_fd)) {
+                *ret = (ShellRedirect){ .dir_fd = -1, .shell_fd = -1, .base = slash + 1, .done = true };
+                return 0;
+        }
         if (S_ISLNK(st.st_mode)) {
                 *ret_why = "the login shell is a symlink (use mode=login-shell)";
                 return -ELOOP;
@@ -223,26 +291,33 @@ static int check_redirect_shell(const char *shell, int *ret_fd, const char **ret
                 *ret_why = "the login shell is not a root-owned regular file";
                 return -EPERM;
         }
-        if (!shell_listed(shell)) {
-                *ret_why = "the login shell is not listed in /etc/shells";
-                return -EPERM;
-        }
         if (stat("/bin/sh", &sh) == 0 && sh.st_dev == st.st_dev && sh.st_ino == st.st_ino) {
                 *ret_why = "the login shell is /bin/sh, which cannot be redirected (use mode=login-shell)";
                 return -EPERM;
         }
-        *ret_fd = TAKE_FD(fd);
+        *ret = (ShellRedirect){ .dir_fd = TAKE_FD(dfd), .shell_fd = TAKE_FD(fd), .base = slash + 1 };
         return 0;
 }
 
 /* Give the opener its own mount namespace (as pam_namespace does), slave
- * to the host so nothing propagates back, and bind the helper over the
- * shell there: the next exec of pw_shell by this process's children runs
- * the setuid helper. */
-static int reopen_same(const char *path, const struct stat *want)
+ * to the host so nothing propagates back, and put the helper on the exec
+ * path of pw_shell there: the next exec of pw_shell by this process's
+ * children runs the setuid helper.
+ *
+ * Not a bind over the shell file: package managers replace a file by
+ * renaming a new one over it, and the kernel then detaches every mount on
+ * the old file in every mount namespace, so a bind would fall away with the
+ * next upgrade of the shell and leave a long-lived opener (an sshd
+ * connection) exec'ing the real shell on the host. Upgrades do not replace
+ * directories: the shell's directory gets a read-only overlay whose top
+ * layer, a private tmpfs, holds a symlink of the shell's name to the helper
+ * (exec follows it, and the setuid bit of its target counts), and whose
+ * lower layer is the directory itself, so every other name in it is the
+ * host's. */
+static int reopen_same(int dfd, const char *path, int flags, const struct stat *want)
 {
         struct stat st;
-        int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        int fd = openat(dfd, path, O_PATH | O_CLOEXEC | flags);
 
         if (fd < 0)
                 return -errno;
@@ -253,33 +328,88 @@ static int reopen_same(const char *path, const struct stat *want)
         return fd;
 }
 
-static int redirect_shell(int helper_fd, int shell_fd, const char *shell)
+/* A tmpfs of our own, not yet attached anywhere, with NAME a symlink to
+ * the helper. */
+static int redirect_top_layer(const char *name)
 {
-        _cleanup_close_ int h = -1, sh = -1;
-        char src[64], dst[64];
-        struct stat a, b;
+        _cleanup_close_ int fs = -1, mnt = -1;
 
-        if (fstat(helper_fd, &a) < 0 || fstat(shell_fd, &b) < 0)
+        fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+        if (fs < 0)
                 return -errno;
-        if (a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+        if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "mode", "0755", NULL, 0) < 0 ||
+            syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "size", "4k", NULL, 0) < 0 ||
+            syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                return -errno;
+        mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC,
+                           MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+        if (mnt < 0)
+                return -errno;
+        if (symlinkat(CUBBY_HELPER_PATH, mnt, name) < 0)
+                return -errno;
+        return TAKE_FD(mnt);
+}
+
+/* The overlay's layers must be mounts of this namespace (before Linux
+ * 6.15 overlayfs refuses a detached one): the top layer is attached for
+ * the moment of the overlay mount on the root-only sessions dir, in this
+ * namespace only, and detached again at once; the overlay keeps its own
+ * private clone of it, which nothing else can reach. */
+static int redirect_mount(int top, int stage, int d)
+{
+        char opts[96], target[64], layer[64];
+        int r = 0;
+
+        if (syscall(SYS_move_mount, top, "", stage, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                return -errno;
+        /* Lower-only, so read-only: the top layer's symlink hides the
+         * shell's name whatever the host later renames over it. */
+        snprintf(layer, sizeof layer, "/proc/self/fd/%d", top);
+        snprintf(opts, sizeof opts, "lowerdir=/proc/self/fd/%d:/proc/self/fd/%d", top, d);
+        snprintf(target, sizeof target, "/proc/self/fd/%d", d);
+        if (mount("cubby-redirect", target, "overlay", MS_RDONLY, opts) < 0)
+                r = -errno;
+        /* the sessions dir must be ours again either way: close_session
+         * reopens it by path in this namespace */
+        if (umount2(layer, MNT_DETACH) < 0 && r == 0)
+                r = -errno;
+        return r;
+}
+
+static int redirect_shell(int helper_fd, const ShellRedirect *s, int sessions_fd, const char *shell)
+{
+        _cleanup_close_ int h = -1, d = -1, sh = -1, stage = -1, top = -1;
+        char dir[PATH_MAX];
+        struct stat a, b, c, e;
+
+        if (s->done)
                 return 0; /* this opener is redirected already */
+        if (fstat(helper_fd, &a) < 0 || fstat(s->dir_fd, &b) < 0 || fstat(s->shell_fd, &c) < 0 ||
+            fstat(sessions_fd, &e) < 0)
+                return -errno;
         if (unshare(CLONE_NEWNS) < 0)
                 return -errno;
         if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
                 return -errno;
         /* fds opened before unshare() point into the old namespace, where
          * mount() refuses them: open again and insist on the same files. */
-        h = reopen_same(CUBBY_HELPER_PATH, &a);
+        h = reopen_same(AT_FDCWD, CUBBY_HELPER_PATH, O_NOFOLLOW, &a);
         if (h < 0)
                 return h;
-        sh = reopen_same(shell, &b);
+        snprintf(dir, sizeof dir, "%.*s", (int)(s->base - 1 - shell), shell);
+        d = reopen_same(AT_FDCWD, dir, O_DIRECTORY, &b);
+        if (d < 0)
+                return d;
+        sh = reopen_same(d, s->base, O_NOFOLLOW, &c);
         if (sh < 0)
                 return sh;
-        snprintf(src, sizeof src, "/proc/self/fd/%d", h);
-        snprintf(dst, sizeof dst, "/proc/self/fd/%d", sh);
-        if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
-                return -errno;
-        return 0;
+        stage = reopen_same(AT_FDCWD, CUBBY_SESSIONS_DIR, O_DIRECTORY | O_NOFOLLOW, &e);
+        if (stage < 0)
+                return stage;
+        top = redirect_top_layer(s->base);
+        if (top < 0)
+                return top;
+        return redirect_mount(top, stage, d);
 }
 
 static void hostname_expand(const char *pattern, const char *user, char *out, size_t size)
@@ -427,7 +557,7 @@ static int prepare_home(OpenCtx *c, const ConfPolicy *pol, Record *rec, const ch
                 if (slash && slash != parents.dir[i].path)
                         *slash = 0;
         }
-        r = anchor_ensure(hs.run_dir, &parents, CUBBY_CTL_PATH, &anchor);
+        r = anchor_ensure(hs.run_dir, &parents, CUBBY_CTL_PATH, c->args.config, &anchor);
         if (r < 0) {
                 *ret_why = "the home namespace cannot be set up";
                 return r;
@@ -484,29 +614,16 @@ static int prepare_home(OpenCtx *c, const ConfPolicy *pol, Record *rec, const ch
 }
 
 /* The session no longer uses the overlay: one reference less, and the
- * overlay is unmounted with the last. O(1) under the user lock; gc
- * reconciles the count if this never runs (a crashed opener). */
+ * overlay is unmounted with the last (session_home_release, which a
+ * container's stop shares). */
 static void home_release(const Record *rec, int locks)
 {
-        _cleanup_close_ int anchor = -1, lock = -1;
         HomeSpec hs = { .state_dir = rec->state_dir, .run_dir = rec->run_dir, .user = rec->user,
                         .uid = rec->uid, .gid = rec->gid };
-        unsigned refs = 0;
 
         if (!rec->home_mount[0])
                 return;
-        if (session_lock_user(locks, rec->uid, LOCK_TIMEOUT_MS, &lock) < 0)
-                return; /* gc reconciles later */
-        if (session_home_refs_get(locks, rec->uid, &refs) < 0)
-                return;
-        if (refs > 1) {
-                (void)session_home_refs_set(locks, rec->uid, refs - 1);
-                return;
-        }
-        (void)session_home_refs_set(locks, rec->uid, 0);
-        if (anchor_open(rec->run_dir, &anchor) < 0)
-                return;
-        (void)home_umount(&hs, anchor);
+        (void)session_home_release(locks, &hs, LOCK_TIMEOUT_MS);
 }
 
 /* The host side of the network (bridge, nft table, forwarding) is made
@@ -590,11 +707,11 @@ static int prepare_network(OpenCtx *c, const ConfPolicy *pol, Record *rec, const
 }
 
 /* Step 1: the helper is installed setuid root, and the shell that sshd, su
- * and login will exec leads to it: in redirect mode a shell we may bind
- * the helper over, in login-shell mode the helper itself. */
-static int check_shell(const OpenCtx *c, int *ret_helper, int *ret_shell, const char **ret_why)
+ * and login will exec leads to it: in redirect mode a shell we may
+ * redirect to the helper, in login-shell mode the helper itself. */
+static int check_shell(const OpenCtx *c, int *ret_helper, ShellRedirect *ret_shell, const char **ret_why)
 {
-        _cleanup_close_ int helper = -1, shell = -1;
+        _cleanup_close_ int helper = -1;
         int r;
 
         r = spawn_helper_check(&helper, ret_why);
@@ -607,7 +724,7 @@ static int check_shell(const OpenCtx *c, int *ret_helper, int *ret_shell, const 
                         *ret_why = "su to a sandboxed user is only allowed for root in redirect mode";
                         return -EPERM;
                 }
-                r = check_redirect_shell(c->pw.pw_shell, &shell, ret_why);
+                r = check_redirect_shell(c->pw.pw_shell, helper, ret_shell, ret_why);
                 if (r < 0)
                         return r;
         } else {
@@ -624,7 +741,6 @@ static int check_shell(const OpenCtx *c, int *ret_helper, int *ret_shell, const 
         }
 
         *ret_helper = TAKE_FD(helper);
-        *ret_shell = TAKE_FD(shell);
         return 0;
 }
 
@@ -967,7 +1083,8 @@ static int ensure_container(OpenCtx *c, Session *s, int locks, const char **ret_
  * the shell. Undoes what it did on failure. */
 static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **ret_why)
 {
-        _cleanup_close_ int sessions = -1, locks = -1, helper = -1, shell = -1;
+        _cleanup_close_ int sessions = -1, locks = -1, helper = -1;
+        _cleanup_(shell_redirect_done) ShellRedirect shell = { .dir_fd = -1, .shell_fd = -1 };
         Record *rec = &s->rec;
         CgSet user;
         int r;
@@ -1024,7 +1141,7 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
                         goto undo;
         }
         if (c->args.mode == RECORD_MODE_REDIRECT) {
-                r = redirect_shell(helper, shell, c->pw.pw_shell);
+                r = redirect_shell(helper, &shell, sessions, c->pw.pw_shell);
                 if (r < 0) {
                         *ret_why = "the shell cannot be redirected to cubby-shell";
                         goto undo;
@@ -1228,21 +1345,53 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
         return r;
 }
 
-/* container = user: the last live session of the user has closed (its
- * record is gone, its own home reference dropped). The container keeps
- * running, with its own reference on the home: what the sessions left
- * running (nohup, tmux) is still in it. Whether and when it stops is the
- * policy's lifetime decision (linger): THE place where the last session of
- * a container = user user is known to have ended, so that stop is called
- * from here (it takes the container lock: we hold no lock now). */
-static void last_container_session_ended(const Record *rec, int locks)
+/* The session's user has a per-user container, and this was the user's
+ * last live session: with linger = 0 (the policy as it is now) the
+ * container stops here (if no other session got in meanwhile: checked
+ * under the container lock); with a linger it starts to count now. */
+static void container_last_session(pam_handle_t *pamh, const Args *args, const Session *s,
+                                   int sessions, int locks)
 {
-        char uid[16];
+        _cleanup_free_ char *pwbuf = NULL;
+        _cleanup_free_ ConfPolicy *pol = NULL;
+        struct passwd pw, *res = NULL;
+        ConfError cerr;
+        Conf conf;
+        CtLife life;
+        bool admin;
+        int r;
 
-        (void)locks;
-        snprintf(uid, sizeof uid, "%u", (unsigned)rec->uid);
-        log_event(LOG_INFO, "container_unattended", "uid", uid, "user", rec->user, "session",
-                  rec->id, NULL);
+        if (ct_exists(s->rec.run_dir, s->rec.uid) != 1)
+                return;
+        life = (CtLife){ .sessions = sessions, .locks = locks };
+        if (ct_live_sessions(&life, s->rec.uid, s->key) != 0)
+                return;
+        pwbuf = malloc(16384);
+        pol = malloc(sizeof *pol);
+        if (!pwbuf || !pol)
+                return;
+        conf_init(&conf);
+        /* a broken policy decides nothing: the sweep retries with a good one */
+        if (conf_load(&conf, args->config, 0, &cerr) < 0) {
+                conf_free(&conf);
+                return;
+        }
+        if (getpwnam_r(s->rec.user, &pw, pwbuf, 16384, &res) != 0 || !res ||
+            user_policy(&conf, conf.global.admin_group, &pw, &admin, pol, NULL) < 0) {
+                conf_free(&conf);
+                return;
+        }
+        life.global = &conf.global;
+        if (pol->linger_s == 0) {
+                r = ct_stop(&life, s->rec.uid, CT_STOP_LINGER, (unsigned)pol->stop_grace_s, true,
+                            s->key);
+                if (r < 0 && r != -EBUSY && r != -ENOENT)
+                        pam_syslog(pamh, LOG_ERR, "cannot stop the container of %s: %s", s->rec.user,
+                                   strerror(-r));
+        } else if (pol->linger_s != CONF_LINGER_ALWAYS) {
+                (void)ct_mark_active(&life, s->rec.uid);
+        }
+        conf_free(&conf);
 }
 
 PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
@@ -1253,11 +1402,13 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
         struct timespec now;
         char uid[16], ms[32], res[16];
         Limits lim;
+        Args args;
         int r = 0;
 
         if (pam_get_data(pamh, DATA_NAME, &data) != PAM_SUCCESS || !data)
                 return PAM_SUCCESS;
         s = data;
+        parse_args(pamh, argc, argv, &args);
         limits_raise(&lim);
         if (s->rec.sandbox) {
                 r = session_dir_open(s->lock_dir, true, &locks);
@@ -1281,9 +1432,11 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
                 if (s->rec.network && s->rec.container != CONF_CONTAINER_USER)
                         (void)ipam_release_session(s->rec.run_dir, s->rec.id);
                 CUBBY_FAULT("pam.close.leases_released");
-                if (s->rec.container == CONF_CONTAINER_USER && sessions >= 0 &&
-                    session_count_live(sessions, s->rec.uid, s->key, false) == 0)
-                        last_container_session_ended(&s->rec, locks);
+                /* container = user: the place where the last live session of
+                 * the user is known to have ended; the container's lifetime
+                 * (linger) decides from here */
+                if (s->rec.sandbox && s->rec.container == CONF_CONTAINER_USER && locks >= 0)
+                        container_last_session(pamh, &args, s, sessions, locks);
         }
         limits_restore(&lim);
 
