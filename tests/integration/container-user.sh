@@ -8,8 +8,8 @@
 # nohup and tmux jobs survive the logout and are reachable from the next
 # login; a forged container record refuses the next channel of a
 # ControlMaster connection; and a user with container = login is as before.
-# At its end the test stops the containers it made by hand (kill the init
-# from the host, remove ct/, the record).
+# At its end the test stops the containers it made (`cubbyctl stop`) and
+# checks that nothing of them is left.
 IT_NEEDS="/usr/sbin/sshd ssh su script pgrep /usr/bin/python3"
 . "$(dirname "$0")/lib.sh"
 . "$IT_LIBDIR/lib-extra.sh"
@@ -19,7 +19,9 @@ S1=$IT_S1 S2=$IT_S2
 # a third student keeps container = login (the policy's default)
 L1=${IT_P}l1
 hx_add_student "$L1"
-it_policy_write "container = user" "[user $L1]" "container = login"
+# linger = always: the containers outlive their logins until stopped (the
+# lifetime keys have tests of their own)
+it_policy_write "container = user" "linger = always" "[user $L1]" "container = login"
 it_sshd_start
 PTYDRIVE=$IT_LIBDIR/ptydrive.py
 
@@ -27,29 +29,9 @@ PTYDRIVE=$IT_LIBDIR/ptydrive.py
 ct_record() { cat "$IT_RUNDIR/containers/u$(it_uid "$1")" 2>/dev/null; }
 ct_field() { ct_record "$1" | sed -n "s/^$2=//p"; }
 
-# ct_stop USER: what `cubbyctl stop` will do, by hand: SIGKILL the init
-# (the kernel kills the rest of its pid namespace), whatever is left in
-# ct/, the ct/ dirs, the record.
-ct_stop() {
-        local user=$1 uid pid h d i
-        uid=$(it_uid "$user")
-        pid=$(ct_field "$user" init_pid)
-        [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
-        it_cg_hier
-        for h in "${!IT_CG_MNT[@]}"; do
-                d=$(it_cg_dir "$h" "u$uid/ct")
-                [ -d "$d" ] || continue
-                for i in $(seq 1 50); do
-                        for f in $(find "$d" -name cgroup.procs 2>/dev/null); do
-                                for p in $(cat "$f" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-                        done
-                        find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
-                        [ -e "$d" ] || break
-                        sleep 0.1
-                done
-        done
-        rm -f "$IT_RUNDIR/containers/u$uid"
-}
+# ct_stop USER: the user's container stopped (the init, what is left in
+# ct/, the ct/ dirs, the lease, the home reference, the record)
+ct_stop() { hx_ctl stop "$1" >/dev/null 2>&1; }
 hx_on_exit "ct_stop $S1; ct_stop $S2"
 
 # --- a container = login user is as before (first: the containers of the
@@ -312,7 +294,15 @@ o=$(cm 'echo "@@ran=yes"' 2>&1)
 it_ne "a record others may read (0644): channel refused" yes "$(it_get ran "$o")"
 cp -p "$IT_SCRATCH/ct.saved" "$rec.new"; chmod 0600 "$rec.new"; mv "$rec.new" "$rec"
 it_eq "the record restored: the channel joins again" "$a_pidns" "$(cm 'readlink /proc/self/ns/pid' 2>&1)"
-kill "$host_sleep" 2>/dev/null; wait "$host_sleep" 2>/dev/null
+pkill -u "$u1" -f '^sleep 300$'
+wait "$host_sleep" 2>/dev/null
 nsenter --net="$IT_NETNS_PATH" ssh -F /dev/null -o ControlPath="$sock" -O exit "$S1@127.0.0.1" 2>/dev/null
+
+# --- the end: cubbyctl stop leaves nothing of the containers
+ct_stop "$S1"
+ct_stop "$S2"
+it_check_clean "after cubbyctl stop $S1" "$S1"
+it_check_clean "after cubbyctl stop $S2" "$S2"
+it_empty "after cubbyctl stop: no container record of $S1" "$(ct_record "$S1")"
 
 it_finish
