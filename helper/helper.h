@@ -4,7 +4,9 @@
  * container's root file system, mount-dev.c its /dev, mount-etc.c its
  * generated /etc files; ns.c the clone, the id maps and the child; netup.c
  * (with net.c) the network; sandbox.c capabilities and the process
- * state the shell inherits; seccomp.c the system call filter. */
+ * state the shell inherits; seccomp.c the system call filter; start.c the
+ * start of a user's container (--start-container), join.c the join of
+ * one (a container = user login, --enter). */
 #pragma once
 
 #include <signal.h>

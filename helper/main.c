@@ -46,6 +46,13 @@
  * is reported once, by fail(): a line to the user and a syslog line
  * (authpriv) with the same incident id.
  *
+ * container = user (the record says container=user): after step 1 the
+ * login joins the user's container instead (join_main(), join.c), which
+ * pam_cubby made sure runs; a join never creates one. Two modes are for
+ * root only, checked before anything is read (root_mode()):
+ * --start-container KEY (start.c: the container and its cubby-init, for
+ * pam_cubby) and --enter UID (join.c, for `cubbyctl shell`).
+ *
  * Without a valid record nothing starts: the helper is useless when run
  * directly. A user the policy does not sandbox (login-shell mode only)
  * gets a pass-through record: privileges are dropped at once and the
