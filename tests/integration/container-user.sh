@@ -21,7 +21,10 @@ L1=${IT_P}l1
 hx_add_student "$L1"
 # linger = always: the containers outlive their logins until stopped (the
 # lifetime keys have tests of their own)
-it_policy_write "container = user" "linger = always" "[user $L1]" "container = login"
+# $S2 has a CPU list: the container's dirs below the user dir get its
+# cpuset (a v1 cpuset dir takes no task until it has CPUs)
+it_policy_write "container = user" "linger = always" "[user $L1]" "container = login" \
+        "[user $S2]" "cpus = 0"
 it_sshd_start
 PTYDRIVE=$IT_LIBDIR/ptydrive.py
 
@@ -86,7 +89,9 @@ wait "$bg_a" 2>/dev/null
 it_log "syslog: $(it_syslog_since | tail -n 6 | tr '\n' '|')"
 
 # --- a second user's container is separate
-o=$(it_ssh -n "$S2" 'echo "@@C $(readlink /proc/self/ns/pid) $(readlink /proc/self/ns/mnt) $(readlink /proc/self/ns/net) $(cat /tmp/cubby-it-shared 2>/dev/null || echo none)"' 2>&1)
+o=$(it_ssh -n "$S2" 'echo "@@C $(readlink /proc/self/ns/pid) $(readlink /proc/self/ns/mnt) $(readlink /proc/self/ns/net) $(cat /tmp/cubby-it-shared 2>/dev/null || echo none)"; echo "@@cpus=$(awk "/^Cpus_allowed_list:/ { print \$2 }" /proc/self/status) @@initcpus=$(awk "/^Cpus_allowed_list:/ { print \$2 }" /proc/1/status)"' 2>&1)
+it_eq "ssh $S2 (cpus = 0): the joined shell runs on CPU 0 only" 0 "$(it_get cpus "$o")"
+it_eq "ssh $S2 (cpus = 0): so does its container's init" 0 "$(it_get initcpus "$o")"
 read -r _ c_pidns c_mntns c_netns c_file < <(grep '^@@C' <<<"$o")
 it_ne "ssh $S2: a pid namespace of its own" "$a_pidns" "$c_pidns"
 it_ne "ssh $S2: a mount namespace of its own" "$a_mntns" "$c_mntns"
