@@ -161,11 +161,14 @@ CT_POINT_RE='^(pam\.ct\.|helper\.start\.|helper\.join\.|child\.join\.|child\.ini
 PASS=login
 
 # Points at or after the shell's exec: the shell may have printed "in"
-# before the fault (then it must have been a sandbox's PID 1).
+# before the fault (then it must have been sandboxed: sandboxed()).
 after_exec() {
 	case $1 in
 	helper.exec_seen|helper.started|helper.dropped|helper.supervise|helper.reaped) return 0 ;;
 	helper.join.forked|helper.join.dropped) return 0 ;;
+	# the user's container is whole once its record is written: pam_cubby
+	# verifies it (its init, every namespace) and the login joins it
+	helper.start.recorded) return 0 ;;
 	pam.close.*|lib.teardown.*|lib.home.unmounted) return 0 ;;
 	esac
 	return 1
