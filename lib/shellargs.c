@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cubby/conf.h"
 #include "cubby/shellargs.h"
 
 int shell_argv(const char *real_shell, int argc, char *const argv[], char ***ret)
