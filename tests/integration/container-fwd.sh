@@ -205,7 +205,7 @@ it_empty "the server's port is not listening in the test netns (sshd's)" \
         "$($NET ss -Hltn "sport = :$PORT_A" 2>/dev/null)"
 # connection 2: ssh -T -D PORT host bash, as Remote-SSH runs it
 DP=$(rand_port)
-sleep 60 | it_ssh -T "-D127.0.0.1:$DP" -oExitOnForwardFailure=yes "$S1" bash >"$IT_SCRATCH/d.out" 2>&1 &
+it_ssh -T "-D127.0.0.1:$DP" -oExitOnForwardFailure=yes "$S1" bash < <(sleep 60) >"$IT_SCRATCH/d.out" 2>&1 &
 bg_d=$!
 wait_listen "$DP" || it_fail "ssh -D: the SOCKS port listens" "listening" "$(cat "$IT_SCRATCH/d.out")"
 o=$($NET timeout 10 /usr/bin/python3 "$IT_SCRATCH/socks.py" "$DP" 127.0.0.1 "$PORT_A")
@@ -250,7 +250,7 @@ it_eq "control: $S2's server answers the test netns (the host)" s2-server "$(tcp
 # the container's own server on the decoy's port, inside
 it_ssh -n "$S1" "nohup python3 $IT_SCRATCH/listen.py inside 127.0.0.1 $P_DECOY 600 >/dev/null 2>&1 & sleep 1" >/dev/null 2>&1
 L1=$(rand_port) L2=$((L1 + 1)) L3=$((L1 + 2)) L4=$((L1 + 3)) L5=$((L1 + 4))
-sleep 60 | it_ssh -N -oExitOnForwardFailure=yes "-L127.0.0.1:$L1:127.0.0.1:$P_DECOY" \
+it_ssh -n -N -oExitOnForwardFailure=yes "-L127.0.0.1:$L1:127.0.0.1:$P_DECOY" \
         "-L127.0.0.1:$L2:$GW:$P_GW" "-L127.0.0.1:$L3:$ADDR_S2:$P_S2" \
         "-L127.0.0.1:$L4:192.168.77.1:$PORT_OUT" "-L127.0.0.1:$L5:$OUT_HOST:$PORT_OUT" "$S1" \
         >"$IT_SCRATCH/l.out" 2>&1 &
@@ -269,7 +269,7 @@ $NET setpriv --pdeathsig KILL /usr/bin/python3 "$IT_SCRATCH/listen.py" client-si
         >/dev/null 2>&1 &
 hx_on_exit "kill -KILL $!"
 wait_listen "$RT"
-sleep 60 | it_ssh -N -oExitOnForwardFailure=yes "-R127.0.0.1:$R1:127.0.0.1:$RT" "$S1" >"$IT_SCRATCH/r.out" 2>&1 &
+it_ssh -n -N -oExitOnForwardFailure=yes "-R127.0.0.1:$R1:127.0.0.1:$RT" "$S1" >"$IT_SCRATCH/r.out" 2>&1 &
 bg_r=$!
 sleep 2
 o=$(it_ssh -n "$S1" "timeout 4 bash -c 'exec 3<>/dev/tcp/127.0.0.1/$R1 && head -n1 <&3' || echo unreachable" 2>&1)
