@@ -22,6 +22,7 @@
 #include "cubby-build.h"
 #include "ctl.h"
 #include "cubby/spawn.h"
+#include "cubby/user-policy.h"
 #include "cubby/util.h"
 
 static void check_text(const json_t *v)
@@ -59,20 +60,28 @@ static bool section_user(const ConfSection *sec, char *buf, size_t size)
 }
 
 /* sshd's effective settings for user (sshd -T -C): everything that runs
- * outside the container must be off. Returns the number of problems, -1
- * if sshd could not be asked. */
-static int check_sshd_for(const char *sshd_config, const char *user)
+ * outside the container must be off. With container = user, TCP and agent
+ * forwarding may be on: pam_cubby moves sshd's process for the connection
+ * into the container's network namespace and the helper puts the agent's
+ * socket inside. Unix socket (StreamLocal) and X11 forwarding stay off
+ * for everyone: sshd makes and reaches those sockets in the host's file
+ * system. Returns the number of problems, -1 if sshd could not be asked. */
+static int check_sshd_for(const char *sshd_config, const char *user, bool ct_user)
 {
         /* fwd: covered by DisableForwarding, which "overrides all other
          * forwarding-related options" (sshd_config(5)): X11, agent, TCP and
-         * StreamLocal; not tunnels (PermitTunnel) nor ~/.ssh/rc */
+         * StreamLocal; not tunnels (PermitTunnel) nor ~/.ssh/rc. ct: any
+         * value is fine for a container = user user. */
         static const struct {
                 const char *key, *want;
-                bool fwd;
+                bool fwd, ct;
         } want[] = {
-                { "allowtcpforwarding", "no", true }, { "allowstreamlocalforwarding", "no", true },
-                { "x11forwarding", "no", true },      { "allowagentforwarding", "no", true },
-                { "permittunnel", "no", false },      { "permituserrc", "no", false },
+                { "allowtcpforwarding", "no", true, true },
+                { "allowstreamlocalforwarding", "no", true, false },
+                { "x11forwarding", "no", true, false },
+                { "allowagentforwarding", "no", true, true },
+                { "permittunnel", "no", false, false },
+                { "permituserrc", "no", false, false },
         };
         _cleanup_free_ char *out = NULL;
         char conn[128], *line, *save = NULL;
@@ -120,9 +129,12 @@ static int check_sshd_for(const char *sshd_config, const char *user)
                 seen++;
                 for (size_t i = 0; i < ELEMENTSOF(want); i++)
                         if (strcmp(key, want[i].key) == 0 && strcmp(val, want[i].want) != 0 &&
-                            !(want[i].fwd && disable_fwd)) {
-                                fprintf(stderr, "cubbyctl: sshd gives %s %s for sandboxed user %s (want %s)\n",
-                                        key, val, user, want[i].want);
+                            !(want[i].fwd && disable_fwd) && !(want[i].ct && ct_user)) {
+                                fprintf(stderr, "cubbyctl: sshd gives %s %s for sandboxed user %s (want %s%s)\n",
+                                        key, val, user, want[i].want,
+                                        want[i].ct ? ": its container = login forwards on the host; "
+                                                     "with container = user it may be on"
+                                                   : "");
                                 bad++;
                         }
                 /* internal-sftp runs inside sshd, outside any container */
@@ -436,10 +448,27 @@ int cmd_check(Ctl *c, int argc, char **argv)
                         const ConfSection *sec = &c->conf.sections[i];
                         char user[CONF_NAME_MAX];
 
-                        if (!(sec->set & (1u << CONF_KEY_SANDBOX)) || !sec->values.sandbox ||
-                            !section_user(sec, user, sizeof user))
+                        const struct passwd *pw;
+                        ConfPolicy pol;
+                        bool admin = false;
+
+                        /* the sections that sandbox, and those that choose
+                         * the container mode: one user of each, with the
+                         * policy that user gets as a whole */
+                        if (!((sec->set & (1u << CONF_KEY_SANDBOX)) && sec->values.sandbox) &&
+                            !(sec->set & (1u << CONF_KEY_CONTAINER)))
                                 continue;
-                        r = check_sshd_for(sshd_config, user);
+                        if (!section_user(sec, user, sizeof user) || !(pw = getpwnam(user)))
+                                continue;
+                        if (user_policy(&c->conf, c->conf.global.admin_group, pw, &admin, &pol,
+                                        NULL) < 0) {
+                                fprintf(stderr, "cubbyctl: cannot work out the policy of %s\n", user);
+                                problems++;
+                                continue;
+                        }
+                        if (admin || !pol.sandbox)
+                                continue;
+                        r = check_sshd_for(sshd_config, user, pol.container == CONF_CONTAINER_USER);
                         if (r < 0)
                                 fprintf(stderr, "cubbyctl: cannot ask sshd about %s (sshd -T failed)\n",
                                         user);
