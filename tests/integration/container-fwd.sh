@@ -339,9 +339,45 @@ done
 it_empty "after the linger: the servers are gone" "$(pgrep -u "$u1" -af 'ide-server.py')"
 it_empty "after the linger: no container record of $S1" "$(ct_field "$S1" init_pid)"
 
-# ------------------------------------------------------------ failures refuse; nothing on the host
+# ------------------------------------------------------------ what the move costs
+# The same login of a container = user user (joining its running
+# container) through the same sshd binary and config, once as
+# cubby-test-sshd (the move) and once under a PAM service whose name does
+# not say sshd (no move), alternating; wall time of `ssh USER true`.
 it_policy_write "container = user" "network = nat" "linger = 10m" \
+        "services = cubby-test-sshd cubby-test-sshdnm sshd su su-l login" \
         "[global]" "bridge = $BR" "subnet = $SUBNET" "dns = $OUT_HOST" "deny = 192.168.0.0/16"
+cp "$IT_PAMD/cubby-test-sshd" "$IT_PAMD/cubby-test-sshdnm"
+ln -sf /usr/sbin/sshd "$IT_SCRATCH/cubby-test-sshdnm"
+sed -e "s/^Port .*/Port $((IT_SSH_PORT + 2))/" -e "s|^PidFile .*|PidFile $IT_SSHD_DIR/sshd3.pid|" \
+        "$IT_SSHD_DIR/sshd_config" >"$IT_SSHD_DIR/sshd3_config"
+$NET "$IT_SCRATCH/cubby-test-sshdnm" -f "$IT_SSHD_DIR/sshd3_config" -E "$IT_SSHD_DIR/log3" \
+        || it_fatal "the third sshd did not start"
+for i in $(seq 1 100); do [ -s "$IT_SSHD_DIR/sshd3.pid" ] && break; sleep 0.1; done
+hx_on_exit "kill $(cat "$IT_SSHD_DIR/sshd3.pid" 2>/dev/null)"
+wait_listen "$((IT_SSH_PORT + 2))"
+login_ms() { # login_ms PORT: wall ms of ssh S1 true
+        local t0 t1
+        t0=$(hx_time_ms)
+        timeout 20 $NET ssh -F /dev/null -i "$IT_SSH_KEY" -p "$1" "${IT_SSH_OPTS[@]}" -n "$S1@127.0.0.1" true \
+                >/dev/null 2>&1 || { echo fail; return; }
+        t1=$(hx_time_ms)
+        echo $((t1 - t0))
+}
+o=$(timeout 20 $NET ssh -F /dev/null -i "$IT_SSH_KEY" -p "$((IT_SSH_PORT + 2))" "${IT_SSH_OPTS[@]}" -n \
+        "$S1@127.0.0.1" 'echo "@@net=$(readlink /proc/self/ns/net)"' 2>&1)
+it_ne "control: a login through the other PAM service joins the container too" "" "$(it_get net "$o")"
+login_ms "$IT_SSH_PORT" >/dev/null; login_ms "$((IT_SSH_PORT + 2))" >/dev/null
+mv_ms=() nomv_ms=()
+for i in $(seq 1 15); do
+        mv_ms+=("$(login_ms "$IT_SSH_PORT")")
+        nomv_ms+=("$(login_ms "$((IT_SSH_PORT + 2))")")
+done
+it_nomatch "every timed login worked" fail "${mv_ms[*]} ${nomv_ms[*]}"
+echo "FIGURE: ssh $S1 true, container = user (joins), p50 of 15: $(hx_median "${mv_ms[@]}") ms with the move into the container's netns, $(hx_median "${nomv_ms[@]}") ms without (same sshd, another PAM service)"
+kill "$(cat "$IT_SSHD_DIR/sshd3.pid")" 2>/dev/null
+
+# ------------------------------------------------------------ failures refuse; nothing on the host
 # a second sshd on another port whose setns(CLONE_NEWNET) fails; $S1's
 # container is started first by the normal one (its start needs setns)
 it_ssh -n "$S1" true >/dev/null 2>&1
