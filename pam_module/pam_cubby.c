@@ -1296,7 +1296,7 @@ static int open_session(OpenCtx *c)
 {
         pam_handle_t *pamh = c->pamh;
         _cleanup_free_ Session *s = NULL;
-        char admin_group[CONF_NAME_MAX], cerrbuf[PATH_MAX + 300];
+        char admin_group[CONF_NAME_MAX], cerrbuf[PATH_MAX + 300], move_us[24] = "";
         const char *why = NULL;
         struct passwd *res = NULL;
         ConfPolicy pol;
@@ -1357,6 +1357,27 @@ static int open_session(OpenCtx *c)
         if (r < 0)
                 return refuse(pamh, c->user, c->service, why ? why : "internal error", strerror(-r));
 
+        /* the very last step that changes anything: what follows (the
+         * log line, pam_set_data) needs nothing of the host's network
+         * namespace */
+        if (s->rec.container == CONF_CONTAINER_USER && service_is_sshd(c->service)) {
+                struct timespec m0, m1;
+
+                clock_gettime(CLOCK_MONOTONIC, &m0);
+                r = move_to_container_net(s, &why);
+                clock_gettime(CLOCK_MONOTONIC, &m1);
+                if (r < 0) {
+                        _cleanup_close_ int sessions = -1, locks = -1;
+
+                        if (session_dir_open(s->lock_dir, false, &locks) >= 0)
+                                (void)session_teardown(&s->rec, locks, KILL_TIMEOUT_MS);
+                        if (session_dir_open(CUBBY_SESSIONS_DIR, false, &sessions) >= 0)
+                                (void)unlinkat(sessions, s->key, 0);
+                        return refuse(pamh, c->user, c->service, why, strerror(-r));
+                }
+                snprintf(move_us, sizeof move_us, "%lld",
+                         (long long)(m1.tv_sec - m0.tv_sec) * 1000000 + (m1.tv_nsec - m0.tv_nsec) / 1000);
+        }
         {
                 char uid[16];
 
@@ -1368,24 +1389,13 @@ static int open_session(OpenCtx *c)
                 snprintf(ms, sizeof ms, "%.1f",
                          (double)(now.tv_sec - s->started.tv_sec) * 1e3 +
                                  (double)(now.tv_nsec - s->started.tv_nsec) / 1e6);
+                /* net_move_us: the move into the container's network
+                 * namespace (sshd, container = user only) */
                 log_event(LOG_INFO, "session_start", "session", s->rec.id, "uid", uid, "user",
                           c->user, "service", c->service, "rhost", c->rhost ? c->rhost : "",
                           "mode", c->args.mode == RECORD_MODE_REDIRECT ? "redirect" : "login-shell",
-                          "network", s->rec.network ? "nat" : "none", "setup_ms", ms, NULL);
-        }
-        /* the very last step: nothing after it may need the host's
-         * network namespace */
-        if (s->rec.container == CONF_CONTAINER_USER && service_is_sshd(c->service)) {
-                r = move_to_container_net(s, &why);
-                if (r < 0) {
-                        _cleanup_close_ int sessions = -1, locks = -1;
-
-                        if (session_dir_open(s->lock_dir, false, &locks) >= 0)
-                                (void)session_teardown(&s->rec, locks, KILL_TIMEOUT_MS);
-                        if (session_dir_open(CUBBY_SESSIONS_DIR, false, &sessions) >= 0)
-                                (void)unlinkat(sessions, s->key, 0);
-                        return refuse(pamh, c->user, c->service, why, strerror(-r));
-                }
+                          "network", s->rec.network ? "nat" : "none", "setup_ms", ms,
+                          move_us[0] ? "net_move_us" : NULL, move_us, NULL);
         }
         if (pam_set_data(pamh, DATA_NAME, s, cleanup_data) != PAM_SUCCESS) {
                 _cleanup_close_ int sessions = -1, locks = -1;

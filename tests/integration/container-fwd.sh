@@ -368,12 +368,16 @@ o=$(timeout 20 $NET ssh -F /dev/null -i "$IT_SSH_KEY" -p "$((IT_SSH_PORT + 2))" 
         "$S1@127.0.0.1" 'echo "@@net=$(readlink /proc/self/ns/net)"' 2>&1)
 it_ne "control: a login through the other PAM service joins the container too" "" "$(it_get net "$o")"
 login_ms "$IT_SSH_PORT" >/dev/null; login_ms "$((IT_SSH_PORT + 2))" >/dev/null
+it_syslog_mark
 mv_ms=() nomv_ms=()
 for i in $(seq 1 15); do
         mv_ms+=("$(login_ms "$IT_SSH_PORT")")
         nomv_ms+=("$(login_ms "$((IT_SSH_PORT + 2))")")
 done
 it_nomatch "every timed login worked" fail "${mv_ms[*]} ${nomv_ms[*]}"
+mv_us=$(it_syslog_since | grep -ao 'event=session_start .*net_move_us=[0-9]*' | sed 's/.*net_move_us=//')
+it_match "session_start logs the move's time (net_move_us) for sshd" '^[0-9]+$' "$(head -n1 <<<"$mv_us")"
+echo "FIGURE: the move itself (net_move_us of session_start), p50 of $(wc -l <<<"$mv_us"): $(hx_median $mv_us) us"
 echo "FIGURE: ssh $S1 true, container = user (joins), p50 of 15: $(hx_median "${mv_ms[@]}") ms with the move into the container's netns, $(hx_median "${nomv_ms[@]}") ms without (same sshd, another PAM service)"
 kill "$(cat "$IT_SSHD_DIR/sshd3.pid")" 2>/dev/null
 
