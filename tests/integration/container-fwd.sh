@@ -333,7 +333,8 @@ it_empty "every connection of $S1 closed: no session record" "$(it_records "$S1"
 it_eq "after both connections: the servers still run (linger ${LINGER}s)" 2 \
         "$(pgrep -u "$u1" -fc '^python3 .*ide-server.py')"
 for i in $(seq 1 $((LINGER * 10 + 200))); do
-        [ -z "$(pgrep -u "$u1" -f 'ide-server.py')" ] && break
+        # the stop removes the record last
+        [ -z "$(pgrep -u "$u1" -f 'ide-server.py')" ] && [ -z "$(ct_field "$S1" init_pid)" ] && break
         sleep 0.1
 done
 it_empty "after the linger: the servers are gone" "$(pgrep -u "$u1" -af 'ide-server.py')"
