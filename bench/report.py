@@ -263,7 +263,19 @@ if shm and shn:
     row(["ssh, container = user (joining its container): client start to shell running, "
          "with sshd moved into the container's netns", str(len(shm)), f(ms(med(shm))), f(ms(pct(shm, 99))),
          "the same sshd under a PAM service without the move", f(ms(med(shn))), f(ms(pct(shn, 99))),
-         "+" + f(ms(med(shm) - med(shn)), 2) + " ms", ""])
+         "%+.2f ms" % ms(med(shm) - med(shn)), ""])
+# the move's own time, as pam_cubby logs it (session_start net_move_us)
+try:
+    with open(os.path.join(R, "syslog.txt"), errors="replace") as fh:
+        mv = [int(m) for m in re.findall(r"event=session_start .*?net_move_us=([0-9]+)", fh.read())]
+except OSError:
+    mv = []
+out["setup"]["net_move_us"] = {"n": len(mv), "p50_us": med(mv) if mv else None,
+                               "p99_us": pct(mv, 99) if mv else None}
+if mv:
+    P("")
+    P(f"the move of sshd's monitor into the container's netns itself (pam_cubby's net_move_us): "
+      f"p50 {med(mv):.0f} us, p99 {pct(mv, 99):.0f} us over {len(mv)} logins")
 P("")
 P("floor breakdown (p50 / p99 ms): " + ", ".join(
     f"{k[:-3]} {f(ms(med(fl[k])), 2)} / {f(ms(pct(fl[k], 99)), 2)}"
