@@ -1369,10 +1369,13 @@ static int open_session(OpenCtx *c)
                 if (r < 0) {
                         _cleanup_close_ int sessions = -1, locks = -1;
 
-                        if (session_dir_open(s->lock_dir, false, &locks) >= 0)
-                                (void)session_teardown(&s->rec, locks, KILL_TIMEOUT_MS);
-                        if (session_dir_open(CUBBY_SESSIONS_DIR, false, &sessions) >= 0)
-                                (void)unlinkat(sessions, s->key, 0);
+                        /* prepare()'s undo: no process of the session yet */
+                        if (session_dir_open(s->lock_dir, false, &locks) >= 0 &&
+                            session_teardown(&s->rec, locks, KILL_TIMEOUT_MS) >= 0) {
+                                if (session_dir_open(CUBBY_SESSIONS_DIR, false, &sessions) >= 0)
+                                        (void)unlinkat(sessions, s->key, 0);
+                                home_release(&s->rec, locks);
+                        }
                         return refuse(pamh, c->user, c->service, why, strerror(-r));
                 }
                 snprintf(move_us, sizeof move_us, "%lld",

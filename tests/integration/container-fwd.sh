@@ -402,6 +402,9 @@ o=$(timeout 20 $NET ssh -F /dev/null -i "$IT_SSH_KEY" -p "$((IT_SSH_PORT + 1))" 
 it_ne "setns into the container's netns fails: the session is refused" yes "$(it_get ran "$o")"
 it_ne "setns fails: -L never reaches the host's 127.0.0.1 (the decoy)" decoy "$(it_get fwd "$o")"
 it_match "setns fails: logged as session_refused" 'session_refused.*network namespace' "$(it_syslog_since)"
+for i in $(seq 1 30); do [ -z "$(it_records "$S1")" ] && break; sleep 0.1; done
+it_empty "setns fails: no session record of $S1 left" "$(it_records "$S1")"
+it_ne "setns fails: $S1's container still runs (the nohup job)" "" "$(pgrep -u "$(it_uid "$S1")" -f '^sleep 300$')"
 kill "$(cat "$IT_SSHD_DIR/sshd2.pid")" 2>/dev/null
 # no usable container record directory: the container cannot be checked
 ctdir=$IT_RUNDIR/containers
