@@ -20,7 +20,7 @@
 #   - a second sshd whose setns(CLONE_NEWNET) fails (deny-setns) refuses
 #     the session, and its -L forwards nothing on the host; a user whose
 #     container cannot start is refused the same way;
-#   - an admin's -L goes to the host's 127.0.0.1, as before.
+#   - an admin's and root's -L go to the host's 127.0.0.1, as before.
 # Prints what the namespace move adds to a login (sshd service vs the
 # same login without the move: su).
 IT_NEEDS="/usr/sbin/sshd ssh ssh-agent ssh-add ss pgrep nft /usr/bin/python3"
@@ -420,6 +420,17 @@ o=$(it_ssh "-L127.0.0.1:$LF:127.0.0.1:$P_DECOY" "$A1" "echo @@ran=yes; sleep 3" 
         sleep 1.5; echo "@@fwd=$(tcp "$LF")"; wait)
 it_eq "admin $A1: the login runs" yes "$(it_get ran "$o")"
 it_eq "admin $A1: -L reaches the host's 127.0.0.1, as before" decoy "$(it_get fwd "$o")"
+
+# root too (key only, this test's sshd in its own netns)
+install -m 0644 -o root -g root "$IT_SSH_KEY.pub" "$IT_SCRATCH/keys/root"
+sed -i 's/^PermitRootLogin no/PermitRootLogin prohibit-password/' "$IT_SSHD_DIR/sshd_config"
+it_sshd_reload
+o=$(it_ssh "-L127.0.0.1:$LF:127.0.0.1:$P_DECOY" root "echo @@ran=yes; sleep 3" 2>&1 &
+        sleep 1.5; echo "@@fwd=$(tcp "$LF")"; wait)
+it_eq "root: the login runs" yes "$(it_get ran "$o")"
+it_eq "root: -L reaches the host's 127.0.0.1, as before" decoy "$(it_get fwd "$o")"
+sed -i 's/^PermitRootLogin prohibit-password/PermitRootLogin no/' "$IT_SSHD_DIR/sshd_config"
+it_sshd_reload
 
 ct_kill "$S1"
 it_finish
