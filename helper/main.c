@@ -524,7 +524,7 @@ int main(int argc, char *argv[])
         int r, opener_fd, master;
 
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        h->child_pidfd = h->sync_w = h->err_r = -1;
+        h->child_pidfd = h->sync_w = h->err_r = h->agent_tree = -1;
 
         /* Step 1 */
         caller_env = start_clean(h, &cwd_fd);
@@ -547,6 +547,8 @@ int main(int argc, char *argv[])
                 log_event(LOG_NOTICE, "env_dropped", "session", h->rec.id, "user", h->rec.user,
                           "count", n, "why", "more LC_* variables than the bound", NULL);
         }
+        if (h->rec.container == CONF_CONTAINER_USER)
+                agent_pick(h, caller_env);
         shell_env_free(caller_env);
         caller_env = NULL;
         /* container = user: the login joins the user's container (join.c) */
