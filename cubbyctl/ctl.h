@@ -31,6 +31,9 @@ int cmd_gc(Ctl *c, int argc, char **argv);
 int cmd_check(Ctl *c, int argc, char **argv);
 int cmd_explain(Ctl *c, int argc, char **argv);
 int cmd_home(Ctl *c, int argc, char **argv);
+/* home.c: the project quota of the home in user_dir (<state_dir>/users/<user>)
+ * as JSON (usage and limits), null if it is not counted */
+json_t *home_disk_json(const char *user_dir, uid_t uid);
 
 /* sessions.c: calls fn for each readable record; fn returns non-zero to
  * stop, a negative value to fail. */

@@ -153,6 +153,24 @@ static json_t *counter_json(long long v)
         return v < 0 ? json_null() : json_integer(v);
 }
 
+/* The bytes in the user's home (its project quota), or null where the
+ * home is not counted (no home, ephemeral, no project quota). */
+static json_t *session_disk(const Record *rec)
+{
+        char dir[PATH_MAX], *slash;
+        json_t *q, *v;
+
+        if (!rec->sandbox || !rec->home_mount[0] ||
+            snprintf(dir, sizeof dir, "%s", rec->home_mount) >= (int)sizeof dir ||
+            !(slash = strrchr(dir, '/')) || strcmp(slash, "/merged") != 0)
+                return json_null();
+        *slash = 0;
+        q = home_disk_json(dir, rec->uid);
+        v = json_is_object(q) ? json_incref(json_object_get(q, "bytes")) : json_null();
+        json_decref(q);
+        return v;
+}
+
 static int list_one(Ctl *c, const Record *rec, const char *key, void *userdata)
 {
         json_t *rows = userdata, *row = json_object();
@@ -177,6 +195,7 @@ static int list_one(Ctl *c, const Record *rec, const char *key, void *userdata)
         out_set(row, "state", out_str(alive ? "live" : "stale"));
         out_set(row, "memory_bytes", counter_json(rec->sandbox ? session_memory(rec) : -1));
         out_set(row, "cpu_ms", counter_json(rec->sandbox ? session_cpu_ms(rec) : -1));
+        out_set(row, "disk_bytes", session_disk(rec));
         out_append(rows, row);
         return 0;
 }
@@ -189,7 +208,8 @@ static void list_text(const json_t *rows)
                 { "rhost", "RHOST", -15, "-" },   { "opener_pid", "OPENER", 7, NULL },
                 { "started", "STARTED", -19, NULL }, { "sandbox", "SBOX", -4, NULL },
                 { "state", "STATE", -5, NULL },   { "address", "ADDRESS", -15, NULL },
-                { "cpu_ms", "CPU_MS", 8, "-" },   { "memory_bytes", "MEMORY", 0, "-" },
+                { "cpu_ms", "CPU_MS", 8, "-" },   { "disk_bytes", "DISK", 10, "-" },
+                { "memory_bytes", "MEMORY", 0, "-" },
         };
 
         out_table(stdout, rows, cols, ELEMENTSOF(cols));

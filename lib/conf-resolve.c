@@ -39,6 +39,8 @@ static void copy_key(ConfPolicy *dst, const ConfPolicy *src, int key)
                 break;
         case CONF_KEY_CPUS: memcpy(dst->cpus, src->cpus, sizeof dst->cpus); break;
         case CONF_KEY_MAX_CONTAINERS: dst->max_containers = src->max_containers; break;
+        case CONF_KEY_HOME_SIZE: dst->home_size = src->home_size; break;
+        case CONF_KEY_HOME_INODES: dst->home_inodes = src->home_inodes; break;
         default: break;
         }
 }

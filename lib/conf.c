@@ -42,6 +42,8 @@ const char *const conf_policy_key_names[_CONF_KEY_MAX] = {
         [CONF_KEY_NETWORK_FALLBACK] = "network_fallback",
         [CONF_KEY_CPUS] = "cpus",
         [CONF_KEY_MAX_CONTAINERS] = "max_containers",
+        [CONF_KEY_HOME_SIZE] = "home_size",
+        [CONF_KEY_HOME_INODES] = "home_inodes",
 };
 
 const char *const conf_global_key_names[_GLOBAL_KEY_MAX] = {
@@ -87,6 +89,8 @@ void conf_policy_defaults(ConfPolicy *p)
         (void)strscpy(p->home_lower, sizeof p->home_lower, "/home/%u");
         p->seccomp = CONF_SECCOMP_YES;
         p->cpus[0] = 0;
+        p->home_size = CONF_UNLIMITED;
+        p->home_inodes = CONF_UNLIMITED;
 }
 
 void conf_init(Conf *conf)

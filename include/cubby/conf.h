@@ -92,6 +92,11 @@ typedef struct ConfPolicy {
                                                  restriction */
         uint64_t max_containers;              /* network containers (leases, bridge ports)
                                                  of one user at once; CONF_DEFAULT_MAX_CONTAINERS */
+        uint64_t home_size;                   /* bytes in the home (the persistent home's
+                                                 project quota, the ephemeral tmpfs' size);
+                                                 CONF_UNLIMITED by default */
+        uint64_t home_inodes;                 /* files and dirs in the home; CONF_UNLIMITED
+                                                 by default */
 } ConfPolicy;
 
 enum {
@@ -112,6 +117,8 @@ enum {
         CONF_KEY_NETWORK_FALLBACK,
         CONF_KEY_CPUS,
         CONF_KEY_MAX_CONTAINERS,
+        CONF_KEY_HOME_SIZE,
+        CONF_KEY_HOME_INODES,
         _CONF_KEY_MAX,
 };
 
