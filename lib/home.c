@@ -309,6 +309,18 @@ static int quota_apply(const HomeSpec *spec, int upper, int work, bool slack)
                 r = quota_set_limits(upper, proj, QUOTA_NONE, QUOTA_NONE);
                 return r == -ESRCH || r == -ENOSYS ? 0 : r;
         }
+        /* here, in the anchor's view of state_dir (a copy of PID 1's
+         * mount namespace), which is what the overlay will use */
+        {
+                char why[512];
+
+                r = quota_fs_check(upper, why, sizeof why);
+                if (r < 0) {
+                        log_event(LOG_ERR, "home_quota_unsupported", "state_dir", spec->state_dir,
+                                  "why", why, NULL);
+                        return -EMEDIUMTYPE;
+                }
+        }
         r = quota_tag_tree(upper, proj, &skipped);
         if (r > 0 && skipped) {
                 char n[16];

@@ -533,35 +533,6 @@ static uint64_t home_limit(uint64_t v)
         return v == CONF_UNLIMITED ? 0 : v;
 }
 
-/* home_size or home_inodes on a persistent home: state_dir must enforce
- * project quotas, or the login is refused (cubbyctl check says how to fix
- * it). The state dir is made here if it is not there yet. */
-static int home_quota_check(const HomeSpec *hs, int *ret_state, const char **ret_why)
-{
-        _cleanup_close_ int state = -1;
-        char why[512];
-        int r;
-
-        *ret_state = -1;
-        if (hs->ephemeral || (!hs->size_limit && !hs->inode_limit))
-                return 0;
-        r = session_dir_open(hs->state_dir, true, &state);
-        if (r < 0) {
-                *ret_why = "the home's state directory is missing or unsafe";
-                return r;
-        }
-        r = quota_fs_check(state, why, sizeof why);
-        if (r < 0) {
-                log_event(LOG_ERR, "home_quota_unsupported", "state_dir", hs->state_dir, "why", why,
-                          NULL);
-                *ret_why = "home_size or home_inodes is set, but the home's file system has no "
-                           "project quotas (cubbyctl check says how to fix it)";
-                return r;
-        }
-        *ret_state = TAKE_FD(state);
-        return 0;
-}
-
 /* At 90% of a limit and above: usage and limit, shown at login. */
 static void home_quota_notice(pam_handle_t *pamh, int state, const HomeSpec *hs)
 {
@@ -586,10 +557,15 @@ static void home_quota_notice(pam_handle_t *pamh, int state, const HomeSpec *hs)
                 snprintf(files, sizeof files, "%llu", (unsigned long long)u.inodes_limit);
         else
                 snprintf(files, sizeof files, "unlimited");
-        pam_info(pamh, "cubby: your home uses %s of %s and %llu of %s files%s", used, limit,
-                 (unsigned long long)u.inodes, files,
-                 full ? ": it is full, new files and writes fail until you delete some"
-                      : ": it is nearly full");
+        /* an error message when full: su shows no PAM_TEXT_INFO of a
+         * session (sshd shows both, with the login's messages) */
+        if (full)
+                pam_error(pamh, "cubby: your home uses %s of %s and %llu of %s files: it is full, "
+                          "new files and writes fail until you delete some",
+                          used, limit, (unsigned long long)u.inodes, files);
+        else
+                pam_info(pamh, "cubby: your home uses %s of %s and %llu of %s files: it is nearly full",
+                         used, limit, (unsigned long long)u.inodes, files);
 }
 
 static int prepare_home(OpenCtx *c, const ConfPolicy *pol, Record *rec, const char *key,
@@ -608,9 +584,6 @@ static int prepare_home(OpenCtx *c, const ConfPolicy *pol, Record *rec, const ch
                          .ephemeral = pol->home == CONF_HOME_EPHEMERAL,
                          .size_limit = home_limit(pol->home_size),
                          .inode_limit = home_limit(pol->home_inodes) };
-        r = home_quota_check(&hs, &state, ret_why);
-        if (r < 0)
-                return r;
         parents = *user_set;
         for (size_t i = 0; i < parents.n; i++) {
                 char *slash = strrchr(parents.dir[i].path, '/');
@@ -654,12 +627,19 @@ static int prepare_home(OpenCtx *c, const ConfPolicy *pol, Record *rec, const ch
                 *ret_why = "the home's state directory is unsafe (wrong owner, mode or type)";
                 return r;
         }
+        if (r == -EMEDIUMTYPE) {
+                *ret_why = "home_size or home_inodes is set, but the home's file system has no "
+                           "project quotas (cubbyctl check says how to fix it)";
+                return r;
+        }
         if (r < 0) {
                 *ret_why = "the home overlay cannot be mounted";
                 return r;
         }
         CUBBY_FAULT("pam.home.mounted");
-        home_quota_notice(c->pamh, state, &hs);
+        if (!hs.ephemeral && (hs.size_limit || hs.inode_limit) &&
+            session_dir_open(hs.state_dir, false, &state) >= 0)
+                home_quota_notice(c->pamh, state, &hs);
         if (strscpy(rec->run_dir, sizeof rec->run_dir, hs.run_dir) < 0 ||
             home_merged_path(hs.state_dir, c->user, rec->home_mount, sizeof rec->home_mount) < 0) {
                 *ret_why = "the state directory path is too long";

@@ -78,7 +78,9 @@ int home_merged_path(const char *state_dir, const char *user, char *buf, size_t 
  * while it mounts, the limits are raised by HOME_QUOTA_SLACK_* above what
  * is in use, so a user over the limit still gets a writable home (to
  * delete files). Without limits, a project left from earlier gets none.
- * The caller checks beforehand that state_dir enforces project quotas.
+ * -EMEDIUMTYPE: a limit is set, but the file system of state_dir (as the
+ * anchor namespace sees it) does not enforce project quotas (logged with
+ * what to fix).
  * Runs the namespace work in a short-lived child, so the caller's own
  * mount namespace, root and cwd are untouched. */
 int home_mount(const HomeSpec *spec, int anchor_nsfd);
