@@ -43,11 +43,12 @@
 
 /* What the mount of an overlay may take in the user's project beyond its
  * use (overlayfs remakes work/work and tries a tmpfile and a whiteout;
- * measured: see SECURITY.md), and what an ephemeral tmpfs gets in inodes
- * beyond home_inodes for cubby's own dirs. */
+ * see SECURITY.md), and what an ephemeral tmpfs gets in inodes beyond
+ * home_inodes for what is not the user's (its root, upper, work, work/work
+ * and one more overlayfs keeps: 5 on Linux 6.12). */
 #define HOME_QUOTA_SLACK_BYTES (UINT64_C(1024) * 1024)
 #define HOME_QUOTA_SLACK_INODES 16
-#define HOME_TMPFS_EXTRA_INODES 8
+#define HOME_TMPFS_EXTRA_INODES 5
 
 typedef struct HomeSpec {
         const char *state_dir;
