@@ -152,6 +152,8 @@ static void test_defaults(void **state)
         assert_int_equal(p.n_hide, 0);
         assert_int_equal(p.max_sessions, 16);
         assert_int_equal(p.max_containers, 16);
+        assert_true(p.home_size == CONF_UNLIMITED);
+        assert_true(p.home_inodes == CONF_UNLIMITED);
         assert_int_equal(p.home, CONF_HOME_PERSISTENT);
         assert_string_equal(p.home_lower, "/home/%u");
         assert_int_equal(p.seccomp, CONF_SECCOMP_YES);
@@ -597,6 +599,21 @@ static void test_policy_keys(void **state)
         policy_bad("max_containers = 0",
                    "bad value \"0\" for max_containers: expected a number >= 1 or max");
 
+        policy_ok("home_size = 1.5G", &p);
+        assert_true(p.home_size == UINT64_C(1610612736));
+        policy_ok("home_size = 1M", &p);
+        assert_true(p.home_size == UINT64_C(1048576));
+        policy_ok("home_size = max", &p);
+        assert_true(p.home_size == CONF_UNLIMITED);
+        policy_bad("home_size = 512", "bad value \"512\" for home_size: below 1M");
+        policy_bad("home_size = lots", "bad value \"lots\" for home_size: expected a size");
+        policy_ok("home_inodes = 20000", &p);
+        assert_true(p.home_inodes == 20000);
+        policy_ok("home_inodes = max", &p);
+        assert_true(p.home_inodes == CONF_UNLIMITED);
+        policy_bad("home_inodes = 0", "bad value \"0\" for home_inodes: expected 1 to 4294967295 or max");
+        policy_bad("home_inodes = 4294967296", "bad value \"4294967296\" for home_inodes");
+
         policy_ok("network = nat", &p);
         assert_int_equal(p.network, CONF_NETWORK_NAT);
         policy_ok("network = none", &p);
@@ -935,6 +952,8 @@ static void test_misc(void **state)
         assert_string_equal(conf_key_name(CONF_KEY_MAX_SESSIONS), "max_sessions");
         assert_string_equal(conf_key_name(CONF_KEY_NETWORK_FALLBACK), "network_fallback");
         assert_string_equal(conf_key_name(CONF_KEY_MAX_CONTAINERS), "max_containers");
+        assert_string_equal(conf_key_name(CONF_KEY_HOME_SIZE), "home_size");
+        assert_string_equal(conf_key_name(CONF_KEY_HOME_INODES), "home_inodes");
         for (int k = 0; k < _CONF_KEY_MAX; k++)
                 assert_non_null(conf_key_name(k));
         assert_null(conf_key_name(-1));
