@@ -548,10 +548,17 @@ int home_reset(const HomeSpec *spec, char *ret_moved, size_t size)
         r = open_tree_dir(t.user, "upper", false, spec->uid, spec->gid, 0755, 022, &upper);
         if (r >= 0) {
                 snprintf(moved, sizeof moved, "upper.reset-%lld", (long long)time(NULL));
+                uint32_t proj;
+
                 if (renameat(t.user, "upper", t.user, moved) < 0)
                         r = -errno;
                 else if (ret_moved)
                         r = strscpy(ret_moved, size, moved);
+                /* the old files leave the user's project: they are the
+                 * admin's now, not part of the home's quota */
+                if (r >= 0 && quota_dir_project(upper, &proj, NULL) == 0 &&
+                    proj == quota_project_of(spec->uid))
+                        (void)quota_tag_tree(upper, 0, NULL);
         }
         close(t.user);
         return r;

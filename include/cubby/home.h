@@ -93,5 +93,6 @@ int home_is_mounted(const HomeSpec *spec, int anchor_nsfd);
 int home_umount(const HomeSpec *spec, int anchor_nsfd);
 
 /* Move <state_dir>/users/<user>/upper aside to upper.reset-<time> (never
- * deleted) and start empty; the overlay must not be mounted. */
+ * deleted) and start empty; the overlay must not be mounted. The old files
+ * leave the user's project (project 0): they no longer count. */
 int home_reset(const HomeSpec *spec, char *ret_moved, size_t size);

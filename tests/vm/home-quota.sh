@@ -31,6 +31,7 @@
 #      without the features, ext4 mounted without prjquota, tmpfs) and
 #      sandboxed logins with a limit are refused there with a clear message;
 #  (g) an ephemeral home's tmpfs gets size= and nr_inodes=;
+#  and after `cubbyctl home reset` the old files no longer count;
 #  figures: what the mount of a home takes in the project, the first
 #  login's quota setup (tagging a home of 2000 files), the test's time.
 #
@@ -257,6 +258,12 @@ scenario() {
 	ok "$fs (e): home_size 4M -> 8M and home_inodes -> max applied at the next login"
 	ctl home show qa >"$W/show-$fs.out" || fail "home show"
 	fig "$fs: cubbyctl home show qa: $(tr '\n' ';' <"$W/show-$fs.out")"
+	# a reset home's old files leave the project
+	ctl home reset qa >"$W/reset-$fs.out" 2>&1 || fail "$fs: home reset: $(cat "$W/reset-$fs.out")"
+	login r1 qa 'echo in' || fail "$fs: login after the reset: $(out r1)"
+	used=$(disk qa 'v["disk"]["bytes"]')
+	[ "$used" -lt $((64 * 1024)) ] || fail "$fs: after home reset the project still counts $used bytes"
+	ok "$fs: after cubbyctl home reset, the old files no longer count ($used bytes in the project)"
 	ctl gc >/dev/null 2>&1
 	umount "$S" || fail "$fs: the state file system is still busy after the logins: $(grep "$S" /proc/mounts)"
 }
@@ -330,6 +337,23 @@ inodes=$(disk qd 'v["disk"]["inodes"]')
 [ "$inodes" -ge 2000 ] || fail "qd's 2000 files were not put in the project ($inodes inodes)"
 fig "first login with a limit, home of 2000 files: ${t_tag} s (tag walk + limits), the login before it without a limit ${t_plain} s, the next ${t_again} s (TCG guest); project counts $inodes inodes"
 ok "an existing home of 2000 files is put in the project at the first login with a limit"
+# figure: a new user's first login with limits and without (3 of each,
+# alternating; medians)
+for i in 1 2 3; do
+	for k in qe qf; do
+		for _ in 1 2 3; do useradd -m -s /bin/bash -g "$G" "$k$i" && break; sleep 0.5; done
+	done
+done
+policy "$S" "[user qf1]" "home_size = max" "home_inodes = max" "[user qf2]" "home_size = max" \
+	"home_inodes = max" "[user qf3]" "home_size = max" "home_inodes = max"
+with=() without=()
+for i in 1 2 3; do
+	t=$(uptime_s); login fl-qe$i qe$i 'echo in' || fail "qe$i: $(out fl-qe$i)"; with+=("$(since "$t")")
+	t=$(uptime_s); login fl-qf$i qf$i 'echo in' || fail "qf$i: $(out fl-qf$i)"; without+=("$(since "$t")")
+done
+[ "$(disk qe1 'v["disk"]["bytes_limit"]')" = $((4 * MB)) ] || fail "qe1 has no limit"
+med() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
+fig "a new user's first login (TCG guest, median of 3): with home_size/home_inodes $(med "${with[@]}") s [${with[*]}], without $(med "${without[@]}") s [${without[*]}]"
 ctl gc >/dev/null 2>&1
 echo "PASS: home quotas (guest time $(since "$T0") s)"
 exit 0
