@@ -151,7 +151,7 @@ static void tag_walk(int dfd, dev_t dev, uint32_t projid, unsigned depth, unsign
                 return;
         }
         while ((de = readdir(d))) {
-                struct stat st;
+                struct stat st, st2;
                 int cfd;
 
                 if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
@@ -165,6 +165,12 @@ static void tag_walk(int dfd, dev_t dev, uint32_t projid, unsigned depth, unsign
                 cfd = openat(dfd, de->d_name,
                              O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_NOATIME | O_CLOEXEC |
                                      (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0));
+                /* the same kind of file as the one looked at (a live home
+                 * may change under the walk) */
+                if (cfd >= 0 && (fstat(cfd, &st2) < 0 || (st2.st_mode & S_IFMT) != (st.st_mode & S_IFMT))) {
+                        close(cfd);
+                        cfd = -1;
+                }
                 if (cfd < 0) {
                         (*skipped)++;
                         continue;

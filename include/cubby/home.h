@@ -15,8 +15,9 @@
  *   <state_dir>/                 root 0700
  *     users/                     root 0700
  *       <user>/                  root 0700
- *         upper/                 the user, 0755 (persistent writes)
- *         work/                  root 0700 (overlayfs' work dir)
+ *         upper/                 the user, 0755 (persistent writes); with
+ *                                home_size/home_inodes: project = uid, inherit
+ *         work/                  root 0700 (overlayfs' work dir); the same project
  *         merged/                root 0755 (mount point in the anchor)
  *         eph/                   root 0700 (tmpfs in the anchor, ephemeral mode)
  *     reserve/0..7               root 0700, empty: spare inodes (below)
