@@ -447,7 +447,8 @@ static int check_home_quota(const Conf *conf)
         fprintf(stderr,
                 "cubbyctl: home_size/home_inodes are set, but state_dir %s (on %s) has no project "
                 "quotas; sandboxed logins with a persistent home are refused: %s\n",
-                conf->global.state_dir, path, r == -ESRCH || r == -ENOLINK || r == -EOPNOTSUPP ? why : strerror(-r));
+                conf->global.state_dir, path,
+                r == -ESRCH || r == -ENOLINK || r == -EOPNOTSUPP ? why : strerror(-r));
         return 1;
 }
 
