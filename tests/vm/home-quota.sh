@@ -22,7 +22,7 @@
 #      root writing into the same project dir directly passes the limit on
 #      ext4 (CAP_SYS_RESOURCE): the reason the overlay is not mounted as root;
 #  (b) root's writes to the state file system and another student's writes
-#      and login keep working;
+#      and login keep working; cubbyctl list shows a live session's disk;
 #  (c) file creation stops at home_inodes;
 #  (d) over both limits, the student still logs in (fresh mount of the
 #      home), sees the usage message, deletes a file and writes again;
@@ -218,6 +218,17 @@ scenario() {
 		fail "$fs: qb's login failed: $(out b1)"
 	grep -qx 'dd-rc=0' "$W/b1.out" || fail "$fs: qb's 2M write failed: $(out b1)"
 	ok "$fs (b): root wrote 8M to the state file system, qb logged in and wrote 2M while qa is full"
+	# list: the DISK column of a live session is the project's usage
+	su - qb -c 'echo up; sleep 5' </dev/null >"$W/b2.out" 2>&1 &
+	lpid=$!
+	for _ in $(seq 50); do grep -q up "$W/b2.out" && break; sleep 0.1; done
+	ldisk=$(ctl --json list | jget '[r["disk_bytes"] for r in v if r["user"] == "qb"][0]')
+	ctl list >"$W/list-$fs.out" 2>&1
+	wait $lpid
+	[ "$ldisk" = "$(disk qb 'v["disk"]["bytes"]')" ] && [ "$ldisk" -ge $((2 * MB)) ] ||
+		fail "$fs: list's disk_bytes for qb: $ldisk"
+	grep -q DISK "$W/list-$fs.out" || fail "$fs: no DISK column: $(cat "$W/list-$fs.out")"
+	ok "$fs: cubbyctl list shows qb's live session with disk_bytes $ldisk"
 
 	# (c) inodes: qa frees its space, then makes files until refused
 	before=$(disk qa 'v["disk"]["inodes"]')
