@@ -21,6 +21,7 @@
 
 #include "cubby-build.h"
 #include "ctl.h"
+#include "cubby/home-quota.h"
 #include "cubby/spawn.h"
 #include "cubby/user-policy.h"
 #include "cubby/util.h"
@@ -455,6 +456,57 @@ static void check_sockets(const Conf *conf, json_t *warnings)
         json_decref(seen);
 }
 
+/* home_size / home_inodes on persistent homes need project quotas on the
+ * file system of state_dir (or, before it is made, of its nearest
+ * existing parent). Returns the number of problems. */
+static int check_home_quota(const Conf *conf)
+{
+        bool limited = false, persistent = true;
+        char path[PATH_MAX], why[512];
+        int fd = -1, r;
+
+        for (size_t i = 0; i < conf->n_sections; i++) {
+                const ConfSection *sec = &conf->sections[i];
+
+                if ((sec->set & (1u << CONF_KEY_HOME_SIZE)) && sec->values.home_size != CONF_UNLIMITED)
+                        limited = true;
+                if ((sec->set & (1u << CONF_KEY_HOME_INODES)) &&
+                    sec->values.home_inodes != CONF_UNLIMITED)
+                        limited = true;
+                if (sec->set & (1u << CONF_KEY_HOME)) {
+                        if (sec->kind == CONF_SECTION_DEFAULT)
+                                persistent = sec->values.home == CONF_HOME_PERSISTENT;
+                        else if (sec->values.home == CONF_HOME_PERSISTENT)
+                                persistent = true;
+                }
+        }
+        if (!limited || !persistent)
+                return 0;
+        snprintf(path, sizeof path, "%s", conf->global.state_dir);
+        while ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 && errno == ENOENT) {
+                char *slash = strrchr(path, '/');
+
+                if (!slash)
+                        break;
+                slash[slash == path] = 0;
+        }
+        if (fd < 0) {
+                fprintf(stderr, "cubbyctl: home_size/home_inodes: cannot open %s: %s\n", path,
+                        strerror(errno));
+                return 1;
+        }
+        r = quota_fs_check(fd, why, sizeof why);
+        close(fd);
+        if (r == 0)
+                return 0;
+        fprintf(stderr,
+                "cubbyctl: home_size/home_inodes are set, but state_dir %s (on %s) has no project "
+                "quotas; sandboxed logins with a persistent home are refused: %s\n",
+                conf->global.state_dir, path,
+                r == -ESRCH || r == -ENOLINK || r == -EOPNOTSUPP ? why : strerror(-r));
+        return 1;
+}
+
 int cmd_check(Ctl *c, int argc, char **argv)
 {
         const char *sshd_config = "/etc/ssh/sshd_config", *pam_dir = "/etc/pam.d";
@@ -514,6 +566,7 @@ int cmd_check(Ctl *c, int argc, char **argv)
                         problems += r < 0 ? 1 : r;
                 }
         }
+        problems += check_home_quota(&c->conf);
         warnings = json_array();
         for (size_t i = 0; i < c->conf.n_sections; i++)
                 sandboxes |= (c->conf.sections[i].set & (1u << CONF_KEY_SANDBOX)) &&

@@ -39,6 +39,9 @@ int cmd_stop(Ctl *c, int argc, char **argv);
  * under the current policy. */
 int ctl_anchor_tick(void *userdata);
 int cmd_shell(Ctl *c, int argc, char **argv);
+/* home.c: the project quota of the home in user_dir (<state_dir>/users/<user>)
+ * as JSON (usage and limits), null if it is not counted */
+json_t *home_disk_json(const char *user_dir, uid_t uid);
 
 /* sessions.c: calls fn for each readable record; fn returns non-zero to
  * stop, a negative value to fail. */

@@ -100,6 +100,10 @@ static void explain_policy(const Conf *conf, const ConfPolicy *p, bool admin,
         explain_value(policy, "home", p->home == CONF_HOME_EPHEMERAL ? "ephemeral" : "persistent",
                       src[CONF_KEY_HOME]);
         explain_value(policy, "home_lower", p->home_lower, src[CONF_KEY_HOME_LOWER]);
+        fmt_limit(p->home_size, v, sizeof v);
+        explain_value(policy, "home_size", v, src[CONF_KEY_HOME_SIZE]);
+        fmt_limit(p->home_inodes, v, sizeof v);
+        explain_value(policy, "home_inodes", v, src[CONF_KEY_HOME_INODES]);
         explain_value(policy, "seccomp", conf_seccomp_name(p->seccomp), src[CONF_KEY_SECCOMP]);
         /* the lifetime of a per-user container */
         if (p->linger_s == CONF_LINGER_ALWAYS)

@@ -167,6 +167,24 @@ typedef struct Listing {
         size_t n_cts;
 } Listing;
 
+/* The bytes in the user's home (its project quota), or null where the
+ * home is not counted (no home, ephemeral, no project quota). */
+static json_t *session_disk(const Record *rec)
+{
+        char dir[PATH_MAX], *slash;
+        json_t *q, *v;
+
+        if (!rec->sandbox || !rec->home_mount[0] ||
+            snprintf(dir, sizeof dir, "%s", rec->home_mount) >= (int)sizeof dir ||
+            !(slash = strrchr(dir, '/')) || strcmp(slash, "/merged") != 0)
+                return json_null();
+        *slash = 0;
+        q = home_disk_json(dir, rec->uid);
+        v = json_is_object(q) ? json_incref(json_object_get(q, "bytes")) : json_null();
+        json_decref(q);
+        return v;
+}
+
 static int list_one(Ctl *c, const Record *rec, const char *key, void *userdata)
 {
         Listing *l = userdata;
@@ -206,6 +224,7 @@ static int list_one(Ctl *c, const Record *rec, const char *key, void *userdata)
         out_set(row, "state", out_str(alive ? "live" : "stale"));
         out_set(row, "memory_bytes", counter_json(rec->sandbox ? ctl_memory(&rec->cgroup) : -1));
         out_set(row, "cpu_ms", counter_json(rec->sandbox ? ctl_cpu_ms(&rec->cgroup) : -1));
+        out_set(row, "disk_bytes", session_disk(rec));
         /* added after the fields of login containers, which keep their
          * order: the kind of row and (listing_build) the per-user
          * container it joined */
@@ -291,7 +310,8 @@ static void sessions_table(const json_t *rows)
                 { "rhost", "RHOST", -15, "-" },   { "opener_pid", "OPENER", 7, NULL },
                 { "started", "STARTED", -19, NULL }, { "sandbox", "SBOX", -4, NULL },
                 { "state", "STATE", -5, NULL },   { "address", "ADDRESS", -15, NULL },
-                { "cpu_ms", "CPU_MS", 8, "-" },   { "memory_bytes", "MEMORY", 0, "-" },
+                { "cpu_ms", "CPU_MS", 8, "-" },   { "disk_bytes", "DISK", 10, "-" },
+                { "memory_bytes", "MEMORY", 0, "-" },
         };
 
         out_table(stdout, rows, cols, ELEMENTSOF(cols));

@@ -243,6 +243,22 @@ static int parse_policy_value(Parser *p, int key, const char *kname, char *value
                 v->idle_cpu = (unsigned)u;
                 return 0;
         }
+        case CONF_KEY_HOME_SIZE:
+                r = conf_parse_size(value, &v->home_size);
+                if (r == -ERANGE)
+                        return bad_value(p, kname, value, "too large");
+                if (r < 0)
+                        return bad_value(p, kname, value,
+                                         "expected a size like 512M, 1.5G, 2T or max");
+                if (v->home_size < CONF_HOME_SIZE_MIN)
+                        return bad_value(p, kname, value,
+                                         "below 1M, no home fits (missing suffix? 512 means "
+                                         "512 bytes)");
+                return 0;
+        case CONF_KEY_HOME_INODES:
+                if (conf_parse_count(value, UINT32_MAX, &v->home_inodes) < 0)
+                        return bad_value(p, kname, value, "expected 1 to 4294967295 or max");
+                return 0;
         case CONF_KEY_NETWORK:
                 if (streq(value, "none"))
                         v->network = CONF_NETWORK_NONE;

@@ -46,6 +46,8 @@ const char *const conf_policy_key_names[_CONF_KEY_MAX] = {
         [CONF_KEY_LINGER] = "linger",
         [CONF_KEY_IDLE_CPU] = "idle_cpu",
         [CONF_KEY_STOP_GRACE] = "stop_grace",
+        [CONF_KEY_HOME_SIZE] = "home_size",
+        [CONF_KEY_HOME_INODES] = "home_inodes",
 };
 
 const char *const conf_global_key_names[_GLOBAL_KEY_MAX] = {
@@ -95,6 +97,8 @@ void conf_policy_defaults(ConfPolicy *p)
         (void)strscpy(p->home_lower, sizeof p->home_lower, "/home/%u");
         p->seccomp = CONF_SECCOMP_YES;
         p->cpus[0] = 0;
+        p->home_size = CONF_UNLIMITED;
+        p->home_inodes = CONF_UNLIMITED;
 }
 
 void conf_init(Conf *conf)

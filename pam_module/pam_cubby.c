@@ -61,6 +61,7 @@
 #include "cubby/anchor-holder.h"
 #include "cubby/anchor.h"
 #include "cubby/home.h"
+#include "cubby/home-quota.h"
 #include "cubby/ipam.h"
 #include "cubby/host-netcfg.h"
 #include "cubby/host-nftcheck.h"
@@ -543,10 +544,50 @@ static void expand_user(const char *pattern, const char *user, char *out, size_t
  * first session of the user, shared by the others, unmounted after the
  * last (home_release). Under the user lock, so open and close of one user
  * never race. */
+static uint64_t home_limit(uint64_t v)
+{
+        return v == CONF_UNLIMITED ? 0 : v;
+}
+
+/* At 90% of a limit and above: usage and limit, shown at login. */
+static void home_quota_notice(pam_handle_t *pamh, int state, const HomeSpec *hs)
+{
+        char used[32], limit[32], files[32];
+        QuotaUsage u;
+        bool full, near;
+
+        if (state < 0 || quota_get(state, quota_project_of(hs->uid), &u) < 0)
+                return;
+        full = (u.bytes_limit && u.bytes >= u.bytes_limit) ||
+               (u.inodes_limit && u.inodes >= u.inodes_limit);
+        near = (u.bytes_limit && u.bytes >= u.bytes_limit / 10 * 9) ||
+               (u.inodes_limit && u.inodes >= u.inodes_limit / 10 * 9);
+        if (!near)
+                return;
+        quota_format_size(u.bytes, used, sizeof used);
+        if (u.bytes_limit)
+                quota_format_size(u.bytes_limit, limit, sizeof limit);
+        else
+                snprintf(limit, sizeof limit, "no limit");
+        if (u.inodes_limit)
+                snprintf(files, sizeof files, "%llu", (unsigned long long)u.inodes_limit);
+        else
+                snprintf(files, sizeof files, "unlimited");
+        /* an error message when full: su shows no PAM_TEXT_INFO of a
+         * session (sshd shows both, with the login's messages) */
+        if (full)
+                pam_error(pamh, "cubby: your home uses %s of %s and %llu of %s files: it is full, "
+                          "new files and writes fail until you delete some",
+                          used, limit, (unsigned long long)u.inodes, files);
+        else
+                pam_info(pamh, "cubby: your home uses %s of %s and %llu of %s files: it is nearly full",
+                         used, limit, (unsigned long long)u.inodes, files);
+}
+
 static int prepare_home(OpenCtx *c, const ConfPolicy *pol, Record *rec, const char *key,
                         int sessions, int locks, const CgSet *user_set, const char **ret_why)
 {
-        _cleanup_close_ int anchor = -1, lock = -1;
+        _cleanup_close_ int anchor = -1, lock = -1, state = -1;
         char lower[PATH_MAX];
         unsigned refs = 0;
         CgSet parents;
@@ -556,7 +597,9 @@ static int prepare_home(OpenCtx *c, const ConfPolicy *pol, Record *rec, const ch
         expand_user(pol->home_lower, c->user, lower, sizeof lower);
         hs = (HomeSpec){ .state_dir = c->conf.global.state_dir, .run_dir = c->conf.global.run_dir,
                          .user = c->user, .uid = rec->uid, .gid = rec->gid, .lower = lower,
-                         .ephemeral = pol->home == CONF_HOME_EPHEMERAL };
+                         .ephemeral = pol->home == CONF_HOME_EPHEMERAL,
+                         .size_limit = home_limit(pol->home_size),
+                         .inode_limit = home_limit(pol->home_inodes) };
         parents = *user_set;
         for (size_t i = 0; i < parents.n; i++) {
                 char *slash = strrchr(parents.dir[i].path, '/');
@@ -600,11 +643,19 @@ static int prepare_home(OpenCtx *c, const ConfPolicy *pol, Record *rec, const ch
                 *ret_why = "the home's state directory is unsafe (wrong owner, mode or type)";
                 return r;
         }
+        if (r == -EMEDIUMTYPE) {
+                *ret_why = "home_size or home_inodes is set, but the home's file system has no "
+                           "project quotas (cubbyctl check says how to fix it)";
+                return r;
+        }
         if (r < 0) {
                 *ret_why = "the home overlay cannot be mounted";
                 return r;
         }
         CUBBY_FAULT("pam.home.mounted");
+        if (!hs.ephemeral && (hs.size_limit || hs.inode_limit) &&
+            session_dir_open(hs.state_dir, false, &state) >= 0)
+                home_quota_notice(c->pamh, state, &hs);
         if (strscpy(rec->run_dir, sizeof rec->run_dir, hs.run_dir) < 0 ||
             home_merged_path(hs.state_dir, c->user, rec->home_mount, sizeof rec->home_mount) < 0) {
                 *ret_why = "the state directory path is too long";

@@ -120,6 +120,11 @@ typedef struct ConfPolicy {
                                                  default 5 */
         uint64_t stop_grace_s;                /* stop_grace = DURATION from SIGTERM to SIGKILL
                                                  when a container stops; default 5 */
+        uint64_t home_size;                   /* bytes in the home (the persistent home's
+                                                 project quota, the ephemeral tmpfs' size);
+                                                 CONF_UNLIMITED by default */
+        uint64_t home_inodes;                 /* files and dirs in the home; CONF_UNLIMITED
+                                                 by default */
 } ConfPolicy;
 
 enum {
@@ -144,6 +149,8 @@ enum {
         CONF_KEY_LINGER,
         CONF_KEY_IDLE_CPU,
         CONF_KEY_STOP_GRACE,
+        CONF_KEY_HOME_SIZE,
+        CONF_KEY_HOME_INODES,
         _CONF_KEY_MAX,
 };
 

@@ -156,6 +156,8 @@ static void test_defaults(void **state)
         assert_int_equal(p.linger_s, 0);
         assert_int_equal(p.idle_cpu, 5);
         assert_int_equal(p.stop_grace_s, 5);
+        assert_true(p.home_size == CONF_UNLIMITED);
+        assert_true(p.home_inodes == CONF_UNLIMITED);
         assert_int_equal(p.home, CONF_HOME_PERSISTENT);
         assert_string_equal(p.home_lower, "/home/%u");
         assert_int_equal(p.seccomp, CONF_SECCOMP_YES);
@@ -677,6 +679,20 @@ static void test_policy_keys(void **state)
                 conf_duration_format(86400 * 3, b, sizeof b);
                 assert_string_equal(b, "3d");
         }
+        policy_ok("home_size = 1.5G", &p);
+        assert_true(p.home_size == UINT64_C(1610612736));
+        policy_ok("home_size = 1M", &p);
+        assert_true(p.home_size == UINT64_C(1048576));
+        policy_ok("home_size = max", &p);
+        assert_true(p.home_size == CONF_UNLIMITED);
+        policy_bad("home_size = 512", "bad value \"512\" for home_size: below 1M");
+        policy_bad("home_size = lots", "bad value \"lots\" for home_size: expected a size");
+        policy_ok("home_inodes = 20000", &p);
+        assert_true(p.home_inodes == 20000);
+        policy_ok("home_inodes = max", &p);
+        assert_true(p.home_inodes == CONF_UNLIMITED);
+        policy_bad("home_inodes = 0", "bad value \"0\" for home_inodes: expected 1 to 4294967295 or max");
+        policy_bad("home_inodes = 4294967296", "bad value \"4294967296\" for home_inodes");
 
         policy_ok("network = nat", &p);
         assert_int_equal(p.network, CONF_NETWORK_NAT);
@@ -1020,6 +1036,8 @@ static void test_misc(void **state)
         assert_string_equal(conf_key_name(CONF_KEY_LINGER), "linger");
         assert_string_equal(conf_key_name(CONF_KEY_IDLE_CPU), "idle_cpu");
         assert_string_equal(conf_key_name(CONF_KEY_STOP_GRACE), "stop_grace");
+        assert_string_equal(conf_key_name(CONF_KEY_HOME_SIZE), "home_size");
+        assert_string_equal(conf_key_name(CONF_KEY_HOME_INODES), "home_inodes");
         for (int k = 0; k < _CONF_KEY_MAX; k++)
                 assert_non_null(conf_key_name(k));
         assert_null(conf_key_name(-1));
