@@ -69,7 +69,8 @@ int ct_release(const CtLife *l, const CtRecord *r);
  * to every process in its cgroup tree, wait until only the init is left
  * or grace_s passed, SIGKILL the init through its verified pidfd (the
  * kernel kills the rest of its pid namespace), kill what is left in the
- * tree (cgroup.kill, the v1 freezer or a kill loop), wait until empty,
+ * tree (a SIGKILL loop through pidfds, v1 and v2 alike: never cgroup.kill,
+ * which would kill a next init cloned into ct/init), wait until empty,
  * ct_release. A dead init is fine (a reap). Logs container_stop. */
 int ct_stop_locked(const CtLife *l, const CtRecord *r, CtStopReason reason, unsigned grace_s);
 
