@@ -75,6 +75,8 @@ static void explain_policy(const Conf *conf, const ConfPolicy *p, bool admin,
         explain_value(policy, "max_sessions", v, src[CONF_KEY_MAX_SESSIONS]);
         fmt_limit(p->max_containers, v, sizeof v);
         explain_value(policy, "max_containers", v, src[CONF_KEY_MAX_CONTAINERS]);
+        explain_value(policy, "container", conf_container_name(p->container),
+                      src[CONF_KEY_CONTAINER]);
         explain_value(policy, "network", p->network == CONF_NETWORK_NAT ? "nat" : "none",
                       src[CONF_KEY_NETWORK]);
         explain_value(policy, "network_fallback", p->network_fallback_none ? "none" : "refuse",

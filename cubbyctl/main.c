@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* cubbyctl: the admin's tool. Root only. Reads the same policy file as
  * pam_cubby and the session records under the compiled-in run dir. One file
- * per verb group: sessions.c (list, show, kill), gc.c, stop.c (stop, the
- * anchor holder's sweep), check.c, explain.c, home.c, host-net.c (net:
+ * per verb group: sessions.c (list, show, kill) with containers.c and
+ * ct-output.c (the per-user containers), stop.c (stop, the anchor holder's
+ * sweep), shell.c, gc.c, check.c, explain.c, home.c, host-net.c (net:
  * libnl, libnftables); output.c prints each command's result as JSON or
  * text. */
 #include <fcntl.h>
@@ -58,8 +59,9 @@ static void usage(FILE *f)
 {
         fprintf(f, "usage: cubbyctl [--config PATH] [--json] COMMAND\n"
                    "commands:\n"
-                   "  list               live sessions\n"
-                   "  show ID            one session's record\n"
+                   "  list               live sessions and per-user containers\n"
+                   "  show ID|USER       one session's record, or a user's container and\n"
+                   "                     sessions\n"
                    "  kill ID|USER       end a session, or all of a user's\n"
                    "  gc                 remove what crashed sessions left\n"
                    "  stop USER          stop the user's container now\n"
@@ -69,7 +71,8 @@ static void usage(FILE *f)
                    "                     without pam_cubby and of root's open unix sockets\n"
                    "  explain USER       the policy that applies to USER\n"
                    "  home show|reset USER  the user's persistent home\n"
-                   "  net up|down|status the host network (bridge, NAT)\n");
+                   "  net up|down|status the host network (bridge, NAT)\n"
+                   "  shell USER [CMD...] enter USER's running container as USER\n");
 }
 
 int main(int argc, char **argv)
@@ -87,6 +90,7 @@ int main(int argc, char **argv)
                 { "gc", cmd_gc },     { "list", cmd_list },   { "show", cmd_show },
                 { "kill", cmd_kill }, { "check", cmd_check }, { "explain", cmd_explain },
                 { "home", cmd_home }, { "net", cmd_net },     { "stop", cmd_stop },
+                { "shell", cmd_shell },
         };
         Ctl c = { .config = CUBBY_CONFIG_PATH };
         int o, r;

@@ -295,12 +295,42 @@ static int hide_path(int rootfd, const char *path)
         return mnt_bind_at(rootfd, "/dev/null", path, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
 }
 
-/* In redirect mode the opener's namespace has cubby-shell bound over the
- * real shell; this namespace is a copy of it. Remove the bind, and make
- * sure what is left at that path is not the helper. */
+/* In redirect mode the opener's namespace has a read-only overlay on the
+ * real shell's directory whose top layer holds the shell's name as a
+ * symlink to cubby-shell (pam_cubby's redirect_shell()); this namespace is
+ * a copy of it. An opener redirected by an older module has cubby-shell
+ * bound over the shell file itself. Remove whichever it is, and make sure
+ * what is left at that path is not the helper: the container's tree is
+ * cloned from this namespace, and its shell must be the real one. */
+static int drop_redirect_dir(const char *shell)
+{
+        _cleanup_close_ int fd = -1;
+        const char *slash = strrchr(shell, '/');
+        char dir[PATH_MAX], target[64];
+        struct statfs sf;
+
+        if (!slash || slash == shell)
+                return -EINVAL;
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - shell), shell);
+        fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        /* only our overlay: a symlink to the helper anywhere else is not a
+         * redirect this helper knows how to undo */
+        if (fstatfs(fd, &sf) < 0)
+                return -errno;
+        if (sf.f_type != OVERLAYFS_SUPER_MAGIC)
+                return -ELOOP;
+        snprintf(target, sizeof target, "/proc/self/fd/%d", fd);
+        if (umount2(target, MNT_DETACH) < 0)
+                return -errno;
+        return 0;
+}
+
 static int drop_redirect(const Record *rec)
 {
         struct stat self, now;
+        int r;
 
         if (rec->mode != RECORD_MODE_REDIRECT || !rec->redirect[0])
                 return 0;
@@ -311,7 +341,13 @@ static int drop_redirect(const Record *rec)
                         return -errno;
                 if (now.st_dev != self.st_dev || now.st_ino != self.st_ino)
                         return 0;
-                if (umount2(rec->redirect, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+                if (lstat(rec->redirect, &now) < 0)
+                        return -errno;
+                if (S_ISLNK(now.st_mode)) {
+                        r = drop_redirect_dir(rec->redirect);
+                        if (r < 0)
+                                return r;
+                } else if (umount2(rec->redirect, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
                         return -errno;
         }
         return -ELOOP;

@@ -195,6 +195,14 @@ static int parse_policy_value(Parser *p, int key, const char *kname, char *value
                 if (conf_parse_count(value, UINT32_MAX, &v->max_containers) < 0)
                         return bad_value(p, kname, value, "expected a number >= 1 or max");
                 return 0;
+        case CONF_KEY_CONTAINER:
+                if (streq(value, "login"))
+                        v->container = CONF_CONTAINER_LOGIN;
+                else if (streq(value, "user"))
+                        v->container = CONF_CONTAINER_USER;
+                else
+                        return bad_value(p, kname, value, "expected login or user");
+                return 0;
         case CONF_KEY_LINGER:
                 if (streq(value, "always")) {
                         v->linger_s = CONF_LINGER_ALWAYS;

@@ -8,11 +8,17 @@
  * not need the container (the cgroups with their limits, the session
  * record the setuid helper will trust) and, in redirect mode, puts the
  * helper on the exec path of the user's shell: a private mount namespace
- * for the opener with cubby-shell bind-mounted over pw_shell. Everything
+ * for the opener in which pw_shell's name leads to cubby-shell (an overlay
+ * on the shell's directory, see redirect_shell()). Everything
  * else happens in cubby-shell, which the opener's child then execs.
  *
  * close_session runs in the same process: kill and remove the session's
  * cgroups, remove the record. It always returns PAM_SUCCESS.
+ *
+ * container = user: the session cgroup is <user>/ct/s<sid> and the shell
+ * joins the user's container, which open_session makes sure runs (the
+ * helper's root-only --start-container); close_session kills nothing
+ * (jobs outlive the logout) and removes the session dir only when empty.
  *
  * Failures refuse the session (PAM_SESSION_ERR, a one-line message with an
  * incident id, a log line); nothing lets a sandboxed user in unsandboxed.
@@ -20,6 +26,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <net/if.h>
+#include <poll.h>
 #include <limits.h>
 #include <pwd.h>
 #include <sched.h>
@@ -31,11 +38,14 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
@@ -67,6 +77,7 @@
 #define LAST_GOOD_DIR CUBBY_RUNDIR "/last-good"
 #define LOCK_TIMEOUT_MS 10000
 #define KILL_TIMEOUT_MS 5000
+#define START_TIMEOUT_MS 15000
 
 typedef struct Args {
         const char *config;
@@ -189,26 +200,89 @@ static bool shell_listed(const char *shell)
         return false;
 }
 
-/* The redirect covers every exec of pw_shell in the opener's namespace, so
- * pw_shell must be a root-owned regular file (no symlink: the bind would
- * land on its target), listed in /etc/shells, and not /bin/sh, which the
- * opener itself and later modules may run. */
-static int check_redirect_shell(const char *shell, int *ret_fd, const char **ret_why)
+typedef struct ShellRedirect {
+        int dir_fd;             /* the shell's directory (symlinks resolved) */
+        int shell_fd;           /* the shell in it, O_PATH|O_NOFOLLOW */
+        const char *base;       /* pw_shell's last component */
+        bool done;              /* this opener is redirected already */
+} ShellRedirect;
+
+static void shell_redirect_done(ShellRedirect *s)
 {
-        _cleanup_close_ int fd = -1;
+        if (s->dir_fd >= 0)
+                close(s->dir_fd);
+        if (s->shell_fd >= 0)
+                close(s->shell_fd);
+        s->dir_fd = s->shell_fd = -1;
+}
+
+/* Ours: the shell's directory is an overlay, and the shell in it is a
+ * symlink whose text is the helper's path and which leads to the helper. */
+static bool shell_redirected(int dfd, int fd, const char *base, int helper_fd)
+{
+        char target[sizeof CUBBY_HELPER_PATH + 1];
+        struct statfs sf;
+        struct stat a, b;
+        ssize_t n;
+
+        if (fstatfs(dfd, &sf) < 0 || sf.f_type != OVERLAYFS_SUPER_MAGIC)
+                return false;
+        n = readlinkat(fd, "", target, sizeof target);
+        if (n != (ssize_t)strlen(CUBBY_HELPER_PATH) || memcmp(target, CUBBY_HELPER_PATH, (size_t)n) != 0)
+                return false;
+        return fstatat(dfd, base, &a, 0) == 0 && fstat(helper_fd, &b) == 0 && a.st_dev == b.st_dev &&
+               a.st_ino == b.st_ino;
+}
+
+/* The redirect covers every exec of pw_shell in the opener's namespace, so
+ * pw_shell must be a root-owned regular file (no symlink: the redirect
+ * would land on its target), listed in /etc/shells, and not /bin/sh, which
+ * the opener itself and later modules may run. The redirect is mounted on
+ * the directory pw_shell really lives in (/bin may be a symlink to usr/bin):
+ * root-owned, writable by root only, and not / itself. */
+static int check_redirect_shell(const char *shell, int helper_fd, ShellRedirect *ret, const char **ret_why)
+{
+        _cleanup_close_ int dfd = -1, fd = -1;
+        char dir[PATH_MAX];
+        const char *slash;
         struct stat st, sh;
 
         if (!path_is_normalized_absolute(shell)) {
                 *ret_why = "the login shell path is not absolute";
                 return -EINVAL;
         }
-        fd = open(shell, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        slash = strrchr(shell, '/');
+        if (slash == shell) {
+                *ret_why = "the login shell is not in a directory below / (use mode=login-shell)";
+                return -EINVAL;
+        }
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - shell), shell);
+        dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0) {
+                *ret_why = "the login shell does not exist";
+                return -errno;
+        }
+        if (fstat(dfd, &st) < 0)
+                return -errno;
+        if (st.st_uid != 0 || (st.st_mode & 022)) {
+                *ret_why = "the login shell's directory is not root-owned and writable by root only";
+                return -EPERM;
+        }
+        fd = openat(dfd, slash + 1, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0) {
                 *ret_why = "the login shell does not exist";
                 return -errno;
         }
         if (fstat(fd, &st) < 0)
                 return -errno;
+        if (!shell_listed(shell)) {
+                *ret_why = "the login shell is not listed in /etc/shells";
+                return -EPERM;
+        }
+        if (S_ISLNK(st.st_mode) && shell_redirected(dfd, fd, slash + 1, helper_fd)) {
+                *ret = (ShellRedirect){ .dir_fd = -1, .shell_fd = -1, .base = slash + 1, .done = true };
+                return 0;
+        }
         if (S_ISLNK(st.st_mode)) {
                 *ret_why = "the login shell is a symlink (use mode=login-shell)";
                 return -ELOOP;
@@ -217,26 +291,33 @@ static int check_redirect_shell(const char *shell, int *ret_fd, const char **ret
                 *ret_why = "the login shell is not a root-owned regular file";
                 return -EPERM;
         }
-        if (!shell_listed(shell)) {
-                *ret_why = "the login shell is not listed in /etc/shells";
-                return -EPERM;
-        }
         if (stat("/bin/sh", &sh) == 0 && sh.st_dev == st.st_dev && sh.st_ino == st.st_ino) {
                 *ret_why = "the login shell is /bin/sh, which cannot be redirected (use mode=login-shell)";
                 return -EPERM;
         }
-        *ret_fd = TAKE_FD(fd);
+        *ret = (ShellRedirect){ .dir_fd = TAKE_FD(dfd), .shell_fd = TAKE_FD(fd), .base = slash + 1 };
         return 0;
 }
 
 /* Give the opener its own mount namespace (as pam_namespace does), slave
- * to the host so nothing propagates back, and bind the helper over the
- * shell there: the next exec of pw_shell by this process's children runs
- * the setuid helper. */
-static int reopen_same(const char *path, const struct stat *want)
+ * to the host so nothing propagates back, and put the helper on the exec
+ * path of pw_shell there: the next exec of pw_shell by this process's
+ * children runs the setuid helper.
+ *
+ * Not a bind over the shell file: package managers replace a file by
+ * renaming a new one over it, and the kernel then detaches every mount on
+ * the old file in every mount namespace, so a bind would fall away with the
+ * next upgrade of the shell and leave a long-lived opener (an sshd
+ * connection) exec'ing the real shell on the host. Upgrades do not replace
+ * directories: the shell's directory gets a read-only overlay whose top
+ * layer, a private tmpfs, holds a symlink of the shell's name to the helper
+ * (exec follows it, and the setuid bit of its target counts), and whose
+ * lower layer is the directory itself, so every other name in it is the
+ * host's. */
+static int reopen_same(int dfd, const char *path, int flags, const struct stat *want)
 {
         struct stat st;
-        int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        int fd = openat(dfd, path, O_PATH | O_CLOEXEC | flags);
 
         if (fd < 0)
                 return -errno;
@@ -247,33 +328,88 @@ static int reopen_same(const char *path, const struct stat *want)
         return fd;
 }
 
-static int redirect_shell(int helper_fd, int shell_fd, const char *shell)
+/* A tmpfs of our own, not yet attached anywhere, with NAME a symlink to
+ * the helper. */
+static int redirect_top_layer(const char *name)
 {
-        _cleanup_close_ int h = -1, sh = -1;
-        char src[64], dst[64];
-        struct stat a, b;
+        _cleanup_close_ int fs = -1, mnt = -1;
 
-        if (fstat(helper_fd, &a) < 0 || fstat(shell_fd, &b) < 0)
+        fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+        if (fs < 0)
                 return -errno;
-        if (a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+        if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "mode", "0755", NULL, 0) < 0 ||
+            syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "size", "4k", NULL, 0) < 0 ||
+            syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                return -errno;
+        mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC,
+                           MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+        if (mnt < 0)
+                return -errno;
+        if (symlinkat(CUBBY_HELPER_PATH, mnt, name) < 0)
+                return -errno;
+        return TAKE_FD(mnt);
+}
+
+/* The overlay's layers must be mounts of this namespace (before Linux
+ * 6.15 overlayfs refuses a detached one): the top layer is attached for
+ * the moment of the overlay mount on the root-only sessions dir, in this
+ * namespace only, and detached again at once; the overlay keeps its own
+ * private clone of it, which nothing else can reach. */
+static int redirect_mount(int top, int stage, int d)
+{
+        char opts[96], target[64], layer[64];
+        int r = 0;
+
+        if (syscall(SYS_move_mount, top, "", stage, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                return -errno;
+        /* Lower-only, so read-only: the top layer's symlink hides the
+         * shell's name whatever the host later renames over it. */
+        snprintf(layer, sizeof layer, "/proc/self/fd/%d", top);
+        snprintf(opts, sizeof opts, "lowerdir=/proc/self/fd/%d:/proc/self/fd/%d", top, d);
+        snprintf(target, sizeof target, "/proc/self/fd/%d", d);
+        if (mount("cubby-redirect", target, "overlay", MS_RDONLY, opts) < 0)
+                r = -errno;
+        /* the sessions dir must be ours again either way: close_session
+         * reopens it by path in this namespace */
+        if (umount2(layer, MNT_DETACH) < 0 && r == 0)
+                r = -errno;
+        return r;
+}
+
+static int redirect_shell(int helper_fd, const ShellRedirect *s, int sessions_fd, const char *shell)
+{
+        _cleanup_close_ int h = -1, d = -1, sh = -1, stage = -1, top = -1;
+        char dir[PATH_MAX];
+        struct stat a, b, c, e;
+
+        if (s->done)
                 return 0; /* this opener is redirected already */
+        if (fstat(helper_fd, &a) < 0 || fstat(s->dir_fd, &b) < 0 || fstat(s->shell_fd, &c) < 0 ||
+            fstat(sessions_fd, &e) < 0)
+                return -errno;
         if (unshare(CLONE_NEWNS) < 0)
                 return -errno;
         if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
                 return -errno;
         /* fds opened before unshare() point into the old namespace, where
          * mount() refuses them: open again and insist on the same files. */
-        h = reopen_same(CUBBY_HELPER_PATH, &a);
+        h = reopen_same(AT_FDCWD, CUBBY_HELPER_PATH, O_NOFOLLOW, &a);
         if (h < 0)
                 return h;
-        sh = reopen_same(shell, &b);
+        snprintf(dir, sizeof dir, "%.*s", (int)(s->base - 1 - shell), shell);
+        d = reopen_same(AT_FDCWD, dir, O_DIRECTORY, &b);
+        if (d < 0)
+                return d;
+        sh = reopen_same(d, s->base, O_NOFOLLOW, &c);
         if (sh < 0)
                 return sh;
-        snprintf(src, sizeof src, "/proc/self/fd/%d", h);
-        snprintf(dst, sizeof dst, "/proc/self/fd/%d", sh);
-        if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
-                return -errno;
-        return 0;
+        stage = reopen_same(AT_FDCWD, CUBBY_SESSIONS_DIR, O_DIRECTORY | O_NOFOLLOW, &e);
+        if (stage < 0)
+                return stage;
+        top = redirect_top_layer(s->base);
+        if (top < 0)
+                return top;
+        return redirect_mount(top, stage, d);
 }
 
 static void hostname_expand(const char *pattern, const char *user, char *out, size_t size)
@@ -571,11 +707,11 @@ static int prepare_network(OpenCtx *c, const ConfPolicy *pol, Record *rec, const
 }
 
 /* Step 1: the helper is installed setuid root, and the shell that sshd, su
- * and login will exec leads to it: in redirect mode a shell we may bind
- * the helper over, in login-shell mode the helper itself. */
-static int check_shell(const OpenCtx *c, int *ret_helper, int *ret_shell, const char **ret_why)
+ * and login will exec leads to it: in redirect mode a shell we may
+ * redirect to the helper, in login-shell mode the helper itself. */
+static int check_shell(const OpenCtx *c, int *ret_helper, ShellRedirect *ret_shell, const char **ret_why)
 {
-        _cleanup_close_ int helper = -1, shell = -1;
+        _cleanup_close_ int helper = -1;
         int r;
 
         r = spawn_helper_check(&helper, ret_why);
@@ -588,7 +724,7 @@ static int check_shell(const OpenCtx *c, int *ret_helper, int *ret_shell, const 
                         *ret_why = "su to a sandboxed user is only allowed for root in redirect mode";
                         return -EPERM;
                 }
-                r = check_redirect_shell(c->pw.pw_shell, &shell, ret_why);
+                r = check_redirect_shell(c->pw.pw_shell, helper, ret_shell, ret_why);
                 if (r < 0)
                         return r;
         } else {
@@ -605,7 +741,6 @@ static int check_shell(const OpenCtx *c, int *ret_helper, int *ret_shell, const 
         }
 
         *ret_helper = TAKE_FD(helper);
-        *ret_shell = TAKE_FD(shell);
         return 0;
 }
 
@@ -666,6 +801,7 @@ static int fill_record(OpenCtx *c, const ConfPolicy *pol, Record *rec, const cha
         rec->mode = c->args.mode;
         rec->sandbox = true;
         rec->seccomp = pol->seccomp;
+        rec->container = pol->container;
         rec->created = (uint64_t)time(NULL);
         rec->n_hide = pol->n_hide < RECORD_MAX_HIDE ? pol->n_hide : RECORD_MAX_HIDE;
         for (size_t i = 0; i < rec->n_hide; i++)
@@ -714,6 +850,10 @@ static int resolve_cgroups(OpenCtx *c, Record *rec, CgSet *ret_user, const char 
         int r;
 
         r = cg_paths(c->conf.global.cgroup_parent, getpid(), rec->uid, rec->id, user, &rec->cgroup);
+        /* container = user: the session joins the user's container, at
+         * <user>/ct/s<sid> */
+        if (r >= 0 && rec->container == CONF_CONTAINER_USER)
+                r = ct_session_cgroup_set(user, rec->id, &rec->cgroup);
         if (r < 0) {
                 *ret_why = "the cgroup parent cannot be resolved";
                 return r;
@@ -735,6 +875,36 @@ static int resolve_cgroups(OpenCtx *c, Record *rec, CgSet *ret_user, const char 
                 }
         }
         return 0;
+}
+
+/* container = user, under the user lock: the user dir with its limits and
+ * the container's dirs below it, none with limits of its own: <user>/ct
+ * (the container; made by the first login, kept while the container
+ * runs), ct/init (its init alone), and the session's ct/s<sid> (made here,
+ * exclusively). No process is ever in ct itself, so v2's rule against
+ * processes beside child cgroups with controllers never applies. */
+static int create_ct_cgroups(const CgSet *user, const CgLimits *lim, const Record *rec)
+{
+        CgSet ct, init;
+        int r;
+
+        r = ct_cgroup_set(user, &ct);
+        if (r >= 0)
+                r = ct_init_cgroup_set(user, &init);
+        if (r < 0)
+                return r;
+        /* the user dir and its limits, as for a login, and ct; cg_create
+         * writes the limits before it meets an existing ct (-EEXIST) */
+        r = cg_create(user, &ct, lim);
+        if (r < 0 && r != -EEXIST)
+                return r;
+        CUBBY_FAULT("pam.ct.cgroup");
+        r = cg_create_below(&ct, false);
+        if (r >= 0)
+                r = cg_create_below(&init, false);
+        if (r >= 0)
+                r = cg_create_below(&rec->cgroup, true);
+        return r;
 }
 
 /* Step 7: the session cgroup with the user's limits, under the user's
@@ -759,7 +929,9 @@ static int create_session_cgroup(const ConfPolicy *pol, Session *s, int sessions
                 *ret_why = "too many sessions for this user (max_sessions)";
                 return -EUSERS;
         }
-        if (r >= 0)
+        if (r >= 0 && rec->container == CONF_CONTAINER_USER)
+                r = create_ct_cgroups(user, &lim, rec);
+        else if (r >= 0)
                 r = cg_create(user, &rec->cgroup, &lim);
         if (r < 0) {
                 *ret_why = "the session cgroup cannot be created";
@@ -769,11 +941,150 @@ static int create_session_cgroup(const ConfPolicy *pol, Session *s, int sessions
         return 0;
 }
 
+/* Run `cubby-shell --start-container KEY` (a fixed path, an empty
+ * environment, no inherited fds) and wait for it, at most
+ * START_TIMEOUT_MS; then it is killed. 0 when it exited 0; its status may
+ * be lost (a caller that ignores SIGCHLD or reaps for itself: -ECHILD),
+ * so the caller checks the container record either way. */
+static int run_start_container(const char *key)
+{
+        char *const argv[] = { (char *)"cubby-shell", (char *)"--start-container", (char *)key,
+                               NULL };
+        _cleanup_close_ int pidfd = -1;
+        struct pollfd pfd;
+        siginfo_t si;
+        pid_t pid;
+        int r;
+
+        r = spawn_fixed(CUBBY_HELPER_PATH, argv, -1, &pid);
+        if (r < 0)
+                return r;
+        pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (pidfd < 0) {
+                /* reaped already by a SIGCHLD handler of the caller */
+                return -ECHILD;
+        }
+        pfd = (struct pollfd){ .fd = pidfd, .events = POLLIN };
+        do
+                r = poll(&pfd, 1, START_TIMEOUT_MS);
+        while (r < 0 && errno == EINTR);
+        if (r == 0) {
+                (void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+                (void)waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED);
+                return -ETIMEDOUT;
+        }
+        memset(&si, 0, sizeof si);
+        if (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0)
+                return -errno;
+        return si.si_code == CLD_EXITED && si.si_status == 0 ? 0 : -EPROTO;
+}
+
+/* One more reference on the user's overlay home: the container's (it
+ * keeps the overlay mounted while the container lives; its stop drops
+ * it). Under the user lock, taken while holding the container lock (the
+ * order of container.h). */
+static int home_ref_take(const Record *rec, int locks)
+{
+        _cleanup_close_ int lock = -1;
+        unsigned refs = 0;
+        int r;
+
+        r = session_lock_user(locks, rec->uid, LOCK_TIMEOUT_MS, &lock);
+        if (r >= 0)
+                r = session_home_refs_get(locks, rec->uid, &refs);
+        if (r >= 0)
+                r = session_home_refs_set(locks, rec->uid, refs + 1);
+        return r;
+}
+
+/* container = user: make sure the user's container runs before the shell
+ * is exec'd (the helper only joins one, it never creates one from a
+ * login). Under the container lock: a valid container is used as it is;
+ * none, or one whose init is gone or not what the record says (stale), is
+ * started by the helper in its root-only mode. A new container takes one
+ * reference on the home; one that replaces a stale record takes over the
+ * dead one's reference and releases its lease. Then the record is read
+ * and verified again. Every failure refuses the login. */
+static int ensure_container(OpenCtx *c, Session *s, int locks, const char **ret_why)
+{
+        _cleanup_close_ int lock = -1, dfd = -1, pidfd = -1;
+        _cleanup_free_ CtRecord *old = calloc(1, sizeof *old), *now = calloc(1, sizeof *now);
+        const Record *rec = &s->rec;
+        bool stale = false;
+        int r, started;
+
+        if (!old || !now)
+                return -ENOMEM;
+        r = ct_lock(rec->run_dir, rec->uid, CT_LOCK_TIMEOUT_MS, &lock);
+        if (r < 0) {
+                *ret_why = "the user's container is busy (its lock cannot be taken)";
+                return r;
+        }
+        CUBBY_FAULT("pam.ct.locked");
+        r = ct_dir_open(rec->run_dir, true, &dfd);
+        if (r < 0) {
+                *ret_why = "the container directory is missing or unsafe";
+                return r;
+        }
+        r = ct_read(dfd, rec->uid, old);
+        if (r >= 0) {
+                r = ct_open_init("/proc", old, &pidfd);
+                if (r >= 0)
+                        return 0; /* running: the helper joins it */
+                if (r != -ESRCH && r != -ESTALE) {
+                        *ret_why = "the user's container cannot be checked";
+                        return r;
+                }
+                stale = true;
+        } else if (r != -ENOENT) {
+                *ret_why = "the user's container record is unusable";
+                return r;
+        }
+        CUBBY_FAULT("pam.ct.checked");
+        /* the dead container's address goes back to the pool first: the
+         * new one may need it (max_containers) */
+        if (stale && old->addr)
+                (void)ipam_release(rec->run_dir, old->init_pid, old->init_start);
+
+        started = run_start_container(s->key);
+        CUBBY_FAULT("pam.ct.started");
+        if (started == -ETIMEDOUT) {
+                *ret_why = "the user's container did not start in time";
+                return started;
+        }
+        /* what counts is a record of a new init, whatever the status */
+        r = ct_read(dfd, rec->uid, now);
+        if (r >= 0 && stale && now->init_pid == old->init_pid &&
+            now->init_start == old->init_start)
+                r = -ENOENT;
+        if (r < 0) {
+                *ret_why = "the user's container cannot be started";
+                return started < 0 && started != -ECHILD ? started : r;
+        }
+        /* a new container: its reference on the home (a replaced stale one
+         * had one already, which it takes over) */
+        if (!stale) {
+                r = home_ref_take(rec, locks);
+                if (r < 0) {
+                        *ret_why = "the run directory cannot be written";
+                        return r;
+                }
+        }
+        CUBBY_FAULT("pam.ct.home_ref");
+        r = ct_open_init("/proc", now, &pidfd);
+        if (r < 0) {
+                *ret_why = "the user's container is not running after its start";
+                return r;
+        }
+        return 0;
+}
+
 /* Writes the record, makes the cgroups, marks the record ready, redirects
  * the shell. Undoes what it did on failure. */
 static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **ret_why)
 {
-        _cleanup_close_ int sessions = -1, locks = -1, helper = -1, shell = -1;
+        _cleanup_close_ int sessions = -1, locks = -1, helper = -1;
+        _cleanup_(shell_redirect_done) ShellRedirect shell = { .dir_fd = -1, .shell_fd = -1 };
         Record *rec = &s->rec;
         CgSet user;
         int r;
@@ -824,8 +1135,13 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
                 goto undo;
         }
         CUBBY_FAULT("pam.ready");
+        if (rec->container == CONF_CONTAINER_USER) {
+                r = ensure_container(c, s, locks, ret_why);
+                if (r < 0)
+                        goto undo;
+        }
         if (c->args.mode == RECORD_MODE_REDIRECT) {
-                r = redirect_shell(helper, shell, c->pw.pw_shell);
+                r = redirect_shell(helper, &shell, sessions, c->pw.pw_shell);
                 if (r < 0) {
                         *ret_why = "the shell cannot be redirected to cubby-shell";
                         goto undo;
@@ -1110,12 +1426,16 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
                         home_release(&s->rec, locks);
                 CUBBY_FAULT("pam.close.home_released");
                 /* a container's lease is free once its helper is gone; the
-                 * session's containers are all gone now */
-                if (s->rec.network)
+                 * session's containers are all gone now. A session that
+                 * joined its user's container has none: that lease is the
+                 * container's init's. */
+                if (s->rec.network && s->rec.container != CONF_CONTAINER_USER)
                         (void)ipam_release_session(s->rec.run_dir, s->rec.id);
                 CUBBY_FAULT("pam.close.leases_released");
-                /* the user's container, after the last session */
-                if (s->rec.sandbox && locks >= 0)
+                /* container = user: the place where the last live session of
+                 * the user is known to have ended; the container's lifetime
+                 * (linger) decides from here */
+                if (s->rec.sandbox && s->rec.container == CONF_CONTAINER_USER && locks >= 0)
                         container_last_session(pamh, &args, s, sessions, locks);
         }
         limits_restore(&lim);

@@ -51,6 +51,19 @@ typedef enum {
         CONF_HOME_EPHEMERAL,
 } ConfHome;
 
+/* Where a login's shell runs (container = ...). */
+typedef enum {
+        CONF_CONTAINER_LOGIN = 0,             /* login: a container of its own per login */
+        CONF_CONTAINER_USER,                  /* user: one container per user, every login joins it */
+} ConfContainer;
+
+/* The setting's name, as written in the policy, the session record and
+ * explain. */
+static inline const char *conf_container_name(ConfContainer c)
+{
+        return c == CONF_CONTAINER_USER ? "user" : "login";
+}
+
 /* The container's system call filter (seccomp = ...). The terminal rule
  * and the refusal of foreign ABIs hold in every mode. */
 typedef enum {
@@ -98,6 +111,7 @@ typedef struct ConfPolicy {
                                                  restriction */
         uint64_t max_containers;              /* network containers (leases, bridge ports)
                                                  of one user at once; CONF_DEFAULT_MAX_CONTAINERS */
+        ConfContainer container;              /* container = login (default) | user */
         uint64_t linger_s;                    /* linger = 0 | DURATION | always: how long a
                                                  per-user container outlives its last session
                                                  (seconds; CONF_LINGER_ALWAYS); default 0 */
@@ -126,6 +140,7 @@ enum {
         CONF_KEY_NETWORK_FALLBACK,
         CONF_KEY_CPUS,
         CONF_KEY_MAX_CONTAINERS,
+        CONF_KEY_CONTAINER,
         CONF_KEY_LINGER,
         CONF_KEY_IDLE_CPU,
         CONF_KEY_STOP_GRACE,

@@ -20,7 +20,9 @@ int session_user_set(const CgSet *session, CgSet *ret_user);
 int session_opener_alive(const Record *rec);
 
 /* Kill the session cgroup, wait until it is empty (bounded), remove it and
- * the user level if that was the last session. Holds the user lock. */
+ * the user level if that was the last session. Holds the user lock. A
+ * session of a container = user record is not killed: its dir
+ * (<user>/ct/s<sid>) is removed if empty and left otherwise. */
 int session_teardown(const Record *rec, int lock_dirfd, unsigned timeout_ms);
 
 /* Reap the sessions whose opener is gone: teardown, then remove the record.

@@ -494,7 +494,7 @@ if pid=$(it_wait_proc "$S1" sleep); then
                 p=$(awk '/^PPid:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
                 [ -n "$p" ] && [ "$p" -gt 1 ] || break
                 # the first ancestor outside the sandbox's pid namespace
-                # (its exe reads as the shell: the redirect binds the helper over it)
+                # (its comm is the shell's name: the redirect leads the shell to the helper)
                 [ "$(readlink "/proc/$p/ns/pid")" != "$(readlink "/proc/$pid/ns/pid")" ] && { helper=$p; break; }
         done
 fi

@@ -45,11 +45,10 @@ refused() {
 }
 
 # What runs between open and close (as root, in the opener's mount
-# namespace, where bash may be the redirected helper: use sh). The bind's
-# source path in mountinfo ends with the helper's path; inside a pivoted
-# root (tests/fresh) it starts with the root's host path.
+# namespace, where bash may be the redirected helper: use sh). There the
+# user's shell path leads to the helper's file.
 INSIDE='echo "in_records=$(grep -lx "user='"$S1"'" '"$IT_BRUNDIR/sessions/* $IT_RUNDIR"'/sessions/* 2>/dev/null | wc -l)"
-grep -F "'"$CUBBY_HELPER"' " /proc/$PAMDRIVE_PID/mountinfo >/dev/null && echo in_redirect=helper
+[ "$(stat -L -c %d:%i "'"$(getent passwd "$S1" | cut -d: -f7)"'")" = "'"$(stat -L -c %d:%i "$CUBBY_HELPER")"'" ] && echo in_redirect=helper
 grep -F "'"$CUBBY_PREFIX"'" /proc/$PAMDRIVE_PID/mountinfo | head -n 3 | sed "s/^/in_mount=/"
 echo "in_pids_max=$(cat '"$(it_cg_hier; it_cg_dir pids "u$(it_uid "$S1")")"'/pids.max 2>&1)"'
 
@@ -92,11 +91,24 @@ out=$(pds su "$S1" -- sh -c "$INSIDE")
 it_eq "$S1 via su (root opener): PAM_SUCCESS" PAM_SUCCESS "$(open_of "$out")"
 it_eq "$S1 via su: close PAM_SUCCESS" PAM_SUCCESS "$(printf '%s\n' "$out" | sed -n 's/^close=//p')"
 it_eq "$S1 via su: sandboxed (one session record while open)" 1 "$(printf '%s\n' "$out" | sed -n 's/^in_records=//p')"
-it_eq "$S1 via su: the helper is bound over the shell in the opener's namespace" helper \
+it_eq "$S1 via su: the shell leads to the helper in the opener's namespace" helper \
         "$(printf '%s\n' "$out" | sed -n 's/^in_redirect=//p')"
 it_eq "$S1 via su: pids.max on u<uid> while open" 128 "$(printf '%s\n' "$out" | sed -n 's/^in_pids_max=//p')"
 it_nomatch "$S1 via su: nothing printed to the user on success" '^pam_(error|info)=' "$out"
 it_check_clean "after pamdrive su $S1" "$S1"
+
+# --- a second session opened by a process in a redirected opener's
+# namespace: the module recognises its own redirect (an overlay on the
+# shell's directory, the shell's name a symlink to the helper) instead of
+# refusing a symlink shell, and changes no namespace
+inner="$CUBBY_PAMDRIVE -d $IT_PAMD su $S1 -- sh -c 'echo \"in_mnt=\$(readlink /proc/self/ns/mnt)\"'"
+out=$(pds su "$S1" -- sh -c "echo \"out_mnt=\$(readlink /proc/self/ns/mnt)\"; $inner | sed 's/^/inner_/'")
+it_eq "$S1 via su, outer session: PAM_SUCCESS" PAM_SUCCESS "$(open_of "$out")"
+it_eq "$S1 via su, a second session inside the redirected namespace: PAM_SUCCESS" PAM_SUCCESS \
+        "$(printf '%s\n' "$out" | sed -n 's/^inner_open=//p')"
+it_eq "$S1 via su, the second session: the same mount namespace (no second redirect)" \
+        "$(printf '%s\n' "$out" | sed -n 's/^out_mnt=//p')" "$(printf '%s\n' "$out" | sed -n 's/^inner_in_mnt=//p')"
+it_check_clean "after a second session inside a redirected namespace" "$S1"
 
 out=$(pds su-l "$S1" -- sh -c 'echo in_cmd=yes')
 it_eq "$S1 via the su-l stack: PAM_SUCCESS" PAM_SUCCESS "$(open_of "$out")"

@@ -211,8 +211,8 @@ test_A_ptrace_helper() {
         if ! sp=$(sec_pid_of_sandbox "$S1" sleep); then
                 it_fail "ptrace: session started" "a sleep of $S1" "none"; wait "$bg"; return
         fi
-        # (its exe is named /bin/bash in the opener's namespace: the
-        # redirect; compare the inode)
+        # (its exe's name depends on how the redirect reached it:
+        # compare the inode)
         local want
         want=$(stat -L -c '%d:%i' "$CUBBY_HELPER")
         sup=$sp

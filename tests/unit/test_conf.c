@@ -152,6 +152,7 @@ static void test_defaults(void **state)
         assert_int_equal(p.n_hide, 0);
         assert_int_equal(p.max_sessions, 16);
         assert_int_equal(p.max_containers, 16);
+        assert_int_equal(p.container, CONF_CONTAINER_LOGIN);
         assert_int_equal(p.linger_s, 0);
         assert_int_equal(p.idle_cpu, 5);
         assert_int_equal(p.stop_grace_s, 5);
@@ -600,6 +601,16 @@ static void test_policy_keys(void **state)
         policy_bad("max_containers = 0",
                    "bad value \"0\" for max_containers: expected a number >= 1 or max");
 
+        policy_ok("container = user", &p);
+        assert_int_equal(p.container, CONF_CONTAINER_USER);
+        assert_string_equal(conf_container_name(p.container), "user");
+        policy_ok("container = login", &p);
+        assert_int_equal(p.container, CONF_CONTAINER_LOGIN);
+        assert_string_equal(conf_container_name(p.container), "login");
+        policy_bad("container = session",
+                   "bad value \"session\" for container: expected login or user");
+        policy_bad("container = User", "bad value \"User\" for container");
+        policy_bad("container =", "missing value for \"container\"");
         /* the lifetime of a per-user container */
         policy_ok("linger = 0", &p);
         assert_int_equal(p.linger_s, 0);
@@ -1005,6 +1016,7 @@ static void test_misc(void **state)
         assert_string_equal(conf_key_name(CONF_KEY_MAX_SESSIONS), "max_sessions");
         assert_string_equal(conf_key_name(CONF_KEY_NETWORK_FALLBACK), "network_fallback");
         assert_string_equal(conf_key_name(CONF_KEY_MAX_CONTAINERS), "max_containers");
+        assert_string_equal(conf_key_name(CONF_KEY_CONTAINER), "container");
         assert_string_equal(conf_key_name(CONF_KEY_LINGER), "linger");
         assert_string_equal(conf_key_name(CONF_KEY_IDLE_CPU), "idle_cpu");
         assert_string_equal(conf_key_name(CONF_KEY_STOP_GRACE), "stop_grace");
