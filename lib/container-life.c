@@ -94,18 +94,45 @@ static uint64_t boot_ns(void)
         return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* A session keeps the user's container in use: sandboxed, its opener
- * alive. */
+/* A session keeps the user's container in use: one that joins it
+ * (container = user), its opener alive. */
 static bool record_counts(const Record *rec)
 {
-        return rec->sandbox && session_opener_alive(rec) != 0;
+        return rec->sandbox && rec->container == CONF_CONTAINER_USER &&
+               session_opener_alive(rec) != 0;
 }
 
 int ct_live_sessions(const CtLife *l, uid_t uid, const char *exclude_key)
 {
+        _cleanup_close_ int dup = -1;
+        _cleanup_free_ Record *rec = NULL;
+        struct dirent *de;
+        DIR *d;
+        int n = 0;
+
         if (l->sessions < 0)
                 return 0;
-        return session_count_live(l->sessions, uid, exclude_key, false);
+        rec = malloc(sizeof *rec);
+        if (!rec)
+                return -ENOMEM;
+        dup = openat(l->sessions, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dup < 0)
+                return -errno;
+        d = fdopendir(dup);
+        if (!d)
+                return -errno;
+        (void)TAKE_FD(dup);
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.' || (exclude_key && strcmp(de->d_name, exclude_key) == 0))
+                        continue;
+                /* unreadable: not a record cubby wrote (cubbyctl list shows it) */
+                if (record_read(dirfd(d), de->d_name, 0, rec) < 0)
+                        continue;
+                if (rec->uid == uid && record_counts(rec))
+                        n++;
+        }
+        closedir(d);
+        return n;
 }
 
 /* The live sessions of each of n uids, in one pass over the records (the
@@ -605,7 +632,7 @@ static int idle_write(int ctdir, uid_t uid, const CtIdleState *s)
 CtVerdict ct_idle_decide(const CtIdleInput *in, CtIdleState *s, bool *ret_busy)
 {
         uint64_t now = in->now_ns;
-        bool busy = false;
+        bool busy = false, averaged = false;
 
         if (s->init_start != in->init_start || s->sample_ns > now || s->active_ns > now)
                 *s = (CtIdleState){ .init_start = in->init_start, .active_ns = now };
@@ -620,6 +647,7 @@ CtVerdict ct_idle_decide(const CtIdleInput *in, CtIdleState *s, bool *ret_busy)
 
                 /* CPU time per wall time, in percent of one CPU */
                 busy = used * 100 >= span * in->idle_cpu;
+                averaged = true;
                 s->sample_ns = now;
                 s->usage_ns = in->usage_ns;
         }
@@ -631,6 +659,10 @@ CtVerdict ct_idle_decide(const CtIdleInput *in, CtIdleState *s, bool *ret_busy)
                 return CT_KEEP;
         if (in->linger_s == 0)
                 return CT_STOP_NOW_LINGER;
+        /* no average yet (the first sample, say of a container made and left
+         * between two sweeps): whether it is busy is known at the next one */
+        if (in->have_usage && !averaged)
+                return CT_KEEP;
         if ((now - s->active_ns) / 1000000000ULL >= in->linger_s)
                 return CT_STOP_NOW_IDLE;
         return CT_KEEP;
@@ -946,7 +978,7 @@ static int sweep_one(const CtLife *l, const Conf *conf, int ctdir, uid_t uid, in
         int k;
 
         /* busy: a login is creating or joining it, or a stop runs */
-        if (ct_lock(l->global->run_dir, uid, SWEEP_LOCK_MS, &lock) < 0)
+        if (ct_lock(l->global->run_dir, uid, l->lock_ms ? l->lock_ms : SWEEP_LOCK_MS, &lock) < 0)
                 return 0;
         r = malloc(sizeof *r);
         if (!r)

@@ -437,6 +437,7 @@ static void put_live_session(const char *sid, char *key, size_t size)
         rec->mode = RECORD_MODE_REDIRECT;
         strcpy(rec->redirect, "/bin/bash");
         rec->sandbox = true;
+        rec->container = CONF_CONTAINER_USER;
         strcpy(rec->service, "sshd");
         strcpy(rec->hostname, "lab");
         rec->created = 1700000000;
