@@ -26,7 +26,6 @@
 #include <unistd.h>
 
 #include "cubby/cgroup-layout.h"
-#include "cubby/cgroup-lifecycle.h"
 #include "cubby/container-life.h"
 #include "cubby/ipam.h"
 #include "cubby/log.h"
