@@ -4,7 +4,9 @@
  * container's root file system, mount-dev.c its /dev, mount-etc.c its
  * generated /etc files; ns.c the clone, the id maps and the child; netup.c
  * (with net.c) the network; sandbox.c capabilities and the process
- * state the shell inherits; seccomp.c the system call filter. */
+ * state the shell inherits; seccomp.c the system call filter; start.c the
+ * start of a user's container (--start-container), join.c the join of
+ * one (a container = user login, --enter). */
 #pragma once
 
 #include <signal.h>
@@ -46,6 +48,10 @@ typedef struct Helper {
         CgAttach att_init;            /* ct/init: v1 tasks fds */
         int init_procs_fd;            /* ct/init's v2 cgroup.procs, or -1 */
         uint32_t lease_addr;          /* step 7's address (host order), 0: none */
+        /* container = user, ssh -A: the agent socket sshd made (agent.c) */
+        char agent_path[108];         /* SSH_AUTH_SOCK, checked for its shape */
+        int agent_tree;               /* a detached bind mount of it, or -1 */
+        uint64_t agent_dev, agent_ino;
 } Helper;
 
 /* mount.c: step 4, leaving the staging namespace after step 5, the
@@ -95,6 +101,11 @@ int helper_ct_sets(const CgSet *session, CgSet *ret_ct, CgSet *ret_init);
  * joins it as that user from the container record. Both end in the
  * supervisor and never return. */
 _Noreturn void join_main(Helper *h, const struct timespec *t0);
+
+/* agent.c: SSH_AUTH_SOCK into the user's container */
+void agent_pick(Helper *h, char *const env[]);
+int agent_open(Helper *h);
+int agent_place(Helper *h);
 _Noreturn void enter_main(Helper *h, int argc, char *argv[], char **caller_env);
 
 /* main.c: shared by the modes */

@@ -129,6 +129,12 @@ static _Noreturn void child_join(Helper *h, int err_fd)
         int r;
 
         CUBBY_FAULT("child.join.start");
+        /* ssh -A: the agent's socket at its path in here (still with the
+         * capabilities the join gave in the container's namespaces) */
+        r = agent_place(h);
+        if (r < 0)
+                fprintf(stderr, "cubby: agent forwarding is not available in your container (%s)\n",
+                        strerror(-r));
         r = become_user(&h->rec);
         if (r < 0)
                 jchild_fail(err_fd, r == -EPERM ? JSTEP_CAPS : JSTEP_IDS, r);
@@ -197,6 +203,13 @@ static _Noreturn void join_container(Helper *h, int opener_fd, const char *event
                 helper_fail(NOT_RUNNING, r == -ENOENT ? 0 : r);
         CUBBY_FAULT("helper.join.verified");
 
+        /* ssh -A: the socket sshd made, taken on this side */
+        r = agent_open(h);
+        if (r < 0) {
+                fprintf(stderr, "cubby: agent forwarding is not available in your container (%s)\n",
+                        strerror(-r));
+                h->agent_path[0] = 0;
+        }
         if (pipe2(p, O_CLOEXEC) < 0)
                 helper_fail("cannot enter your container", errno);
         err_r = p[0];

@@ -46,6 +46,13 @@
  * is reported once, by fail(): a line to the user and a syslog line
  * (authpriv) with the same incident id.
  *
+ * container = user (the record says container=user): after step 1 the
+ * login joins the user's container instead (join_main(), join.c), which
+ * pam_cubby made sure runs; a join never creates one. Two modes are for
+ * root only, checked before anything is read (root_mode()):
+ * --start-container KEY (start.c: the container and its cubby-init, for
+ * pam_cubby) and --enter UID (join.c, for `cubbyctl shell`).
+ *
  * Without a valid record nothing starts: the helper is useless when run
  * directly. A user the policy does not sandbox (login-shell mode only)
  * gets a pass-through record: privileges are dropped at once and the
@@ -517,7 +524,7 @@ int main(int argc, char *argv[])
         int r, opener_fd, master;
 
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        h->child_pidfd = h->sync_w = h->err_r = -1;
+        h->child_pidfd = h->sync_w = h->err_r = h->agent_tree = -1;
 
         /* Step 1 */
         caller_env = start_clean(h, &cwd_fd);
@@ -540,6 +547,8 @@ int main(int argc, char *argv[])
                 log_event(LOG_NOTICE, "env_dropped", "session", h->rec.id, "user", h->rec.user,
                           "count", n, "why", "more LC_* variables than the bound", NULL);
         }
+        if (h->rec.container == CONF_CONTAINER_USER)
+                agent_pick(h, caller_env);
         shell_env_free(caller_env);
         caller_env = NULL;
         /* container = user: the login joins the user's container (join.c) */

@@ -91,6 +91,9 @@ typedef struct Session {
         char key[RECORD_KEY_MAX];
         char lock_dir[PATH_MAX];
         struct timespec started;
+        /* the opener's own network namespace, kept while it is in the
+         * container's (sshd, container = user); -1 otherwise */
+        int host_net;
 } Session;
 
 static void parse_args(pam_handle_t *pamh, int argc, const char **argv, Args *a)
@@ -439,6 +442,10 @@ static void save_pam_env(pam_handle_t *pamh, Record *rec)
 
 static void cleanup_data(pam_handle_t *pamh, void *data, int error_status)
 {
+        Session *s = data;
+
+        if (s && s->host_net >= 0)
+                close(s->host_net);
         free(data);
 }
 
@@ -1203,11 +1210,93 @@ static int write_passthrough(OpenCtx *c, const char *shell, Session *s, const ch
         return r;
 }
 
+/* sshd's PAM service is the name it runs under: "sshd", or "NAME-sshd"
+ * for one run under another name (a second instance, the tests'). */
+static bool service_is_sshd(const char *service)
+{
+        size_t n = strlen(service);
+
+        return strcmp(service, "sshd") == 0 || (n > 5 && strcmp(service + n - 5, "-sshd") == 0);
+}
+
+/* container = user over sshd, the very last step of open_session: the
+ * opener (sshd's monitor, which forks the process that serves every
+ * channel of this connection) moves into the container's network
+ * namespace. Every -L/-D connect() and -R listen() of the connection then
+ * happens inside the container, under the sandbox's own rules. Its own
+ * namespace is kept (s->host_net) for close_session, which switches back
+ * first. Under the container lock: the record read again, its init
+ * verified (ct_open_init), and the namespace reached checked against the
+ * record. Any failure refuses the session: sshd then forwards nothing. */
+static int move_to_container_net(Session *s, const char **ret_why)
+{
+        _cleanup_close_ int lock = -1, dfd = -1, pidfd = -1, host = -1, now = -1;
+        _cleanup_free_ CtRecord *ct = calloc(1, sizeof *ct);
+        const Record *rec = &s->rec;
+        struct stat st;
+        int r;
+
+        if (!ct)
+                return -ENOMEM;
+        *ret_why = "the user's container is not running";
+        r = ct_lock(rec->run_dir, rec->uid, CT_LOCK_TIMEOUT_MS, &lock);
+        if (r < 0) {
+                *ret_why = "the user's container is busy (its lock cannot be taken)";
+                return r;
+        }
+        r = ct_dir_open(rec->run_dir, false, &dfd);
+        if (r >= 0)
+                r = ct_read(dfd, rec->uid, ct);
+        if (r >= 0 && (ct->uid != rec->uid || ct->gid != rec->gid))
+                r = -EINVAL;
+        if (r >= 0)
+                r = ct_open_init("/proc", ct, &pidfd);
+        if (r < 0)
+                return r;
+        host = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (host < 0) {
+                *ret_why = "the network namespace of sshd cannot be opened";
+                return -errno;
+        }
+        CUBBY_FAULT("pam.net.move");
+        *ret_why = "sshd cannot enter the network namespace of the user's container";
+        if (setns(pidfd, CLONE_NEWNET) < 0)
+                return -errno;
+        now = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (now < 0 || fstat(now, &st) < 0)
+                r = -errno;
+        else if ((uint64_t)st.st_dev != ct->ns_dev || (uint64_t)st.st_ino != ct->ns_ino[CT_NS_NET])
+                r = -ESTALE;
+        if (r < 0) {
+                /* not where it should be: back, or refuse with no way out */
+                if (setns(host, CLONE_NEWNET) < 0)
+                        r = -errno;
+                return r;
+        }
+        s->host_net = TAKE_FD(host);
+        return 0;
+}
+
+/* close_session's first step: the opener back in its own network
+ * namespace (what follows is netlink and lease work on the host's). */
+static int move_back_net(Session *s)
+{
+        int r = 0;
+
+        if (s->host_net < 0)
+                return 0;
+        if (setns(s->host_net, CLONE_NEWNET) < 0)
+                r = -errno;
+        close(s->host_net);
+        s->host_net = -1;
+        return r;
+}
+
 static int open_session(OpenCtx *c)
 {
         pam_handle_t *pamh = c->pamh;
         _cleanup_free_ Session *s = NULL;
-        char admin_group[CONF_NAME_MAX], cerrbuf[PATH_MAX + 300];
+        char admin_group[CONF_NAME_MAX], cerrbuf[PATH_MAX + 300], move_us[24] = "";
         const char *why = NULL;
         struct passwd *res = NULL;
         ConfPolicy pol;
@@ -1244,6 +1333,7 @@ static int open_session(OpenCtx *c)
         if (!s)
                 return PAM_BUF_ERR;
         s->started = c->t0;
+        s->host_net = -1;
 
         if (admin || !pol.sandbox) {
                 if (c->args.mode == RECORD_MODE_REDIRECT)
@@ -1267,6 +1357,30 @@ static int open_session(OpenCtx *c)
         if (r < 0)
                 return refuse(pamh, c->user, c->service, why ? why : "internal error", strerror(-r));
 
+        /* the very last step that changes anything: what follows (the
+         * log line, pam_set_data) needs nothing of the host's network
+         * namespace */
+        if (s->rec.container == CONF_CONTAINER_USER && service_is_sshd(c->service)) {
+                struct timespec m0, m1;
+
+                clock_gettime(CLOCK_MONOTONIC, &m0);
+                r = move_to_container_net(s, &why);
+                clock_gettime(CLOCK_MONOTONIC, &m1);
+                if (r < 0) {
+                        _cleanup_close_ int sessions = -1, locks = -1;
+
+                        /* prepare()'s undo: no process of the session yet */
+                        if (session_dir_open(s->lock_dir, false, &locks) >= 0 &&
+                            session_teardown(&s->rec, locks, KILL_TIMEOUT_MS) >= 0) {
+                                if (session_dir_open(CUBBY_SESSIONS_DIR, false, &sessions) >= 0)
+                                        (void)unlinkat(sessions, s->key, 0);
+                                home_release(&s->rec, locks);
+                        }
+                        return refuse(pamh, c->user, c->service, why, strerror(-r));
+                }
+                snprintf(move_us, sizeof move_us, "%lld",
+                         (long long)(m1.tv_sec - m0.tv_sec) * 1000000 + (m1.tv_nsec - m0.tv_nsec) / 1000);
+        }
         {
                 char uid[16];
 
@@ -1278,14 +1392,19 @@ static int open_session(OpenCtx *c)
                 snprintf(ms, sizeof ms, "%.1f",
                          (double)(now.tv_sec - s->started.tv_sec) * 1e3 +
                                  (double)(now.tv_nsec - s->started.tv_nsec) / 1e6);
+                /* net_move_us: the move into the container's network
+                 * namespace (sshd, container = user only) */
                 log_event(LOG_INFO, "session_start", "session", s->rec.id, "uid", uid, "user",
                           c->user, "service", c->service, "rhost", c->rhost ? c->rhost : "",
                           "mode", c->args.mode == RECORD_MODE_REDIRECT ? "redirect" : "login-shell",
-                          "network", s->rec.network ? "nat" : "none", "setup_ms", ms, NULL);
+                          "network", s->rec.network ? "nat" : "none", "setup_ms", ms,
+                          move_us[0] ? "net_move_us" : NULL, move_us, NULL);
         }
         if (pam_set_data(pamh, DATA_NAME, s, cleanup_data) != PAM_SUCCESS) {
                 _cleanup_close_ int sessions = -1, locks = -1;
 
+                if (move_back_net(s) < 0)
+                        return PAM_BUF_ERR;
                 if (session_dir_open(s->lock_dir, false, &locks) >= 0)
                         (void)session_teardown(&s->rec, locks, KILL_TIMEOUT_MS);
                 if (session_dir_open(CUBBY_SESSIONS_DIR, false, &sessions) >= 0)
@@ -1398,7 +1517,7 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
 {
         _cleanup_close_ int sessions = -1, locks = -1;
         const void *data = NULL;
-        const Session *s;
+        Session *s;
         struct timespec now;
         char uid[16], ms[32], res[16];
         Limits lim;
@@ -1407,7 +1526,16 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
 
         if (pam_get_data(pamh, DATA_NAME, &data) != PAM_SUCCESS || !data)
                 return PAM_SUCCESS;
-        s = data;
+        s = (Session *)data;
+        /* first: everything below works in the host's network namespace */
+        r = move_back_net(s);
+        if (r < 0) {
+                /* the record stays for gc, which finishes from the host */
+                pam_syslog(pamh, LOG_ERR, "cannot return to the host's network namespace: %s",
+                           strerror(-r));
+                (void)pam_set_data(pamh, DATA_NAME, NULL, NULL);
+                return PAM_SUCCESS;
+        }
         parse_args(pamh, argc, argv, &args);
         limits_raise(&lim);
         if (s->rec.sandbox) {

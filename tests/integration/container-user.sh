@@ -8,8 +8,8 @@
 # nohup and tmux jobs survive the logout and are reachable from the next
 # login; a forged container record refuses the next channel of a
 # ControlMaster connection; and a user with container = login is as before.
-# At its end the test stops the containers it made by hand (kill the init
-# from the host, remove ct/, the record).
+# At its end the test stops the containers it made (`cubbyctl stop`) and
+# checks that nothing of them is left.
 IT_NEEDS="/usr/sbin/sshd ssh su script pgrep /usr/bin/python3"
 . "$(dirname "$0")/lib.sh"
 . "$IT_LIBDIR/lib-extra.sh"
@@ -19,7 +19,12 @@ S1=$IT_S1 S2=$IT_S2
 # a third student keeps container = login (the policy's default)
 L1=${IT_P}l1
 hx_add_student "$L1"
-it_policy_write "container = user" "[user $L1]" "container = login"
+# linger = always: the containers outlive their logins until stopped (the
+# lifetime keys have tests of their own)
+# $S2 has a CPU list: the container's dirs below the user dir get its
+# cpuset (a v1 cpuset dir takes no task until it has CPUs)
+it_policy_write "container = user" "linger = always" "[user $L1]" "container = login" \
+        "[user $S2]" "cpus = 0"
 it_sshd_start
 PTYDRIVE=$IT_LIBDIR/ptydrive.py
 
@@ -27,29 +32,9 @@ PTYDRIVE=$IT_LIBDIR/ptydrive.py
 ct_record() { cat "$IT_RUNDIR/containers/u$(it_uid "$1")" 2>/dev/null; }
 ct_field() { ct_record "$1" | sed -n "s/^$2=//p"; }
 
-# ct_stop USER: what `cubbyctl stop` will do, by hand: SIGKILL the init
-# (the kernel kills the rest of its pid namespace), whatever is left in
-# ct/, the ct/ dirs, the record.
-ct_stop() {
-        local user=$1 uid pid h d i
-        uid=$(it_uid "$user")
-        pid=$(ct_field "$user" init_pid)
-        [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
-        it_cg_hier
-        for h in "${!IT_CG_MNT[@]}"; do
-                d=$(it_cg_dir "$h" "u$uid/ct")
-                [ -d "$d" ] || continue
-                for i in $(seq 1 50); do
-                        for f in $(find "$d" -name cgroup.procs 2>/dev/null); do
-                                for p in $(cat "$f" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-                        done
-                        find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
-                        [ -e "$d" ] || break
-                        sleep 0.1
-                done
-        done
-        rm -f "$IT_RUNDIR/containers/u$uid"
-}
+# ct_stop USER: the user's container stopped (the init, what is left in
+# ct/, the ct/ dirs, the lease, the home reference, the record)
+ct_stop() { hx_ctl stop "$1" >/dev/null 2>&1; }
 hx_on_exit "ct_stop $S1; ct_stop $S2"
 
 # --- a container = login user is as before (first: the containers of the
@@ -86,11 +71,27 @@ it_eq "su - $S1: same mount namespace" "$a_mntns" "$s_mntns"
 it_eq "su - $S1: same network namespace" "$a_netns" "$s_netns"
 it_eq "su - $S1: the /tmp file is seen" shared-42 "$s_file"
 it_eq "the container's init is still the same process" "$init_pid" "$(ct_field "$S1" init_pid)"
-kill "$bg_a" 2>/dev/null; wait "$bg_a" 2>/dev/null
+# the cgroup tree: <user>/ct/init holds the init alone, the logins are in
+# <user>/ct/s<sid>, in every hierarchy cubby uses
+u1=$(it_uid "$S1")
+sleep_pid=$(pgrep -u "$u1" -f '^sleep 30$' | head -n1)
+it_cg_hier
+for h in "${!IT_CG_MNT[@]}"; do
+        d=$(it_cg_dir "$h" "u$u1/ct")
+        it_log "cgroup $h: $(cd "$d" 2>/dev/null && find . -type d | sort | tr '\n' ' ')"
+        it_eq "cgroup $h: ct/init holds the init alone" "$init_pid" "$(cat "$d/init/cgroup.procs" 2>&1)"
+        it_match "cgroup $h: the first login's sleep is in ct/s<sid>" "^$d/s[0-9a-f]{16}/cgroup.procs:$sleep_pid\$" \
+                "$(grep -H -x "$sleep_pid" "$d"/s*/cgroup.procs 2>&1)"
+        it_empty "cgroup $h: no process in ct itself" "$(cat "$d/cgroup.procs" 2>&1)"
+done
+pkill -u "$u1" -f '^sleep 30$'
+wait "$bg_a" 2>/dev/null
 it_log "syslog: $(it_syslog_since | tail -n 6 | tr '\n' '|')"
 
 # --- a second user's container is separate
-o=$(it_ssh -n "$S2" 'echo "@@C $(readlink /proc/self/ns/pid) $(readlink /proc/self/ns/mnt) $(readlink /proc/self/ns/net) $(cat /tmp/cubby-it-shared 2>/dev/null || echo none)"' 2>&1)
+o=$(it_ssh -n "$S2" 'echo "@@C $(readlink /proc/self/ns/pid) $(readlink /proc/self/ns/mnt) $(readlink /proc/self/ns/net) $(cat /tmp/cubby-it-shared 2>/dev/null || echo none)"; echo "@@cpus=$(awk "/^Cpus_allowed_list:/ { print \$2 }" /proc/self/status) @@initcpus=$(awk "/^Cpus_allowed_list:/ { print \$2 }" /proc/1/status)"' 2>&1)
+it_eq "ssh $S2 (cpus = 0): the joined shell runs on CPU 0 only" 0 "$(it_get cpus "$o")"
+it_eq "ssh $S2 (cpus = 0): so does its container's init" 0 "$(it_get initcpus "$o")"
 read -r _ c_pidns c_mntns c_netns c_file < <(grep '^@@C' <<<"$o")
 it_ne "ssh $S2: a pid namespace of its own" "$a_pidns" "$c_pidns"
 it_ne "ssh $S2: a mount namespace of its own" "$a_mntns" "$c_mntns"
@@ -121,6 +122,8 @@ it_eq "login $S1: same pid namespace as the ssh logins" "$a_pidns" "$(it_get L "
 init_pid=$(ct_field "$S1" init_pid)
 it_log "cubby-init $init_pid smaps_rollup: $(grep -E '^(Rss|Pss|Private_Dirty):' "/proc/$init_pid/smaps_rollup" | tr -s ' ' | tr '\n' ' ')"
 it_log "setup_ms of creations: $(grep -ao 'event=user_container_start.*setup_ms=[0-9.]*' "$IT_SCRATCH/syslog" | sed 's/.*setup_ms=//' | tr '\n' ' ')"
+it_log "setup_ms of login containers (container = login): $(grep -ao 'event=container_start.*setup_ms=[0-9.]*' "$IT_SCRATCH/syslog" | sed 's/.*setup_ms=//' | tr '\n' ' ')"
+it_log "pam setup_ms of $S1's sessions (the first one starts the container): $(grep -a "event=session_start.*user=$S1 " "$IT_SCRATCH/syslog" | grep -ao 'setup_ms=[0-9.]*' | sed 's/.*=//' | tr '\n' ' ')"
 it_log "setup_ms of joins: $(grep -ao 'event=container_join.*setup_ms=[0-9.]*' "$IT_SCRATCH/syslog" | sed 's/.*setup_ms=//' | tr '\n' ' ')"
 
 # --- root's --enter (cubbyctl shell): the same container; refused to a user
@@ -162,6 +165,14 @@ it_ne "nohup sleep 1000: runs on after the logout" "" "$(pgrep -u "$u1" -f '^sle
 o=$(it_ssh -n "$S1" 'echo "@@seen=$(pgrep -f "^sleep 1000$" | wc -l)"; pkill -f "^sleep 1000$"; echo "@@killed=$?"' 2>&1)
 it_eq "next login: sees the nohup job" 1 "$(it_get seen "$o")"
 it_eq "next login: kills it" 0 "$(it_get killed "$o")"
+# the container's reference on the home: `cubbyctl gc` with no session of
+# the user open leaves its overlay alone, and the next login shares it
+hx_ctl gc >/dev/null 2>&1
+up1=$IT_STATEDIR/users/$S1/upper
+o=$(it_ssh -n "$S1" 'echo "@@ok=yes"; sleep 2' 2>&1 &
+    sleep 1; echo "@@n=$(hx_overlays_on "$up1")"; wait)
+it_eq "cubbyctl gc while only $S1's container runs, then a login: one overlay of the home" 1 \
+        "$(it_get n "$o")"
 if command -v tmux >/dev/null 2>&1; then
         it_ssh -n "$S1" 'tmux new -d -s cubbyit bash; echo "@@tmux=$?"' >/dev/null 2>&1
         for i in $(seq 1 30); do [ -z "$(it_records "$S1")" ] && break; sleep 0.1; done
@@ -185,6 +196,75 @@ EOF2
 else
         it_skip_check "tmux sessions outlive the logout" "tmux is not installed (tools/install-deps test)"
 fi
+
+# --- su typed at root's terminal: the joined shell gets a pty of the
+# container's devpts, relayed (never root's terminal)
+cat >"$IT_SCRATCH/sutty.steps" <<'EOF2'
+expect 20 @@asking=1
+send typed-at-root\n
+expect 20 @@got=
+EOF2
+o=$(timeout -k 5 60 nsenter --net="$IT_NETNS_PATH" /usr/bin/python3 "$PTYDRIVE" "$IT_SCRATCH/sutty.steps" -- \
+        su - "$S1" -c 'echo "@@asking=1"; read -r l; echo "@@got=$l @@tty=$(tty) @@pidns=$(readlink /proc/self/ns/pid)"' 2>&1)
+it_eq "su at a terminal: the joined shell reads what root types" typed-at-root "$(it_get got "$o")"
+it_match "su at a terminal: a pty of its own" '^/dev/pts/[0-9]+$' "$(it_get tty "$o")"
+it_eq "su at a terminal: in the user's container" "$a_pidns" "$(it_get pidns "$o")"
+it_eq "su at a terminal: su's exit status" 0 "$(it_get drive_status "$o")"
+
+# --- the opener goes away: the shell is hung up (SIGHUP), the container
+# and its other jobs live on
+it_ssh -n "$S1" 'nohup sleep 1001 >/dev/null 2>&1 & exec sleep 201' >/dev/null 2>&1 &
+bg=$!
+for i in $(seq 1 100); do sp=$(pgrep -u "$u1" -f '^sleep 201$'); [ -n "$sp" ] && break; sleep 0.1; done
+opener=
+for r in $(it_records "$S1"); do opener=$(sed -n 's/^opener=\([0-9]*\)-.*/\1/p' "$r"); done
+if [ -n "$sp" ] && [ -n "$opener" ]; then
+        kill -KILL "$opener"
+        for i in $(seq 1 100); do kill -0 "$sp" 2>/dev/null || break; sleep 0.1; done
+        it_eq "opener killed: the joined shell ends (SIGHUP, then SIGKILL to it alone)" gone \
+                "$(kill -0 "$sp" 2>/dev/null && echo running || echo gone)"
+        it_ne "opener killed: a nohup job of that login lives on" "" "$(pgrep -u "$u1" -f '^sleep 1001$')"
+        it_eq "opener killed: the container's init lives on" "$init_pid" "$(ct_field "$S1" init_pid)"
+        it_eq "opener killed: the init is still there" cubby-init "$(cat "/proc/$init_pid/comm" 2>/dev/null)"
+else
+        it_fail "a login whose opener can be killed" "a sleep 201 and its record's opener" "'$sp' '$opener'"
+fi
+kill "$bg" 2>/dev/null; wait "$bg" 2>/dev/null
+pkill -u "$u1" -f '^sleep 1001$'
+
+# --- a dead container (its init killed from the host) is replaced by the
+# next login: a new init, the home reference taken over (not a second one)
+refs() { cat "$IT_RUNDIR/locks/u$u1.homes" 2>/dev/null | tr -d '\n'; }
+hx_ctl gc >/dev/null 2>&1     # the killed opener's record goes
+it_eq "no session of $S1 open: the container holds the home's only reference" 1 "$(refs)"
+kill -KILL "$init_pid"
+for i in $(seq 1 50); do [ -e "/proc/$init_pid" ] || break; sleep 0.1; done
+o=$(it_ssh -n "$S1" 'echo "@@pidns=$(readlink /proc/self/ns/pid)"' 2>&1)
+new_init=$(ct_field "$S1" init_pid)
+it_ne "init killed: the next login starts a new container" "$init_pid" "$new_init"
+it_eq "init killed: the new init is cubby-init" cubby-init "$(cat "/proc/$new_init/comm" 2>/dev/null)"
+it_eq "init killed: the next login is in the new container" "$(readlink "/proc/$new_init/ns/pid")" \
+        "$(it_get pidns "$o")"
+for i in $(seq 1 50); do [ -z "$(it_records "$S1")" ] && break; sleep 0.1; done
+it_eq "init killed: after that login, the home's only reference is the new container's (taken over)" \
+        1 "$(refs)"
+init_pid=$new_init
+a_pidns=$(it_get pidns "$o")
+
+# --- no cubby-init to start a container with: the login is refused, no
+# shell runs anywhere
+kill -KILL "$init_pid"
+for i in $(seq 1 50); do [ -e "/proc/$init_pid" ] || break; sleep 0.1; done
+mv "$CUBBY_PREFIX/libexec/cubby-init" "$CUBBY_PREFIX/libexec/cubby-init.away"
+o=$(it_ssh -n "$S1" 'echo "@@ran=yes"' 2>&1); rc=$?
+mv "$CUBBY_PREFIX/libexec/cubby-init.away" "$CUBBY_PREFIX/libexec/cubby-init"
+it_ne "no cubby-init: the login fails" 0 "$rc"
+it_ne "no cubby-init: nothing ran" yes "$(it_get ran "$o")"
+it_match "no cubby-init: the user is told" "login refused \(the user's container cannot be started\)" "$o"
+o=$(it_ssh -n "$S1" 'echo "@@pidns=$(readlink /proc/self/ns/pid)"' 2>&1)
+init_pid=$(ct_field "$S1" init_pid)
+a_pidns=$(it_get pidns "$o")
+it_eq "cubby-init back: the next login starts the container" cubby-init "$(cat "/proc/$init_pid/comm" 2>/dev/null)"
 
 # --- a forged container record refuses the next channel of a ControlMaster
 # connection (no new PAM session: the same record, the helper joins again)
@@ -218,8 +298,20 @@ chmod 0644 "$IT_SCRATCH/ct.saved"; cp "$IT_SCRATCH/ct.saved" "$rec.new"; chmod 0
 o=$(cm 'echo "@@ran=yes"' 2>&1)
 it_ne "a record others may read (0644): channel refused" yes "$(it_get ran "$o")"
 cp -p "$IT_SCRATCH/ct.saved" "$rec.new"; chmod 0600 "$rec.new"; mv "$rec.new" "$rec"
-it_eq "the record restored: the channel joins again" "$a_pidns" "$(cm 'readlink /proc/self/ns/pid' 2>&1)"
-kill "$host_sleep" 2>/dev/null; wait "$host_sleep" 2>/dev/null
+# (the containers' sweep may have reaped the container while its record
+# did not verify: then the next login starts a new one; either way it is
+# sandboxed, under cubby-init)
+it_eq "after the forged records: the next login is in a container" cubby-init \
+        "$(it_ssh -n "$S1" 'cat /proc/1/comm' 2>&1)"
+pkill -u "$u1" -f '^sleep 300$'
+wait "$host_sleep" 2>/dev/null
 nsenter --net="$IT_NETNS_PATH" ssh -F /dev/null -o ControlPath="$sock" -O exit "$S1@127.0.0.1" 2>/dev/null
+
+# --- the end: cubbyctl stop leaves nothing of the containers
+ct_stop "$S1"
+ct_stop "$S2"
+it_check_clean "after cubbyctl stop $S1" "$S1"
+it_check_clean "after cubbyctl stop $S2" "$S2"
+it_empty "after cubbyctl stop: no container record of $S1" "$(ct_record "$S1")"
 
 it_finish
