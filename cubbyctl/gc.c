@@ -63,7 +63,8 @@ int cmd_gc(Ctl *c, int argc, char **argv)
         if (r == -ENOENT) {
                 /* no session ever (or the run dir was wiped): containers
                  * may still run, recorded or not */
-                CtLife life = { .global = &c->conf.global, .sessions = -1, .note = note_line };
+                CtLife life = { .global = &c->conf.global, .sessions = -1, .note = note_line,
+                                .lock_ms = CT_LOCK_TIMEOUT_MS };
 
                 msgs = json_array();
                 life.userdata = msgs;

@@ -82,28 +82,33 @@ static void stop_text(const json_t *v)
 }
 
 /* USER is a name, or a uid (a user removed from passwd may still have a
- * container). */
-static int user_of(const char *arg, uid_t *ret_uid, char *name, size_t size)
+ * container): its uid and name, and its passwd entry in pw (pw_name NULL
+ * when there is none). */
+static int user_of(const char *arg, uid_t *ret_uid, char *name, size_t size, struct passwd *pw,
+                   char *buf, size_t bufsize)
 {
-        struct passwd *pw = getpwnam(arg);
+        struct passwd *res = NULL;
 
-        if (pw) {
+        if (getpwnam_r(arg, pw, buf, bufsize, &res) == 0 && res) {
                 *ret_uid = pw->pw_uid;
                 return strscpy(name, size, pw->pw_name);
         }
         if (parse_uid(arg, ret_uid) < 0)
                 return -ENOENT;
-        pw = getpwuid(*ret_uid);
-        return strscpy(name, size, pw ? pw->pw_name : arg);
+        if (getpwuid_r(*ret_uid, pw, buf, bufsize, &res) != 0 || !res) {
+                pw->pw_name = NULL;
+                return strscpy(name, size, arg);
+        }
+        return strscpy(name, size, pw->pw_name);
 }
 
 int cmd_stop(Ctl *c, int argc, char **argv)
 {
         _cleanup_close_ int sessions = -1, locks = -1;
-        char name[CONF_NAME_MAX];
+        char name[CONF_NAME_MAX], pwbuf[16384];
         unsigned grace = CONF_DEFAULT_STOP_GRACE_S;
         struct timespec t0, t1;
-        struct passwd *pw;
+        struct passwd pw;
         uid_t uid;
         json_t *v;
         int r;
@@ -114,18 +119,26 @@ int cmd_stop(Ctl *c, int argc, char **argv)
         }
         if (ctl_load_config(c, true) < 0)
                 return 1;
-        if (user_of(argv[1], &uid, name, sizeof name) < 0) {
+        if (user_of(argv[1], &uid, name, sizeof name, &pw, pwbuf, sizeof pwbuf) < 0) {
                 fprintf(stderr, "cubbyctl: no user %s\n", argv[1]);
                 return 1;
         }
-        /* the grace of the policy as it is now */
-        pw = getpwuid(uid);
-        if (pw) {
+        /* the grace of the policy as it is now (for a user no longer in
+         * passwd, the default's) */
+        if (pw.pw_name) {
                 ConfPolicy *p = malloc(sizeof *p);
                 bool admin;
 
-                if (p && user_policy(&c->conf, c->conf.global.admin_group, pw, &admin, p, NULL) == 0)
+                if (p && user_policy(&c->conf, c->conf.global.admin_group, &pw, &admin, p, NULL) == 0)
                         grace = (unsigned)p->stop_grace_s;
+                free(p);
+        } else {
+                ConfPolicy *p = malloc(sizeof *p);
+
+                if (p) {
+                        conf_resolve(&c->conf, name, NULL, 0, p, NULL);
+                        grace = (unsigned)p->stop_grace_s;
+                }
                 free(p);
         }
         r = open_dirs(c, &sessions, &locks);

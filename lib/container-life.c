@@ -26,7 +26,6 @@
 #include <unistd.h>
 
 #include "cubby/cgroup-layout.h"
-#include "cubby/cgroup-lifecycle.h"
 #include "cubby/container-life.h"
 #include "cubby/ipam.h"
 #include "cubby/log.h"
@@ -94,18 +93,45 @@ static uint64_t boot_ns(void)
         return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* A session keeps the user's container in use: sandboxed, its opener
- * alive. */
+/* A session keeps the user's container in use: one that joins it
+ * (container = user), its opener alive. */
 static bool record_counts(const Record *rec)
 {
-        return rec->sandbox && session_opener_alive(rec) != 0;
+        return rec->sandbox && rec->container == CONF_CONTAINER_USER &&
+               session_opener_alive(rec) != 0;
 }
 
 int ct_live_sessions(const CtLife *l, uid_t uid, const char *exclude_key)
 {
+        _cleanup_close_ int dup = -1;
+        _cleanup_free_ Record *rec = NULL;
+        struct dirent *de;
+        DIR *d;
+        int n = 0;
+
         if (l->sessions < 0)
                 return 0;
-        return session_count_live(l->sessions, uid, exclude_key, false);
+        rec = malloc(sizeof *rec);
+        if (!rec)
+                return -ENOMEM;
+        dup = openat(l->sessions, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dup < 0)
+                return -errno;
+        d = fdopendir(dup);
+        if (!d)
+                return -errno;
+        (void)TAKE_FD(dup);
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.' || (exclude_key && strcmp(de->d_name, exclude_key) == 0))
+                        continue;
+                /* unreadable: not a record cubby wrote (cubbyctl list shows it) */
+                if (record_read(dirfd(d), de->d_name, 0, rec) < 0)
+                        continue;
+                if (rec->uid == uid && record_counts(rec))
+                        n++;
+        }
+        closedir(d);
+        return n;
 }
 
 /* The live sessions of each of n uids, in one pass over the records (the
@@ -329,108 +355,33 @@ static int tree_count(const CgSet *ct, pid_t except)
         return r;
 }
 
-typedef struct RelPaths {
-        char (*p)[PATH_MAX];
-        size_t n, cap;
-} RelPaths;
-
-static int rel_add(RelPaths *s, const char *rel)
-{
-        for (size_t i = 0; i < s->n; i++)
-                if (strcmp(s->p[i], rel) == 0)
-                        return 0;
-        if (s->n == s->cap) {
-                size_t cap = s->cap ? s->cap * 2 : 16;
-                void *np = realloc(s->p, cap * sizeof *s->p);
-
-                if (!np)
-                        return -ENOMEM;
-                s->p = np;
-                s->cap = cap;
-        }
-        return strscpy(s->p[s->n++], PATH_MAX, rel);
-}
-
-/* The dirs below dfd, as paths relative to the tree's top, parents first. */
-static int rel_collect(int dfd, const char *prefix, unsigned depth, RelPaths *out)
-{
-        _cleanup_close_ int dup = -1;
-        struct dirent *de;
-        DIR *d;
-        int r = 0;
-
-        if (depth > TREE_DEPTH_MAX)
-                return -ELOOP;
-        dup = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dup < 0)
-                return -errno;
-        d = fdopendir(dup);
-        if (!d)
-                return -errno;
-        (void)TAKE_FD(dup);
-        while (r == 0 && (de = readdir(d))) {
-                _cleanup_close_ int cfd = -1;
-                char rel[PATH_MAX];
-
-                if (!child_name_ok(de))
-                        continue;
-                if (snprintf(rel, sizeof rel, "%s%s%s", prefix, *prefix ? "/" : "", de->d_name) >=
-                    (int)sizeof rel) {
-                        r = -ENAMETOOLONG;
-                        break;
-                }
-                r = rel_add(out, rel);
-                if (r < 0)
-                        break;
-                cfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (cfd >= 0)
-                        r = rel_collect(cfd, rel, depth + 1, out);
-        }
-        closedir(d);
-        return r;
-}
-
-static int set_below(const CgSet *ct, const char *rel, CgSet *ret)
-{
-        *ret = *ct;
-        for (size_t i = 0; i < ret->n; i++) {
-                size_t l = strlen(ret->dir[i].path);
-                int n = snprintf(ret->dir[i].path + l, sizeof ret->dir[i].path - l, "/%s", rel);
-
-                if (n < 0 || (size_t)n >= sizeof ret->dir[i].path - l)
-                        return -ENAMETOOLONG;
-        }
-        return cg_set_check(ret);
-}
-
-/* Kill everything left in the tree: cg_kill (cgroup.kill on v2, which
- * takes the whole subtree; the v1 freezer or a kill loop per dir
- * elsewhere) on every dir, deepest first, then on the top; each waits
- * until its dirs are empty. */
+/* Kill everything left in the tree: SIGKILL through pidfds (tree_signal)
+ * until every dir of every hierarchy is empty, at most KILL_TIMEOUT_MS.
+ * Not cgroup.kill: a v2 cgroup that was killed that way kills every
+ * process later cloned into it with CLONE_INTO_CGROUP (its kill count no
+ * longer matches, measured on 6.18), and ct/init is where the next
+ * container's init is cloned when a login raced this stop. Once the init
+ * is dead nothing in the container's pid namespace can fork; what is left
+ * (supervisors, a helper about to join) is a handful of processes. */
 static int tree_kill(const CgSet *ct)
 {
-        RelPaths rel = { 0 };
-        int r = 0, k;
+        uint64_t deadline = mono_ms() + KILL_TIMEOUT_MS;
+        unsigned step = 1;
 
-        for (size_t i = 0; i < ct->n && r == 0; i++) {
-                _cleanup_close_ int fd = -1;
+        for (;;) {
+                int n = tree_count(ct, 0);
 
-                k = cg_dir_open(&ct->dir[i], &fd);
-                if (k == -ENOENT)
-                        continue;
-                r = k < 0 ? k : rel_collect(fd, "", 0, &rel);
+                if (n <= 0)
+                        return n;
+                if (mono_ms() >= deadline)
+                        return -ETIMEDOUT;
+                n = tree_signal(ct, SIGKILL, 0);
+                if (n < 0)
+                        return n;
+                sleep_ms(step);
+                if (step < 50)
+                        step *= 2;
         }
-        for (size_t i = rel.n; r == 0 && i-- > 0;) {
-                CgSet below;
-
-                r = set_below(ct, rel.p[i], &below);
-                if (r == 0)
-                        r = cg_kill(&below, KILL_TIMEOUT_MS);
-        }
-        free(rel.p);
-        if (r == 0)
-                r = cg_kill(ct, KILL_TIMEOUT_MS);
-        return r;
 }
 
 /* rmdir name in dfd; a v1 cgroup keeps an exiting task listed for a
@@ -680,7 +631,7 @@ static int idle_write(int ctdir, uid_t uid, const CtIdleState *s)
 CtVerdict ct_idle_decide(const CtIdleInput *in, CtIdleState *s, bool *ret_busy)
 {
         uint64_t now = in->now_ns;
-        bool busy = false;
+        bool busy = false, averaged = false;
 
         if (s->init_start != in->init_start || s->sample_ns > now || s->active_ns > now)
                 *s = (CtIdleState){ .init_start = in->init_start, .active_ns = now };
@@ -695,6 +646,7 @@ CtVerdict ct_idle_decide(const CtIdleInput *in, CtIdleState *s, bool *ret_busy)
 
                 /* CPU time per wall time, in percent of one CPU */
                 busy = used * 100 >= span * in->idle_cpu;
+                averaged = true;
                 s->sample_ns = now;
                 s->usage_ns = in->usage_ns;
         }
@@ -706,6 +658,10 @@ CtVerdict ct_idle_decide(const CtIdleInput *in, CtIdleState *s, bool *ret_busy)
                 return CT_KEEP;
         if (in->linger_s == 0)
                 return CT_STOP_NOW_LINGER;
+        /* no average yet (the first sample, say of a container made and left
+         * between two sweeps): whether it is busy is known at the next one */
+        if (in->have_usage && !averaged)
+                return CT_KEEP;
         if ((now - s->active_ns) / 1000000000ULL >= in->linger_s)
                 return CT_STOP_NOW_IDLE;
         return CT_KEEP;
@@ -1021,7 +977,7 @@ static int sweep_one(const CtLife *l, const Conf *conf, int ctdir, uid_t uid, in
         int k;
 
         /* busy: a login is creating or joining it, or a stop runs */
-        if (ct_lock(l->global->run_dir, uid, SWEEP_LOCK_MS, &lock) < 0)
+        if (ct_lock(l->global->run_dir, uid, l->lock_ms ? l->lock_ms : SWEEP_LOCK_MS, &lock) < 0)
                 return 0;
         r = malloc(sizeof *r);
         if (!r)

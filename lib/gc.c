@@ -290,7 +290,8 @@ int gc_run(const GcCtx *g, unsigned flags, unsigned *ret_reaped)
                 gc_orphan_cgroups(g);
         if (flags & GC_CONTAINERS) {
                 CtLife life = { .global = g->global, .sessions = g->sessions, .locks = g->locks,
-                                .note = g->note, .userdata = g->userdata };
+                                .note = g->note, .userdata = g->userdata,
+                                .lock_ms = CT_LOCK_TIMEOUT_MS };
                 unsigned stopped = 0;
 
                 (void)ct_sweep(&life, g->conf, &stopped);

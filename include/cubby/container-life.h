@@ -50,10 +50,15 @@ typedef struct CtLife {
         /* one line of each thing done (cubbyctl's output), or NULL */
         void (*note)(const char *line, void *userdata);
         void *userdata;
+        /* the sweep waits this long for a container's lock (a login or a
+         * stop holds it); 0: 200 ms, then the container waits for the
+         * next sweep (the holder's) */
+        unsigned lock_ms;
 } CtLife;
 
-/* Live sessions of uid (records with a live opener) other than the one
- * named exclude_key (may be NULL): what keeps a container in use. */
+/* Live sessions of uid that join its container (records with
+ * container=user and a live opener) other than the one named exclude_key
+ * (may be NULL): what keeps a container in use. */
 int ct_live_sessions(const CtLife *l, uid_t uid, const char *exclude_key);
 
 /* The container's processes are gone: remove its cgroup tree (ct/ and
@@ -69,7 +74,8 @@ int ct_release(const CtLife *l, const CtRecord *r);
  * to every process in its cgroup tree, wait until only the init is left
  * or grace_s passed, SIGKILL the init through its verified pidfd (the
  * kernel kills the rest of its pid namespace), kill what is left in the
- * tree (cgroup.kill, the v1 freezer or a kill loop), wait until empty,
+ * tree (a SIGKILL loop through pidfds, v1 and v2 alike: never cgroup.kill,
+ * which would kill a next init cloned into ct/init), wait until empty,
  * ct_release. A dead init is fine (a reap). Logs container_stop. */
 int ct_stop_locked(const CtLife *l, const CtRecord *r, CtStopReason reason, unsigned grace_s);
 
@@ -115,7 +121,9 @@ typedef enum {
 } CtVerdict;
 
 /* Update *state (a state of another container, or from the future, starts
- * afresh) with the input and decide. *ret_busy (may be NULL): whether this
+ * afresh) with the input and decide. A linger runs out only on a sample
+ * that makes an average (where the CPU time can be read at all): a busy
+ * container is never stopped for want of a second sample. *ret_busy (may be NULL): whether this
  * sample counted as busy (CPU use since the last sample, per second of
  * time, at or above idle_cpu percent of one CPU). */
 CtVerdict ct_idle_decide(const CtIdleInput *in, CtIdleState *state, bool *ret_busy);

@@ -121,6 +121,32 @@ static void test_close_samples(void **state)
         assert_int_equal(st.sample_ns, 102 * S);
 }
 
+/* A container made and left between two sweeps, first seen after its
+ * linger ran out: kept until a second sample tells whether it is busy. */
+static void test_first_sample_waits(void **state)
+{
+        CtIdleState st = { .init_start = 77, .active_ns = 100 * S };
+        CtIdleInput in = input(110, 0, 3 * S, 3);
+        bool busy = true;
+        (void)state;
+
+        assert_int_equal(ct_idle_decide(&in, &st, &busy), CT_KEEP);
+        assert_false(busy);
+        in = input(115, 0, 5 * S, 3);
+        assert_int_equal(ct_idle_decide(&in, &st, &busy), CT_KEEP);
+        assert_true(busy);
+        in = input(117, 0, 5 * S, 3);
+        assert_int_equal(ct_idle_decide(&in, &st, NULL), CT_KEEP);
+        in = input(118, 0, 5 * S, 3);
+        assert_int_equal(ct_idle_decide(&in, &st, NULL), CT_STOP_NOW_IDLE);
+        /* the same, idle at the second sample: stopped then */
+        st = (CtIdleState){ .init_start = 77, .active_ns = 100 * S };
+        in = input(110, 0, 3 * S, 3);
+        assert_int_equal(ct_idle_decide(&in, &st, NULL), CT_KEEP);
+        in = input(115, 0, 3 * S, 3);
+        assert_int_equal(ct_idle_decide(&in, &st, NULL), CT_STOP_NOW_IDLE);
+}
+
 /* Without a CPU counter every sample is idle: linger is a plain timer. */
 static void test_no_usage(void **state)
 {
@@ -211,6 +237,7 @@ int main(void)
                 cmocka_unit_test(test_linger_zero),   cmocka_unit_test(test_linger_always),
                 cmocka_unit_test(test_linger_idle),   cmocka_unit_test(test_busy_keeps),
                 cmocka_unit_test(test_close_samples), cmocka_unit_test(test_no_usage),
+                cmocka_unit_test(test_first_sample_waits),
                 cmocka_unit_test(test_state_reset),   cmocka_unit_test(test_live_keeps),
                 cmocka_unit_test(test_state_text),    cmocka_unit_test(test_reason_names),
         };

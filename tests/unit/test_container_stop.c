@@ -26,7 +26,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sched.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -216,10 +218,19 @@ static void standin_start(StandIn *s, bool record, bool burn)
         close(p[0]);
         s->init = pids[0];
         s->sup = pids[1];
-        /* init, its job and the supervisor */
-        for (int i = 0; i < 500 && tree_procs(&s->ct) < 3; i++)
+        /* init, its job and the supervisor (the init's parent, which
+         * unshared, is gone) */
+        for (int i = 0; i < 1000 && tree_procs(&s->ct) != 3; i++)
                 usleep(2000);
-        assert_int_equal(tree_procs(&s->ct), 3);
+        if (tree_procs(&s->ct) != 3) {
+                char cmd[PATH_MAX + 128];
+
+                snprintf(cmd, sizeof cmd, "for f in $(find %s -name cgroup.procs); do echo $f; "
+                                          "for p in $(cat $f); do cat /proc/$p/comm; done; done",
+                         s->ct.dir[0].path);
+                (void)!system(cmd);
+                fail_msg("the stand-in has %d processes, not 3", tree_procs(&s->ct));
+        }
         if (!record)
                 return;
         {
@@ -367,7 +378,8 @@ static void test_stop(void **state)
         assert_int_equal(ct_stop(&l, uid, CT_STOP_ADMIN, 1, false, NULL), 0);
         ms = now_ms() - t0;
         print_message("stop with a 1 s grace (a job ignoring SIGTERM): %lld ms\n", (long long)ms);
-        assert_true(ms >= 1000 && ms < 4000);
+        if (ms < 1000 || ms >= 4000)
+                fail_msg("the stop took %lld ms, not the 1 s grace and a little", (long long)ms);
         assert_gone(&s, true);
         assert_int_equal(ct_stop(&l, uid, CT_STOP_ADMIN, 1, false, NULL), -ENOENT);
 }
@@ -425,6 +437,7 @@ static void put_live_session(const char *sid, char *key, size_t size)
         rec->mode = RECORD_MODE_REDIRECT;
         strcpy(rec->redirect, "/bin/bash");
         rec->sandbox = true;
+        rec->container = CONF_CONTAINER_USER;
         strcpy(rec->service, "sshd");
         strcpy(rec->hostname, "lab");
         rec->created = 1700000000;
@@ -489,6 +502,30 @@ static void test_stop_racing_login(void **state)
                 assert_int_equal(stat(path, &st), 0);
         }
         assert_int_equal(ct_exists(run_dir, uid), 0);
+        /* the next init, cloned into the kept ct/init (v2: CLONE_INTO_CGROUP),
+         * lives: the stop did not leave that cgroup killing what enters */
+        for (size_t i = 0; i < s.ct.n; i++) {
+                struct clone_args ca = { .flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD };
+                int cfd, status;
+                pid_t child;
+
+                if (!s.ct.dir[i].v2)
+                        continue;
+                snprintf(path, sizeof path, "%s/init", s.ct.dir[i].path);
+                cfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                assert_true(cfd >= 0);
+                ca.cgroup = (uint64_t)cfd;
+                child = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+                if (child == 0) {
+                        usleep(100 * 1000);
+                        _exit(7);
+                }
+                assert_true(child > 0);
+                close(cfd);
+                assert_int_equal(waitpid(child, &status, 0), child);
+                if (!WIFEXITED(status) || WEXITSTATUS(status) != 7)
+                        fail_msg("a process cloned into the kept %s died (status 0x%x)", path, status);
+        }
         assert_int_equal(unlinkat(sessions, key, 0), 0);
         assert_int_equal(ct_gc_orphans(&l), 1);
         assert_gone(&s, true);
@@ -531,7 +568,7 @@ static void test_sweep_busy(void **state)
         uint64_t a = 0, b = 0;
         (void)state;
 
-        write_conf("[user ctstop-user]\nlinger = 2s\nidle_cpu = 20\n");
+        write_conf("[user ctstop-user]\nlinger = 2s\nidle_cpu = 5\n");
         l = life();
         standin_start(&s, true, true);
         assert_int_equal(ct_cpu_usage(&s.ct, &a), 0);
@@ -542,7 +579,7 @@ static void test_sweep_busy(void **state)
         }
         assert_int_equal(ct_cpu_usage(&s.ct, &b), 0);
         print_message("CPU of the burning stand-in: %.2f s in 4.4 s\n", (double)(b - a) / 1e9);
-        assert_true(b - a > 1000000000ULL);
+        assert_true(b - a > 250000000ULL);
         assert_int_equal(ct_mark_active(&l, uid), 0);
         assert_int_equal(ct_stop(&l, uid, CT_STOP_ADMIN, 1, false, NULL), 0);
         assert_gone(&s, true);
@@ -660,6 +697,43 @@ static void test_holder_sweep(void **state)
         (void)waitpid(id.pid, NULL, WNOHANG);
 }
 
+/* After each test, whatever happened: nothing of a stand-in is left for
+ * the next one (a failed test leaves its processes and dirs). */
+static void cleanup_tree(const char *path, int depth);
+static int teardown(void **state)
+{
+        CgSet u, se;
+        _cleanup_close_ int ctdir = -1;
+        char name[32];
+        (void)state;
+
+        if (cg_paths(spec, 0, uid, SID, &u, &se) == 0)
+                for (size_t i = 0; i < u.n; i++) {
+                        char parent[PATH_MAX];
+                        char *slash;
+
+                        snprintf(parent, sizeof parent, "%s", u.dir[i].path);
+                        slash = strrchr(parent, '/');
+                        if (!slash)
+                                continue;
+                        *slash = 0;
+                        cleanup_tree(parent, 0);
+                }
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+                ;
+        if (ct_dir_open(run_dir, false, &ctdir) == 0) {
+                (void)ct_remove(ctdir, uid);
+                snprintf(name, sizeof name, "u%u.idle", (unsigned)uid);
+                (void)unlinkat(ctdir, name, 0);
+        }
+        (void)session_home_refs_set(locks, uid, 0);
+        /* a holder a failed test_holder_sweep left (its policy is about to
+         * go with the scratch dir, and without one it decides nothing,
+         * exit included) */
+        (void)anchor_stop(run_dir, NULL);
+        return 0;
+}
+
 /* ---- the frame ------------------------------------------------------------ */
 
 static void cleanup_tree(const char *path, int depth)
@@ -709,12 +783,12 @@ static void cleanup_tree(const char *path, int depth)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_stop),         cmocka_unit_test(test_stop_no_grace),
-                cmocka_unit_test(test_ctl_stop),     cmocka_unit_test(test_sweep_linger_zero),
-                cmocka_unit_test(test_sweep_linger), cmocka_unit_test(test_sweep_busy),
-                cmocka_unit_test(test_reap_dead_init), cmocka_unit_test(test_orphan),
-                cmocka_unit_test(test_holder_sweep), cmocka_unit_test(test_sweep_many),
-                cmocka_unit_test(test_stop_racing_login),
+                cmocka_unit_test_teardown(test_stop, teardown),         cmocka_unit_test_teardown(test_stop_no_grace, teardown),
+                cmocka_unit_test_teardown(test_ctl_stop, teardown),     cmocka_unit_test_teardown(test_sweep_linger_zero, teardown),
+                cmocka_unit_test_teardown(test_sweep_linger, teardown), cmocka_unit_test_teardown(test_sweep_busy, teardown),
+                cmocka_unit_test_teardown(test_reap_dead_init, teardown), cmocka_unit_test_teardown(test_orphan, teardown),
+                cmocka_unit_test_teardown(test_holder_sweep, teardown), cmocka_unit_test_teardown(test_sweep_many, teardown),
+                cmocka_unit_test_teardown(test_stop_racing_login, teardown),
         };
         CgSet u, s;
         int status, left = 0, r, dfd;
