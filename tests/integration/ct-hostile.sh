@@ -12,6 +12,10 @@ IT_NEEDS="/usr/sbin/sshd ssh ssh-agent ssh-add pgrep /usr/bin/python3"
 it_init "$@"
 
 S1=$IT_S1 S2=$IT_S2
+# a third student, for the policy change (a container of its own, never
+# stopped before)
+N1=${IT_P}h1
+hx_add_student "$N1"
 NET="nsenter --net=$IT_NETNS_PATH"
 it_policy_write "container = user" "linger = always"
 it_sshd_start
@@ -24,8 +28,37 @@ for i in $(seq 1 100); do
 done
 
 ct_field() { sed -n "s/^$2=//p" "$IT_RUNDIR/containers/u$(it_uid "$1")" 2>/dev/null; }
-hx_on_exit "hx_ctl stop $S1 >/dev/null 2>&1; hx_ctl stop $S2 >/dev/null 2>&1"
+hx_on_exit "hx_ctl stop $S1 >/dev/null 2>&1; hx_ctl stop $S2 >/dev/null 2>&1; hx_ctl stop $N1 >/dev/null 2>&1"
 u1=$(it_uid "$S1")
+un=$(it_uid "$N1")
+
+# --- a policy tightened while the container runs: the next login never
+# joins a container with more than the policy now gives (network = nat,
+# then none; linger = always keeps the old container): the old one is
+# stopped (no other session uses it) and a new one started
+ifaces() { it_ssh -n "$1" 'echo "@@if=$(awk -F: "NR > 2 { gsub(/ /, \"\", \$1); print \$1 }" /proc/net/dev | sort | tr "\n" " ")"' 2>&1; }
+it_policy_write "container = user" "linger = always" "network = nat" \
+        "[global]" "bridge = cbh$IT_ID" "subnet = 10.214.0.0/16"
+o=$(ifaces "$N1")
+it_match "network = nat: the container has an interface besides lo" '[a-z]+[0-9]' "$(it_get if "$o" | sed 's/lo //')"
+nat_init=$(ct_field "$N1" init_pid)
+it_ssh -n "$N1" 'nohup sleep 303 >/dev/null 2>&1 &' >/dev/null 2>&1
+it_policy_write "container = user" "linger = always" "network = none"
+o=$(ifaces "$N1")
+it_log "network = none, the next login: $o"
+it_nomatch "network = none now: the next login has no interface besides lo" '@@if=.*[a-z]+[0-9]' "$o"
+it_eq "network = none now: the old container's jobs are gone" "" "$(pgrep -u "$un" -f '^sleep 303$')"
+for i in $(seq 1 50); do [ "$(awk '/^State:/ { print $2 }' "/proc/$nat_init/status" 2>/dev/null)" = S ] || break; sleep 0.1; done
+it_ne "network = none now: the old container's init has ended" S \
+        "$(awk '/^State:/ { print $2 }' "/proc/$nat_init/status" 2>/dev/null)"
+it_match "network = none now: its stop is logged (reason=policy)" "event=container_stop uid=$un .*reason=policy" \
+        "$(cat "$IT_SCRATCH/syslog")"
+it_eq "network = none now: the next login gets in, loopback only" lo "$(it_get if "$o" | xargs)"
+it_ne "network = none now: a new container" "$nat_init" "$(ct_field "$N1" init_pid)"
+it_eq "network = none now: the new container's init is cubby-init" cubby-init \
+        "$(cat "/proc/$(ct_field "$N1" init_pid)/comm" 2>/dev/null)"
+hx_ctl stop "$N1" >/dev/null 2>&1
+it_policy_write "container = user" "linger = always"
 
 # both containers up
 o=$(it_ssh -n "$S1" 'echo "@@pidns=$(readlink /proc/self/ns/pid)"' 2>&1)
@@ -166,4 +199,5 @@ wait "$host_bg" 2>/dev/null
 hx_ctl stop "$S2" >/dev/null 2>&1
 it_check_clean "after cubbyctl stop $S1" "$S1"
 it_check_clean "after cubbyctl stop $S2" "$S2"
+it_check_clean "after cubbyctl stop $N1" "$N1"
 it_finish
