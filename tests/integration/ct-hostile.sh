@@ -196,6 +196,20 @@ kill "$host_bg" 2>/dev/null
 pkill -u "$u1" -f '^sleep 301$'
 wait "$host_bg" 2>/dev/null
 
+# --- cubbyctl stop while a connection of the user stays open (a
+# ControlMaster, no shell): the tree of that live session stays, and the
+# next login starts a new container in it
+psock=$IT_SCRATCH/keep.sock
+$NET ssh -F /dev/null -i "$IT_SSH_KEY" -p "$IT_SSH_PORT" "${IT_SSH_OPTS[@]}" \
+        -o ControlMaster=yes -o ControlPath="$psock" -o ControlPersist=yes -fN "$S2@127.0.0.1"
+hx_on_exit "$NET ssh -F /dev/null -o ControlPath=$psock -O exit $S2@127.0.0.1 >/dev/null 2>&1"
+for i in $(seq 1 50); do [ -n "$(it_records "$S2")" ] && break; sleep 0.1; done
+hx_ctl stop "$S2" >/dev/null 2>&1
+o=$(it_ssh -n "$S2" 'echo "@@ok=$(cat /proc/1/comm)"' 2>&1)
+it_eq "stop with a connection open, then a login: a new container" cubby-init "$(it_get ok "$o")"
+it_ne "stop with a connection open: the new container is not the old one" "$init2" "$(ct_field "$S2" init_pid)"
+$NET ssh -F /dev/null -o ControlPath="$psock" -O exit "$S2@127.0.0.1" >/dev/null 2>&1
+
 hx_ctl stop "$S2" >/dev/null 2>&1
 it_check_clean "after cubbyctl stop $S1" "$S1"
 it_check_clean "after cubbyctl stop $S2" "$S2"
