@@ -43,7 +43,21 @@ o=$(ifaces "$N1")
 it_match "network = nat: the container has an interface besides lo" '[a-z]+[0-9]' "$(it_get if "$o" | sed 's/lo //')"
 nat_init=$(ct_field "$N1" init_pid)
 it_ssh -n "$N1" 'nohup sleep 303 >/dev/null 2>&1 &' >/dev/null 2>&1
+# a connection of N1 stays open across the change (a ControlMaster)
+nsock=$IT_SCRATCH/n1.sock
+$NET ssh -F /dev/null -i "$IT_SSH_KEY" -p "$IT_SSH_PORT" "${IT_SSH_OPTS[@]}" \
+        -o ControlMaster=yes -o ControlPath="$nsock" -o ControlPersist=yes -fN "$N1@127.0.0.1"
+hx_on_exit "$NET ssh -F /dev/null -o ControlPath=$nsock -O exit $N1@127.0.0.1 >/dev/null 2>&1"
 it_policy_write "container = user" "linger = always" "network = none"
+o=$(ifaces "$N1")
+it_nomatch "network = none now, another connection open: no login with an interface besides lo" \
+        '@@if=.*[a-z]+[0-9]' "$o"
+it_match "network = none now, another connection open: refused, the user is told" \
+        'runs under an earlier policy and is still in use' "$o"
+it_eq "network = none now, another connection open: the old container is left to it" "$nat_init" \
+        "$(ct_field "$N1" init_pid)"
+$NET ssh -F /dev/null -o ControlPath="$nsock" -O exit "$N1@127.0.0.1" >/dev/null 2>&1
+for i in $(seq 1 50); do [ -z "$(it_records "$N1")" ] && break; sleep 0.1; done
 o=$(ifaces "$N1")
 it_log "network = none, the next login: $o"
 it_nomatch "network = none now: the next login has no interface besides lo" '@@if=.*[a-z]+[0-9]' "$o"
