@@ -545,7 +545,7 @@ static void freeze_kill(int ffd, int64_t deadline)
         (void)write_string_at(ffd, "freezer.state", "THAWED");
 }
 
-static int kill_dirs(const CgSet *session, unsigned timeout_ms, bool v2_kill)
+int cg_kill(const CgSet *session, unsigned timeout_ms)
 {
         int fds[CG_MAX_DIRS];
         int64_t deadline = now_ns() + (int64_t)timeout_ms * 1000000;
@@ -565,7 +565,7 @@ static int kill_dirs(const CgSet *session, unsigned timeout_ms, bool v2_kill)
         }
 
         /* cgroup.kill (5.14+) kills the whole subtree atomically, forks included. */
-        for (size_t i = 0; v2_kill && i < session->n && v2_killed < 0; i++)
+        for (size_t i = 0; i < session->n && v2_killed < 0; i++)
                 if (session->dir[i].v2 && fds[i] >= 0 &&
                     write_string_at(fds[i], "cgroup.kill", "1") >= 0)
                         v2_killed = (int)i;
@@ -614,14 +614,4 @@ out:
         for (size_t i = 0; i < CG_MAX_DIRS; i++)
                 closep(&fds[i]);
         return r;
-}
-
-int cg_kill(const CgSet *session, unsigned timeout_ms)
-{
-        return kill_dirs(session, timeout_ms, true);
-}
-
-int cg_kill_no_v2_kill(const CgSet *session, unsigned timeout_ms)
-{
-        return kill_dirs(session, timeout_ms, false);
 }

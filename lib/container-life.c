@@ -404,13 +404,10 @@ static int set_below(const CgSet *ct, const char *rel, CgSet *ret)
         return cg_set_check(ret);
 }
 
-/* Kill everything left in the tree: the v1 freezer or a kill loop per
- * dir, deepest first, then the top; each waits until its dirs are empty.
- * Never cgroup.kill: the dirs of live sessions (ct, ct/init, ct/s<sid>)
- * stay for the next container, and a v2 dir that had it written kills
- * what the next start clones into it (cg_kill_no_v2_kill). The
- * container's own processes went with its init (its pid namespace);
- * what is left here are the supervisors, which do not fork. */
+/* Kill everything left in the tree: cg_kill (cgroup.kill on v2, which
+ * takes the whole subtree; the v1 freezer or a kill loop per dir
+ * elsewhere) on every dir, deepest first, then on the top; each waits
+ * until its dirs are empty. */
 static int tree_kill(const CgSet *ct)
 {
         RelPaths rel = { 0 };
@@ -429,11 +426,11 @@ static int tree_kill(const CgSet *ct)
 
                 r = set_below(ct, rel.p[i], &below);
                 if (r == 0)
-                        r = cg_kill_no_v2_kill(&below, KILL_TIMEOUT_MS);
+                        r = cg_kill(&below, KILL_TIMEOUT_MS);
         }
         free(rel.p);
         if (r == 0)
-                r = cg_kill_no_v2_kill(ct, KILL_TIMEOUT_MS);
+                r = cg_kill(ct, KILL_TIMEOUT_MS);
         return r;
 }
 

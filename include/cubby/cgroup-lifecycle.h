@@ -38,12 +38,6 @@ int cg_create_below(const CgSet *dirs, bool exclusive);
  * and wait, at most timeout_ms, until they are all empty. -ETIMEDOUT if
  * not. Missing dirs count as empty. */
 int cg_kill(const CgSet *session, unsigned timeout_ms);
-/* The same without cgroup.kill (the freezer or the kill loop), for dirs
- * that may be kept and used again: a v2 cgroup that had cgroup.kill
- * written SIGKILLs every process later cloned into it with
- * CLONE_INTO_CGROUP from another cgroup (the kernel compares the kill
- * counts of the two), so no new container could start there. */
-int cg_kill_no_v2_kill(const CgSet *session, unsigned timeout_ms);
 
 /* rmdir the session dirs (missing is fine), then the user dirs if empty
  * (-EBUSY from a user dir that still has sessions is not an error). */
