@@ -48,6 +48,7 @@ static const char *const reason_names[_CT_STOP_MAX] = {
         [CT_STOP_IDLE] = "idle",
         [CT_STOP_ADMIN] = "admin",
         [CT_STOP_GC] = "gc",
+        [CT_STOP_POLICY] = "policy",
 };
 
 const char *ct_stop_reason_name(CtStopReason reason)
@@ -424,8 +425,10 @@ static int live_session_ids(const CtLife *l, uid_t uid, Ids *out)
                 return -errno;
         (void)TAKE_FD(dup);
         while (r == 0 && (de = readdir(d))) {
-                if (de->d_name[0] == '.' || record_read(dirfd(d), de->d_name, 0, rec) < 0 ||
-                    rec->uid != uid || !record_counts(rec))
+                if (de->d_name[0] == '.' ||
+                    (l->exclude_key && strcmp(de->d_name, l->exclude_key) == 0) ||
+                    record_read(dirfd(d), de->d_name, 0, rec) < 0 || rec->uid != uid ||
+                    !record_counts(rec))
                         continue;
                 if (out->n == out->cap) {
                         size_t cap = out->cap ? out->cap * 2 : 16;

@@ -1063,7 +1063,18 @@ static int home_ref_take(const Record *rec, int locks)
  * reference on the home; one that replaces a stale record takes over the
  * dead one's reference and releases its lease. Then the record is read
  * and verified again. Every failure refuses the login. */
-static int ensure_container(OpenCtx *c, Session *s, int locks, const char **ret_why)
+/* A running container gives no more than the policy gives now: no
+ * network unless the policy has one, and the policy's seccomp filter (its
+ * init and jobs run under the one it was started with). */
+static bool container_fits(const ConfPolicy *pol, const Record *rec, const CtRecord *ct)
+{
+        if (ct->addr != 0 && pol->network != CONF_NETWORK_NAT)
+                return false;
+        return ct->seccomp == rec->seccomp;
+}
+
+static int ensure_container(OpenCtx *c, const ConfPolicy *pol, Session *s, int sessions, int locks,
+                            const CgSet *user, const char **ret_why)
 {
         _cleanup_close_ int lock = -1, dfd = -1, pidfd = -1;
         _cleanup_free_ CtRecord *old = calloc(1, sizeof *old), *now = calloc(1, sizeof *now);
@@ -1087,14 +1098,40 @@ static int ensure_container(OpenCtx *c, Session *s, int locks, const char **ret_
         r = ct_read(dfd, rec->uid, old);
         if (r >= 0) {
                 r = ct_open_init("/proc", old, &pidfd);
-                if (r >= 0)
+                if (r >= 0 && container_fits(pol, rec, old))
                         return 0; /* running: the helper joins it */
-                if (r != -ESRCH && r != -ESTALE) {
+                if (r >= 0) {
+                        /* started under a policy that gave more: never
+                         * joined; replaced once no other session uses it
+                         * (as a login container keeps its settings until
+                         * its session ends). Its whole tree goes, this
+                         * session's dir included, and is made again: a v2
+                         * dir that had cgroup.kill written kills what is
+                         * later cloned into it (CLONE_INTO_CGROUP). */
+                        CtLife life = { .global = &c->conf.global, .sessions = sessions,
+                                        .locks = locks, .exclude_key = s->key };
+
+                        *ret_why = "the user's container runs under an earlier policy and is "
+                                   "still in use";
+                        r = ct_live_sessions(&life, rec->uid, s->key);
+                        if (r != 0)
+                                return r < 0 ? r : -EBUSY;
+                        *ret_why = "the user's container under an earlier policy cannot be stopped";
+                        r = ct_stop_locked(&life, old, CT_STOP_POLICY, (unsigned)pol->stop_grace_s);
+                        if (r < 0)
+                                return r;
+                        r = create_session_cgroup(pol, s, sessions, locks, user, ret_why);
+                        if (r < 0)
+                                return r;
+                        r = -ENOENT; /* gone, with its lease and home reference */
+                } else if (r != -ESRCH && r != -ESTALE) {
                         *ret_why = "the user's container cannot be checked";
                         return r;
+                } else {
+                        stale = true;
                 }
-                stale = true;
-        } else if (r != -ENOENT) {
+        }
+        if (r < 0 && r != -ENOENT && !stale) {
                 *ret_why = "the user's container record is unusable";
                 return r;
         }
@@ -1194,7 +1231,7 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
         }
         CUBBY_FAULT("pam.ready");
         if (rec->container == CONF_CONTAINER_USER) {
-                r = ensure_container(c, s, locks, ret_why);
+                r = ensure_container(c, pol, s, sessions, locks, &user, ret_why);
                 if (r < 0)
                         goto undo;
         }

@@ -37,6 +37,7 @@ typedef enum {
         CT_STOP_IDLE,       /* linger = D: no session and no busy sample for D */
         CT_STOP_ADMIN,      /* cubbyctl stop */
         CT_STOP_GC,         /* gc: its init is dead, or nothing records it */
+        CT_STOP_POLICY,     /* a login under a policy that now gives less */
         _CT_STOP_MAX,
 } CtStopReason;
 
@@ -47,6 +48,9 @@ typedef struct CtLife {
         const ConfGlobal *global; /* run_dir, state_dir, cgroup_parent */
         int sessions;             /* the session records' dir */
         int locks;                /* <run_dir>/locks (session_lock_dir_path) */
+        /* a session record a stop's cleanup does not count as live (the
+         * login that replaces the container: its dirs go too), or NULL */
+        const char *exclude_key;
         /* one line of each thing done (cubbyctl's output), or NULL */
         void (*note)(const char *line, void *userdata);
         void *userdata;
