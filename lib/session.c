@@ -96,6 +96,12 @@ int session_teardown(const Record *rec, int lock_dirfd, unsigned timeout_ms)
                 if (k < 0)
                         return k;
                 k = cg_remove_dirs(&rec->cgroup, true);
+                if (k < 0)
+                        return k;
+                /* A session that died before its container's tree was made
+                 * (between the user dir and ct/) leaves the user dir alone:
+                 * it goes if it is empty. With ct/ in it, it stays. */
+                k = cg_remove_dirs(&user, true);
                 return k < 0 ? k : 0;
         }
         r = cg_kill(&rec->cgroup, timeout_ms);
