@@ -195,7 +195,7 @@ expect 20 @@armed2
 sleep 0.5
 send \x1a
 expect 20 Stopped
-send echo @@""jobs=$(jobs -s | wc -l); kill -9 %1\n
+send echo @@""jobs=$(jobs -s | wc -l); kill -9 %1; wait %1 2>/dev/null\n
 expect 20 @@jobs=
 send python3 -c 'import os,termios,tty; s=termios.tcgetattr(0); tty.setraw(0); print("@@" "rawready", end="", flush=True); c=os.read(0,1); termios.tcsetattr(0,termios.TCSANOW,s); print("@@" "raw=%d" % c[0])'\n
 expect 20 @@rawready
