@@ -32,11 +32,29 @@
 #   equals the baseline -> a next login prints "in pid=1" and exits 0.
 # A table (point, mode, hit, leak-free, next login) ends the output.
 #
+# The same sweep then runs for a second user whose policy says container =
+# user, linger = 0 (CUBBY_FAULT_MODELS="login user" by default; either one
+# alone to sweep only it): there the login's command is
+# `echo "in ct init=$(cat /proc/1/comm)"`, the first login of the user
+# creates the container (pam_cubby's container steps, the helper's
+# --start-container, cubby-init) and joins it (the helper's join), and its
+# logout stops it (close_session of the last session, linger = 0: the stop
+# steps). A shell that got in must print "in ct init=cubby-init" (it runs
+# in the container, whose PID 1 is cubby-init); after the fault `cubbyctl
+# gc` (dead inits reaped, containers without a live session stopped, orphan
+# ct/ cgroups removed) must leave the baseline, and a next login must get
+# into a container again. The points of the container code (those in
+# helper/start.c, helper/join.c, lib/container.c, lib/container-life.c,
+# and pam.ct.*, child.exec_init, child.init_cgroup) are swept only for that
+# user; every other point is swept for both, since a container's creation
+# runs the same helper and child steps as a login's sandbox.
+#
 # Modes: every point with kill (SIGKILL: no cleanup at all); abort and exit
 # for a rotating subset (CUBBY_FAULT_ROTATE points per run, chosen by the
 # day of the year, or CUBBY_FAULT_SEED), to keep the CI run short.
 # CUBBY_FAULT_ALL=1 sweeps every point in all three modes.
 # CUBBY_FAULT_POINTS="a b" restricts the sweep to those points.
+# CUBBY_FAULT_MODELS="login user": which container models are swept.
 #
 # --guard-only: steps 1 and 2 only (test vm-fault-guard: no VM needed).
 #
@@ -114,11 +132,12 @@ if [ -z "${CUBBY_VM_GUEST:-}" ]; then
 
 	# 3. the sweep in the VM
 	cd "$CUBBY_BUILD" || exit 99
-	"$HERE/run.sh" --build-dir "$CUBBY_BUILD" --timeout "${CUBBY_VM_TIMEOUT:-900}" \
+	"$HERE/run.sh" --build-dir "$CUBBY_BUILD" --timeout "${CUBBY_VM_TIMEOUT:-2400}" \
 		--append cubby.fault_injection=1 \
 		-e CUBBY_VM_GUEST=1 -e "CUBBY_SRC=$CUBBY_SRC" -e "CUBBY_BUILD=$CUBBY_BUILD" \
 		-e "CUBBY_FAULT_ALL=${CUBBY_FAULT_ALL:-}" -e "CUBBY_FAULT_SEED=${CUBBY_FAULT_SEED:-}" \
 		-e "CUBBY_FAULT_ROTATE=${CUBBY_FAULT_ROTATE:-}" -e "CUBBY_FAULT_POINTS=${CUBBY_FAULT_POINTS:-}" -e "CUBBY_FAULT_TRACE=${CUBBY_FAULT_TRACE:-}" \
+		-e "CUBBY_FAULT_MODELS=${CUBBY_FAULT_MODELS:-login user}" \
 		-- /bin/bash "$HERE/fault-sweep.sh"
 	rc=$?
 	echo "vm-fault-sweep: exit $rc after $(dt "$t0" "$(now)") s (fault build + guard + boot + sweep)"
@@ -129,6 +148,8 @@ fi
 CG=/sys/fs/cgroup
 U=cbfault
 G=cbfaultgrp
+UC=cbfaultct                     # container = user
+GC=cbfaultctgrp
 POLICY=/etc/cubby-fault/cubby.conf
 RUN=/run/cubby-fault-state       # the policy's run_dir (locks, leases, anchor)
 STATE=/var/lib/cubby-fault       # the policy's state_dir (overlay homes)
@@ -144,16 +165,23 @@ ok() { echo "ok: [+$(dt "$T0" "$(uptime_s)") s] $*"; }
 fail() { echo "FAIL: $*"; exit 1; }
 
 # Points that no login reaches on the success path, with the reason; a
-# point not listed here that is never hit fails the sweep.
+# point not listed here that is never hit fails the sweep. UNREACHABLE_CT:
+# the same for the container = user logins.
 declare -A UNREACHABLE=()
+declare -A UNREACHABLE_CT=(
+	[helper.enter.ready]="cubby-shell --enter (cubbyctl shell) only, never a login"
+)
 
 # Points at or after the shell's exec: the shell may have printed "in"
 # before the fault (then it must have been a sandbox's PID 1).
+# For container = user, the join's supervisor and the stop at the logout.
 after_exec() {
 	case $1 in
 	helper.exec_seen|helper.started|helper.dropped|helper.supervise|helper.reaped) return 0 ;;
 	pam.close.*|lib.teardown.*|lib.home.unmounted) return 0 ;;
+	helper.join.dropped) [ $MODEL = user ] && return 0 ;;
 	esac
+	[ $MODEL = user ] && grep -qx "$1" "$W/points.stop" && return 0
 	return 1
 }
 
@@ -167,8 +195,10 @@ ok "fault build installed in $(dt "$t" "$(uptime_s)") s; install warned: $(grep 
 
 # 1. User, policy, PAM stacks, network.
 groupadd "$G" && useradd -m -s /bin/bash -g "$G" "$U" || fail "useradd"
+groupadd "$GC" && useradd -m -s /bin/bash -g "$GC" "$UC" || fail "useradd $UC"
 uid=$(id -u "$U")
 gid=$(id -g "$U")
+uidc=$(id -u "$UC")
 mkdir -p "${POLICY%/*}" "$W" "$STATE"
 # the guest's / is an overlayfs, which cannot be an overlay's upper layer
 mount -t tmpfs -o mode=0700 cubby-fault-state "$STATE" || fail "tmpfs on $STATE"
@@ -191,6 +221,15 @@ home = persistent
 cpu = 0.5
 memory = 64M
 pids = 64
+[group $GC]
+sandbox = yes
+network = nat
+home = persistent
+cpu = 0.5
+memory = 64M
+pids = 64
+container = user
+linger = 0
 EOF
 chmod 0644 "$POLICY"
 "$FCTL" --config "$POLICY" explain "$U" >"$W/explain.out" 2>&1 || fail "explain: $(cat "$W/explain.out")"
@@ -203,9 +242,25 @@ session  required   $FPAM config=$POLICY
 EOF
 done
 "$FCTL" --config "$POLICY" net up >"$W/netup.out" 2>&1 || fail "cubbyctl net up: $(cat "$W/netup.out")"
-ok "user $U ($uid) in $G; network = nat on $BR, home = persistent, cpu/memory/pids limits"
+ok "user $U ($uid) in $G and $UC ($uidc, container = user, linger = 0) in $GC; network = nat on $BR, home = persistent, cpu/memory/pids limits"
 
-login() { timeout 60 su - "$U" -c 'echo in pid=$$' </dev/null >"$W/$1.out" 2>&1; }
+# MODEL: login (user $U, container = login) or user ($UC, container = user)
+MODEL=login
+login() {
+	if [ $MODEL = login ]; then
+		timeout 60 su - "$U" -c 'echo in pid=$$' </dev/null >"$W/$1.out" 2>&1
+	else
+		timeout 60 su - "$UC" -c 'echo "in ct init=$(cat /proc/1/comm)"' </dev/null >"$W/$1.out" 2>&1
+	fi
+}
+# login_ok NAME: that login's shell ran, sandboxed
+login_ok() {
+	if [ $MODEL = login ]; then
+		grep -qx 'in pid=1' "$W/$1.out"
+	else
+		grep -qx 'in ct init=cubby-init' "$W/$1.out"
+	fi
+}
 
 # 2. The guard in the guest: with the kernel command line hidden (another
 # procfs file bound over it), su is refused and the helper refuses.
@@ -246,7 +301,7 @@ ok "spec files that are writable by others, owned by the user, or a symlink are 
 # 4. Baseline: one login, gc.
 gc() { "$FCTL" --config "$POLICY" gc >"$W/gc.out" 2>&1; }
 login first
-[ $? -eq 0 ] && grep -qx 'in pid=1' "$W/first.out" || fail "first login: $(cat "$W/first.out")"
+[ $? -eq 0 ] && login_ok first || fail "first login: $(cat "$W/first.out")"
 gc || fail "gc: $(cat "$W/gc.out")"
 
 # The state a crash could leak, one line per item, sorted. Few processes
@@ -275,9 +330,9 @@ snap() {
 		cat "$RUN/leases"
 		echo "@@status"
 		cat /proc/[0-9]*/status
-	} 2>/dev/null | awk -v u="$uid" -v w="$W" -v self=$$ '
+	} 2>/dev/null | awk -v u="$uid" -v uc="$uidc" -v w="$W" -v self=$$ '
 		function proc() {
-			if (id == u || n ~ /^(cubby|su$)/ || st == "Z")
+			if (id == u || id == uc || n ~ /^(cubby|su$)/ || st == "Z")
 				print "proc", n, st, "uid=" id
 			else if (pid == self)
 				print "proc (the sweep itself)"
@@ -330,21 +385,53 @@ snap_settled() {
 
 # 5. The points, from the sources.
 # (no process substitution: the guest has no /dev/fd)
+points_in() { # points_in FILE...: the points named in those files
+	cat "$@" 2>/dev/null | grep -oE 'CUBBY_FAULT\("[a-z0-9_.]+"\)' | sed -E 's/.*\("(.*)"\)/\1/' | sort -u
+}
 grep -rhoE 'CUBBY_FAULT\("[a-z0-9_.]+"\)' "$CUBBY_SRC/helper" "$CUBBY_SRC/pam_module" "$CUBBY_SRC/lib" \
 	"$CUBBY_SRC/cubbyctl" | sed -E 's/.*\("(.*)"\)/\1/' | sort -u >"$W/points"
-mapfile -t POINTS <"$W/points"
-[ ${#POINTS[@]} -ge 10 ] || fail "only ${#POINTS[@]} fault points found in $CUBBY_SRC"
+# the container code's points: only a container = user login reaches them
+{
+	points_in "$CUBBY_SRC/helper/start.c" "$CUBBY_SRC/helper/join.c" "$CUBBY_SRC/lib/container.c" \
+		"$CUBBY_SRC/lib/container-life.c"
+	grep -E '^(pam\.ct\.|child\.exec_init$|child\.init_cgroup$)' "$W/points"
+} | sort -u >"$W/points.ct"
+points_in "$CUBBY_SRC/lib/container-life.c" >"$W/points.stop"
+mapfile -t ALL_POINTS <"$W/points"
+[ ${#ALL_POINTS[@]} -ge 10 ] || fail "only ${#ALL_POINTS[@]} fault points found in $CUBBY_SRC"
+[ "$(grep -c . "$W/points.ct")" -ge 5 ] || fail "only $(grep -c . "$W/points.ct") container points found: $(cat "$W/points.ct")"
 if [ -n "${CUBBY_FAULT_POINTS:-}" ]; then
-	read -ra POINTS <<<"$CUBBY_FAULT_POINTS"
+	read -ra ALL_POINTS <<<"$CUBBY_FAULT_POINTS"
 fi
 seed=${CUBBY_FAULT_SEED:-$((10#$(date +%j)))}
 rotate=${CUBBY_FAULT_ROTATE:-6}
-ok "${#POINTS[@]} fault points; modes: kill for all, abort and exit for $([ -n "${CUBBY_FAULT_ALL:-}" ] && echo all || echo "$rotate rotating (seed $seed)")"
+ok "${#ALL_POINTS[@]} fault points ($(grep -c . "$W/points.ct") of the container code); models: ${CUBBY_FAULT_MODELS:-login}; modes: kill for all, abort and exit for $([ -n "${CUBBY_FAULT_ALL:-}" ] && echo all || echo "$rotate rotating (seed $seed)")"
 
 declare -a ROWS=()
 failures=0
 n_runs=0
 tsweep=$(uptime_s)
+for MODEL in ${CUBBY_FAULT_MODELS:-login}; do
+case $MODEL in login|user) ;; *) fail "CUBBY_FAULT_MODELS: $MODEL is neither login nor user" ;; esac
+POINTS=()
+for point in "${ALL_POINTS[@]}"; do
+	if grep -qx "$point" "$W/points.ct"; then
+		[ $MODEL = user ] && POINTS+=("$point")
+	else
+		POINTS+=("$point")
+	fi
+done
+if [ $MODEL = user ]; then
+	# the baseline of this model: its first login (the container made,
+	# joined, stopped at the logout), gc
+	login first
+	[ $? -eq 0 ] && login_ok first || fail "first container = user login: $(cat "$W/first.out")"
+	gc || fail "gc: $(cat "$W/gc.out")"
+	[ ! -e "$RUN/containers/u$uidc" ] || fail "linger = 0: the container of $UC outlived its last logout"
+	snap_settled || true
+	snap >"$W/baseline.snap"
+	ok "container = user: first login and logout, baseline of $(grep -c . "$W/baseline.snap") lines; ${#POINTS[@]} points"
+fi
 i=0
 for point in "${POINTS[@]}"; do
 	modes=(kill)
@@ -367,13 +454,17 @@ for point in "${POINTS[@]}"; do
 		rm -f "$SPEC"
 		hit=no
 		grep -qx "$point" "$HIT" && hit=yes
-		if [ $hit = no ] && [ -z "${UNREACHABLE[$point]:-}" ]; then
-			why+="never hit; "
+		if [ $hit = no ]; then
+			if [ $MODEL = login ] && [ -z "${UNREACHABLE[$point]:-}" ]; then
+				why+="never hit; "
+			elif [ $MODEL = user ] && [ -z "${UNREACHABLE_CT[$point]:-}" ]; then
+				why+="never hit; "
+			fi
 		fi
 		# a login that got in must have been sandboxed; before exec nothing got in
 		if grep -q '^in ' "$W/fault.out"; then
-			grep -qx 'in pid=1' "$W/fault.out" || why+="UNSANDBOXED shell: $(grep '^in ' "$W/fault.out"); "
-			after_exec "$point" || why+="a shell ran although the fault was before exec; "
+			login_ok fault || why+="UNSANDBOXED shell: $(grep '^in ' "$W/fault.out"); "
+			[ $hit = no ] || after_exec "$point" || why+="a shell ran although the fault was before exec; "
 		fi
 		gc || why+="gc failed: $(tr '\n' ' ' <"$W/gc.out"); "
 		tc=$(uptime_s)
@@ -387,7 +478,7 @@ for point in "${POINTS[@]}"; do
 		next=ok
 		login next
 		nrc=$?
-		if [ $nrc -ne 0 ] || ! grep -qx 'in pid=1' "$W/next.out"; then
+		if [ $nrc -ne 0 ] || ! login_ok next; then
 			next=FAIL
 			why+="next login exit $nrc: $(tr '\n' ' ' <"$W/next.out" | cut -c1-200); "
 		fi
@@ -396,8 +487,8 @@ for point in "${POINTS[@]}"; do
 		# reported above) and becomes part of the baseline
 		[ $leak = no ] || snap >"$W/baseline.snap"
 		te=$(uptime_s)
-		row=$(printf '%-28s %-6s %-4s %-9s %-5s su-exit=%-3s [login %s gc %s snap %s next+gc %s s]' \
-			"$point" "$mode" "$hit" "$([ $leak = no ] && echo leak-free || echo LEAK)" "$next" "$frc" \
+		row=$(printf '%-5s %-28s %-6s %-4s %-9s %-5s su-exit=%-3s [login %s gc %s snap %s next+gc %s s]' \
+			"$MODEL" "$point" "$mode" "$hit" "$([ $leak = no ] && echo leak-free || echo LEAK)" "$next" "$frc" \
 			"$(dt "$ta" "$tb")" "$(dt "$tb" "$tc")" "$(dt "$tc" "$td")/$tries" "$(dt "$td" "$te")")
 		if [ -n "$why" ]; then
 			failures=$((failures + 1))
@@ -410,12 +501,13 @@ for point in "${POINTS[@]}"; do
 		echo "$row"
 	done
 done
+done
 tend=$(uptime_s)
 
 echo
-echo "==== fault sweep: point, mode, hit, leak-free, next login ===="
+echo "==== fault sweep: model, point, mode, hit, leak-free, next login ===="
 printf '%s\n' "${ROWS[@]}"
-echo "figure: $n_runs fault logins over ${#POINTS[@]} points in $(dt "$tsweep" "$tend") s guest time ($(awk -v a="$tsweep" -v b="$tend" -v n="$n_runs" 'BEGIN{printf "%.2f", (b - a) / n}') s each)"
+echo "figure: $n_runs fault logins over ${#ALL_POINTS[@]} points in $(dt "$tsweep" "$tend") s guest time ($(awk -v a="$tsweep" -v b="$tend" -v n="$n_runs" 'BEGIN{printf "%.2f", (b - a) / n}') s each)"
 [ $failures -eq 0 ] || fail "$failures of $n_runs fault runs failed"
 echo "PASS: fault sweep ($n_runs runs, guest time $(dt "$T0" "$(uptime_s)") s)"
 exit 0
