@@ -170,16 +170,34 @@ fail() { echo "FAIL: $*"; exit 1; }
 declare -A UNREACHABLE=()
 declare -A UNREACHABLE_CT=(
 	[helper.enter.ready]="cubby-shell --enter (cubbyctl shell) only, never a login"
+	# a container = login sandbox's own steps: a container = user login
+	# runs helper.start.* (creation) and helper.join.* / child.join.*
+	# (the join) in their place
+	[child.exec]="the login sandbox's child execs the shell; here child.exec_init and child.join.exec"
+	[helper.cgroup_open]="the login sandbox's session cgroup; here helper.start.cgroup_open and pam.ct.cgroup"
+	[helper.dropped]="the login sandbox's supervisor; here helper.join.dropped"
+	[helper.groups_tty]="the login path; here helper.join.groups_tty"
+	[helper.network]="the login sandbox's network; here helper.start.network"
+	[helper.opener]="the login path; the join supervises the opener without this point"
+	[helper.root_built]="the login path; the creation's root is built in --start-container, whose points are helper.start.*"
+	[helper.started]="the login sandbox's start; here helper.start.recorded and the join's log"
+	[lib.teardown.killed]="a login sandbox's teardown (lib/session.c); a container's is its stop (lib/container-life.c)"
+	[lib.teardown.removed]="a login sandbox's teardown (lib/session.c); a container's is its stop (lib/container-life.c)"
 )
 
 # Points at or after the shell's exec: the shell may have printed "in"
 # before the fault (then it must have been a sandbox's PID 1).
-# For container = user, the join's supervisor and the stop at the logout.
+# For container = user, the join's supervisor, the start helper after the
+# container's record (the container is whole), and the stop at the logout.
 after_exec() {
 	case $1 in
 	helper.exec_seen|helper.started|helper.dropped|helper.supervise|helper.reaped) return 0 ;;
 	pam.close.*|lib.teardown.*|lib.home.unmounted) return 0 ;;
 	helper.join.dropped) [ $MODEL = user ] && return 0 ;;
+	# the container is complete once its record is written: pam_cubby
+	# counts the record, not the start helper's status, and the login
+	# joins it
+	helper.start.recorded) [ $MODEL = user ] && return 0 ;;
 	esac
 	[ $MODEL = user ] && grep -qx "$1" "$W/points.stop" && return 0
 	return 1
