@@ -431,6 +431,91 @@ if mem and res:
     out["scale"] = sc
     P("")
 
+# ---------------------------------------------------------------- 6: container = user
+ct = read_csv("container.csv")
+if ct:
+    cr = kv_file("ct-result.txt")
+
+    def ct_walls(label):
+        return [int(r["wall_us"]) for r in ct if r["label"] == label and r["status"] == "0"]
+
+    def ct_ms_file(name):
+        p = os.path.join(R, name)
+        if not os.path.exists(p):
+            return []
+        with open(p) as fh:
+            return [float(x) * 1000 for x in fh.read().split() if x]
+
+    cs = {}
+    P("## 6. Per-user containers (container = user, linger = always)")
+    P("")
+    P("Wall time from the exec of the command to its exit, each running `bash -c true` in the user's container "
+      "(su: as the user, through PAM; --enter and nsenter: root's command entering the running container)")
+    P("")
+    row(["measure", "n", "p50 ms", "p99 ms", "min ms", "max ms", "failed"])
+    row(["---"] * 7)
+    for label, text in [("ct_join_su", "su USER -c true, joins the running container"),
+                        ("ct_first_su", "su USER -c true, first login (creates it; stopped before)"),
+                        ("ct_su_plain", "su USER -c true without pam_cubby (host)"),
+                        ("ct_enter", "cubby-shell --enter UID -- true (cubbyctl shell)"),
+                        ("ct_nsenter", "nsenter --all -t INIT (the floor)")]:
+        w = ct_walls(label)
+        st = stat(w)
+        bad = len([r for r in ct if r["label"] == label and r["status"] != "0"])
+        cs[label] = st
+        row([text, str(st["n"]), f(st["p50_ms"], 2), f(st["p99_ms"], 2), f(st["min_ms"], 2), f(st["max_ms"], 2),
+             str(bad)])
+    for name, text in [("ct-join-helper-ms.txt", "helper: join (start to the shell's exec), syslog setup_ms"),
+                       ("ct-enter-helper-ms.txt", "helper: --enter (start to the shell's exec), syslog setup_ms"),
+                       ("ct-start-helper-ms.txt", "helper: --start-container (creation), syslog setup_ms")]:
+        st = stat(ct_ms_file(name))
+        cs[name] = st
+        row([text, str(st["n"]), f(st["p50_ms"], 2), f(st["p99_ms"], 2), f(st["min_ms"], 2), f(st["max_ms"], 2), ""])
+    P("")
+    e, n = cs["ct_enter"], cs["ct_nsenter"]
+    r50 = ratio(e["p50_ms"], n["p50_ms"])
+    r99 = ratio(e["p99_ms"], n["p99_ms"])
+    P(f"--enter / nsenter: p50 {f(r50, 2)}x, p99 {f(r99, 2)}x ({target(None if r50 is None else r50 <= 1.5, 'join within 1.5x of nsenter')})")
+    j, sp = cs["ct_join_su"], cs["ct_su_plain"]
+    if j["p50_ms"] is not None and sp["p50_ms"] is not None and n["p50_ms"]:
+        P(f"su join minus su without cubby (cubby's whole share of a joining login): p50 {f(j['p50_ms'] - sp['p50_ms'], 2)} ms "
+          f"= {f((j['p50_ms'] - sp['p50_ms']) / n['p50_ms'], 2)}x nsenter's p50")
+    P("")
+    if cr.get("init_pss_kib"):
+        P(f"idle lingering container (no session): cubby-init Rss {cr.get('init_rss_kib')} KiB, Pss {cr['init_pss_kib']} KiB, "
+          f"Private {cr.get('init_private_kib')} KiB ({target(int(cr.get('init_private_kib', '0')) < 1024, 'under 1 MiB')}); "
+          f"host processes of the user {cr.get('host_procs_of_user', '?')} (the init only), record {cr.get('record_bytes', '?')} B "
+          f"and state {cr.get('idle_bytes', '?')} B in run_dir (tmpfs); the anchor holder (one per host) Pss {cr.get('anchor_pss_kib', '?')} KiB")
+    mem = read_csv("ct-mem.csv")
+    held = int(cr.get("scale_held", "0") or 0)
+    if held:
+        base = next((m for m in mem if m["count"] == "0"), None)
+        top = next((m for m in reversed(mem) if m["count"] == str(held)), None)
+        after = next((m for m in mem if m["count"] == "-1"), None)
+        P(f"{held} lingering containers ({cr.get('scale_stop')}; made in {f(int(cr['scale_create_us']) / 1e6, 1)} s, "
+          f"{cr.get('scale_records')} records, {cr.get('scale_inits')} cubby-init)")
+        if base and top:
+            d = lambda k: (int(base[k]) - int(top[k])) if k == "memavailable_kib" else (int(top[k]) - int(base[k]))
+            P(f"  per container (machine-wide counters: other work on the machine moves them): "
+              f"MemAvailable -{f(d('memavailable_kib') / held, 0)} KiB, Slab +{f(d('slab_kib') / held, 0)} KiB "
+              f"(SUnreclaim +{f(d('sunreclaim_kib') / held, 0)}), KernelStack +{f(d('kernelstack_kib') / held, 1)} KiB, "
+              f"PageTables +{f(d('pagetables_kib') / held, 1)} KiB; cubby-init Pss "
+              f"{f((int(top['pss_inits_kib']) - int(base['pss_inits_kib'])) / held, 1)} KiB each")
+        if cr.get("scale_stop_all_us"):
+            t = int(cr["scale_stop_all_us"]) / 1e6
+            st = stat(ct_ms_file("ct-scale-stop-ms.txt"))
+            P(f"  all stopped with cubbyctl stop, one after the other: {f(t, 2)} s ({f(t * 1000 / held, 1)} ms each, "
+              f"cubbyctl's start included); the stop itself (container_stop duration_ms, n {st['n']}): "
+              f"p50 {f(st['p50_ms'], 0)} ms, p99 {f(st['p99_ms'], 0)} ms")
+        leak = cr.get("scale_leak", "").strip()
+        P(f"  leak snapshot after the stop: {'nothing left' if not leak else 'LEFT: ' + leak}")
+        if base and after:
+            P(f"  MemAvailable after the stop: {f((int(base['memavailable_kib']) - int(after['memavailable_kib'])) / 1024, 1)} MiB below the start")
+        cs["scale"] = {"held": held, "stop_all_s": int(cr.get("scale_stop_all_us", "0") or 0) / 1e6, "leak": leak}
+    cs["result"] = cr
+    out["container"] = cs
+    P("")
+
 print("\n".join(lines))
 with open(os.path.join(R, "results.json"), "w") as fh:
     json.dump({"machine": machine, "figures": out}, fh, indent=1, default=str)

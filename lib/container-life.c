@@ -27,6 +27,7 @@
 
 #include "cubby/cgroup-layout.h"
 #include "cubby/container-life.h"
+#include "cubby/fault.h"
 #include "cubby/ipam.h"
 #include "cubby/log.h"
 #include "cubby/session.h"
@@ -748,6 +749,7 @@ int ct_release(const CtLife *l, const CtRecord *r)
         k = tree_remove(l, &r->cgroup, r->uid);
         if (k < 0)
                 return k;
+        CUBBY_FAULT("lib.ct.release.tree_removed");
         if (r->addr) {
                 k = ipam_release(l->global->run_dir, r->init_pid, r->init_start);
                 if (k < 0 && k != -ENOENT)
@@ -756,6 +758,7 @@ int ct_release(const CtLife *l, const CtRecord *r)
         /* and whatever else the container's start took under the id of the
          * session that made it (a joined session leases nothing itself) */
         (void)ipam_release_session(l->global->run_dir, r->session);
+        CUBBY_FAULT("lib.ct.release.leases_released");
         k = ct_dir_open(l->global->run_dir, false, &ctdir);
         if (k < 0)
                 return k;
@@ -767,6 +770,7 @@ int ct_release(const CtLife *l, const CtRecord *r)
         k = ct_remove(ctdir, r->uid);
         if (k < 0)
                 return k;
+        CUBBY_FAULT("lib.ct.release.record_removed");
         k = session_home_release(l->locks, &hs, USER_LOCK_MS);
         return k < 0 ? k : 0;
 }
@@ -797,6 +801,7 @@ int ct_stop_locked(const CtLife *l, const CtRecord *r, CtStopReason reason, unsi
          * ignores it), then the grace for them to exit */
         k = tree_signal(&r->cgroup, SIGTERM, init_alive ? r->init_pid : 0);
         snprintf(sig, sizeof sig, "%d", k < 0 ? 0 : k);
+        CUBBY_FAULT("lib.ct.stop.terminated");
         while (k > 0 && mono_ms() < deadline) {
                 int left = tree_count(&r->cgroup, init_alive ? r->init_pid : 0);
 
@@ -810,6 +815,7 @@ int ct_stop_locked(const CtLife *l, const CtRecord *r, CtStopReason reason, unsi
                 (void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
                 pidfd_wait(pidfd, INIT_EXIT_MS);
         }
+        CUBBY_FAULT("lib.ct.stop.init_killed");
         /* What is left (the supervisors of joined sessions, which live
          * outside the pid namespace; anything of a dead init's). */
         k = tree_kill(&r->cgroup);

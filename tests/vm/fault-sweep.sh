@@ -157,7 +157,7 @@ UNREACHABLE[helper.enter.ready]="cubbyctl shell only (the helper's --enter), not
 # stops one left without a session, so each login starts one afresh and
 # the baseline has none. Its login proves the shell was sandboxed by the
 # container's PID 1 being cubby-init.
-CT_POINT_RE='^(pam\.ct\.|helper\.start\.|helper\.join\.|child\.join\.|child\.init_cgroup$|child\.exec_init$)'
+CT_POINT_RE='^(pam\.ct\.|helper\.start\.|helper\.join\.|child\.join\.|child\.init_cgroup$|child\.exec_init$|lib\.ct\.)'
 PASS=login
 
 # Points at or after the shell's exec: the shell may have printed "in"
@@ -170,6 +170,8 @@ after_exec() {
 	# verifies it (its init, every namespace) and the login joins it
 	helper.start.recorded) return 0 ;;
 	pam.close.*|lib.teardown.*|lib.home.unmounted) return 0 ;;
+	# the stop of the container at the logout (linger = 0)
+	lib.ct.*) return 0 ;;
 	esac
 	return 1
 }
