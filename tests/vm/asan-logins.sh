@@ -106,7 +106,7 @@ if [ -z "${CUBBY_VM_GUEST:-}" ]; then
 		rm -rf "$AB"
 		meson setup "$AB" "$CUBBY_SRC" "${opts[@]}" >"$CUBBY_BUILD/asan-setup.log" 2>&1
 	fi || { cat "$CUBBY_BUILD/asan-setup.log"; echo "FAIL: meson setup of the sanitizer build"; exit 1; }
-	ninja -C "$AB" helper/cubby-shell pam_module/pam_cubby.so cubbyctl/cubbyctl \
+	ninja -C "$AB" helper/cubby-shell helper/cubby-init pam_module/pam_cubby.so cubbyctl/cubbyctl \
 		>"$CUBBY_BUILD/asan-ninja.log" 2>&1 ||
 		{ tail -n 40 "$CUBBY_BUILD/asan-ninja.log"; echo "FAIL: compiling the sanitizer build"; exit 1; }
 	t_build=$(since "$t0")
