@@ -149,6 +149,10 @@ fail() { echo "FAIL: $*"; exit 1; }
 declare -A UNREACHABLE=()
 # `cubbyctl shell` (the helper's --enter) is no login.
 UNREACHABLE[helper.enter.ready]="cubbyctl shell only (the helper's --enter), not a login"
+# The move of sshd's monitor into the container's network namespace: sshd
+# only (the sweep logs in with su); the integration test container-fwd
+# refuses a failed move.
+UNREACHABLE[pam.net.move]="sshd only (the monitor's move into the container's netns); su here"
 
 # The container = user points (pam_cubby's check and start, the helper's
 # --start-container and the init's child steps, the join) are swept last,
@@ -423,7 +427,9 @@ for point in "${POINTS[@]}"; do
 		# a login that got in must have been sandboxed; before exec nothing got in
 		if grep -q '^in ' "$W/fault.out"; then
 			sandboxed "$W/fault.out" || why+="UNSANDBOXED shell: $(grep '^in ' "$W/fault.out"); "
-			after_exec "$point" || why+="a shell ran although the fault was before exec; "
+			# (a point never reached stopped nothing: the login went on)
+			[ $hit = no ] || after_exec "$point" ||
+				why+="a shell ran although the fault was before exec; "
 		fi
 		gc || why+="gc failed: $(tr '\n' ' ' <"$W/gc.out"); "
 		tc=$(uptime_s)
