@@ -31,6 +31,7 @@ int cmd_gc(Ctl *c, int argc, char **argv);
 int cmd_check(Ctl *c, int argc, char **argv);
 int cmd_explain(Ctl *c, int argc, char **argv);
 int cmd_home(Ctl *c, int argc, char **argv);
+int cmd_hold(Ctl *c, int argc, char **argv);
 
 /* sessions.c: calls fn for each readable record; fn returns non-zero to
  * stop, a negative value to fail. */

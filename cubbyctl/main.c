@@ -2,7 +2,7 @@
 /* cubbyctl: the admin's tool. Root only. Reads the same policy file as
  * pam_cubby and the session records under the compiled-in run dir. One file
  * per verb group: sessions.c (list, show, kill), gc.c, check.c, explain.c,
- * home.c, host-net.c (net: libnl, libnftables); output.c prints each
+ * home.c, host-net.c (net: libnl, libnftables), hold.c; output.c prints each
  * command's result as JSON or text. */
 #include <fcntl.h>
 #include <getopt.h>
@@ -67,7 +67,8 @@ static void usage(FILE *f)
                    "                     without pam_cubby and of root's open unix sockets\n"
                    "  explain USER       the policy that applies to USER\n"
                    "  home show|reset USER  the user's persistent home\n"
-                   "  net up|down|status the host network (bridge, NAT)\n");
+                   "  net up|down|status the host network (bridge, NAT)\n"
+                   "  hold [--stop]      keep cubby.service's cgroup (its ExecStartPost=)\n");
 }
 
 int main(int argc, char **argv)
@@ -84,7 +85,7 @@ int main(int argc, char **argv)
         } cmds[] = {
                 { "gc", cmd_gc },     { "list", cmd_list },   { "show", cmd_show },
                 { "kill", cmd_kill }, { "check", cmd_check }, { "explain", cmd_explain },
-                { "home", cmd_home }, { "net", cmd_net },
+                { "home", cmd_home }, { "net", cmd_net },     { "hold", cmd_hold },
         };
         Ctl c = { .config = CUBBY_CONFIG_PATH };
         int o, r;
