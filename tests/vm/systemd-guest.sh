@@ -24,14 +24,16 @@
 #                   cgroup, cubby.service is active, and from the session's
 #                   network namespace an outside host answers while the
 #                   guest itself and a deny-listed address do not
-#   then a session is left open and the guest reboots.
+#   then a session is left open, its opener (su) is killed as by a crash,
+#   and the guest reboots.
 # Phase 2 (second boot):
 #   sd-boot-net     cubby.service ran `net up` at boot: its tables, the
 #                   bridge and forwarding are there before any login
 #   sd-boot-shutdown the way down waits for no process of cubby (90 s
 #                   stop timeout): ExecStop= stops the idle anchor holder
-#   sd-boot-order   cubby.service was active before ssh.service and
-#                   systemd-user-sessions.service started
+#   sd-boot-order   cubby.service is ordered before ssh.service and
+#                   systemd-user-sessions.service, and was active before
+#                   they started
 #   sd-boot-clean   nothing of the session from before the reboot is left
 #                   (records, cgroups, leases, mounts); `cubbyctl gc`
 #                   reaps nothing
@@ -166,7 +168,7 @@ if [ "$(cat "$STATE/phase" 2>/dev/null)" = 2 ]; then
 	echo 3 >"$STATE/phase"
 	log "phase 2: after the reboot (uptime $T0 s at the start of the test unit)"
 	getuid
-	systemctl is-system-running --wait >/dev/null 2>&1
+	timeout 180 systemctl is-system-running --wait >/dev/null 2>&1
 	fig "second boot: $(systemd-analyze 2>&1 | head -n1)"
 	# How long the way down took: from `systemctl reboot` to this boot's
 	# start (wall clock; the guest's RTC is the host's). A process that
@@ -189,6 +191,9 @@ if [ "$(cat "$STATE/phase" 2>/dev/null)" = 2 ]; then
 	s_st=$(mono ssh.service ExecMainStartTimestampMonotonic)
 	us_st=$(mono systemd-user-sessions.service ActiveEnterTimestampMonotonic)
 	fig "boot order (monotonic us): cubby.service active $c_up, ssh.service started $s_st, user sessions allowed $us_st"
+	before=$(systemctl show -P Before cubby.service)
+	check "sd-boot-order: cubby.service is ordered before ssh.service and systemd-user-sessions.service" \
+		'[[ " $before " == *" ssh.service "* && " $before " == *" systemd-user-sessions.service "* ]]' "Before=$before"
 	check "sd-boot-order: cubby.service was active before sshd started" \
 		'[ "${c_up:-0}" -gt 0 ] && [ "$c_up" -le "${s_st:-0}" ]'
 	check "sd-boot-order: cubby.service was active before logins were allowed" \
@@ -236,7 +241,7 @@ echo 2 >"$STATE/phase.next"
 
 # ================================================================ phase 1
 log "phase 1 (uptime $T0 s at the start of the test unit; host: $(cat "$IO/host-times"))"
-systemctl is-system-running --wait >/dev/null 2>&1
+timeout 180 systemctl is-system-running --wait >/dev/null 2>&1
 fig "boot: $(systemd-analyze 2>&1 | head -n1)"
 failed=$(systemctl --failed --no-legend --plain 2>&1)
 [ -z "$failed" ] || fig "failed units at boot: $(echo "$failed" | tr '\n' ';')"
@@ -370,7 +375,12 @@ fi
 
 # ---------------------------------------------------------------- reboot
 # A session stays open while the guest goes down.
+# Its opener (su) is killed first, as by a crash: nothing of it is torn
+# down by close_session before the guest goes down.
 start_session su 3001 || fail "sd-boot: the session to reboot with started" "$(tail -n 20 "$STATE/3001.out")"
+opener=$(pgrep -u root -xf "su - $U -c .*sleep 3001.*" | head -n1)
+[ -n "$opener" ] && kill -KILL "$opener"
+fig "before the reboot: killed the su opener ($opener) of the open session"
 fig "before the reboot: records $(ls "$RUNDIR/sessions" 2>/dev/null | wc -l), cgroups $(find "$SD_CG" -mindepth 1 -type d | wc -l), state: $(find /var/lib/cubby -maxdepth 3 2>/dev/null | tr '\n' ' ')"
 log "phase 1 done: rebooting"
 date +%s.%N >"$STATE/reboot-at"
