@@ -256,6 +256,26 @@ if sh_c and sh_p:
     row(["  the same, client wall (connect to exit)", str(len(shw_c)), f(ms(med(shw_c))),
          f(ms(pct(shw_c, 99))), "an unsandboxed user", f(ms(med(shw_p))), f(ms(pct(shw_p, 99))),
          f(ratio(med(shw_c), med(shw_p)), 2) + "x, +" + f(ms(med(shw_c) - med(shw_p))) + " ms", ""])
+shm, shn = su_split("ssh_ct_move")[0], su_split("ssh_ct_nomove")[0]
+out["setup"]["ssh_ct_move_to_shell"] = stat(shm)
+out["setup"]["ssh_ct_nomove_to_shell"] = stat(shn)
+if shm and shn:
+    row(["ssh, container = user (joining its container): client start to shell running, "
+         "with sshd moved into the container's netns", str(len(shm)), f(ms(med(shm))), f(ms(pct(shm, 99))),
+         "the same sshd under a PAM service without the move", f(ms(med(shn))), f(ms(pct(shn, 99))),
+         "%+.2f ms" % ms(med(shm) - med(shn)), ""])
+# the move's own time, as pam_cubby logs it (session_start net_move_us)
+try:
+    with open(os.path.join(R, "syslog.txt"), errors="replace") as fh:
+        mv = [int(m) for m in re.findall(r"event=session_start .*?net_move_us=([0-9]+)", fh.read())]
+except OSError:
+    mv = []
+out["setup"]["net_move_us"] = {"n": len(mv), "p50_us": med(mv) if mv else None,
+                               "p99_us": pct(mv, 99) if mv else None}
+if mv:
+    P("")
+    P(f"the move of sshd's monitor into the container's netns itself (pam_cubby's net_move_us): "
+      f"p50 {med(mv):.0f} us, p99 {pct(mv, 99):.0f} us over {len(mv)} logins")
 P("")
 P("floor breakdown (p50 / p99 ms): " + ", ".join(
     f"{k[:-3]} {f(ms(med(fl[k])), 2)} / {f(ms(pct(fl[k], 99)), 2)}"

@@ -21,7 +21,9 @@
 
 #include "cubby-build.h"
 #include "ctl.h"
+#include "cubby/home-quota.h"
 #include "cubby/spawn.h"
+#include "cubby/user-policy.h"
 #include "cubby/util.h"
 
 static void check_text(const json_t *v)
@@ -30,49 +32,100 @@ static void check_text(const json_t *v)
                 printf("%s: ok (%lld sections)\n", out_get_str(v, "config"), out_get_int(v, "sections"));
 }
 
+/* The policy of a candidate user: 1 when it is sandboxed (not an admin),
+ * with *ret_ct_user telling its container mode; 0 when it is not; -1 when
+ * it cannot be worked out. */
+static int user_sandboxed(const Conf *conf, const char *name, bool *ret_ct_user)
+{
+        const struct passwd *pw = getpwnam(name);
+        ConfPolicy pol;
+        bool admin = false;
+
+        if (!pw)
+                return 0;
+        if (user_policy(conf, conf->global.admin_group, pw, &admin, &pol, NULL) < 0)
+                return -1;
+        *ret_ct_user = pol.container == CONF_CONTAINER_USER;
+        return !admin && pol.sandbox;
+}
+
 /* A user the section applies to, to ask sshd about: the [user] itself, or
- * a member of the [group] (supplementary, or primary). */
-static bool section_user(const ConfSection *sec, char *buf, size_t size)
+ * the first member of the [group] (supplementary, or primary) whose policy
+ * as a whole sandboxes it (an admin in the group is not one). 1: found,
+ * 0: none, -1: a policy that cannot be worked out. */
+static int section_user(const Conf *conf, const ConfSection *sec, char *buf, size_t size,
+                        bool *ret_ct_user)
 {
         struct group *gr;
         struct passwd *pw;
+        int r = 0;
 
         if (sec->kind == CONF_SECTION_USER) {
-                snprintf(buf, size, "%s", sec->name);
-                return getpwnam(sec->name) != NULL;
+                if (strscpy(buf, size, sec->name) < 0)
+                        return 0;
+                return user_sandboxed(conf, sec->name, ret_ct_user);
         }
         if (sec->kind != CONF_SECTION_GROUP || !(gr = getgrnam(sec->name)))
-                return false;
-        if (gr->gr_mem && gr->gr_mem[0]) {
-                snprintf(buf, size, "%s", gr->gr_mem[0]);
-                return true;
-        }
-        setpwent();
-        while ((pw = getpwent()))
-                if (pw->pw_gid == gr->gr_gid) {
-                        snprintf(buf, size, "%s", pw->pw_name);
-                        endpwent();
-                        return true;
+                return 0;
+        /* user_policy looks groups up itself: getgrnam's static buffer is
+         * copied first (the first 64 members are enough to find one) */
+        {
+                char members[64][CONF_NAME_MAX];
+                gid_t gid = gr->gr_gid;
+                size_t n = 0;
+
+                for (char **m = gr->gr_mem; m && *m && n < ELEMENTSOF(members); m++)
+                        if (strscpy(members[n], sizeof members[n], *m) >= 0)
+                                n++;
+                for (size_t i = 0; i < n; i++) {
+                        r = user_sandboxed(conf, members[i], ret_ct_user);
+                        if (r != 0) {
+                                (void)strscpy(buf, size, members[i]);
+                                return r;
+                        }
                 }
-        endpwent();
-        return false;
+
+                setpwent();
+                while ((pw = getpwent()))
+                        if (pw->pw_gid == gid) {
+                                char name[CONF_NAME_MAX];
+
+                                if (strscpy(name, sizeof name, pw->pw_name) < 0)
+                                        continue;
+                                r = user_sandboxed(conf, name, ret_ct_user);
+                                if (r != 0) {
+                                        (void)strscpy(buf, size, name);
+                                        break;
+                                }
+                        }
+                endpwent();
+        }
+        return r;
 }
 
 /* sshd's effective settings for user (sshd -T -C): everything that runs
- * outside the container must be off. Returns the number of problems, -1
- * if sshd could not be asked. */
-static int check_sshd_for(const char *sshd_config, const char *user)
+ * outside the container must be off. With container = user, TCP and agent
+ * forwarding may be on: pam_cubby moves sshd's process for the connection
+ * into the container's network namespace and the helper puts the agent's
+ * socket inside. Unix socket (StreamLocal) and X11 forwarding stay off
+ * for everyone: sshd makes and reaches those sockets in the host's file
+ * system. Returns the number of problems, -1 if sshd could not be asked. */
+static int check_sshd_for(const char *sshd_config, const char *user, bool ct_user)
 {
         /* fwd: covered by DisableForwarding, which "overrides all other
          * forwarding-related options" (sshd_config(5)): X11, agent, TCP and
-         * StreamLocal; not tunnels (PermitTunnel) nor ~/.ssh/rc */
+         * StreamLocal; not tunnels (PermitTunnel) nor ~/.ssh/rc. ct: any
+         * value is fine for a container = user user. */
         static const struct {
                 const char *key, *want;
-                bool fwd;
+                bool fwd, ct;
         } want[] = {
-                { "allowtcpforwarding", "no", true }, { "allowstreamlocalforwarding", "no", true },
-                { "x11forwarding", "no", true },      { "allowagentforwarding", "no", true },
-                { "permittunnel", "no", false },      { "permituserrc", "no", false },
+                { "allowtcpforwarding", "no", true, true },
+                { "allowstreamlocalforwarding", "no", true, false },
+                { "x11forwarding", "no", true, false },
+                { "allowagentforwarding", "no", true, true },
+                { "permittunnel", "no", false, false },
+                { "permituserrc", "no", false, false },
         };
         _cleanup_free_ char *out = NULL;
         char conn[128], *line, *save = NULL;
@@ -120,9 +173,12 @@ static int check_sshd_for(const char *sshd_config, const char *user)
                 seen++;
                 for (size_t i = 0; i < ELEMENTSOF(want); i++)
                         if (strcmp(key, want[i].key) == 0 && strcmp(val, want[i].want) != 0 &&
-                            !(want[i].fwd && disable_fwd)) {
-                                fprintf(stderr, "cubbyctl: sshd gives %s %s for sandboxed user %s (want %s)\n",
-                                        key, val, user, want[i].want);
+                            !(want[i].fwd && disable_fwd) && !(want[i].ct && ct_user)) {
+                                fprintf(stderr, "cubbyctl: sshd gives %s %s for sandboxed user %s (want %s%s)\n",
+                                        key, val, user, want[i].want,
+                                        want[i].ct ? ": its container = login forwards on the host; "
+                                                     "with container = user it may be on"
+                                                   : "");
                                 bad++;
                         }
                 /* internal-sftp runs inside sshd, outside any container */
@@ -400,6 +456,57 @@ static void check_sockets(const Conf *conf, json_t *warnings)
         json_decref(seen);
 }
 
+/* home_size / home_inodes on persistent homes need project quotas on the
+ * file system of state_dir (or, before it is made, of its nearest
+ * existing parent). Returns the number of problems. */
+static int check_home_quota(const Conf *conf)
+{
+        bool limited = false, persistent = true;
+        char path[PATH_MAX], why[512];
+        int fd = -1, r;
+
+        for (size_t i = 0; i < conf->n_sections; i++) {
+                const ConfSection *sec = &conf->sections[i];
+
+                if ((sec->set & (1u << CONF_KEY_HOME_SIZE)) && sec->values.home_size != CONF_UNLIMITED)
+                        limited = true;
+                if ((sec->set & (1u << CONF_KEY_HOME_INODES)) &&
+                    sec->values.home_inodes != CONF_UNLIMITED)
+                        limited = true;
+                if (sec->set & (1u << CONF_KEY_HOME)) {
+                        if (sec->kind == CONF_SECTION_DEFAULT)
+                                persistent = sec->values.home == CONF_HOME_PERSISTENT;
+                        else if (sec->values.home == CONF_HOME_PERSISTENT)
+                                persistent = true;
+                }
+        }
+        if (!limited || !persistent)
+                return 0;
+        snprintf(path, sizeof path, "%s", conf->global.state_dir);
+        while ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 && errno == ENOENT) {
+                char *slash = strrchr(path, '/');
+
+                if (!slash)
+                        break;
+                slash[slash == path] = 0;
+        }
+        if (fd < 0) {
+                fprintf(stderr, "cubbyctl: home_size/home_inodes: cannot open %s: %s\n", path,
+                        strerror(errno));
+                return 1;
+        }
+        r = quota_fs_check(fd, why, sizeof why);
+        close(fd);
+        if (r == 0)
+                return 0;
+        fprintf(stderr,
+                "cubbyctl: home_size/home_inodes are set, but state_dir %s (on %s) has no project "
+                "quotas; sandboxed logins with a persistent home are refused: %s\n",
+                conf->global.state_dir, path,
+                r == -ESRCH || r == -ENOLINK || r == -EOPNOTSUPP ? why : strerror(-r));
+        return 1;
+}
+
 int cmd_check(Ctl *c, int argc, char **argv)
 {
         const char *sshd_config = "/etc/ssh/sshd_config", *pam_dir = "/etc/pam.d";
@@ -436,16 +543,30 @@ int cmd_check(Ctl *c, int argc, char **argv)
                         const ConfSection *sec = &c->conf.sections[i];
                         char user[CONF_NAME_MAX];
 
-                        if (!(sec->set & (1u << CONF_KEY_SANDBOX)) || !sec->values.sandbox ||
-                            !section_user(sec, user, sizeof user))
+                        bool ct_user = false;
+                        int k;
+
+                        /* the sections that sandbox, and those that choose
+                         * the container mode: one sandboxed user of each,
+                         * with the policy that user gets as a whole */
+                        if (!((sec->set & (1u << CONF_KEY_SANDBOX)) && sec->values.sandbox) &&
+                            !(sec->set & (1u << CONF_KEY_CONTAINER)))
                                 continue;
-                        r = check_sshd_for(sshd_config, user);
+                        k = section_user(&c->conf, sec, user, sizeof user, &ct_user);
+                        if (k < 0) {
+                                fprintf(stderr, "cubbyctl: cannot work out the policy of %s\n", user);
+                                problems++;
+                        }
+                        if (k <= 0)
+                                continue;
+                        r = check_sshd_for(sshd_config, user, ct_user);
                         if (r < 0)
                                 fprintf(stderr, "cubbyctl: cannot ask sshd about %s (sshd -T failed)\n",
                                         user);
                         problems += r < 0 ? 1 : r;
                 }
         }
+        problems += check_home_quota(&c->conf);
         warnings = json_array();
         for (size_t i = 0; i < c->conf.n_sections; i++)
                 sandboxes |= (c->conf.sections[i].set & (1u << CONF_KEY_SANDBOX)) &&

@@ -75,6 +75,8 @@ static void explain_policy(const Conf *conf, const ConfPolicy *p, bool admin,
         explain_value(policy, "max_sessions", v, src[CONF_KEY_MAX_SESSIONS]);
         fmt_limit(p->max_containers, v, sizeof v);
         explain_value(policy, "max_containers", v, src[CONF_KEY_MAX_CONTAINERS]);
+        explain_value(policy, "container", conf_container_name(p->container),
+                      src[CONF_KEY_CONTAINER]);
         explain_value(policy, "network", p->network == CONF_NETWORK_NAT ? "nat" : "none",
                       src[CONF_KEY_NETWORK]);
         explain_value(policy, "network_fallback", p->network_fallback_none ? "none" : "refuse",
@@ -98,7 +100,21 @@ static void explain_policy(const Conf *conf, const ConfPolicy *p, bool admin,
         explain_value(policy, "home", p->home == CONF_HOME_EPHEMERAL ? "ephemeral" : "persistent",
                       src[CONF_KEY_HOME]);
         explain_value(policy, "home_lower", p->home_lower, src[CONF_KEY_HOME_LOWER]);
+        fmt_limit(p->home_size, v, sizeof v);
+        explain_value(policy, "home_size", v, src[CONF_KEY_HOME_SIZE]);
+        fmt_limit(p->home_inodes, v, sizeof v);
+        explain_value(policy, "home_inodes", v, src[CONF_KEY_HOME_INODES]);
         explain_value(policy, "seccomp", conf_seccomp_name(p->seccomp), src[CONF_KEY_SECCOMP]);
+        /* the lifetime of a per-user container */
+        if (p->linger_s == CONF_LINGER_ALWAYS)
+                snprintf(v, sizeof v, "always");
+        else
+                conf_duration_format(p->linger_s, v, sizeof v);
+        explain_value(policy, "linger", v, src[CONF_KEY_LINGER]);
+        snprintf(v, sizeof v, "%u", p->idle_cpu);
+        explain_value(policy, "idle_cpu", v, src[CONF_KEY_IDLE_CPU]);
+        conf_duration_format(p->stop_grace_s, v, sizeof v);
+        explain_value(policy, "stop_grace", v, src[CONF_KEY_STOP_GRACE]);
 }
 
 int cmd_explain(Ctl *c, int argc, char **argv)

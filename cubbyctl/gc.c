@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* cubbyctl gc: the library's gc (lib/gc.c) with everything on (GC_FULL):
  * records whose opener is gone, session cgroups that no record names,
+ * per-user containers (the sweep: dead inits reaped, lingering ones
+ * stopped as the policy says; container cgroups no record names),
  * overlays of users with no live session, the idle anchor holder, stale
  * address leases. What it did is a list of lines (JSON: {"messages":
  * [...], "reaped": N}). */
@@ -10,6 +12,7 @@
 
 #include "cubby-build.h"
 #include "ctl.h"
+#include "cubby/container-life.h"
 #include "cubby/gc.h"
 #include "cubby/session.h"
 #include "cubby/util.h"
@@ -58,8 +61,19 @@ int cmd_gc(Ctl *c, int argc, char **argv)
         }
         r = session_dir_open(CUBBY_SESSIONS_DIR, false, &sessions);
         if (r == -ENOENT) {
+                /* no session ever (or the run dir was wiped): containers
+                 * may still run, recorded or not */
+                CtLife life = { .global = &c->conf.global, .sessions = -1, .note = note_line,
+                                .lock_ms = CT_LOCK_TIMEOUT_MS };
+
                 msgs = json_array();
+                life.userdata = msgs;
                 note_line("gc: no sessions", msgs);
+                if (session_dir_open(lockdir, true, &locks) == 0) {
+                        life.locks = locks;
+                        (void)ct_sweep(&life, &c->conf, NULL);
+                        (void)ct_gc_orphans(&life);
+                }
                 return gc_emit(c, msgs, 0) < 0 ? 1 : 0;
         }
         if (r < 0 || (r = session_dir_open(lockdir, true, &locks)) < 0) {
@@ -67,7 +81,7 @@ int cmd_gc(Ctl *c, int argc, char **argv)
                 return 1;
         }
         msgs = json_array();
-        gc = (GcCtx){ .global = &c->conf.global, .sessions = sessions, .locks = locks, .note = note_line,
+        gc = (GcCtx){ .global = &c->conf.global, .conf = &c->conf, .sessions = sessions, .locks = locks, .note = note_line,
                       .userdata = msgs };
         r = gc_run(&gc, GC_FULL, &reaped);
         if (r < 0)

@@ -3,6 +3,7 @@
  * state tree under state_dir, mounted in the anchor namespace while the
  * user has sessions). */
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,15 +12,55 @@
 #include "cubby-build.h"
 #include "ctl.h"
 #include "cubby/anchor.h"
+#include "cubby/home-quota.h"
 #include "cubby/session.h"
 #include "cubby/util.h"
 
 static void home_text(const json_t *v)
 {
+        const json_t *q = json_object_get(v, "disk");
+        char used[32], limit[32];
+
         printf("user %s (uid %lld)\nstate %s\nupper %s\nmounted %s\nsessions %lld\n",
                out_get_str(v, "user"), out_get_int(v, "uid"), out_get_str(v, "dir"),
                out_get_str(v, "upper"), out_get_bool(v, "mounted") ? "yes" : "no",
                out_get_int(v, "sessions"));
+        if (!json_is_object(q)) {
+                printf("disk not counted (no project quota on the home)\n");
+                return;
+        }
+        quota_format_size((uint64_t)out_get_int(q, "bytes"), used, sizeof used);
+        if (out_get_int(q, "bytes_limit"))
+                quota_format_size((uint64_t)out_get_int(q, "bytes_limit"), limit, sizeof limit);
+        else
+                snprintf(limit, sizeof limit, "no limit");
+        printf("disk %s of %s (project %lld)\n", used, limit, out_get_int(q, "project"));
+        if (out_get_int(q, "inodes_limit"))
+                printf("files %lld of %lld\n", out_get_int(q, "inodes"), out_get_int(q, "inodes_limit"));
+        else
+                printf("files %lld of no limit\n", out_get_int(q, "inodes"));
+}
+
+/* The home's project quota (usage, hard limits), or JSON null when the
+ * upper dir below user_dir (<state_dir>/users/<user>) is not in the
+ * user's project. */
+json_t *home_disk_json(const char *user_dir, uid_t uid)
+{
+        _cleanup_close_ int fd = -1;
+        char path[PATH_MAX];
+        uint32_t proj;
+        bool inherit;
+        QuotaUsage u;
+
+        if (snprintf(path, sizeof path, "%s/upper", user_dir) >= (int)sizeof path)
+                return json_null();
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || quota_dir_project(fd, &proj, &inherit) < 0 ||
+            proj != quota_project_of(uid) || !inherit || quota_get(fd, proj, &u) < 0)
+                return json_null();
+        return json_pack("{s:I,s:I,s:I,s:I,s:I}", "project", (json_int_t)u.projid, "bytes",
+                         (json_int_t)u.bytes, "bytes_limit", (json_int_t)u.bytes_limit, "inodes",
+                         (json_int_t)u.inodes, "inodes_limit", (json_int_t)u.inodes_limit);
 }
 
 static void home_reset_text(const json_t *v)
@@ -44,6 +85,8 @@ static int home_show(Ctl *c, const HomeSpec *hs, int mounted, int live)
         out_set(v, "upper", out_str(dir));
         out_set(v, "mounted", json_boolean(mounted > 0));
         out_set(v, "sessions", json_integer(live));
+        snprintf(dir, sizeof dir, "%s/users/%s", hs->state_dir, hs->user);
+        out_set(v, "disk", home_disk_json(dir, hs->uid));
         r = out_emit(c, v, home_text);
         if (r < 0) {
                 fprintf(stderr, "cubbyctl: home show: %s\n", strerror(-r));

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* cubbyctl: the admin's tool. Root only. Reads the same policy file as
  * pam_cubby and the session records under the compiled-in run dir. One file
- * per verb group: sessions.c (list, show, kill), gc.c, check.c, explain.c,
- * home.c, host-net.c (net: libnl, libnftables), hold.c; output.c prints each
- * command's result as JSON or text. */
+ * per verb group: sessions.c (list, show, kill) with containers.c and
+ * ct-output.c (the per-user containers), stop.c (stop, the anchor holder's
+ * sweep), shell.c, gc.c, check.c, explain.c, home.c, host-net.c (net:
+ * libnl, libnftables), hold.c; output.c prints each command's result as JSON or
+ * text. */
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
@@ -57,10 +59,12 @@ static void usage(FILE *f)
 {
         fprintf(f, "usage: cubbyctl [--config PATH] [--json] COMMAND\n"
                    "commands:\n"
-                   "  list               live sessions\n"
-                   "  show ID            one session's record\n"
+                   "  list               live sessions and per-user containers\n"
+                   "  show ID|USER       one session's record, or a user's container and\n"
+                   "                     sessions\n"
                    "  kill ID|USER       end a session, or all of a user's\n"
                    "  gc                 remove what crashed sessions left\n"
+                   "  stop USER          stop the user's container now\n"
                    "  check [--sshd-config PATH] [--pam-dir DIR]\n"
                    "                     validate the policy, the installation and sshd's\n"
                    "                     settings for sandboxed users; warn of PAM stacks\n"
@@ -68,6 +72,7 @@ static void usage(FILE *f)
                    "  explain USER       the policy that applies to USER\n"
                    "  home show|reset USER  the user's persistent home\n"
                    "  net up|down|status the host network (bridge, NAT)\n"
+                   "  shell USER [CMD...] enter USER's running container as USER\n"
                    "  hold [--stop]      keep cubby.service's cgroup (its ExecStartPost=)\n");
 }
 
@@ -85,7 +90,8 @@ int main(int argc, char **argv)
         } cmds[] = {
                 { "gc", cmd_gc },     { "list", cmd_list },   { "show", cmd_show },
                 { "kill", cmd_kill }, { "check", cmd_check }, { "explain", cmd_explain },
-                { "home", cmd_home }, { "net", cmd_net },     { "hold", cmd_hold },
+                { "home", cmd_home }, { "net", cmd_net },     { "stop", cmd_stop },
+                { "shell", cmd_shell },   { "hold", cmd_hold },
         };
         Ctl c = { .config = CUBBY_CONFIG_PATH };
         int o, r;
@@ -111,9 +117,9 @@ int main(int argc, char **argv)
                 return 2;
         }
         /* internal: the anchor holder, exec'd by pam_cubby with the report
-         * pipe on fd 3 */
+         * pipe on fd 3; its tick is the containers' sweep (stop.c) */
         if (strcmp(argv[optind], "__anchor") == 0 && geteuid() == 0 && fcntl(3, F_GETFD) >= 0)
-                anchor_hold(3);
+                anchor_hold(3, ctl_anchor_tick, &c);
         if (geteuid() != 0) {
                 fprintf(stderr, "cubbyctl: must be run as root\n");
                 return 1;

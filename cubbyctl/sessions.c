@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* cubbyctl list | show ID | kill ID|USER: the live sessions, from the
- * records under the compiled-in run dir and the sessions' cgroups. */
+/* cubbyctl list | show ID|USER | kill ID|USER: the live sessions, from the
+ * records under the compiled-in run dir and the sessions' cgroups, and the
+ * per-user containers they joined (containers.c). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -95,15 +96,15 @@ static long long counter_value(const char *s, uint64_t div)
         return (long long)(v / div);
 }
 
-/* CPU time used by the session in ms, -1 if unknown: v2 cpu.stat
+/* CPU time used by a cgroup set in ms, -1 if unknown: v2 cpu.stat
  * usage_usec; on v1, cpuacct.usage, which exists only where cpuacct is
  * mounted together with cpu. Where cpuacct is a hierarchy of its own (as on
  * many v1 hosts), cubby makes no group there, so the session's CPU time is
  * not counted anywhere: unknown, not an error. */
-static long long session_cpu_ms(const Record *rec)
+long long ctl_cpu_ms(const CgSet *set)
 {
-        for (size_t i = 0; i < rec->cgroup.n; i++) {
-                const CgDir *d = &rec->cgroup.dir[i];
+        for (size_t i = 0; i < set->n; i++) {
+                const CgDir *d = &set->dir[i];
                 _cleanup_close_ int fd = -1;
                 _cleanup_free_ char *t = NULL;
                 char *p;
@@ -126,11 +127,11 @@ static long long session_cpu_ms(const Record *rec)
         return -1;
 }
 
-/* Memory in use by the session (v2 memory.current, v1 usage_in_bytes). */
-static long long session_memory(const Record *rec)
+/* Memory in use by a cgroup set (v2 memory.current, v1 usage_in_bytes). */
+long long ctl_memory(const CgSet *set)
 {
-        for (size_t i = 0; i < rec->cgroup.n; i++) {
-                const CgDir *d = &rec->cgroup.dir[i];
+        for (size_t i = 0; i < set->n; i++) {
+                const CgDir *d = &set->dir[i];
                 _cleanup_close_ int fd = -1;
                 _cleanup_free_ char *t = NULL;
 
@@ -153,14 +154,60 @@ static json_t *counter_json(long long v)
         return v < 0 ? json_null() : json_integer(v);
 }
 
+/* What list and show USER gather, in one pass over the records: the
+ * session rows (each with where it lives), the run dirs the records name,
+ * then the containers of those run dirs. */
+typedef struct Listing {
+        const char *user;          /* NULL: every user */
+        json_t *rows;
+        CtlSessionPlace *places;   /* one per session row, in order */
+        size_t n_places;
+        CtlRunDirs *dirs;
+        CtlContainer *cts;
+        size_t n_cts;
+} Listing;
+
+/* The bytes in the user's home (its project quota), or null where the
+ * home is not counted (no home, ephemeral, no project quota). */
+static json_t *session_disk(const Record *rec)
+{
+        char dir[PATH_MAX], *slash;
+        json_t *q, *v;
+
+        if (!rec->sandbox || !rec->home_mount[0] ||
+            snprintf(dir, sizeof dir, "%s", rec->home_mount) >= (int)sizeof dir ||
+            !(slash = strrchr(dir, '/')) || strcmp(slash, "/merged") != 0)
+                return json_null();
+        *slash = 0;
+        q = home_disk_json(dir, rec->uid);
+        v = json_is_object(q) ? json_incref(json_object_get(q, "bytes")) : json_null();
+        json_decref(q);
+        return v;
+}
+
 static int list_one(Ctl *c, const Record *rec, const char *key, void *userdata)
 {
-        json_t *rows = userdata, *row = json_object();
+        Listing *l = userdata;
+        CtlSessionPlace *more;
+        json_t *row;
         char started[32], addr[128];
         time_t t = (time_t)rec->created;
         bool alive = session_opener_alive(rec) > 0;
         struct tm tm;
+        int r;
 
+        ctl_run_dirs_add(l->dirs, rec->run_dir);
+        if (l->user && strcmp(rec->user, l->user) != 0)
+                return 0;
+        more = realloc(l->places, (l->n_places + 1) * sizeof *l->places);
+        if (!more)
+                return -ENOMEM;
+        l->places = more;
+        r = ctl_session_place(rec, &l->places[l->n_places]);
+        if (r < 0)
+                return r;
+        l->n_places++;
+        row = json_object();
         session_addresses(rec, addr, sizeof addr);
         if (!localtime_r(&t, &tm) || strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
                 snprintf(started, sizeof started, "?");
@@ -175,13 +222,87 @@ static int list_one(Ctl *c, const Record *rec, const char *key, void *userdata)
         out_set(row, "sandbox", json_boolean(rec->sandbox));
         out_set(row, "alive", json_boolean(alive));
         out_set(row, "state", out_str(alive ? "live" : "stale"));
-        out_set(row, "memory_bytes", counter_json(rec->sandbox ? session_memory(rec) : -1));
-        out_set(row, "cpu_ms", counter_json(rec->sandbox ? session_cpu_ms(rec) : -1));
-        out_append(rows, row);
+        out_set(row, "memory_bytes", counter_json(rec->sandbox ? ctl_memory(&rec->cgroup) : -1));
+        out_set(row, "cpu_ms", counter_json(rec->sandbox ? ctl_cpu_ms(&rec->cgroup) : -1));
+        out_set(row, "disk_bytes", session_disk(rec));
+        /* added after the fields of login containers, which keep their
+         * order: the kind of row and (listing_build) the per-user
+         * container it joined */
+        out_set(row, "kind", out_str("session"));
+        out_set(row, "container", json_null());
+        out_append(l->rows, row);
         return 0;
 }
 
-static void list_text(const json_t *rows)
+/* Sessions, then containers (of l->user, or all): l->rows. */
+static int listing_build(Ctl *c, Listing *l)
+{
+        size_t n_rows;
+        time_t now = time(NULL);
+        int r;
+
+        l->rows = json_array();
+        l->dirs = malloc(sizeof *l->dirs);
+        if (!l->dirs)
+                return -ENOMEM;
+        ctl_run_dirs_conf(c, l->dirs);
+        r = ctl_for_each_record(list_one, c, l);
+        if (r < 0)
+                return r;
+        r = ctl_containers(l->dirs, &l->cts, &l->n_cts);
+        if (r < 0)
+                return r;
+        n_rows = json_array_size(l->rows);
+        for (size_t i = 0; i < l->n_cts; i++) {
+                json_t *ids = json_array();
+                char name[16];
+
+                if (l->user && strcmp(l->cts[i].rec.user, l->user) != 0) {
+                        json_decref(ids);
+                        continue;
+                }
+                (void)ct_name(l->cts[i].rec.uid, name, sizeof name);
+                for (size_t k = 0; k < l->n_places && k < n_rows; k++) {
+                        json_t *row = json_array_get(l->rows, k);
+
+                        if (!json_is_null(json_object_get(row, "container")) ||
+                            !ctl_session_in_container(&l->places[k], &l->cts[i].rec))
+                                continue;
+                        out_set(row, "container", out_str(name));
+                        out_append(ids, out_str(out_get_str(row, "id")));
+                }
+                out_append(l->rows, ctl_ct_row(&l->cts[i], ids, now));
+        }
+        return 0;
+}
+
+static void listing_free(Listing *l)
+{
+        for (size_t i = 0; i < l->n_places; i++)
+                ctl_session_place_free(&l->places[i]);
+        free(l->places);
+        free(l->dirs);
+        free(l->cts);
+        json_decref(l->rows);
+}
+
+static bool row_is(const json_t *row, const char *kind)
+{
+        return strcmp(out_get_str(row, "kind"), kind) == 0;
+}
+
+/* The rows of one kind (new references). */
+static json_t *rows_of_kind(const json_t *rows, const char *kind)
+{
+        json_t *v = json_array();
+
+        for (size_t i = 0; i < json_array_size(rows); i++)
+                if (row_is(json_array_get(rows, i), kind))
+                        out_append(v, json_incref(json_array_get(rows, i)));
+        return v;
+}
+
+static void sessions_table(const json_t *rows)
 {
         static const OutColumn cols[] = {
                 { "id", "ID", -16, NULL },        { "user", "USER", -12, NULL },
@@ -189,28 +310,46 @@ static void list_text(const json_t *rows)
                 { "rhost", "RHOST", -15, "-" },   { "opener_pid", "OPENER", 7, NULL },
                 { "started", "STARTED", -19, NULL }, { "sandbox", "SBOX", -4, NULL },
                 { "state", "STATE", -5, NULL },   { "address", "ADDRESS", -15, NULL },
-                { "cpu_ms", "CPU_MS", 8, "-" },   { "memory_bytes", "MEMORY", 0, "-" },
+                { "cpu_ms", "CPU_MS", 8, "-" },   { "disk_bytes", "DISK", 10, "-" },
+                { "memory_bytes", "MEMORY", 0, "-" },
         };
 
         out_table(stdout, rows, cols, ELEMENTSOF(cols));
 }
 
+/* The sessions table as for login containers alone; the containers table
+ * after it, only where there are containers. */
+static void list_text(const json_t *rows)
+{
+        json_t *s = rows_of_kind(rows, "session"), *ct = rows_of_kind(rows, "container");
+
+        sessions_table(s);
+        if (json_array_size(ct) > 0) {
+                putchar('\n');
+                ctl_ct_table(stdout, ct);
+        }
+        json_decref(s);
+        json_decref(ct);
+}
+
 int cmd_list(Ctl *c, int argc, char **argv)
 {
-        json_t *rows = json_array();
+        Listing l = { 0 };
+        json_t *rows;
         int r;
 
         if (argc != 1) {
                 fprintf(stderr, "usage: cubbyctl list\n");
-                json_decref(rows);
                 return 2;
         }
-        r = ctl_for_each_record(list_one, c, rows);
+        r = listing_build(c, &l);
         if (r < 0) {
                 fprintf(stderr, "cubbyctl: %s\n", strerror(-r));
-                json_decref(rows);
+                listing_free(&l);
                 return 1;
         }
+        rows = json_incref(l.rows);
+        listing_free(&l);
         r = out_emit(c, rows, list_text);
         if (r < 0) {
                 fprintf(stderr, "cubbyctl: list: %s\n", strerror(-r));
@@ -268,20 +407,65 @@ static void show_text(const json_t *v)
         }
 }
 
+/* show USER: the user's container (the first record of a uid; one per
+ * run dir at most) and sessions. */
+static void show_user_text(const json_t *v)
+{
+        const json_t *ct = json_object_get(v, "container");
+
+        if (json_is_object(ct))
+                ctl_ct_fields(stdout, ct);
+        else
+                printf("container=-\n");
+        if (json_array_size(json_object_get(v, "sessions")) > 0) {
+                putchar('\n');
+                sessions_table(json_object_get(v, "sessions"));
+        }
+}
+
+static int show_user(Ctl *c, const char *user)
+{
+        Listing l = { .user = user };
+        json_t *v, *ct;
+        int r = listing_build(c, &l);
+
+        if (r < 0) {
+                fprintf(stderr, "cubbyctl: %s\n", strerror(-r));
+                listing_free(&l);
+                return 1;
+        }
+        if (json_array_size(l.rows) == 0) {
+                fprintf(stderr, "cubbyctl: no session or user %s\n", user);
+                listing_free(&l);
+                return 1;
+        }
+        ct = rows_of_kind(l.rows, "container");
+        v = json_object();
+        out_set(v, "user", out_str(user));
+        out_set(v, "container", json_array_size(ct) ? json_incref(json_array_get(ct, 0)) : json_null());
+        out_set(v, "sessions", rows_of_kind(l.rows, "session"));
+        json_decref(ct);
+        listing_free(&l);
+        r = out_emit(c, v, show_user_text);
+        if (r < 0) {
+                fprintf(stderr, "cubbyctl: show: %s\n", strerror(-r));
+                return 1;
+        }
+        return 0;
+}
+
 int cmd_show(Ctl *c, int argc, char **argv)
 {
         Match m = { .what = argc > 1 ? argv[1] : "" };
         int r;
 
         if (argc != 2) {
-                fprintf(stderr, "usage: cubbyctl show SESSION-ID\n");
+                fprintf(stderr, "usage: cubbyctl show SESSION-ID|USER\n");
                 return 2;
         }
         (void)ctl_for_each_record(show_one, c, &m);
-        if (!m.found) {
-                fprintf(stderr, "cubbyctl: no session %s\n", argv[1]);
-                return 1;
-        }
+        if (!m.found)
+                return show_user(c, argv[1]);
         r = out_emit(c, m.out, show_text);
         if (r < 0) {
                 fprintf(stderr, "cubbyctl: show: %s\n", strerror(-r));

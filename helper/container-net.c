@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Step 7: the container's network. network = nat: an address leased for
  * this container (owned by this process, which stays alive as the
- * supervisor for as long as the container runs), then the veth pair
+ * supervisor for as long as the container runs; for a user's container,
+ * by its init), then the veth pair
  * (net.c). network = none: the child brings up loopback itself. A failure
  * refuses the login, or gives loopback only where the policy says so; it
  * never gives the host's network. */
@@ -27,7 +28,8 @@ int netup_container(Helper *h, pid_t child)
 
         if (!rec->network)
                 return 0;
-        r = ipam_owner_init(&owner, rec->id, 0, rec->uid, rec->user);
+        /* a user's container outlives this process: its init owns the lease */
+        r = ipam_owner_init(&owner, rec->id, h->start_container ? child : 0, rec->uid, rec->user);
         if (r >= 0)
                 r = ipam_acquire_capped(rec->run_dir, rec->subnet, rec->prefix, &owner,
                                         rec->max_containers, &addr);
@@ -54,6 +56,7 @@ int netup_container(Helper *h, pid_t child)
                 goto fail;
         }
         CUBBY_FAULT("helper.veth");
+        h->lease_addr = addr;
         /* NAT'd traffic is attributed through this line: address, user, time */
         snprintf(uid, sizeof uid, "%u", (unsigned)rec->uid);
         log_event(LOG_INFO, "lease", "session", rec->id, "uid", uid, "user", rec->user, "address",

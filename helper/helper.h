@@ -4,11 +4,15 @@
  * container's root file system, mount-dev.c its /dev, mount-etc.c its
  * generated /etc files; ns.c the clone, the id maps and the child; netup.c
  * (with net.c) the network; sandbox.c capabilities and the process
- * state the shell inherits; seccomp.c the system call filter. */
+ * state the shell inherits; seccomp.c the system call filter; start.c the
+ * start of a user's container (--start-container), join.c the join of
+ * one (a container = user login, --enter). */
 #pragma once
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -36,6 +40,18 @@ typedef struct Helper {
         int child_pidfd;
         int sync_w;                   /* step 8 releases the child through it */
         int err_r;                    /* the child's failed step, or EOF on exec */
+        /* --start-container: the child becomes the init of the user's
+         * container (ns.c): cloned into <user>/ct (its cgroup namespace is
+         * rooted there), moves itself into ct/init, execs cubby-init */
+        bool start_container;
+        int init_exe_fd;              /* O_PATH fd of cubby-init, opened before the clone */
+        CgAttach att_init;            /* ct/init: v1 tasks fds */
+        int init_procs_fd;            /* ct/init's v2 cgroup.procs, or -1 */
+        uint32_t lease_addr;          /* step 7's address (host order), 0: none */
+        /* container = user, ssh -A: the agent socket sshd made (agent.c) */
+        char agent_path[108];         /* SSH_AUTH_SOCK, checked for its shape */
+        int agent_tree;               /* a detached bind mount of it, or -1 */
+        uint64_t agent_dev, agent_ino;
 } Helper;
 
 /* mount.c: step 4, leaving the staging namespace after step 5, the
@@ -70,8 +86,37 @@ int ns_write_id_maps(const Helper *h);
 int ns_release_child(Helper *h, const char **ret_child_step);
 void ns_kill_child(Helper *h);
 
-/* netup.c: step 7 */
+/* container-net.c: step 7. The lease's owner is the helper (a login
+ * container) or the child (the init of a user's container). */
 int netup_container(Helper *h, pid_t child);
+
+/* start.c: --start-container KEY (root only): the user's container, its
+ * init and its record; returns only on success (exit status 0). */
+_Noreturn void start_container_main(Helper *h, const char *key);
+/* <user>/ct/s<sid> -> <user>/ct and <user>/ct/init */
+int helper_ct_sets(const CgSet *session, CgSet *ret_ct, CgSet *ret_init);
+
+/* join.c: the login of a container = user session joins the user's
+ * container (never creates one); --enter UID [-- CMD...] (root only)
+ * joins it as that user from the container record. Both end in the
+ * supervisor and never return. */
+_Noreturn void join_main(Helper *h, const struct timespec *t0);
+
+/* agent.c: SSH_AUTH_SOCK into the user's container */
+void agent_pick(Helper *h, char *const env[]);
+int agent_open(Helper *h);
+int agent_place(Helper *h);
+_Noreturn void enter_main(Helper *h, int argc, char *argv[], char **caller_env);
+
+/* main.c: shared by the modes */
+_Noreturn void helper_fail(const char *what, int err);
+_Noreturn void helper_supervise(Helper *h, int child_pidfd, int opener_fd, int master,
+                                bool joined);
+void helper_take_privileges(void);
+void helper_set_user_groups(const Helper *h);
+void helper_release_tty(Helper *h);
+int helper_open_opener(const Record *rec);
+void helper_log_start(const Helper *h, const char *event, const struct timespec *t0);
 
 /* sandbox.c */
 void sbx_save_process_state(Helper *h);

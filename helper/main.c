@@ -46,6 +46,13 @@
  * is reported once, by fail(): a line to the user and a syslog line
  * (authpriv) with the same incident id.
  *
+ * container = user (the record says container=user): after step 1 the
+ * login joins the user's container instead (join_main(), join.c), which
+ * pam_cubby made sure runs; a join never creates one. Two modes are for
+ * root only, checked before anything is read (root_mode()):
+ * --start-container KEY (start.c: the container and its cubby-init, for
+ * pam_cubby) and --enter UID (join.c, for `cubbyctl shell`).
+ *
  * Without a valid record nothing starts: the helper is useless when run
  * directly. A user the policy does not sandbox (login-shell mode only)
  * gets a pass-through record: privileges are dropped at once and the
@@ -71,6 +78,7 @@
 
 #include "cubby-build.h"
 #include "cubby/cgroup-attach.h"
+#include "cubby/conf.h"
 #include "cubby/fault.h"
 #include "cubby/log.h"
 #include "cubby/proc.h"
@@ -110,6 +118,11 @@ static _Noreturn void fail(const char *what, int err)
         else
                 fprintf(stderr, "cubby-shell: %s (incident %s)\n", what, id);
         _exit(1);
+}
+
+_Noreturn void helper_fail(const char *what, int err)
+{
+        fail(what, err);
 }
 
 /* fds 0-2 must be open, or the files we open next would become the
@@ -193,7 +206,7 @@ static _Noreturn void pass_through(Helper *h, char **caller_env, int cwd_fd)
  * never discards a blocked signal, ignored or not) and the supervisor
  * would forward the SIGHUP to the shell. Setting SIG_IGN after the ioctl
  * discards them. */
-static void release_tty(Helper *h)
+void helper_release_tty(Helper *h)
 {
         h->has_tty = isatty(0);
         if (!h->has_tty || getsid(0) != getpid())
@@ -206,7 +219,7 @@ static void release_tty(Helper *h)
         (void)signal(SIGCONT, SIG_DFL);
 }
 
-static int open_opener(const Record *rec)
+int helper_open_opener(const Record *rec)
 {
         uint64_t start;
         int fd = (int)syscall(SYS_pidfd_open, rec->opener_pid, 0);
@@ -264,9 +277,12 @@ static _Noreturn void finish(PtyRelay *relay, const siginfo_t *si)
  * the container's pty if it has one, report the shell's status, and end
  * the container if the opener dies. PID 1 ignores signals it has no
  * handler for, so a forwarded SIGHUP/SIGTERM is followed by SIGKILL after
- * a grace period. */
+ * a grace period. joined: the shell is one process of the user's
+ * container, not its PID 1: the opener's death hangs it up (SIGHUP, then
+ * SIGKILL to the shell alone after the grace period), so what it started
+ * in the background lives on with the container. */
 static _Noreturn void supervise(Helper *h, int child_pidfd, int opener_fd, int master,
-                                sigset_t *fwd)
+                                sigset_t *fwd, bool joined)
 {
         _cleanup_close_ int sfd = -1;
         struct timespec deadline_start;
@@ -312,7 +328,15 @@ static _Noreturn void supervise(Helper *h, int child_pidfd, int opener_fd, int m
                         pty_relay_io(&relay, pfd + 3);
                 if (pfd[2].revents & POLLIN) {
                         /* the session's opener is gone: so is the session */
-                        syscall(SYS_pidfd_send_signal, child_pidfd, SIGKILL, NULL, 0);
+                        if (joined) {
+                                syscall(SYS_pidfd_send_signal, child_pidfd, SIGHUP, NULL, 0);
+                                if (!deadline) {
+                                        deadline = true;
+                                        clock_gettime(CLOCK_MONOTONIC, &deadline_start);
+                                }
+                        } else {
+                                syscall(SYS_pidfd_send_signal, child_pidfd, SIGKILL, NULL, 0);
+                        }
                         opener_fd = -1;
                 }
                 if (pfd[1].revents & POLLIN) {
@@ -388,6 +412,28 @@ static void check_invocation(void)
                 fail("cannot set up resource limits", errno);
 }
 
+/* The modes for root only (SECURITY.md): --start-container KEY, for
+ * pam_cubby's open_session, and --enter UID [--run-dir DIR] [-- CMD...],
+ * for `cubbyctl shell`. A user calling them is refused here, before
+ * anything is read. */
+static _Noreturn void root_mode(Helper *h, int argc, char *argv[], char **caller_env)
+{
+        if (getuid() != 0 || geteuid() != 0)
+                fail("this mode of cubby-shell is root's only; refusing", 0);
+        if (fault_guard_setuid() < 0)
+                fail("this is a fault-injection test build: it runs setuid only in a test VM "
+                     "booted with cubby.fault_injection=1; refusing", 0);
+        if (sbx_setup_limits() < 0)
+                fail("cannot set up resource limits", errno);
+        if (strcmp(argv[1], "--start-container") == 0) {
+                if (argc != 3)
+                        fail("usage: cubby-shell --start-container KEY", 0);
+                shell_env_free(caller_env);
+                start_container_main(h, argv[2]);
+        }
+        enter_main(h, argc, argv, caller_env);
+}
+
 /* Step 1: the record pam_cubby wrote for an ancestor (the only source of
  * decisions), and the argv shape for the real shell. */
 static void load_session(Helper *h, int argc, char *argv[])
@@ -408,7 +454,7 @@ static void load_session(Helper *h, int argc, char *argv[])
 
 /* Step 2: privileges up, once. Real root during setup, so the user can
  * neither signal nor ptrace us. */
-static void take_privileges(void)
+void helper_take_privileges(void)
 {
         if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
                 fail("cannot take privileges", errno);
@@ -431,7 +477,7 @@ static void join_session_cgroup(Helper *h)
  * getgrouplist), not the caller's: a group that denies access must keep
  * denying it inside (CVE-2014-8989); setgroups is denied in the container,
  * so they cannot be dropped there. */
-static void set_user_groups(const Helper *h)
+void helper_set_user_groups(const Helper *h)
 {
         if (setgroups(h->rec.n_groups, h->rec.groups) < 0)
                 fail("cannot set the user's groups", errno);
@@ -444,7 +490,7 @@ static _Noreturn void fail_container(Helper *h, const char *what, int err)
         fail(what, err);
 }
 
-static void log_container_start(const Helper *h, const struct timespec *t0)
+void helper_log_start(const Helper *h, const char *event, const struct timespec *t0)
 {
         char uid[16], ms[24], pid[16];
         long long us = us_since(t0);
@@ -452,7 +498,8 @@ static void log_container_start(const Helper *h, const struct timespec *t0)
         snprintf(uid, sizeof uid, "%u", (unsigned)h->rec.uid);
         snprintf(ms, sizeof ms, "%lld.%02lld", us / 1000, us % 1000 / 10);
         snprintf(pid, sizeof pid, "%d", (int)h->child);
-        log_event(LOG_INFO, "container_start", "session", h->rec.id, "uid", uid, "user", h->rec.user,
+        log_event(LOG_INFO, event, "session", h->rec.id[0] ? h->rec.id : "-", "uid", uid,
+                  "user", h->rec.user,
                   "pid", pid, "setup_ms", ms, NULL);
 }
 
@@ -475,13 +522,16 @@ int main(int argc, char *argv[])
         char **caller_env;
         struct timespec t0;
         int r, opener_fd, master;
-        sigset_t fwd;
 
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        h->child_pidfd = h->sync_w = h->err_r = -1;
+        h->child_pidfd = h->sync_w = h->err_r = h->agent_tree = -1;
 
         /* Step 1 */
         caller_env = start_clean(h, &cwd_fd);
+        h->init_exe_fd = h->init_procs_fd = h->att_init.v2_fd = -1;
+        if (argc >= 2 && (strcmp(argv[1], "--start-container") == 0 ||
+                          strcmp(argv[1], "--enter") == 0))
+                root_mode(h, argc, argv, caller_env);
         check_invocation();
         load_session(h, argc, argv);
         if (!h->rec.sandbox)
@@ -497,16 +547,21 @@ int main(int argc, char *argv[])
                 log_event(LOG_NOTICE, "env_dropped", "session", h->rec.id, "user", h->rec.user,
                           "count", n, "why", "more LC_* variables than the bound", NULL);
         }
+        if (h->rec.container == CONF_CONTAINER_USER)
+                agent_pick(h, caller_env);
         shell_env_free(caller_env);
         caller_env = NULL;
+        /* container = user: the login joins the user's container (join.c) */
+        if (h->rec.container == CONF_CONTAINER_USER)
+                join_main(h, &t0);
 
         /* Step 2 */
-        take_privileges();
+        helper_take_privileges();
         join_session_cgroup(h);
 
         /* Step 3 */
-        set_user_groups(h);
-        release_tty(h);
+        helper_set_user_groups(h);
+        helper_release_tty(h);
         r = pty_plan(&h->pty, h->gave_up_tty);
         if (r < 0)
                 fail("cannot set up the terminal", r);
@@ -518,7 +573,7 @@ int main(int argc, char *argv[])
                 fail("cannot build the container's file system", r);
         CUBBY_FAULT("helper.root_built");
         /* The opener's pidfd before the clone, so its death cannot be missed. */
-        opener_fd = open_opener(&h->rec);
+        opener_fd = helper_open_opener(&h->rec);
         if (opener_fd < 0)
                 fail("the session's opener is gone; refusing", opener_fd);
         CUBBY_FAULT("helper.opener");
@@ -562,13 +617,21 @@ int main(int argc, char *argv[])
         if (r < 0)
                 fail_container(h, "cannot take the container's terminal", r);
         CUBBY_FAULT("helper.started");
-        log_container_start(h, &t0);
+        helper_log_start(h, "container_start", &t0);
 
         /* Sanitizer builds: everything is set up; still root (see there). */
         san_leak_check();
 
         /* Step 9 */
         drop_privileges(h);
+        helper_supervise(h, h->child_pidfd, opener_fd, master, false);
+}
+
+_Noreturn void helper_supervise(Helper *h, int child_pidfd, int opener_fd, int master,
+                                bool joined)
+{
+        sigset_t fwd;
+
         sigemptyset(&fwd);
         sigaddset(&fwd, SIGHUP);
         sigaddset(&fwd, SIGINT);
@@ -579,5 +642,5 @@ int main(int argc, char *argv[])
         sigaddset(&fwd, SIGALRM);
         sigaddset(&fwd, SIGWINCH);
         sigaddset(&fwd, SIGCONT);
-        supervise(h, h->child_pidfd, opener_fd, master, &fwd);
+        supervise(h, child_pidfd, opener_fd, master, &fwd, joined);
 }

@@ -26,9 +26,16 @@
 #include "cubby-build.h"
 #include "cubby/fault.h"
 #include "cubby/anchor.h"
+#include "cubby/conf.h"
 #include "cubby/mountinfo.h"
 #include "cubby/util.h"
 #include "helper.h"
+
+/* the size of a container's XDG_RUNTIME_DIR (a tmpfs; its pages are
+ * charged to the user's memory limit) */
+#define RUNTIME_DIR_SIZE "64m"
+
+static int build_runtime_dir(int root, const Record *rec);
 
 int mnt_open_in_root(int rootfd, const char *path, int flags)
 {
@@ -424,6 +431,8 @@ int mnt_build_root(Helper *h)
                 r = mnt_tmpfs_at(root, "/var/tmp", MS_NOSUID | MS_NODEV, "mode=1777", true);
         if (r >= 0)
                 r = mnt_tmpfs_at(root, "/run", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755", false);
+        if (r >= 0 && h->rec.container == CONF_CONTAINER_USER)
+                r = build_runtime_dir(root, &h->rec);
         CUBBY_FAULT("helper.mount.scratch");
         if (r >= 0)
                 r = mnt_build_dev(root);
@@ -463,6 +472,35 @@ int mnt_build_root(Helper *h)
         }
         CUBBY_FAULT("helper.mount.hidden");
         return 0;
+}
+
+/* container = user: XDG_RUNTIME_DIR, /run/user/UID on the fresh /run, a
+ * tmpfs of the user's, 0700 (IDE servers and session tools put their
+ * sockets there). The shell gets the variable (join.c). */
+static int build_runtime_dir(int root, const Record *rec)
+{
+        _cleanup_close_ int run = -1, user = -1, dir = -1;
+        char name[16], data[96];
+        int r;
+
+        run = mnt_open_dir_in_root(root, "/run");
+        if (run < 0)
+                return run;
+        if (mkdirat(run, "user", 0755) < 0 && errno != EEXIST)
+                return -errno;
+        user = openat(run, "user", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (user < 0)
+                return -errno;
+        snprintf(name, sizeof name, "%u", (unsigned)rec->uid);
+        if (mkdirat(user, name, 0700) < 0)
+                return -errno;
+        dir = openat(user, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dir < 0)
+                return -errno;
+        snprintf(data, sizeof data, "mode=0700,uid=%u,gid=%u,size=" RUNTIME_DIR_SIZE,
+                 (unsigned)rec->uid, (unsigned)rec->gid);
+        r = mnt_on_fd("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, data);
+        return r;
 }
 
 /* After the clone: leave the staging namespace, so its mounts die with the

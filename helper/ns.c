@@ -41,6 +41,9 @@ enum {
         STEP_SECCOMP,
         STEP_PDEATHSIG,
         STEP_EXEC,
+        STEP_INIT_CGROUP,
+        STEP_STDIO,
+        STEP_EXEC_INIT,
 };
 
 static const char *step_name(int step)
@@ -53,6 +56,8 @@ static const char *step_name(int step)
                 [STEP_TTY] = "taking the terminal", [STEP_CAPS] = "dropping capabilities",
                 [STEP_SECCOMP] = "installing the seccomp filter", [STEP_PDEATHSIG] = "parent death signal",
                 [STEP_EXEC] = "executing the shell",
+                [STEP_INIT_CGROUP] = "joining the init cgroup", [STEP_STDIO] = "opening /dev/null",
+                [STEP_EXEC_INIT] = "executing cubby-init",
         };
 
         return step > 0 && step < (int)ELEMENTSOF(names) && names[step] ? names[step] : "setup";
@@ -64,6 +69,29 @@ static _Noreturn void child_fail(int fd, int step, int err)
 
         (void)!write(fd, &e, sizeof e);
         _exit(127);
+}
+
+/* The init of a user's container: no terminal (stdio on the container's
+ * /dev/null), its cwd the root, an empty environment, and no parent death
+ * signal: the helper exits once it is started. cubby-init was opened
+ * before the clone; inside, its host path may not exist. */
+static _Noreturn void child_exec_init(Helper *h, int err_fd)
+{
+        char *const argv[] = { (char *)"cubby-init", NULL };
+        char *const envp[] = { NULL };
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+        if (null < 0)
+                child_fail(err_fd, STEP_STDIO, -errno);
+        for (int fd = 0; fd < 3; fd++)
+                if (dup2(null, fd) < 0)
+                        child_fail(err_fd, STEP_STDIO, -errno);
+        close(null);
+        if (chdir("/") < 0)
+                child_fail(err_fd, STEP_STDIO, -errno);
+        CUBBY_FAULT("child.exec_init");
+        syscall(SYS_execveat, h->init_exe_fd, "", argv, envp, AT_EMPTY_PATH);
+        child_fail(err_fd, STEP_EXEC_INIT, -errno);
 }
 
 static _Noreturn void child_main(Helper *h, int sync_fd, int err_fd)
@@ -78,8 +106,10 @@ static _Noreturn void child_main(Helper *h, int sync_fd, int err_fd)
         CUBBY_FAULT("child.start");
 
         /* cgroup v1: move ourselves (cheap, unlike the parent writing our
-         * pid), then root a cgroup namespace at the session cgroups. */
-        if (h->att.n_v1 > 0) {
+         * pid), then root a cgroup namespace at the session cgroups (a
+         * user's container: at its ct/ dir, so the sessions that join it
+         * see theirs below the root). */
+        if (h->att.n_v1 > 0 || h->start_container) {
                 r = cg_attach_self_v1(&h->att);
                 if (r < 0)
                         child_fail(err_fd, STEP_CGROUP, r);
@@ -88,6 +118,18 @@ static _Noreturn void child_main(Helper *h, int sync_fd, int err_fd)
         }
         CUBBY_FAULT("child.cgroup");
         cg_attach_close(&h->att);
+        /* the init alone in ct/init: through fds root opened before the
+         * clone (the kernel checks the opener's credentials) */
+        if (h->start_container) {
+                r = cg_attach_self_v1(&h->att_init);
+                if (r >= 0 && h->init_procs_fd >= 0 && write(h->init_procs_fd, "0", 1) != 1)
+                        r = -errno;
+                if (r < 0)
+                        child_fail(err_fd, STEP_INIT_CGROUP, r);
+                closep(&h->init_procs_fd);
+                cg_attach_close(&h->att_init);
+                CUBBY_FAULT("child.init_cgroup");
+        }
 
         r = mnt_child_enter_root();
         if (r < 0)
@@ -136,6 +178,9 @@ static _Noreturn void child_main(Helper *h, int sync_fd, int err_fd)
         if (r < 0)
                 child_fail(err_fd, STEP_SECCOMP, r);
         CUBBY_FAULT("child.seccomp");
+
+        if (h->start_container)
+                child_exec_init(h, err_fd);
 
         /* Child step 7: after the last credential change, which resets it */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
@@ -207,8 +252,10 @@ int ns_clone_container(Helper *h)
                 args.flags |= CLONE_INTO_CGROUP;
                 args.cgroup = (uint64_t)h->att.v2_fd;
                 /* with v1 hierarchies the child moves itself first, then
-                 * makes its cgroup namespace (rooted at the session) */
-                if (h->att.n_v1 == 0)
+                 * makes its cgroup namespace (rooted at the session); the
+                 * init of a user's container makes it before it moves on
+                 * to ct/init */
+                if (h->att.n_v1 == 0 && !h->start_container)
                         args.flags |= CLONE_NEWCGROUP;
         }
         pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);

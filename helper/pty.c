@@ -174,7 +174,8 @@ int pty_child_open(const PtyPlan *p)
         /* /dev/console is the session's terminal, for tools that look for
          * it; best effort, as a shell works without it */
         snprintf(src, sizeof src, "/proc/self/fd/%d", slave);
-        (void)mount(src, "dev/console", NULL, MS_BIND, NULL);
+        if (!p->joined)
+                (void)mount(src, "dev/console", NULL, MS_BIND, NULL);
         r = send_fd(p->sock[1], master);
         if (r < 0)
                 return r;

@@ -19,6 +19,7 @@ typedef struct PtyPlan {
         struct termios tio;   /* the caller's modes and size, for the new pty */
         struct winsize ws;
         int sock[2];          /* the child sends the master back on sock[1] */
+        bool joined;          /* a shared container: leave its /dev/console alone */
 } PtyPlan;
 
 /* The supervisor's side. master < 0: no relay. */

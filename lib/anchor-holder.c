@@ -2,7 +2,8 @@
 /* The anchor holder: a tiny process, started once by the first opener that
  * needs it, whose mount namespace holds every user's overlay home. It is
  * recorded in <run_dir>/anchor (anchor.c reads that) and stopped by gc when
- * no session is left. Nothing here logs; every function returns 0 or
+ * no session and no per-user container is left. Every ANCHOR_TICK_S it runs
+ * a tick in a child (cubbyctl's: the containers' sweep). Nothing here logs; every function returns 0 or
  * -errno (anchor_hold never returns). */
 #include <fcntl.h>
 #include <poll.h>
@@ -26,9 +27,35 @@
 #include "cubby/proc.h"
 #include "cubby/util.h"
 
+/* Run one tick in a child, so that whatever it does (policy, NSS, the
+ * containers' stops) never lives in the holder itself: signals back to
+ * their defaults, killed if the holder dies, bounded in time. */
+static int anchor_tick_child(AnchorTick tick, void *userdata)
+{
+        int status = 0;
+        pid_t pid = fork();
+
+        if (pid < 0)
+                return 0;
+        if (pid == 0) {
+                sigset_t none;
+
+                sigemptyset(&none);
+                (void)prctl(PR_SET_NAME, "cubby-sweep");
+                (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+                sigprocmask(SIG_SETMASK, &none, NULL);
+                alarm(ANCHOR_TICK_MAX_S);
+                _exit(tick(userdata) == ANCHOR_TICK_ORPHANED ? 3 : 0);
+        }
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        return WIFEXITED(status) && WEXITSTATUS(status) == 3 ? ANCHOR_TICK_ORPHANED : 0;
+}
+
 /* The holder: a process of its own session, nothing inherited, all
- * catchable signals blocked, sleeping in the anchor namespace forever. */
-_Noreturn void anchor_hold(int report_fd)
+ * catchable signals blocked, in the anchor namespace forever; every
+ * ANCHOR_TICK_S it runs tick (if any) in a child. */
+_Noreturn void anchor_hold(int report_fd, AnchorTick tick, void *userdata)
 {
         sigset_t all;
         pid_t me = getpid();
@@ -81,8 +108,22 @@ _Noreturn void anchor_hold(int report_fd)
         if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0)
                 for (int fd = 3; fd < 1024; fd++)
                         close(fd);
-        for (;;)
-                pause();
+        for (;;) {
+                struct timespec ts = { ANCHOR_TICK_S, 0 };
+
+                if (!tick) {
+                        pause();
+                        continue;
+                }
+                /* every signal is blocked: nothing cuts the sleep short */
+                while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                        ;
+                /* no longer the recorded holder (the run dir was wiped, or
+                 * another holder replaced us): nothing could ever stop us,
+                 * and nothing can find our namespace */
+                if (anchor_tick_child(tick, userdata) == ANCHOR_TICK_ORPHANED)
+                        _exit(0);
+        }
 }
 
 static void anchor_join_cgroups(pid_t pid, const CgSet *parents)
@@ -107,7 +148,7 @@ static void anchor_join_cgroups(pid_t pid, const CgSet *parents)
 }
 
 int anchor_ensure(const char *run_dir, const CgSet *cg_parent_dirs, const char *holder_exe,
-                  int *ret_nsfd)
+                  const char *config, int *ret_nsfd)
 {
         _cleanup_close_ int rfd = -1, lock = -1, nsfd = -1, report = -1;
         char text[96];
@@ -162,14 +203,16 @@ int anchor_ensure(const char *run_dir, const CgSet *cg_parent_dirs, const char *
                          * opener: fixed path, empty environment, only the
                          * report pipe (as fd 3) */
                         if (holder_exe && dup2(p[1], 3) == 3) {
-                                char *const argv[] = { (char *)"cubbyctl", (char *)"__anchor", NULL };
+                                char *const plain[] = { (char *)"cubbyctl", (char *)"__anchor", NULL };
+                                char *const with_config[] = { (char *)"cubbyctl", (char *)"--config",
+                                                              (char *)config, (char *)"__anchor", NULL };
                                 char *const envp[] = { NULL };
 
                                 if (syscall(SYS_close_range, 4U, ~0U, 0U) == 0)
-                                        execve(holder_exe, argv, envp);
-                                anchor_hold(3);
+                                        execve(holder_exe, config ? with_config : plain, envp);
+                                anchor_hold(3, NULL, NULL);
                         }
-                        anchor_hold(p[1]);
+                        anchor_hold(p[1], NULL, NULL);
                 }
                 _exit(0);
         }

@@ -66,6 +66,17 @@ static int open_parent(const CgDir *d, int *ret_fd, const char **ret_base)
 
 /* ---- create and remove ----------------------------------------------- */
 
+static int rmdir_cg_path(const CgDir *d)
+{
+        _cleanup_close_ int pfd = -1;
+        const char *base;
+        int r = open_parent(d, &pfd, &base);
+
+        if (r < 0)
+                return r;
+        return unlinkat(pfd, base, AT_REMOVEDIR) < 0 ? -errno : 0;
+}
+
 /* Open the directory path (absolute, normalised) from "/" without
  * following symlinks (dir_walk). With create, missing components are made,
  * but only where step agrees (it refuses a parent outside a cgroup file
@@ -229,6 +240,54 @@ int cg_create(const CgSet *user, const CgSet *session, const CgLimits *limits)
         return r;
 }
 
+int cg_create_below(const CgSet *dirs, bool exclusive)
+{
+        bool created[CG_MAX_DIRS] = { 0 };
+        size_t i;
+        int r = 0;
+
+        r = cg_set_check(dirs);
+        if (r < 0)
+                return r;
+        for (i = 0; i < dirs->n; i++) {
+                _cleanup_close_ int pfd = -1, dfd = -1;
+                const CgDir *d = &dirs->dir[i];
+                const char *base;
+
+                r = open_parent(d, &pfd, &base);
+                if (r < 0)
+                        goto undo;
+                if (mkdirat(pfd, base, 0755) == 0)
+                        created[i] = true;
+                else if (errno != EEXIST || exclusive) {
+                        r = -errno;
+                        goto undo;
+                }
+                dfd = cg_open_child_dir(pfd, base);
+                if (dfd < 0) {
+                        r = dfd;
+                        goto undo;
+                }
+                r = cg_fd_is_cgroupfs(dfd, d->v2);
+                if (r < 0)
+                        goto undo;
+                /* one made a moment ago by another login that has not
+                 * filled it yet is filled here too (nobody can be in it) */
+                if (!d->v2 && (d->ctrl & CG_CTRL_CPUSET)) {
+                        r = cg_cpuset_v1_fill_if_empty(pfd, dfd, created[i]);
+                        if (r < 0)
+                                goto undo;
+                }
+        }
+        return 0;
+
+undo:
+        for (size_t j = 0; j <= i && j < dirs->n; j++)
+                if (created[j])
+                        (void)rmdir_cg_path(&dirs->dir[j]);
+        return r;
+}
+
 static int rmdir_cg(const CgDir *d, bool busy_ok)
 {
         _cleanup_close_ int pfd = -1;
@@ -267,6 +326,26 @@ int cg_remove(const CgSet *user, const CgSet *session)
                 k = rmdir_cg(&user->dir[i], true);
                 if (k < 0 && r == 0)
                         r = k;
+        }
+        return r;
+}
+
+int cg_remove_dirs(const CgSet *dirs, bool busy_ok)
+{
+        int r = 0;
+
+        if (cg_set_check(dirs) < 0)
+                return -EINVAL;
+        for (size_t i = 0; i < dirs->n; i++) {
+                int k = rmdir_cg_path(&dirs->dir[i]);
+
+                if (k == -ENOENT)
+                        continue;
+                if (busy_ok && (k == -EBUSY || k == -ENOTEMPTY))
+                        k = 1;
+                if (k < 0)
+                        return k;
+                r |= k;
         }
         return r;
 }

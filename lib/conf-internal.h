@@ -16,6 +16,7 @@
 #define CONF_PIDS_MAX 4194304u
 /* memory below this is almost surely a missing suffix ("512" for "512M"). */
 #define CONF_MEMORY_MIN (UINT64_C(1024) * 1024)
+#define CONF_HOME_SIZE_MIN (UINT64_C(1024) * 1024)
 #define CONF_MAX_DNS 3
 /* cpus: CPU numbers below this (the cpu key's 4096 CPUs) */
 #define CONF_CPUS_MAX 4096u

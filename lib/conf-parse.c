@@ -195,6 +195,70 @@ static int parse_policy_value(Parser *p, int key, const char *kname, char *value
                 if (conf_parse_count(value, UINT32_MAX, &v->max_containers) < 0)
                         return bad_value(p, kname, value, "expected a number >= 1 or max");
                 return 0;
+        case CONF_KEY_CONTAINER:
+                if (streq(value, "login"))
+                        v->container = CONF_CONTAINER_LOGIN;
+                else if (streq(value, "user"))
+                        v->container = CONF_CONTAINER_USER;
+                else
+                        return bad_value(p, kname, value, "expected login or user");
+                return 0;
+        case CONF_KEY_LINGER:
+                if (streq(value, "always")) {
+                        v->linger_s = CONF_LINGER_ALWAYS;
+                        return 0;
+                }
+                r = conf_parse_duration(value, CONF_LINGER_MAX_S, &v->linger_s);
+                if (r == -ERANGE)
+                        return bad_value(p, kname, value, "at most 365d");
+                if (r < 0)
+                        return bad_value(p, kname, value,
+                                         "expected 0, always or a duration like 30s, 15m, 2h "
+                                         "or 1d");
+                return 0;
+        case CONF_KEY_STOP_GRACE:
+                r = conf_parse_duration(value, CONF_STOP_GRACE_MAX_S, &v->stop_grace_s);
+                if (r == -ERANGE)
+                        return bad_value(p, kname, value, "at most 60s");
+                if (r < 0)
+                        return bad_value(p, kname, value,
+                                         "expected 0 or a duration like 5s or 1m");
+                return 0;
+        case CONF_KEY_IDLE_CPU: {
+                char num[8];
+                size_t l = strlen(value);
+                uint64_t u;
+
+                /* "5" or "5%" */
+                if (l > 0 && value[l - 1] == '%')
+                        l--;
+                if (l == 0 || l >= sizeof num)
+                        return bad_value(p, kname, value,
+                                         "expected a percent of one CPU from 1 to 100, like 5");
+                memcpy(num, value, l);
+                num[l] = 0;
+                if (parse_u64(num, &u) < 0 || u < 1 || u > 100)
+                        return bad_value(p, kname, value,
+                                         "expected a percent of one CPU from 1 to 100, like 5");
+                v->idle_cpu = (unsigned)u;
+                return 0;
+        }
+        case CONF_KEY_HOME_SIZE:
+                r = conf_parse_size(value, &v->home_size);
+                if (r == -ERANGE)
+                        return bad_value(p, kname, value, "too large");
+                if (r < 0)
+                        return bad_value(p, kname, value,
+                                         "expected a size like 512M, 1.5G, 2T or max");
+                if (v->home_size < CONF_HOME_SIZE_MIN)
+                        return bad_value(p, kname, value,
+                                         "below 1M, no home fits (missing suffix? 512 means "
+                                         "512 bytes)");
+                return 0;
+        case CONF_KEY_HOME_INODES:
+                if (conf_parse_count(value, UINT32_MAX, &v->home_inodes) < 0)
+                        return bad_value(p, kname, value, "expected 1 to 4294967295 or max");
+                return 0;
         case CONF_KEY_NETWORK:
                 if (streq(value, "none"))
                         v->network = CONF_NETWORK_NONE;

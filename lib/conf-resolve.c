@@ -39,6 +39,12 @@ static void copy_key(ConfPolicy *dst, const ConfPolicy *src, int key)
                 break;
         case CONF_KEY_CPUS: memcpy(dst->cpus, src->cpus, sizeof dst->cpus); break;
         case CONF_KEY_MAX_CONTAINERS: dst->max_containers = src->max_containers; break;
+        case CONF_KEY_CONTAINER: dst->container = src->container; break;
+        case CONF_KEY_LINGER: dst->linger_s = src->linger_s; break;
+        case CONF_KEY_IDLE_CPU: dst->idle_cpu = src->idle_cpu; break;
+        case CONF_KEY_STOP_GRACE: dst->stop_grace_s = src->stop_grace_s; break;
+        case CONF_KEY_HOME_SIZE: dst->home_size = src->home_size; break;
+        case CONF_KEY_HOME_INODES: dst->home_inodes = src->home_inodes; break;
         default: break;
         }
 }

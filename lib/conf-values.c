@@ -144,6 +144,53 @@ int conf_parse_count(const char *s, uint64_t max, uint64_t *ret)
         return 0;
 }
 
+int conf_parse_duration(const char *s, uint64_t max_s, uint64_t *ret_s)
+{
+        char num[32];
+        size_t l = strlen(s);
+        uint64_t v, mul;
+
+        if (streq(s, "0")) {
+                *ret_s = 0;
+                return 0;
+        }
+        if (l < 2 || l - 1 >= sizeof num)
+                return -EINVAL;
+        switch (s[l - 1]) {
+        case 's': mul = 1; break;
+        case 'm': mul = 60; break;
+        case 'h': mul = 3600; break;
+        case 'd': mul = 86400; break;
+        default: return -EINVAL;
+        }
+        memcpy(num, s, l - 1);
+        num[l - 1] = 0;
+        /* digits only: parse_u64 takes no sign, space or base prefix */
+        for (const char *c = num; *c; c++)
+                if (!is_digit(*c))
+                        return -EINVAL;
+        if (parse_u64(num, &v) < 0)
+                return -ERANGE;
+        if (v > max_s / mul)
+                return -ERANGE;
+        *ret_s = v * mul;
+        return 0;
+}
+
+void conf_duration_format(uint64_t s, char *buf, size_t size)
+{
+        if (s == 0)
+                snprintf(buf, size, "0");
+        else if (s % 86400 == 0)
+                snprintf(buf, size, "%llud", (unsigned long long)(s / 86400));
+        else if (s % 3600 == 0)
+                snprintf(buf, size, "%lluh", (unsigned long long)(s / 3600));
+        else if (s % 60 == 0)
+                snprintf(buf, size, "%llum", (unsigned long long)(s / 60));
+        else
+                snprintf(buf, size, "%llus", (unsigned long long)s);
+}
+
 int conf_parse_bool(const char *s, bool *ret)
 {
         if (streq(s, "yes") || streq(s, "true") || streq(s, "1"))

@@ -42,6 +42,12 @@ const char *const conf_policy_key_names[_CONF_KEY_MAX] = {
         [CONF_KEY_NETWORK_FALLBACK] = "network_fallback",
         [CONF_KEY_CPUS] = "cpus",
         [CONF_KEY_MAX_CONTAINERS] = "max_containers",
+        [CONF_KEY_CONTAINER] = "container",
+        [CONF_KEY_LINGER] = "linger",
+        [CONF_KEY_IDLE_CPU] = "idle_cpu",
+        [CONF_KEY_STOP_GRACE] = "stop_grace",
+        [CONF_KEY_HOME_SIZE] = "home_size",
+        [CONF_KEY_HOME_INODES] = "home_inodes",
 };
 
 const char *const conf_global_key_names[_GLOBAL_KEY_MAX] = {
@@ -83,10 +89,16 @@ void conf_policy_defaults(ConfPolicy *p)
         p->n_hide = 0;
         p->max_sessions = CONF_DEFAULT_MAX_SESSIONS;
         p->max_containers = CONF_DEFAULT_MAX_CONTAINERS;
+        p->container = CONF_CONTAINER_LOGIN;
+        p->linger_s = 0;
+        p->idle_cpu = CONF_DEFAULT_IDLE_CPU;
+        p->stop_grace_s = CONF_DEFAULT_STOP_GRACE_S;
         p->home = CONF_HOME_PERSISTENT;
         (void)strscpy(p->home_lower, sizeof p->home_lower, "/home/%u");
         p->seccomp = CONF_SECCOMP_YES;
         p->cpus[0] = 0;
+        p->home_size = CONF_UNLIMITED;
+        p->home_inodes = CONF_UNLIMITED;
 }
 
 void conf_init(Conf *conf)

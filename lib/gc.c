@@ -19,6 +19,7 @@
 #include "cubby/anchor.h"
 #include "cubby/cgroup-layout.h"
 #include "cubby/cgroup-lifecycle.h"
+#include "cubby/container-life.h"
 #include "cubby/gc.h"
 #include "cubby/home.h"
 #include "cubby/ipam.h"
@@ -85,13 +86,16 @@ static void gc_homes(const GcCtx *g)
                 }
                 {
                         /* reconcile the home's reference count with the
-                         * sessions that are really alive */
+                         * sessions that are really alive, and the user's
+                         * container (it holds one reference while it runs) */
                         int live = session_count_live(g->sessions, hs.uid, NULL, false);
+                        int ct = ct_exists(g->global->run_dir, hs.uid);
 
-                        if (live < 0) {
+                        if (live < 0 || ct < 0) {
                                 busy = true;
                                 continue;
                         }
+                        live += ct;
                         (void)session_home_refs_set(g->locks, hs.uid, (unsigned)live);
                         if (live > 0) {
                                 busy = true;
@@ -108,6 +112,10 @@ static void gc_homes(const GcCtx *g)
         }
         if (d)
                 closedir(d);
+        /* the holder also runs the containers' sweep: it lives while any
+         * container does */
+        if (!busy && ct_any(g->global->run_dir) != 0)
+                busy = true;
         if (!busy) {
                 CgSet user, sess, parents;
 
@@ -280,6 +288,15 @@ int gc_run(const GcCtx *g, unsigned flags, unsigned *ret_reaped)
         r = session_gc(g->sessions, g->locks, gc_reaped, (void *)g, &reaped);
         if (flags & GC_ORPHAN_CGROUPS)
                 gc_orphan_cgroups(g);
+        if (flags & GC_CONTAINERS) {
+                CtLife life = { .global = g->global, .sessions = g->sessions, .locks = g->locks,
+                                .note = g->note, .userdata = g->userdata,
+                                .lock_ms = CT_LOCK_TIMEOUT_MS };
+                unsigned stopped = 0;
+
+                (void)ct_sweep(&life, g->conf, &stopped);
+                (void)ct_gc_orphans(&life);
+        }
         if (flags & GC_HOMES)
                 gc_homes(g);
         if ((flags & GC_LEASES) && ipam_gc(g->global->run_dir, &gone, &n_leases) > 0)

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <syslog.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -26,6 +27,8 @@
 
 #include "cubby/fault.h"
 #include "cubby/home.h"
+#include "cubby/home-quota.h"
+#include "cubby/log.h"
 #include "cubby/proc.h"
 #include "cubby/util.h"
 
@@ -287,10 +290,78 @@ static void reserve_refill(int reserve)
         }
 }
 
+/* The persistent home's project quota (home-quota.h): upper and work in
+ * the user's project, the policy's limits set; with slack, raised above
+ * what is in use for the moment of a mount. Without limits in the policy,
+ * a project left from earlier loses its limits. */
+static int quota_apply(const HomeSpec *spec, int upper, int work, bool slack)
+{
+        uint32_t proj = quota_project_of(spec->uid), have;
+        uint64_t b = spec->size_limit, i = spec->inode_limit;
+        unsigned skipped = 0;
+        bool inherit;
+        QuotaUsage u;
+        int r;
+
+        if (b == QUOTA_NONE && i == QUOTA_NONE) {
+                if (quota_dir_project(upper, &have, &inherit) < 0 || have != proj || !inherit)
+                        return 0;
+                r = quota_set_limits(upper, proj, QUOTA_NONE, QUOTA_NONE);
+                return r == -ESRCH || r == -ENOSYS ? 0 : r;
+        }
+        /* here, in the anchor's view of state_dir (a copy of PID 1's
+         * mount namespace), which is what the overlay will use */
+        {
+                char why[512];
+
+                r = quota_fs_check(upper, why, sizeof why);
+                if (r < 0) {
+                        log_event(LOG_ERR, "home_quota_unsupported", "state_dir", spec->state_dir,
+                                  "why", why, NULL);
+                        return -EMEDIUMTYPE;
+                }
+        }
+        r = quota_tag_tree(upper, proj, &skipped);
+        if (r > 0 && skipped) {
+                char n[16];
+
+                snprintf(n, sizeof n, "%u", skipped);
+                /* symlinks, device nodes, FIFOs that were there before:
+                 * not counted; everything made from now on is */
+                log_event(LOG_NOTICE, "home_quota_untagged", "user", spec->user, "entries", n, NULL);
+        }
+        if (r >= 0)
+                r = quota_tag_tree(work, proj, NULL);
+        if (r < 0)
+                return r;
+        if (slack && quota_get(upper, proj, &u) >= 0) {
+                if (b != QUOTA_NONE)
+                        b = (b > u.bytes ? b : u.bytes) + HOME_QUOTA_SLACK_BYTES;
+                if (i != QUOTA_NONE)
+                        i = (i > u.inodes ? i : u.inodes) + HOME_QUOTA_SLACK_INODES;
+        }
+        return quota_set_limits(upper, proj, b, i);
+}
+
+/* A mounted home: its limits follow the policy of this login. */
+static int quota_apply_mounted(const HomeSpec *spec, int user)
+{
+        _cleanup_close_ int upper = -1, work = -1;
+        int r;
+
+        if (spec->ephemeral)
+                return 0;
+        r = open_tree_dir(user, "upper", false, spec->uid, spec->gid, 0755, 022, &upper);
+        if (r >= 0)
+                r = open_tree_dir(user, "work", false, 0, 0, 0700, 077, &work);
+        return r < 0 ? r : quota_apply(spec, upper, work, false);
+}
+
 static int mount_once(const HomeSpec *spec, bool allow_ro)
 {
         _cleanup_close_ int upper = -1, work = -1, merged = -1, eph = -1;
         char lower[PATH_MAX], opts[3 * PATH_MAX + 64], base[PATH_MAX], target[64];
+        bool quota = false;
         Tree t;
         int r, n;
 
@@ -298,8 +369,9 @@ static int mount_once(const HomeSpec *spec, bool allow_ro)
         if (r < 0)
                 return r;
         if (is_overlay_at(t.user, "merged")) {
+                r = quota_apply_mounted(spec, t.user);
                 close(t.user);
-                return 0;
+                return r < 0 ? r : 0;
         }
         if (!spec->may_mount) {
                 close(t.user);
@@ -320,7 +392,16 @@ static int mount_once(const HomeSpec *spec, bool allow_ro)
                 if (r < 0)
                         goto out;
                 snprintf(target, sizeof target, "/proc/self/fd/%d", eph);
-                if (mount("cubby-home", target, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") < 0) {
+                /* home_size and home_inodes: the tmpfs' own limits, for
+                 * every writer (root's dirs below take a few inodes) */
+                n = snprintf(opts, sizeof opts, "mode=0700");
+                if (spec->size_limit)
+                        n += snprintf(opts + n, sizeof opts - n, ",size=%llu",
+                                      (unsigned long long)spec->size_limit);
+                if (spec->inode_limit)
+                        n += snprintf(opts + n, sizeof opts - n, ",nr_inodes=%llu",
+                                      (unsigned long long)spec->inode_limit + HOME_TMPFS_EXTRA_INODES);
+                if (mount("cubby-home", target, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0) {
                         r = -errno;
                         goto out;
                 }
@@ -339,6 +420,10 @@ static int mount_once(const HomeSpec *spec, bool allow_ro)
                 r = open_tree_dir(t.user, "upper", true, spec->uid, spec->gid, 0755, 022, &upper);
                 if (r >= 0)
                         r = open_tree_dir(t.user, "work", true, 0, 0, 0700, 077, &work);
+                /* before work/work is made, so that it is in the project */
+                if (r >= 0)
+                        r = quota_apply(spec, upper, work, true);
+                quota = r >= 0 && (spec->size_limit || spec->inode_limit);
         }
         if (r < 0)
                 goto out;
@@ -370,6 +455,12 @@ static int mount_once(const HomeSpec *spec, bool allow_ro)
                 /* back to root for what follows (the reserve is root's;
                  * mount_fn checks that this worked) */
                 (void)mount_creds(0, 0, false);
+        }
+        /* the policy's limits again, mounted or not */
+        if (quota && quota_apply(spec, upper, work, false) < 0 && r > 0) {
+                snprintf(opts, sizeof opts, "%s/merged", t.user_path);
+                (void)umount2(opts, MNT_DETACH | UMOUNT_NOFOLLOW);
+                r = -EIO;
         }
         CUBBY_FAULT("lib.home.mounted");
         if (r > 0 && !allow_ro) {
@@ -457,10 +548,17 @@ int home_reset(const HomeSpec *spec, char *ret_moved, size_t size)
         r = open_tree_dir(t.user, "upper", false, spec->uid, spec->gid, 0755, 022, &upper);
         if (r >= 0) {
                 snprintf(moved, sizeof moved, "upper.reset-%lld", (long long)time(NULL));
+                uint32_t proj;
+
                 if (renameat(t.user, "upper", t.user, moved) < 0)
                         r = -errno;
                 else if (ret_moved)
                         r = strscpy(ret_moved, size, moved);
+                /* the old files leave the user's project: they are the
+                 * admin's now, not part of the home's quota */
+                if (r >= 0 && quota_dir_project(upper, &proj, NULL) == 0 &&
+                    proj == quota_project_of(spec->uid))
+                        (void)quota_tag_tree(upper, 0, NULL);
         }
         close(t.user);
         return r;

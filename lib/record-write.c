@@ -85,6 +85,7 @@ int record_format(const Record *r, char **ret)
         buf_put(&b, "tty", r->tty);
         buf_put(&b, "hostname", r->hostname);
         buf_put(&b, "seccomp", conf_seccomp_name(r->seccomp));
+        buf_put(&b, "container", conf_container_name(r->container));
         buf_put(&b, "network", r->network ? "nat" : "none");
         buf_putu(&b, "created", r->created);
         if (r->state_dir[0])

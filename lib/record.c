@@ -90,7 +90,7 @@ enum {
         F_VERSION, F_ID, F_STATE, F_OPENER, F_UID, F_GID, F_USER, F_HOME, F_SHELL,
         F_GECOS, F_MODE, F_REDIRECT, F_SANDBOX, F_SERVICE, F_RHOST, F_TTY, F_HOSTNAME,
         F_SECCOMP, F_NETWORK, F_CREATED, F_STATE_DIR, F_RUN_DIR, F_HOME_MOUNT, F_NET, F_RESOLV, F_GROUPS,
-        F_MAX_CONTAINERS, _F_SINGLE,
+        F_MAX_CONTAINERS, F_CONTAINER, _F_SINGLE,
 };
 
 static const char *const single_keys[_F_SINGLE] = {
@@ -102,7 +102,7 @@ static const char *const single_keys[_F_SINGLE] = {
         [F_SECCOMP] = "seccomp", [F_NETWORK] = "network", [F_CREATED] = "created",
         [F_STATE_DIR] = "state_dir", [F_RUN_DIR] = "run_dir", [F_HOME_MOUNT] = "home_mount",
         [F_NET] = "net", [F_RESOLV] = "resolv", [F_GROUPS] = "groups",
-        [F_MAX_CONTAINERS] = "max_containers",
+        [F_MAX_CONTAINERS] = "max_containers", [F_CONTAINER] = "container",
 };
 
 static int parse_yesno(const char *v, bool *ret)
@@ -344,6 +344,14 @@ static int set_single(Record *r, int f, const char *v)
                         return -EINVAL;
                 r->max_containers = (uint32_t)u;
                 return 0;
+        case F_CONTAINER:
+                if (strcmp(v, conf_container_name(CONF_CONTAINER_LOGIN)) == 0)
+                        r->container = CONF_CONTAINER_LOGIN;
+                else if (strcmp(v, conf_container_name(CONF_CONTAINER_USER)) == 0)
+                        r->container = CONF_CONTAINER_USER;
+                else
+                        return -EINVAL;
+                return 0;
         }
         return -EINVAL;
 }
@@ -422,7 +430,8 @@ int record_parse(const char *text, size_t len, Record *ret)
                 bool optional = f == F_REDIRECT || f == F_GECOS || f == F_RHOST ||
                                 f == F_TTY || f == F_STATE_DIR || f == F_HOSTNAME ||
                                 f == F_RUN_DIR || f == F_HOME_MOUNT || f == F_NET ||
-                                f == F_RESOLV || f == F_GROUPS || f == F_MAX_CONTAINERS;
+                                f == F_RESOLV || f == F_GROUPS || f == F_MAX_CONTAINERS ||
+                                f == F_CONTAINER;
 
                 if (!seen[f] && !optional)
                         return -EINVAL;
@@ -434,6 +443,9 @@ int record_parse(const char *text, size_t len, Record *ret)
         if (r->home_mount[0] && !r->run_dir[0])
                 return -EINVAL;
         if (r->network && (!seen[F_NET] || !r->run_dir[0]))
+                return -EINVAL;
+        /* a joined session needs the run_dir of its container's record */
+        if (r->container == CONF_CONTAINER_USER && (!r->sandbox || !r->run_dir[0]))
                 return -EINVAL;
         return 0;
 }

@@ -9,7 +9,10 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "cubby/conf.h"
+#include "cubby/anchor.h"
 #include "cubby/fault.h"
+#include "cubby/home.h"
 #include "cubby/ipam.h"
 #include "cubby/proc.h"
 #include "cubby/cgroup-lifecycle.h"
@@ -55,6 +58,11 @@ int session_user_set(const CgSet *session, CgSet *ret_user)
                         return -EINVAL;
                 *slash = 0;
                 slash = strrchr(ret_user->dir[i].path, '/');
+                /* container = user: <user>/ct/s<sid> */
+                if (slash && strcmp(slash, "/ct") == 0) {
+                        *slash = 0;
+                        slash = strrchr(ret_user->dir[i].path, '/');
+                }
                 if (!slash || strncmp(slash, "/u", 2) != 0)
                         return -EINVAL;
         }
@@ -79,6 +87,17 @@ int session_teardown(const Record *rec, int lock_dirfd, unsigned timeout_ms)
         r = session_user_set(&rec->cgroup, &user);
         if (r < 0)
                 return r;
+        if (rec->container == CONF_CONTAINER_USER) {
+                /* A session that joined its user's container: what it left
+                 * running (nohup, tmux) belongs to the container and lives
+                 * on. Its own dir goes once it is empty; the user dir and
+                 * ct/ are the container's, removed by its stop. */
+                k = session_lock_user(lock_dirfd, rec->uid, timeout_ms, &lock);
+                if (k < 0)
+                        return k;
+                k = cg_remove_dirs(&rec->cgroup, true);
+                return k < 0 ? k : 0;
+        }
         r = cg_kill(&rec->cgroup, timeout_ms);
         CUBBY_FAULT("lib.teardown.killed");
         k = session_lock_user(lock_dirfd, rec->uid, timeout_ms, &lock);
@@ -180,8 +199,11 @@ int session_gc(int sessions_dirfd, int lock_dirfd, session_reap_fn on_reap, void
                         /* The session's containers are gone with its cgroup,
                          * but their supervisors may still be exiting and
                          * own the leases: release them with the record, as
-                         * close_session does, not at some later gc. */
-                        if (k >= 0 && rec->network && rec->run_dir[0])
+                         * close_session does, not at some later gc. A
+                         * session that joined its user's container holds
+                         * none: the container's lease is its init's. */
+                        if (k >= 0 && rec->network && rec->run_dir[0] &&
+                            rec->container != CONF_CONTAINER_USER)
                                 (void)ipam_release_session(rec->run_dir, rec->id);
                         if (on_reap)
                                 on_reap(rec, k, userdata);
@@ -289,4 +311,30 @@ int session_home_refs_set(int lock_dirfd, uid_t uid, unsigned n)
         }
         snprintf(text, sizeof text, "%u\n", n);
         return write_file_atomic_at_nosync(lock_dirfd, name, text, strlen(text), 0600);
+}
+
+int session_home_release(int lock_dirfd, const HomeSpec *hs, unsigned timeout_ms)
+{
+        _cleanup_close_ int anchor = -1, lock = -1;
+        unsigned refs = 0;
+        int r;
+
+        r = session_lock_user(lock_dirfd, hs->uid, timeout_ms, &lock);
+        if (r < 0)
+                return r; /* gc reconciles later */
+        r = session_home_refs_get(lock_dirfd, hs->uid, &refs);
+        if (r < 0)
+                return r;
+        if (refs > 1)
+                return session_home_refs_set(lock_dirfd, hs->uid, refs - 1);
+        r = session_home_refs_set(lock_dirfd, hs->uid, 0);
+        if (r < 0)
+                return r;
+        r = anchor_open(hs->run_dir, &anchor);
+        if (r == -ENOENT)
+                return 0; /* no anchor: nothing is mounted */
+        if (r < 0)
+                return r;
+        r = home_umount(hs, anchor);
+        return r < 0 ? r : 1;
 }

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cubby/conf.h"
 #include "cubby/shellargs.h"
 
 int shell_argv(const char *real_shell, int argc, char *const argv[], char ***ret)
@@ -177,6 +178,14 @@ int shell_env(const Record *rec, char *const caller_env[], char ***ret)
         env_set2(&e, "USER", rec->user);
         env_set2(&e, "LOGNAME", rec->user);
         env_set2(&e, "SHELL", rec->shell);
+        /* container = user: a tmpfs of the user's inside (the helper's
+         * mount.c) */
+        if (rec->container == CONF_CONTAINER_USER) {
+                char dir[32];
+
+                snprintf(dir, sizeof dir, "/run/user/%u", (unsigned)rec->uid);
+                env_set2(&e, "XDG_RUNTIME_DIR", dir);
+        }
         if (e.err) {
                 shell_env_free(e.v);
                 return e.err;

@@ -60,6 +60,11 @@ int spawn_fixed(const char *path, char *const argv[], int stdout_fd, pid_t *ret_
                 if (syscall(SYS_close_range, 3U, ~0U, 0U) < 0)
                         for (int fd = 3; fd < 1024; fd++)
                                 close(fd);
+                /* root's programs run as root in every id: under a setuid
+                 * su the real uid is the caller's, and the helper's
+                 * root-only modes (rightly) refuse a non-root real uid */
+                if (geteuid() == 0 && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+                        _exit(126);
                 execve(path, argv, envp);
                 _exit(127);
         }

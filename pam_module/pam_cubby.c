@@ -15,12 +15,18 @@
  * close_session runs in the same process: kill and remove the session's
  * cgroups, remove the record. It always returns PAM_SUCCESS.
  *
+ * container = user: the session cgroup is <user>/ct/s<sid> and the shell
+ * joins the user's container, which open_session makes sure runs (the
+ * helper's root-only --start-container); close_session kills nothing
+ * (jobs outlive the logout) and removes the session dir only when empty.
+ *
  * Failures refuse the session (PAM_SESSION_ERR, a one-line message with an
  * incident id, a log line); nothing lets a sandboxed user in unsandboxed.
  */
 #include <fcntl.h>
 #include <grp.h>
 #include <net/if.h>
+#include <poll.h>
 #include <limits.h>
 #include <pwd.h>
 #include <sched.h>
@@ -48,11 +54,14 @@
 #include "cubby/cgroup-layout.h"
 #include "cubby/cgroup-lifecycle.h"
 #include "cubby/conf.h"
+#include "cubby/container-life.h"
+#include "cubby/container.h"
 #include "cubby/fault.h"
 #include "cubby/gc.h"
 #include "cubby/anchor-holder.h"
 #include "cubby/anchor.h"
 #include "cubby/home.h"
+#include "cubby/home-quota.h"
 #include "cubby/ipam.h"
 #include "cubby/host-netcfg.h"
 #include "cubby/host-nftcheck.h"
@@ -69,6 +78,7 @@
 #define LAST_GOOD_DIR CUBBY_RUNDIR "/last-good"
 #define LOCK_TIMEOUT_MS 10000
 #define KILL_TIMEOUT_MS 5000
+#define START_TIMEOUT_MS 15000
 
 typedef struct Args {
         const char *config;
@@ -82,6 +92,9 @@ typedef struct Session {
         char key[RECORD_KEY_MAX];
         char lock_dir[PATH_MAX];
         struct timespec started;
+        /* the opener's own network namespace, kept while it is in the
+         * container's (sshd, container = user); -1 otherwise */
+        int host_net;
 } Session;
 
 static void parse_args(pam_handle_t *pamh, int argc, const char **argv, Args *a)
@@ -430,6 +443,10 @@ static void save_pam_env(pam_handle_t *pamh, Record *rec)
 
 static void cleanup_data(pam_handle_t *pamh, void *data, int error_status)
 {
+        Session *s = data;
+
+        if (s && s->host_net >= 0)
+                close(s->host_net);
         free(data);
 }
 
@@ -527,10 +544,50 @@ static void expand_user(const char *pattern, const char *user, char *out, size_t
  * first session of the user, shared by the others, unmounted after the
  * last (home_release). Under the user lock, so open and close of one user
  * never race. */
+static uint64_t home_limit(uint64_t v)
+{
+        return v == CONF_UNLIMITED ? 0 : v;
+}
+
+/* At 90% of a limit and above: usage and limit, shown at login. */
+static void home_quota_notice(pam_handle_t *pamh, int state, const HomeSpec *hs)
+{
+        char used[32], limit[32], files[32];
+        QuotaUsage u;
+        bool full, near;
+
+        if (state < 0 || quota_get(state, quota_project_of(hs->uid), &u) < 0)
+                return;
+        full = (u.bytes_limit && u.bytes >= u.bytes_limit) ||
+               (u.inodes_limit && u.inodes >= u.inodes_limit);
+        near = (u.bytes_limit && u.bytes >= u.bytes_limit / 10 * 9) ||
+               (u.inodes_limit && u.inodes >= u.inodes_limit / 10 * 9);
+        if (!near)
+                return;
+        quota_format_size(u.bytes, used, sizeof used);
+        if (u.bytes_limit)
+                quota_format_size(u.bytes_limit, limit, sizeof limit);
+        else
+                snprintf(limit, sizeof limit, "no limit");
+        if (u.inodes_limit)
+                snprintf(files, sizeof files, "%llu", (unsigned long long)u.inodes_limit);
+        else
+                snprintf(files, sizeof files, "unlimited");
+        /* an error message when full: su shows no PAM_TEXT_INFO of a
+         * session (sshd shows both, with the login's messages) */
+        if (full)
+                pam_error(pamh, "cubby: your home uses %s of %s and %llu of %s files: it is full, "
+                          "new files and writes fail until you delete some",
+                          used, limit, (unsigned long long)u.inodes, files);
+        else
+                pam_info(pamh, "cubby: your home uses %s of %s and %llu of %s files: it is nearly full",
+                         used, limit, (unsigned long long)u.inodes, files);
+}
+
 static int prepare_home(OpenCtx *c, const ConfPolicy *pol, Record *rec, const char *key,
                         int sessions, int locks, const CgSet *user_set, const char **ret_why)
 {
-        _cleanup_close_ int anchor = -1, lock = -1;
+        _cleanup_close_ int anchor = -1, lock = -1, state = -1;
         char lower[PATH_MAX];
         unsigned refs = 0;
         CgSet parents;
@@ -540,7 +597,9 @@ static int prepare_home(OpenCtx *c, const ConfPolicy *pol, Record *rec, const ch
         expand_user(pol->home_lower, c->user, lower, sizeof lower);
         hs = (HomeSpec){ .state_dir = c->conf.global.state_dir, .run_dir = c->conf.global.run_dir,
                          .user = c->user, .uid = rec->uid, .gid = rec->gid, .lower = lower,
-                         .ephemeral = pol->home == CONF_HOME_EPHEMERAL };
+                         .ephemeral = pol->home == CONF_HOME_EPHEMERAL,
+                         .size_limit = home_limit(pol->home_size),
+                         .inode_limit = home_limit(pol->home_inodes) };
         parents = *user_set;
         for (size_t i = 0; i < parents.n; i++) {
                 char *slash = strrchr(parents.dir[i].path, '/');
@@ -548,7 +607,7 @@ static int prepare_home(OpenCtx *c, const ConfPolicy *pol, Record *rec, const ch
                 if (slash && slash != parents.dir[i].path)
                         *slash = 0;
         }
-        r = anchor_ensure(hs.run_dir, &parents, CUBBY_CTL_PATH, &anchor);
+        r = anchor_ensure(hs.run_dir, &parents, CUBBY_CTL_PATH, c->args.config, &anchor);
         if (r < 0) {
                 *ret_why = "the home namespace cannot be set up";
                 return r;
@@ -584,11 +643,19 @@ static int prepare_home(OpenCtx *c, const ConfPolicy *pol, Record *rec, const ch
                 *ret_why = "the home's state directory is unsafe (wrong owner, mode or type)";
                 return r;
         }
+        if (r == -EMEDIUMTYPE) {
+                *ret_why = "home_size or home_inodes is set, but the home's file system has no "
+                           "project quotas (cubbyctl check says how to fix it)";
+                return r;
+        }
         if (r < 0) {
                 *ret_why = "the home overlay cannot be mounted";
                 return r;
         }
         CUBBY_FAULT("pam.home.mounted");
+        if (!hs.ephemeral && (hs.size_limit || hs.inode_limit) &&
+            session_dir_open(hs.state_dir, false, &state) >= 0)
+                home_quota_notice(c->pamh, state, &hs);
         if (strscpy(rec->run_dir, sizeof rec->run_dir, hs.run_dir) < 0 ||
             home_merged_path(hs.state_dir, c->user, rec->home_mount, sizeof rec->home_mount) < 0) {
                 *ret_why = "the state directory path is too long";
@@ -605,29 +672,16 @@ static int prepare_home(OpenCtx *c, const ConfPolicy *pol, Record *rec, const ch
 }
 
 /* The session no longer uses the overlay: one reference less, and the
- * overlay is unmounted with the last. O(1) under the user lock; gc
- * reconciles the count if this never runs (a crashed opener). */
+ * overlay is unmounted with the last (session_home_release, which a
+ * container's stop shares). */
 static void home_release(const Record *rec, int locks)
 {
-        _cleanup_close_ int anchor = -1, lock = -1;
         HomeSpec hs = { .state_dir = rec->state_dir, .run_dir = rec->run_dir, .user = rec->user,
                         .uid = rec->uid, .gid = rec->gid };
-        unsigned refs = 0;
 
         if (!rec->home_mount[0])
                 return;
-        if (session_lock_user(locks, rec->uid, LOCK_TIMEOUT_MS, &lock) < 0)
-                return; /* gc reconciles later */
-        if (session_home_refs_get(locks, rec->uid, &refs) < 0)
-                return;
-        if (refs > 1) {
-                (void)session_home_refs_set(locks, rec->uid, refs - 1);
-                return;
-        }
-        (void)session_home_refs_set(locks, rec->uid, 0);
-        if (anchor_open(rec->run_dir, &anchor) < 0)
-                return;
-        (void)home_umount(&hs, anchor);
+        (void)session_home_release(locks, &hs, LOCK_TIMEOUT_MS);
 }
 
 /* The host side of the network (bridge, nft table, forwarding) is made
@@ -805,6 +859,7 @@ static int fill_record(OpenCtx *c, const ConfPolicy *pol, Record *rec, const cha
         rec->mode = c->args.mode;
         rec->sandbox = true;
         rec->seccomp = pol->seccomp;
+        rec->container = pol->container;
         rec->created = (uint64_t)time(NULL);
         rec->n_hide = pol->n_hide < RECORD_MAX_HIDE ? pol->n_hide : RECORD_MAX_HIDE;
         for (size_t i = 0; i < rec->n_hide; i++)
@@ -853,6 +908,10 @@ static int resolve_cgroups(OpenCtx *c, Record *rec, CgSet *ret_user, const char 
         int r;
 
         r = cg_paths(c->conf.global.cgroup_parent, getpid(), rec->uid, rec->id, user, &rec->cgroup);
+        /* container = user: the session joins the user's container, at
+         * <user>/ct/s<sid> */
+        if (r >= 0 && rec->container == CONF_CONTAINER_USER)
+                r = ct_session_cgroup_set(user, rec->id, &rec->cgroup);
         if (r < 0) {
                 *ret_why = "the cgroup parent cannot be resolved";
                 return r;
@@ -874,6 +933,36 @@ static int resolve_cgroups(OpenCtx *c, Record *rec, CgSet *ret_user, const char 
                 }
         }
         return 0;
+}
+
+/* container = user, under the user lock: the user dir with its limits and
+ * the container's dirs below it, none with limits of its own: <user>/ct
+ * (the container; made by the first login, kept while the container
+ * runs), ct/init (its init alone), and the session's ct/s<sid> (made here,
+ * exclusively). No process is ever in ct itself, so v2's rule against
+ * processes beside child cgroups with controllers never applies. */
+static int create_ct_cgroups(const CgSet *user, const CgLimits *lim, const Record *rec)
+{
+        CgSet ct, init;
+        int r;
+
+        r = ct_cgroup_set(user, &ct);
+        if (r >= 0)
+                r = ct_init_cgroup_set(user, &init);
+        if (r < 0)
+                return r;
+        /* the user dir and its limits, as for a login, and ct; cg_create
+         * writes the limits before it meets an existing ct (-EEXIST) */
+        r = cg_create(user, &ct, lim);
+        if (r < 0 && r != -EEXIST)
+                return r;
+        CUBBY_FAULT("pam.ct.cgroup");
+        r = cg_create_below(&ct, false);
+        if (r >= 0)
+                r = cg_create_below(&init, false);
+        if (r >= 0)
+                r = cg_create_below(&rec->cgroup, true);
+        return r;
 }
 
 /* Step 7: the session cgroup with the user's limits, under the user's
@@ -898,13 +987,153 @@ static int create_session_cgroup(const ConfPolicy *pol, Session *s, int sessions
                 *ret_why = "too many sessions for this user (max_sessions)";
                 return -EUSERS;
         }
-        if (r >= 0)
+        if (r >= 0 && rec->container == CONF_CONTAINER_USER)
+                r = create_ct_cgroups(user, &lim, rec);
+        else if (r >= 0)
                 r = cg_create(user, &rec->cgroup, &lim);
         if (r < 0) {
                 *ret_why = "the session cgroup cannot be created";
                 return r;
         }
         CUBBY_FAULT("pam.cgroup");
+        return 0;
+}
+
+/* Run `cubby-shell --start-container KEY` (a fixed path, an empty
+ * environment, no inherited fds) and wait for it, at most
+ * START_TIMEOUT_MS; then it is killed. 0 when it exited 0; its status may
+ * be lost (a caller that ignores SIGCHLD or reaps for itself: -ECHILD),
+ * so the caller checks the container record either way. */
+static int run_start_container(const char *key)
+{
+        char *const argv[] = { (char *)"cubby-shell", (char *)"--start-container", (char *)key,
+                               NULL };
+        _cleanup_close_ int pidfd = -1;
+        struct pollfd pfd;
+        siginfo_t si;
+        pid_t pid;
+        int r;
+
+        r = spawn_fixed(CUBBY_HELPER_PATH, argv, -1, &pid);
+        if (r < 0)
+                return r;
+        pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (pidfd < 0) {
+                /* reaped already by a SIGCHLD handler of the caller */
+                return -ECHILD;
+        }
+        pfd = (struct pollfd){ .fd = pidfd, .events = POLLIN };
+        do
+                r = poll(&pfd, 1, START_TIMEOUT_MS);
+        while (r < 0 && errno == EINTR);
+        if (r == 0) {
+                (void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+                (void)waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED);
+                return -ETIMEDOUT;
+        }
+        memset(&si, 0, sizeof si);
+        if (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0)
+                return -errno;
+        return si.si_code == CLD_EXITED && si.si_status == 0 ? 0 : -EPROTO;
+}
+
+/* One more reference on the user's overlay home: the container's (it
+ * keeps the overlay mounted while the container lives; its stop drops
+ * it). Under the user lock, taken while holding the container lock (the
+ * order of container.h). */
+static int home_ref_take(const Record *rec, int locks)
+{
+        _cleanup_close_ int lock = -1;
+        unsigned refs = 0;
+        int r;
+
+        r = session_lock_user(locks, rec->uid, LOCK_TIMEOUT_MS, &lock);
+        if (r >= 0)
+                r = session_home_refs_get(locks, rec->uid, &refs);
+        if (r >= 0)
+                r = session_home_refs_set(locks, rec->uid, refs + 1);
+        return r;
+}
+
+/* container = user: make sure the user's container runs before the shell
+ * is exec'd (the helper only joins one, it never creates one from a
+ * login). Under the container lock: a valid container is used as it is;
+ * none, or one whose init is gone or not what the record says (stale), is
+ * started by the helper in its root-only mode. A new container takes one
+ * reference on the home; one that replaces a stale record takes over the
+ * dead one's reference and releases its lease. Then the record is read
+ * and verified again. Every failure refuses the login. */
+static int ensure_container(OpenCtx *c, Session *s, int locks, const char **ret_why)
+{
+        _cleanup_close_ int lock = -1, dfd = -1, pidfd = -1;
+        _cleanup_free_ CtRecord *old = calloc(1, sizeof *old), *now = calloc(1, sizeof *now);
+        const Record *rec = &s->rec;
+        bool stale = false;
+        int r, started;
+
+        if (!old || !now)
+                return -ENOMEM;
+        r = ct_lock(rec->run_dir, rec->uid, CT_LOCK_TIMEOUT_MS, &lock);
+        if (r < 0) {
+                *ret_why = "the user's container is busy (its lock cannot be taken)";
+                return r;
+        }
+        CUBBY_FAULT("pam.ct.locked");
+        r = ct_dir_open(rec->run_dir, true, &dfd);
+        if (r < 0) {
+                *ret_why = "the container directory is missing or unsafe";
+                return r;
+        }
+        r = ct_read(dfd, rec->uid, old);
+        if (r >= 0) {
+                r = ct_open_init("/proc", old, &pidfd);
+                if (r >= 0)
+                        return 0; /* running: the helper joins it */
+                if (r != -ESRCH && r != -ESTALE) {
+                        *ret_why = "the user's container cannot be checked";
+                        return r;
+                }
+                stale = true;
+        } else if (r != -ENOENT) {
+                *ret_why = "the user's container record is unusable";
+                return r;
+        }
+        CUBBY_FAULT("pam.ct.checked");
+        /* the dead container's address goes back to the pool first: the
+         * new one may need it (max_containers) */
+        if (stale && old->addr)
+                (void)ipam_release(rec->run_dir, old->init_pid, old->init_start);
+
+        started = run_start_container(s->key);
+        CUBBY_FAULT("pam.ct.started");
+        if (started == -ETIMEDOUT) {
+                *ret_why = "the user's container did not start in time";
+                return started;
+        }
+        /* what counts is a record of a new init, whatever the status */
+        r = ct_read(dfd, rec->uid, now);
+        if (r >= 0 && stale && now->init_pid == old->init_pid &&
+            now->init_start == old->init_start)
+                r = -ENOENT;
+        if (r < 0) {
+                *ret_why = "the user's container cannot be started";
+                return started < 0 && started != -ECHILD ? started : r;
+        }
+        /* a new container: its reference on the home (a replaced stale one
+         * had one already, which it takes over) */
+        if (!stale) {
+                r = home_ref_take(rec, locks);
+                if (r < 0) {
+                        *ret_why = "the run directory cannot be written";
+                        return r;
+                }
+        }
+        CUBBY_FAULT("pam.ct.home_ref");
+        r = ct_open_init("/proc", now, &pidfd);
+        if (r < 0) {
+                *ret_why = "the user's container is not running after its start";
+                return r;
+        }
         return 0;
 }
 
@@ -964,6 +1193,11 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
                 goto undo;
         }
         CUBBY_FAULT("pam.ready");
+        if (rec->container == CONF_CONTAINER_USER) {
+                r = ensure_container(c, s, locks, ret_why);
+                if (r < 0)
+                        goto undo;
+        }
         if (c->args.mode == RECORD_MODE_REDIRECT) {
                 r = redirect_shell(helper, &shell, sessions, c->pw.pw_shell);
                 if (r < 0) {
@@ -1027,11 +1261,93 @@ static int write_passthrough(OpenCtx *c, const char *shell, Session *s, const ch
         return r;
 }
 
+/* sshd's PAM service is the name it runs under: "sshd", or "NAME-sshd"
+ * for one run under another name (a second instance, the tests'). */
+static bool service_is_sshd(const char *service)
+{
+        size_t n = strlen(service);
+
+        return strcmp(service, "sshd") == 0 || (n > 5 && strcmp(service + n - 5, "-sshd") == 0);
+}
+
+/* container = user over sshd, the very last step of open_session: the
+ * opener (sshd's monitor, which forks the process that serves every
+ * channel of this connection) moves into the container's network
+ * namespace. Every -L/-D connect() and -R listen() of the connection then
+ * happens inside the container, under the sandbox's own rules. Its own
+ * namespace is kept (s->host_net) for close_session, which switches back
+ * first. Under the container lock: the record read again, its init
+ * verified (ct_open_init), and the namespace reached checked against the
+ * record. Any failure refuses the session: sshd then forwards nothing. */
+static int move_to_container_net(Session *s, const char **ret_why)
+{
+        _cleanup_close_ int lock = -1, dfd = -1, pidfd = -1, host = -1, now = -1;
+        _cleanup_free_ CtRecord *ct = calloc(1, sizeof *ct);
+        const Record *rec = &s->rec;
+        struct stat st;
+        int r;
+
+        if (!ct)
+                return -ENOMEM;
+        *ret_why = "the user's container is not running";
+        r = ct_lock(rec->run_dir, rec->uid, CT_LOCK_TIMEOUT_MS, &lock);
+        if (r < 0) {
+                *ret_why = "the user's container is busy (its lock cannot be taken)";
+                return r;
+        }
+        r = ct_dir_open(rec->run_dir, false, &dfd);
+        if (r >= 0)
+                r = ct_read(dfd, rec->uid, ct);
+        if (r >= 0 && (ct->uid != rec->uid || ct->gid != rec->gid))
+                r = -EINVAL;
+        if (r >= 0)
+                r = ct_open_init("/proc", ct, &pidfd);
+        if (r < 0)
+                return r;
+        host = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (host < 0) {
+                *ret_why = "the network namespace of sshd cannot be opened";
+                return -errno;
+        }
+        CUBBY_FAULT("pam.net.move");
+        *ret_why = "sshd cannot enter the network namespace of the user's container";
+        if (setns(pidfd, CLONE_NEWNET) < 0)
+                return -errno;
+        now = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (now < 0 || fstat(now, &st) < 0)
+                r = -errno;
+        else if ((uint64_t)st.st_dev != ct->ns_dev || (uint64_t)st.st_ino != ct->ns_ino[CT_NS_NET])
+                r = -ESTALE;
+        if (r < 0) {
+                /* not where it should be: back, or refuse with no way out */
+                if (setns(host, CLONE_NEWNET) < 0)
+                        r = -errno;
+                return r;
+        }
+        s->host_net = TAKE_FD(host);
+        return 0;
+}
+
+/* close_session's first step: the opener back in its own network
+ * namespace (what follows is netlink and lease work on the host's). */
+static int move_back_net(Session *s)
+{
+        int r = 0;
+
+        if (s->host_net < 0)
+                return 0;
+        if (setns(s->host_net, CLONE_NEWNET) < 0)
+                r = -errno;
+        close(s->host_net);
+        s->host_net = -1;
+        return r;
+}
+
 static int open_session(OpenCtx *c)
 {
         pam_handle_t *pamh = c->pamh;
         _cleanup_free_ Session *s = NULL;
-        char admin_group[CONF_NAME_MAX], cerrbuf[PATH_MAX + 300];
+        char admin_group[CONF_NAME_MAX], cerrbuf[PATH_MAX + 300], move_us[24] = "";
         const char *why = NULL;
         struct passwd *res = NULL;
         ConfPolicy pol;
@@ -1068,6 +1384,7 @@ static int open_session(OpenCtx *c)
         if (!s)
                 return PAM_BUF_ERR;
         s->started = c->t0;
+        s->host_net = -1;
 
         if (admin || !pol.sandbox) {
                 if (c->args.mode == RECORD_MODE_REDIRECT)
@@ -1091,6 +1408,30 @@ static int open_session(OpenCtx *c)
         if (r < 0)
                 return refuse(pamh, c->user, c->service, why ? why : "internal error", strerror(-r));
 
+        /* the very last step that changes anything: what follows (the
+         * log line, pam_set_data) needs nothing of the host's network
+         * namespace */
+        if (s->rec.container == CONF_CONTAINER_USER && service_is_sshd(c->service)) {
+                struct timespec m0, m1;
+
+                clock_gettime(CLOCK_MONOTONIC, &m0);
+                r = move_to_container_net(s, &why);
+                clock_gettime(CLOCK_MONOTONIC, &m1);
+                if (r < 0) {
+                        _cleanup_close_ int sessions = -1, locks = -1;
+
+                        /* prepare()'s undo: no process of the session yet */
+                        if (session_dir_open(s->lock_dir, false, &locks) >= 0 &&
+                            session_teardown(&s->rec, locks, KILL_TIMEOUT_MS) >= 0) {
+                                if (session_dir_open(CUBBY_SESSIONS_DIR, false, &sessions) >= 0)
+                                        (void)unlinkat(sessions, s->key, 0);
+                                home_release(&s->rec, locks);
+                        }
+                        return refuse(pamh, c->user, c->service, why, strerror(-r));
+                }
+                snprintf(move_us, sizeof move_us, "%lld",
+                         (long long)(m1.tv_sec - m0.tv_sec) * 1000000 + (m1.tv_nsec - m0.tv_nsec) / 1000);
+        }
         {
                 char uid[16];
 
@@ -1102,14 +1443,19 @@ static int open_session(OpenCtx *c)
                 snprintf(ms, sizeof ms, "%.1f",
                          (double)(now.tv_sec - s->started.tv_sec) * 1e3 +
                                  (double)(now.tv_nsec - s->started.tv_nsec) / 1e6);
+                /* net_move_us: the move into the container's network
+                 * namespace (sshd, container = user only) */
                 log_event(LOG_INFO, "session_start", "session", s->rec.id, "uid", uid, "user",
                           c->user, "service", c->service, "rhost", c->rhost ? c->rhost : "",
                           "mode", c->args.mode == RECORD_MODE_REDIRECT ? "redirect" : "login-shell",
-                          "network", s->rec.network ? "nat" : "none", "setup_ms", ms, NULL);
+                          "network", s->rec.network ? "nat" : "none", "setup_ms", ms,
+                          move_us[0] ? "net_move_us" : NULL, move_us, NULL);
         }
         if (pam_set_data(pamh, DATA_NAME, s, cleanup_data) != PAM_SUCCESS) {
                 _cleanup_close_ int sessions = -1, locks = -1;
 
+                if (move_back_net(s) < 0)
+                        return PAM_BUF_ERR;
                 if (session_dir_open(s->lock_dir, false, &locks) >= 0)
                         (void)session_teardown(&s->rec, locks, KILL_TIMEOUT_MS);
                 if (session_dir_open(CUBBY_SESSIONS_DIR, false, &sessions) >= 0)
@@ -1169,19 +1515,79 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
         return r;
 }
 
+/* The session's user has a per-user container, and this was the user's
+ * last live session: with linger = 0 (the policy as it is now) the
+ * container stops here (if no other session got in meanwhile: checked
+ * under the container lock); with a linger it starts to count now. */
+static void container_last_session(pam_handle_t *pamh, const Args *args, const Session *s,
+                                   int sessions, int locks)
+{
+        _cleanup_free_ char *pwbuf = NULL;
+        _cleanup_free_ ConfPolicy *pol = NULL;
+        struct passwd pw, *res = NULL;
+        ConfError cerr;
+        Conf conf;
+        CtLife life;
+        bool admin;
+        int r;
+
+        if (ct_exists(s->rec.run_dir, s->rec.uid) != 1)
+                return;
+        life = (CtLife){ .sessions = sessions, .locks = locks };
+        if (ct_live_sessions(&life, s->rec.uid, s->key) != 0)
+                return;
+        pwbuf = malloc(16384);
+        pol = malloc(sizeof *pol);
+        if (!pwbuf || !pol)
+                return;
+        conf_init(&conf);
+        /* a broken policy decides nothing: the sweep retries with a good one */
+        if (conf_load(&conf, args->config, 0, &cerr) < 0) {
+                conf_free(&conf);
+                return;
+        }
+        if (getpwnam_r(s->rec.user, &pw, pwbuf, 16384, &res) != 0 || !res ||
+            user_policy(&conf, conf.global.admin_group, &pw, &admin, pol, NULL) < 0) {
+                conf_free(&conf);
+                return;
+        }
+        life.global = &conf.global;
+        if (pol->linger_s == 0) {
+                r = ct_stop(&life, s->rec.uid, CT_STOP_LINGER, (unsigned)pol->stop_grace_s, true,
+                            s->key);
+                if (r < 0 && r != -EBUSY && r != -ENOENT)
+                        pam_syslog(pamh, LOG_ERR, "cannot stop the container of %s: %s", s->rec.user,
+                                   strerror(-r));
+        } else if (pol->linger_s != CONF_LINGER_ALWAYS) {
+                (void)ct_mark_active(&life, s->rec.uid);
+        }
+        conf_free(&conf);
+}
+
 PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
         _cleanup_close_ int sessions = -1, locks = -1;
         const void *data = NULL;
-        const Session *s;
+        Session *s;
         struct timespec now;
         char uid[16], ms[32], res[16];
         Limits lim;
+        Args args;
         int r = 0;
 
         if (pam_get_data(pamh, DATA_NAME, &data) != PAM_SUCCESS || !data)
                 return PAM_SUCCESS;
-        s = data;
+        s = (Session *)data;
+        /* first: everything below works in the host's network namespace */
+        r = move_back_net(s);
+        if (r < 0) {
+                /* the record stays for gc, which finishes from the host */
+                pam_syslog(pamh, LOG_ERR, "cannot return to the host's network namespace: %s",
+                           strerror(-r));
+                (void)pam_set_data(pamh, DATA_NAME, NULL, NULL);
+                return PAM_SUCCESS;
+        }
+        parse_args(pamh, argc, argv, &args);
         limits_raise(&lim);
         if (s->rec.sandbox) {
                 r = session_dir_open(s->lock_dir, true, &locks);
@@ -1199,10 +1605,17 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
                         home_release(&s->rec, locks);
                 CUBBY_FAULT("pam.close.home_released");
                 /* a container's lease is free once its helper is gone; the
-                 * session's containers are all gone now */
-                if (s->rec.network)
+                 * session's containers are all gone now. A session that
+                 * joined its user's container has none: that lease is the
+                 * container's init's. */
+                if (s->rec.network && s->rec.container != CONF_CONTAINER_USER)
                         (void)ipam_release_session(s->rec.run_dir, s->rec.id);
                 CUBBY_FAULT("pam.close.leases_released");
+                /* container = user: the place where the last live session of
+                 * the user is known to have ended; the container's lifetime
+                 * (linger) decides from here */
+                if (s->rec.sandbox && s->rec.container == CONF_CONTAINER_USER && locks >= 0)
+                        container_last_session(pamh, &args, s, sessions, locks);
         }
         limits_restore(&lim);
 

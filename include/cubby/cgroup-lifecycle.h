@@ -25,6 +25,14 @@ int cg_walk_dir(const char *path, bool v2, bool create, CgWalkStep step, void *a
  * down), and every session dir of the user follows the user dir's cpus. */
 int cg_create(const CgSet *user, const CgSet *session, const CgLimits *limits);
 
+/* mkdir each dir of the set one level below its (existing) parent, with
+ * no limits of its own: v1 cpuset dirs get their parent's CPUs and memory
+ * nodes, v2 dirs no controllers (so a parent with processes of its own is
+ * never needed). exclusive: an existing dir is an error (-EEXIST);
+ * otherwise it is used as it is. What was made is removed on failure. For
+ * the container's dirs below the user dir (ct, ct/init, ct/s<sid>). */
+int cg_create_below(const CgSet *dirs, bool exclusive);
+
 /* Kill every process in the session dirs (cgroup.kill where a v2 dir has
  * it, else freeze-and-kill with the v1 freezer, else a bounded kill loop)
  * and wait, at most timeout_ms, until they are all empty. -ETIMEDOUT if
@@ -34,6 +42,10 @@ int cg_kill(const CgSet *session, unsigned timeout_ms);
 /* rmdir the session dirs (missing is fine), then the user dirs if empty
  * (-EBUSY from a user dir that still has sessions is not an error). */
 int cg_remove(const CgSet *user, const CgSet *session);
+
+/* rmdir each dir of the set (missing is fine); with busy_ok a dir that
+ * still has processes or children stays, and 1 is returned if one did. */
+int cg_remove_dirs(const CgSet *dirs, bool busy_ok);
 
 /* 1 if any process is in any of the dirs, 0 if none, -errno. */
 int cg_populated(const CgSet *set);

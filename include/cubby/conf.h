@@ -27,6 +27,12 @@
  * memory outside the student's budget, which max_sessions bounds. */
 #define CONF_DEFAULT_MAX_SESSIONS 16
 #define CONF_DEFAULT_MAX_CONTAINERS 16
+/* linger = always; the bounds of the lifetime keys of a per-user container */
+#define CONF_LINGER_ALWAYS UINT64_MAX
+#define CONF_LINGER_MAX_S ((uint64_t)365 * 86400)
+#define CONF_STOP_GRACE_MAX_S 60
+#define CONF_DEFAULT_IDLE_CPU 5
+#define CONF_DEFAULT_STOP_GRACE_S 5
 
 
 typedef enum {
@@ -44,6 +50,19 @@ typedef enum {
         CONF_HOME_PERSISTENT = 0,
         CONF_HOME_EPHEMERAL,
 } ConfHome;
+
+/* Where a login's shell runs (container = ...). */
+typedef enum {
+        CONF_CONTAINER_LOGIN = 0,             /* login: a container of its own per login */
+        CONF_CONTAINER_USER,                  /* user: one container per user, every login joins it */
+} ConfContainer;
+
+/* The setting's name, as written in the policy, the session record and
+ * explain. */
+static inline const char *conf_container_name(ConfContainer c)
+{
+        return c == CONF_CONTAINER_USER ? "user" : "login";
+}
 
 /* The container's system call filter (seccomp = ...). The terminal rule
  * and the refusal of foreign ABIs hold in every mode. */
@@ -92,6 +111,20 @@ typedef struct ConfPolicy {
                                                  restriction */
         uint64_t max_containers;              /* network containers (leases, bridge ports)
                                                  of one user at once; CONF_DEFAULT_MAX_CONTAINERS */
+        ConfContainer container;              /* container = login (default) | user */
+        uint64_t linger_s;                    /* linger = 0 | DURATION | always: how long a
+                                                 per-user container outlives its last session
+                                                 (seconds; CONF_LINGER_ALWAYS); default 0 */
+        unsigned idle_cpu;                    /* idle_cpu = PERCENT (1-100) of one CPU at or
+                                                 above which a container counts as busy;
+                                                 default 5 */
+        uint64_t stop_grace_s;                /* stop_grace = DURATION from SIGTERM to SIGKILL
+                                                 when a container stops; default 5 */
+        uint64_t home_size;                   /* bytes in the home (the persistent home's
+                                                 project quota, the ephemeral tmpfs' size);
+                                                 CONF_UNLIMITED by default */
+        uint64_t home_inodes;                 /* files and dirs in the home; CONF_UNLIMITED
+                                                 by default */
 } ConfPolicy;
 
 enum {
@@ -112,6 +145,12 @@ enum {
         CONF_KEY_NETWORK_FALLBACK,
         CONF_KEY_CPUS,
         CONF_KEY_MAX_CONTAINERS,
+        CONF_KEY_CONTAINER,
+        CONF_KEY_LINGER,
+        CONF_KEY_IDLE_CPU,
+        CONF_KEY_STOP_GRACE,
+        CONF_KEY_HOME_SIZE,
+        CONF_KEY_HOME_INODES,
         _CONF_KEY_MAX,
 };
 
@@ -195,6 +234,12 @@ int conf_parse_cpu(const char *s, uint64_t *ret_milli);
  * optional "B" or "iB"; decimals only with a suffix, at most 6, rounded
  * down), "max"/"unlimited" -> CONF_UNLIMITED. -ERANGE on overflow. */
 int conf_parse_size(const char *s, uint64_t *ret_bytes);
+/* "0", or a whole number with one unit: s, m, h or d ("30s", "15m", "2h",
+ * "1d") -> seconds; -EINVAL for anything else, -ERANGE above max_s. */
+int conf_parse_duration(const char *s, uint64_t max_s, uint64_t *ret_s);
+/* A duration in the policy's own form: "0", "90s", "15m", "2h", "1d" (the
+ * largest unit that divides it). */
+void conf_duration_format(uint64_t s, char *buf, size_t size);
 
 /* The container's hostname from a hostname pattern: %u -> user, %h ->
  * host (its first label); bytes outside [A-Za-z0-9-] of either become '-';

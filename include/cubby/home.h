@@ -15,8 +15,9 @@
  *   <state_dir>/                 root 0700
  *     users/                     root 0700
  *       <user>/                  root 0700
- *         upper/                 the user, 0755 (persistent writes)
- *         work/                  root 0700 (overlayfs' work dir)
+ *         upper/                 the user, 0755 (persistent writes); with
+ *                                home_size/home_inodes: project = uid, inherit
+ *         work/                  root 0700 (overlayfs' work dir); the same project
  *         merged/                root 0755 (mount point in the anchor)
  *         eph/                   root 0700 (tmpfs in the anchor, ephemeral mode)
  *     reserve/0..7               root 0700, empty: spare inodes (below)
@@ -38,7 +39,17 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+/* What the mount of an overlay may take in the user's project beyond its
+ * use (overlayfs remakes work/work and tries a tmpfile and a whiteout;
+ * see SECURITY.md), and what an ephemeral tmpfs gets in inodes beyond
+ * home_inodes for what is not the user's (its root, upper, work, work/work
+ * and one more overlayfs keeps: 5 on Linux 6.12). */
+#define HOME_QUOTA_SLACK_BYTES (UINT64_C(1024) * 1024)
+#define HOME_QUOTA_SLACK_INODES 16
+#define HOME_TMPFS_EXTRA_INODES 5
 
 typedef struct HomeSpec {
         const char *state_dir;
@@ -49,6 +60,9 @@ typedef struct HomeSpec {
         const char *lower;        /* resolved lower dir (home_lower with %u), or NULL */
         bool ephemeral;
         bool may_mount;           /* home_mount: -ENOTCONN instead of mounting */
+        uint64_t size_limit;      /* home_size in bytes, 0 for none: the project quota
+                                     (persistent, home-quota.h) or the tmpfs size (ephemeral) */
+        uint64_t inode_limit;     /* home_inodes, 0 for none: likewise */
 } HomeSpec;
 
 /* The spec of user's home (the user by name; a deleted user by the owner
@@ -61,6 +75,14 @@ int home_merged_path(const char *state_dir, const char *user, char *buf, size_t 
 /* Create (or check) the user's state tree and make sure the user's overlay
  * is mounted in the anchor. 1 if it mounted it now, 0 if it was there;
  * -ENOTCONN if it was not there and spec->may_mount is false.
+ * Persistent home: with a size or inode limit, upper and work are put in
+ * the user's project (home-quota.h) and its limits set, mounted or not;
+ * while it mounts, the limits are raised by HOME_QUOTA_SLACK_* above what
+ * is in use, so a user over the limit still gets a writable home (to
+ * delete files). Without limits, a project left from earlier gets none.
+ * -EMEDIUMTYPE: a limit is set, but the file system of state_dir (as the
+ * anchor namespace sees it) does not enforce project quotas (logged with
+ * what to fix).
  * Runs the namespace work in a short-lived child, so the caller's own
  * mount namespace, root and cwd are untouched. */
 int home_mount(const HomeSpec *spec, int anchor_nsfd);
@@ -72,5 +94,6 @@ int home_is_mounted(const HomeSpec *spec, int anchor_nsfd);
 int home_umount(const HomeSpec *spec, int anchor_nsfd);
 
 /* Move <state_dir>/users/<user>/upper aside to upper.reset-<time> (never
- * deleted) and start empty; the overlay must not be mounted. */
+ * deleted) and start empty; the overlay must not be mounted. The old files
+ * leave the user's project (project 0): they no longer count. */
 int home_reset(const HomeSpec *spec, char *ret_moved, size_t size);

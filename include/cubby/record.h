@@ -48,6 +48,8 @@ typedef struct Record {
         char tty[64];
         char hostname[64];
         int seccomp;                        /* ConfSeccomp */
+        int container;                      /* ConfContainer: container=login|user
+                                               (missing: login, as older records) */
         int network;                        /* ConfNetwork */
         uint64_t created;                   /* unix time */
         CgSet cgroup;                       /* the session's cgroup dirs */

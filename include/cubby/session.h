@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "cubby/home.h"
 #include "cubby/record.h"
 
 /* flock <dirfd>/u<uid>.lock exclusively, waiting at most timeout_ms. The
@@ -19,7 +20,9 @@ int session_user_set(const CgSet *session, CgSet *ret_user);
 int session_opener_alive(const Record *rec);
 
 /* Kill the session cgroup, wait until it is empty (bounded), remove it and
- * the user level if that was the last session. Holds the user lock. */
+ * the user level if that was the last session. Holds the user lock. A
+ * session of a container = user record is not killed: its dir
+ * (<user>/ct/s<sid>) is removed if empty and left otherwise. */
 int session_teardown(const Record *rec, int lock_dirfd, unsigned timeout_ms);
 
 /* Reap the sessions whose opener is gone: teardown, then remove the record.
@@ -34,6 +37,13 @@ int session_gc(int sessions_dirfd, int lock_dirfd, session_reap_fn on_reap, void
  * it with the live records after a crash. */
 int session_home_refs_get(int lock_dirfd, uid_t uid, unsigned *ret);
 int session_home_refs_set(int lock_dirfd, uid_t uid, unsigned n);
+
+/* One reference less on the user's overlay home (hs: run_dir, state_dir,
+ * user, uid), under the user lock; the overlay is unmounted in the anchor
+ * with the last. O(1); gc reconciles the count if this never runs (a
+ * crash). 1 if it unmounted, 0 if references are left or nothing was
+ * mounted, -errno. */
+int session_home_release(int lock_dirfd, const HomeSpec *hs, unsigned timeout_ms);
 
 /* <run_dir>/locks, where the per-user and gc locks live. */
 int session_lock_dir_path(const char *run_dir, char *buf, size_t size);

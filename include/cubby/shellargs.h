@@ -15,9 +15,10 @@
 #define SHELL_ENV_FAMILY_BYTES 4096
 /* Entries of the result, NULL included: PATH, the record's PAM env, the
  * fixed-name caller variables (TERM, LANG, LANGUAGE, 4 SSH_*), the family
- * bound, HOME, USER, LOGNAME, SHELL. Large enough that no caller input can
- * make shell_env() fail with -E2BIG. */
-#define SHELL_ENV_MAX (1 + RECORD_MAX_ENV + 7 + SHELL_ENV_FAMILY_MAX + 4 + 1)
+ * bound, HOME, USER, LOGNAME, SHELL, and for container = user
+ * XDG_RUNTIME_DIR and the helper's SSH_AUTH_SOCK. Large enough that no
+ * caller input can make shell_env() fail with -E2BIG. */
+#define SHELL_ENV_MAX (1 + RECORD_MAX_ENV + 7 + SHELL_ENV_FAMILY_MAX + 4 + 2 + 1)
 
 /* Accepted shapes: [argv0] and [argv0, "-c", CMD]. argv0 starting with
  * '-' marks a login shell (sshd, login, su -l). Result: ["-"?basename(shell),

@@ -15,6 +15,7 @@ int spawn_helper_check(int *ret_fd, const char **ret_why);
 
 /* fork + execve(path, argv) with only PATH in the environment, stdin and
  * stderr on /dev/null, stdout on stdout_fd (or /dev/null if it is -1) and
- * no other fd inherited. No PATH search: path is absolute. Returns 0 and
- * the child's pid, or -errno if it cannot fork. */
+ * no other fd inherited, and, when the caller's effective uid is root,
+ * root in every uid and gid (a setuid su's real uid is its caller's). No
+ * PATH search: path is absolute. Returns 0 and the child's pid, or -errno if it cannot fork. */
 int spawn_fixed(const char *path, char *const argv[], int stdout_fd, pid_t *ret_pid);

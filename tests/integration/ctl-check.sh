@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # cubbyctl check: the real sshd -T with DisableForwarding (it
-# overrides every forwarding option: no false alarm), PAM stacks that can
+# overrides every forwarding option: no false alarm), TCP and agent
+# forwarding accepted for container = user only, PAM stacks that can
 # start a sandboxed user's shell without pam_cubby (a private pam.d tree
 # given with --pam-dir; the machine's /etc/pam.d is never touched), and
 # root's world-connectable unix sockets outside /run, /tmp and /var/tmp (a
@@ -38,6 +39,34 @@ it_match "check, forwarding left on: names allowstreamlocalforwarding" 'allowstr
 sed 's/PermitTunnel no/PermitTunnel yes/' "$IT_SCRATCH/sshd-df" >"$IT_SCRATCH/sshd-df-tun"
 out=$(it_ctl check --sshd-config "$IT_SCRATCH/sshd-df-tun" --pam-dir "$PAMD" 2>&1)
 it_match "check, DisableForwarding with PermitTunnel yes: names permittunnel" 'permittunnel yes for sandboxed user' "$out"
+
+# --- TCP and agent forwarding: fine for container = user (sshd's process
+# for the connection moves into the container), a problem for container =
+# login; unix socket forwarding a problem for both
+cat >"$IT_SCRATCH/sshd-ct" <<EOT
+Subsystem sftp /usr/lib/openssh/sftp-server
+Match Group $IT_G_STUDENTS
+	AllowTcpForwarding yes
+	AllowStreamLocalForwarding no
+	X11Forwarding no
+	AllowAgentForwarding yes
+	PermitTunnel no
+	PermitUserRC no
+EOT
+out=$(it_ctl check --sshd-config "$IT_SCRATCH/sshd-ct" --pam-dir "$PAMD" 2>&1); rc=$?
+it_eq "check, TCP and agent forwarding on, container = login: exit 1" 1 "$rc"
+it_match "check, container = login: names allowtcpforwarding, forwarding on the host" \
+        'allowtcpforwarding yes for sandboxed user .*forwards on the host' "$out"
+it_match "check, container = login: names allowagentforwarding" 'allowagentforwarding yes for sandboxed user' "$out"
+it_policy_write "container = user"
+out=$(it_ctl check --sshd-config "$IT_SCRATCH/sshd-ct" --pam-dir "$PAMD" 2>&1); rc=$?
+it_eq "check, TCP and agent forwarding on, container = user: exit 0" 0 "$rc"
+it_nomatch "check, container = user: no forwarding named" 'forwarding (yes|all|local|remote)' "$out"
+sed 's/AllowStreamLocalForwarding no/AllowStreamLocalForwarding yes/' "$IT_SCRATCH/sshd-ct" >"$IT_SCRATCH/sshd-ct-sl"
+out=$(it_ctl check --sshd-config "$IT_SCRATCH/sshd-ct-sl" --pam-dir "$PAMD" 2>&1); rc=$?
+it_eq "check, container = user with unix socket forwarding on: exit 1" 1 "$rc"
+it_match "check, container = user: names allowstreamlocalforwarding" 'allowstreamlocalforwarding yes for sandboxed user' "$out"
+it_policy_write
 
 # --- PAM stacks that can start a shell without pam_cubby
 mod="session required $CUBBY_PAMDIR/pam_cubby.so config=$IT_CONF"

@@ -19,14 +19,16 @@ K1=${IT_P}k1            # home_lower missing: /etc/skel
 T1=${IT_P}t1            # home_lower = a course template
 P1=${IT_P}p1            # the state tree gets planted links
 M1=${IT_P}m1            # max_sessions = 1
-for u in "$E1" "$K1" "$T1" "$P1" "$M1"; do hx_add_student "$u"; done
+Q1=${IT_P}q1            # home_size on a persistent home: no project quotas here
+for u in "$E1" "$K1" "$T1" "$P1" "$M1" "$Q1"; do hx_add_student "$u"; done
 TMPL=$IT_SCRATCH/tmpl
 mkdir -p -m 0755 "$TMPL/$T1"
 echo course-v1 >"$TMPL/$T1/course.txt"
 chmod 0644 "$TMPL/$T1/course.txt"
 chown "$T1:" "$TMPL/$T1/course.txt"
 it_policy_write \
-        "[user $E1]" "home = ephemeral" \
+        "[user $E1]" "home = ephemeral" "home_size = 2M" "home_inodes = 40" \
+        "[user $Q1]" "home_size = 1G" \
         "[user $K1]" "home_lower = /nonexistent-cubby-$IT_ID/%u" \
         "[user $T1]" "home_lower = $TMPL/%u" \
         "[user $M1]" "max_sessions = 1"
@@ -260,6 +262,27 @@ it_match "ephemeral $E1: the next login has forgotten the file" 'No such file' "
 E1HOME=$(getent passwd "$E1" | cut -d: -f6)
 it_eq "ephemeral $E1: never in the host home" no "$(yn test -e "$E1HOME/hn-eph.txt")"
 it_check_clean "after the second ephemeral login" "$E1"
+# home_size / home_inodes on an ephemeral home: the tmpfs' own limits
+out=$(it_su - "$E1" -c 'dd if=/dev/zero of=big bs=64K count=64 2>&1 | head -n1; stat -c @@size=%s big; rm -f big
+i=0; while [ $i -lt 100 ] && : >f$i 2>/dev/null; do i=$((i+1)); done; echo @@made=$i' </dev/null 2>&1)
+it_match "ephemeral $E1, home_size = 2M: a 4M write stops with ENOSPC" 'No space left on device' "$out"
+n=$(it_get size "$out")
+it_eq "ephemeral $E1: the file stopped at home_size" yes "$( [ "${n:-0}" -le 2097152 ] && [ "${n:-0}" -ge 1048576 ] && echo yes || echo "no: ${n:-?}")"
+n=$(it_get made "$out")
+it_eq "ephemeral $E1, home_inodes = 40: at most 40 files, at least 30" yes "$( [ "${n:-0}" -le 40 ] && [ "${n:-0}" -ge 30 ] && echo yes || echo "no: ${n:-?}")"
+it_check_clean "after the ephemeral login with limits" "$E1"
+# a persistent home with home_size where state_dir has no project quotas
+# (this kernel cannot even mount them): refused, check says why
+out=$(it_su - "$Q1" -c 'echo @@in=yes' </dev/null 2>&1); rc=$?
+it_ne "home_size without project quotas: $Q1 refused" 0 "$rc"
+it_nomatch "home_size without project quotas: no shell ran" '@@in=yes' "$out"
+it_match "home_size without project quotas: the message says why" \
+        "login refused \\(home_size or home_inodes is set, but the home's file system has no project quotas" "$out"
+out=$(hx_ctl check --sshd-config /nonexistent --pam-dir "$IT_SCRATCH" 2>&1)
+it_match "cubbyctl check: names state_dir without project quotas" \
+        "home_size/home_inodes are set, but state_dir $IT_STATEDIR .*has no project quotas" "$out"
+it_match "cubbyctl check: says how to fix it" 'prjquota' "$out"
+it_check_clean "after the refused home_size login" "$Q1"
 
 # ------------------------------------------------------------ home_lower
 out=$(it_ssh -n "$K1" 'ls -A | sort | tr "\n" " "' 2>&1)

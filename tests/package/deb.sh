@@ -190,6 +190,8 @@ pass "dpkg-buildpackage -us -uc -b built $(basename "$deb") in ${BUILD_S}s"
 contents=$(dpkg-deb -c "$deb")
 check_match "the .deb carries cubby-shell as -rwsr-xr-x root/root" \
 	'^-rwsr-xr-x root/root .* \./usr/libexec/cubby-shell$' "$contents"
+check_match "the .deb carries cubby-init as -rwxr-xr-x root/root (not setuid)" \
+	'^-rwxr-xr-x root/root .* \./usr/libexec/cubby-init$' "$contents"
 [ "$(printf '%s\n' "$contents" | grep -c '\./etc/pam\.d/')" = 0 ] \
 	&& pass "nothing installed into /etc/pam.d" || fail "nothing installed into /etc/pam.d" none "$(printf '%s\n' "$contents" | grep 'etc/pam\.d')"
 [ "$(printf '%s\n' "$contents" | grep -c '\./etc/ssh/')" = 0 ] \
@@ -219,6 +221,8 @@ check_eq "cubby-shell is 4755 root root" "4755 root root" \
 check_eq "pam_cubby.so in /usr/lib/$multiarch/security, 644 root" "644 root" \
 	"$(stat -c '%a %U' "/usr/lib/$multiarch/security/pam_cubby.so" 2>&1)"
 check_eq "cubbyctl is 755 root" "755 root" "$(stat -c '%a %U' /usr/sbin/cubbyctl 2>&1)"
+check_eq "cubby-init is 755 root root" "755 root root" \
+	"$(stat -c '%a %U %G' /usr/libexec/cubby-init 2>&1)"
 check_match "/etc/security/cubby.conf is a conffile" '^ /etc/security/cubby\.conf [0-9a-f]{32}' \
 	"$(dpkg-query -W -f='${Conffiles}\n' cubby)"
 if grep -q "cubby.service" "$T/src/etc/meson.build" 2>/dev/null; then
@@ -343,8 +347,8 @@ check_match "dpkg no longer knows cubby" 'not installed|no packages found|not-in
 	"$(dpkg-query -W -f='${Status}' cubby 2>&1)"
 out=$(dpkg -L cubby 2>&1); rc=$?
 [ "$rc" != 0 ] && pass "dpkg -L cubby: no file list" || fail "dpkg -L cubby: no file list" "an error" "$out"
-for f in /usr/libexec/cubby-shell /usr/sbin/cubbyctl "/usr/lib/$multiarch/security/pam_cubby.so" \
-	 /etc/security/cubby.conf /usr/share/man/man8/pam_cubby.8.gz /usr/share/doc/cubby \
+for f in /usr/libexec/cubby-shell /usr/libexec/cubby-init /usr/sbin/cubbyctl \
+	 "/usr/lib/$multiarch/security/pam_cubby.so" /etc/security/cubby.conf /usr/share/man/man8/pam_cubby.8.gz /usr/share/doc/cubby \
 	 /usr/share/cubby; do
 	check_absent "gone after purge: $f" "$f"
 done

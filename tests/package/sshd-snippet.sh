@@ -89,6 +89,31 @@ case ";$other" in
 *) fail "non-member keeps X11Forwarding yes" "x11forwarding yes" "$other" ;;
 esac
 
+# The container = user block, uncommented for a second group: a member of
+# both groups gets TCP and agent forwarding and nothing else; a member of
+# the sandboxed group only keeps everything off.
+G2=cbs${ID}i U2=cbs${ID}v
+groupadd "$G2" && useradd -M -N -g "$G" -G "$G2" -s /bin/bash "$U2" \
+	|| { echo "FATAL: cannot create the second test user/group" >&2; exit 1; }
+trap 'rc2=$?; getent passwd "$U2" >/dev/null && userdel "$U2"; getent group "$G2" >/dev/null && groupdel "$G2"; (exit $rc2); cleanup' EXIT
+cp "$T/d/cubby.conf" "$T/d/cubby.conf.plain"
+sed -e "s/^#Match Group ide\$/Match Group $G2/" -e '/^Match Group '"$G2"'$/,/^$/s/^#\t/\t/' \
+	"$T/d/cubby.conf.plain" >"$T/d/cubby.conf"
+grep -q "^Match Group $G2\$" "$T/d/cubby.conf" || fail "snippet has a '#Match Group ide' block" present absent
+out=$("$SSHD" -t -f "$T/main.conf" 2>&1); rc=$?
+check_eq "sshd -t accepts the snippet with the container = user block on" "0" "$rc${out:+ ($out)}"
+both=$(settings "$U2")
+for want in "allowtcpforwarding yes" "allowagentforwarding yes" "disableforwarding no" \
+	    "allowstreamlocalforwarding no" "x11forwarding no" "permittunnel no" "permituserrc no" \
+	    "permitlisten any" "permitopen any"; do
+	case ";$both" in
+	*";$want;"*) pass "member of the container = user group (and the sandboxed one): $want" ;;
+	*) fail "member of the container = user group: $want" "$want" "$both" ;;
+	esac
+done
+check_eq "with the block on, a member of the sandboxed group only keeps everything off" "$member" "$(settings "$U")"
+cp "$T/d/cubby.conf.plain" "$T/d/cubby.conf"
+
 # The snippet's Subsystem line stays commented: with Debian's own line, a
 # second one is fatal for sshd.
 sed 's/^#Subsystem /Subsystem /' "$T/d/cubby.conf" >"$T/d/cubby.conf.new" && mv "$T/d/cubby.conf.new" "$T/d/cubby.conf"

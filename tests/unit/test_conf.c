@@ -152,6 +152,12 @@ static void test_defaults(void **state)
         assert_int_equal(p.n_hide, 0);
         assert_int_equal(p.max_sessions, 16);
         assert_int_equal(p.max_containers, 16);
+        assert_int_equal(p.container, CONF_CONTAINER_LOGIN);
+        assert_int_equal(p.linger_s, 0);
+        assert_int_equal(p.idle_cpu, 5);
+        assert_int_equal(p.stop_grace_s, 5);
+        assert_true(p.home_size == CONF_UNLIMITED);
+        assert_true(p.home_inodes == CONF_UNLIMITED);
         assert_int_equal(p.home, CONF_HOME_PERSISTENT);
         assert_string_equal(p.home_lower, "/home/%u");
         assert_int_equal(p.seccomp, CONF_SECCOMP_YES);
@@ -597,6 +603,97 @@ static void test_policy_keys(void **state)
         policy_bad("max_containers = 0",
                    "bad value \"0\" for max_containers: expected a number >= 1 or max");
 
+        policy_ok("container = user", &p);
+        assert_int_equal(p.container, CONF_CONTAINER_USER);
+        assert_string_equal(conf_container_name(p.container), "user");
+        policy_ok("container = login", &p);
+        assert_int_equal(p.container, CONF_CONTAINER_LOGIN);
+        assert_string_equal(conf_container_name(p.container), "login");
+        policy_bad("container = session",
+                   "bad value \"session\" for container: expected login or user");
+        policy_bad("container = User", "bad value \"User\" for container");
+        policy_bad("container =", "missing value for \"container\"");
+        /* the lifetime of a per-user container */
+        policy_ok("linger = 0", &p);
+        assert_int_equal(p.linger_s, 0);
+        policy_ok("linger = 0s", &p);
+        assert_int_equal(p.linger_s, 0);
+        policy_ok("linger = 30s", &p);
+        assert_int_equal(p.linger_s, 30);
+        policy_ok("linger = 15m", &p);
+        assert_int_equal(p.linger_s, 900);
+        policy_ok("linger = 2h", &p);
+        assert_int_equal(p.linger_s, 7200);
+        policy_ok("linger = 365d", &p);
+        assert_int_equal(p.linger_s, 365 * 86400);
+        policy_ok("linger = always", &p);
+        assert_true(p.linger_s == CONF_LINGER_ALWAYS);
+        policy_bad("linger = 366d", "bad value \"366d\" for linger: at most 365d");
+        policy_bad("linger = 99999999999999999999s", "bad value \"99999999999999999999s\" for linger: at most 365d");
+        policy_bad("linger = 30", "bad value \"30\" for linger: expected 0, always or a duration like 30s, 15m, 2h or 1d");
+        policy_bad("linger = 1.5h", "bad value \"1.5h\" for linger: expected 0, always");
+        policy_bad("linger = -1s", "bad value \"-1s\" for linger: expected 0, always");
+        policy_bad("linger = +1s", "bad value \"+1s\" for linger: expected 0, always");
+        policy_bad("linger = 1 m", "bad value \"1 m\" for linger: expected 0, always");
+        policy_bad("linger = 1M", "bad value \"1M\" for linger: expected 0, always");
+        policy_bad("linger = 1w", "bad value \"1w\" for linger: expected 0, always");
+        policy_bad("linger = s", "bad value \"s\" for linger: expected 0, always");
+        policy_bad("linger = never", "bad value \"never\" for linger: expected 0, always");
+        policy_bad("linger = Always", "bad value \"Always\" for linger");
+        policy_bad("linger =", "missing value for \"linger\"");
+
+        policy_ok("idle_cpu = 5", &p);
+        assert_int_equal(p.idle_cpu, 5);
+        policy_ok("idle_cpu = 100%", &p);
+        assert_int_equal(p.idle_cpu, 100);
+        policy_ok("idle_cpu = 1", &p);
+        assert_int_equal(p.idle_cpu, 1);
+        policy_bad("idle_cpu = 0", "bad value \"0\" for idle_cpu: expected a percent of one CPU from 1 to 100, like 5");
+        policy_bad("idle_cpu = 101", "bad value \"101\" for idle_cpu: expected a percent");
+        policy_bad("idle_cpu = 2.5", "bad value \"2.5\" for idle_cpu: expected a percent");
+        policy_bad("idle_cpu = %", "bad value \"%\" for idle_cpu: expected a percent");
+        policy_bad("idle_cpu = 5%%", "bad value \"5%%\" for idle_cpu: expected a percent");
+        policy_bad("idle_cpu = -5", "bad value \"-5\" for idle_cpu: expected a percent");
+
+        policy_ok("stop_grace = 0", &p);
+        assert_int_equal(p.stop_grace_s, 0);
+        policy_ok("stop_grace = 10s", &p);
+        assert_int_equal(p.stop_grace_s, 10);
+        policy_ok("stop_grace = 1m", &p);
+        assert_int_equal(p.stop_grace_s, 60);
+        policy_bad("stop_grace = 61s", "bad value \"61s\" for stop_grace: at most 60s");
+        policy_bad("stop_grace = 1h", "bad value \"1h\" for stop_grace: at most 60s");
+        policy_bad("stop_grace = 5", "bad value \"5\" for stop_grace: expected 0 or a duration like 5s or 1m");
+        policy_bad("stop_grace = always", "bad value \"always\" for stop_grace: expected 0 or a duration");
+        {
+                char b[16];
+
+                conf_duration_format(0, b, sizeof b);
+                assert_string_equal(b, "0");
+                conf_duration_format(90, b, sizeof b);
+                assert_string_equal(b, "90s");
+                conf_duration_format(900, b, sizeof b);
+                assert_string_equal(b, "15m");
+                conf_duration_format(7200, b, sizeof b);
+                assert_string_equal(b, "2h");
+                conf_duration_format(86400 * 3, b, sizeof b);
+                assert_string_equal(b, "3d");
+        }
+        policy_ok("home_size = 1.5G", &p);
+        assert_true(p.home_size == UINT64_C(1610612736));
+        policy_ok("home_size = 1M", &p);
+        assert_true(p.home_size == UINT64_C(1048576));
+        policy_ok("home_size = max", &p);
+        assert_true(p.home_size == CONF_UNLIMITED);
+        policy_bad("home_size = 512", "bad value \"512\" for home_size: below 1M");
+        policy_bad("home_size = lots", "bad value \"lots\" for home_size: expected a size");
+        policy_ok("home_inodes = 20000", &p);
+        assert_true(p.home_inodes == 20000);
+        policy_ok("home_inodes = max", &p);
+        assert_true(p.home_inodes == CONF_UNLIMITED);
+        policy_bad("home_inodes = 0", "bad value \"0\" for home_inodes: expected 1 to 4294967295 or max");
+        policy_bad("home_inodes = 4294967296", "bad value \"4294967296\" for home_inodes");
+
         policy_ok("network = nat", &p);
         assert_int_equal(p.network, CONF_NETWORK_NAT);
         policy_ok("network = none", &p);
@@ -935,6 +1032,12 @@ static void test_misc(void **state)
         assert_string_equal(conf_key_name(CONF_KEY_MAX_SESSIONS), "max_sessions");
         assert_string_equal(conf_key_name(CONF_KEY_NETWORK_FALLBACK), "network_fallback");
         assert_string_equal(conf_key_name(CONF_KEY_MAX_CONTAINERS), "max_containers");
+        assert_string_equal(conf_key_name(CONF_KEY_CONTAINER), "container");
+        assert_string_equal(conf_key_name(CONF_KEY_LINGER), "linger");
+        assert_string_equal(conf_key_name(CONF_KEY_IDLE_CPU), "idle_cpu");
+        assert_string_equal(conf_key_name(CONF_KEY_STOP_GRACE), "stop_grace");
+        assert_string_equal(conf_key_name(CONF_KEY_HOME_SIZE), "home_size");
+        assert_string_equal(conf_key_name(CONF_KEY_HOME_INODES), "home_inodes");
         for (int k = 0; k < _CONF_KEY_MAX; k++)
                 assert_non_null(conf_key_name(k));
         assert_null(conf_key_name(-1));

@@ -197,6 +197,49 @@ static void test_seccomp_values(void **state)
         assert_int_equal(parse_modified("seccomp=yes\n", "seccomp=allow_io_uring \n"), -EINVAL);
 }
 
+/* container=login|user: written as set, only the exact names parse, and a
+ * record without the key (written before it existed) is a login container. */
+static void test_container_values(void **state)
+{
+        for (int c = CONF_CONTAINER_LOGIN; c <= CONF_CONTAINER_USER; c++) {
+                _cleanup_free_ Record *r = sample(), *p = calloc(1, sizeof *p);
+                _cleanup_free_ char *text = NULL;
+
+                r->container = c;
+                assert_int_equal(record_format(r, &text), 0);
+                assert_non_null(strstr(text, c == CONF_CONTAINER_USER ? "\ncontainer=user\n"
+                                                                      : "\ncontainer=login\n"));
+                assert_int_equal(record_parse(text, strlen(text), p), 0);
+                assert_int_equal(p->container, c);
+        }
+        assert_int_equal(parse_modified("container=login\n", "container=user\n"), 0);
+        assert_int_equal(parse_modified("container=login\n", ""), 0);
+        assert_int_equal(parse_modified("container=login\n", "container=User\n"), -EINVAL);
+        assert_int_equal(parse_modified("container=login\n", "container=\n"), -EINVAL);
+        assert_int_equal(parse_modified("container=login\n", "container=login\ncontainer=login\n"),
+                         -EINVAL);
+        /* a joined session without the run_dir its container record is in */
+        {
+                _cleanup_free_ Record *r = sample(), *p = calloc(1, sizeof *p);
+                _cleanup_free_ char *text = NULL;
+
+                r->container = CONF_CONTAINER_USER;
+                r->network = 0;
+                r->home_mount[0] = 0;
+                r->run_dir[0] = 0;
+                assert_int_equal(record_format(r, &text), 0);
+                assert_int_equal(record_parse(text, strlen(text), p), -EINVAL);
+        }
+        {
+                _cleanup_free_ Record *r = sample(), *p = calloc(1, sizeof *p);
+                _cleanup_free_ char *text = NULL;
+
+                assert_int_equal(record_format(r, &text), 0);
+                assert_int_equal(record_parse(text, strlen(text), p), 0);
+                assert_int_equal(p->container, CONF_CONTAINER_LOGIN);
+        }
+}
+
 static void test_escape(void **state)
 {
         char out[64], back[64];
@@ -413,6 +456,7 @@ int main(void)
                 cmocka_unit_test(test_roundtrip),
                 cmocka_unit_test(test_strict),
                 cmocka_unit_test(test_seccomp_values),
+                cmocka_unit_test(test_container_values),
                 cmocka_unit_test(test_escape),
                 cmocka_unit_test(test_proc_stat_parse),
                 cmocka_unit_test(test_proc_alive),

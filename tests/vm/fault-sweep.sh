@@ -30,6 +30,7 @@
 #   before the shell's exec nothing printed "in"; whatever did print it
 #   was PID 1 of a sandbox -> spec removed -> `cubbyctl gc` -> snapshot
 #   equals the baseline -> a next login prints "in pid=1" and exits 0.
+# The container = user points run last, in a pass of their own (below).
 # A table (point, mode, hit, leak-free, next login) ends the output.
 #
 # Modes: every point with kill (SIGKILL: no cleanup at all); abort and exit
@@ -146,12 +147,28 @@ fail() { echo "FAIL: $*"; exit 1; }
 # Points that no login reaches on the success path, with the reason; a
 # point not listed here that is never hit fails the sweep.
 declare -A UNREACHABLE=()
+# `cubbyctl shell` (the helper's --enter) is no login.
+UNREACHABLE[helper.enter.ready]="cubbyctl shell only (the helper's --enter), not a login"
+
+# The container = user points (pam_cubby's check and start, the helper's
+# --start-container and the init's child steps, the join) are swept last,
+# in a second pass with `container = user` added to the user's policy:
+# linger = 0 (the default) stops the container when the login ends, and gc
+# stops one left without a session, so each login starts one afresh and
+# the baseline has none. Its login proves the shell was sandboxed by the
+# container's PID 1 being cubby-init.
+CT_POINT_RE='^(pam\.ct\.|helper\.start\.|helper\.join\.|child\.join\.|child\.init_cgroup$|child\.exec_init$)'
+PASS=login
 
 # Points at or after the shell's exec: the shell may have printed "in"
-# before the fault (then it must have been a sandbox's PID 1).
+# before the fault (then it must have been sandboxed: sandboxed()).
 after_exec() {
 	case $1 in
 	helper.exec_seen|helper.started|helper.dropped|helper.supervise|helper.reaped) return 0 ;;
+	helper.join.forked|helper.join.dropped) return 0 ;;
+	# the user's container is whole once its record is written: pam_cubby
+	# verifies it (its init, every namespace) and the login joins it
+	helper.start.recorded) return 0 ;;
 	pam.close.*|lib.teardown.*|lib.home.unmounted) return 0 ;;
 	esac
 	return 1
@@ -205,7 +222,22 @@ done
 "$FCTL" --config "$POLICY" net up >"$W/netup.out" 2>&1 || fail "cubbyctl net up: $(cat "$W/netup.out")"
 ok "user $U ($uid) in $G; network = nat on $BR, home = persistent, cpu/memory/pids limits"
 
-login() { timeout 60 su - "$U" -c 'echo in pid=$$' </dev/null >"$W/$1.out" 2>&1; }
+login() {
+	if [ "$PASS" = ct ]; then
+		timeout 60 su - "$U" -c 'echo in init=$(cat /proc/1/comm)' </dev/null >"$W/$1.out" 2>&1
+	else
+		timeout 60 su - "$U" -c 'echo in pid=$$' </dev/null >"$W/$1.out" 2>&1
+	fi
+}
+# sandboxed FILE: what the login printed shows a sandbox: its shell was
+# PID 1 of a login container, or ran under cubby-init in the user's
+sandboxed() {
+	if [ "$PASS" = ct ]; then
+		grep -qx 'in init=cubby-init' "$1"
+	else
+		grep -qx 'in pid=1' "$1"
+	fi
+}
 
 # 2. The guard in the guest: with the kernel command line hidden (another
 # procfs file bound over it), su is refused and the helper refuses.
@@ -332,10 +364,17 @@ snap_settled() {
 # (no process substitution: the guest has no /dev/fd)
 grep -rhoE 'CUBBY_FAULT\("[a-z0-9_.]+"\)' "$CUBBY_SRC/helper" "$CUBBY_SRC/pam_module" "$CUBBY_SRC/lib" \
 	"$CUBBY_SRC/cubbyctl" | sed -E 's/.*\("(.*)"\)/\1/' | sort -u >"$W/points"
+# the container = user points last (their pass changes the policy)
+grep -Ev "$CT_POINT_RE" "$W/points" >"$W/points.sorted"
+grep -E "$CT_POINT_RE" "$W/points" >>"$W/points.sorted"
+mv "$W/points.sorted" "$W/points"
 mapfile -t POINTS <"$W/points"
 [ ${#POINTS[@]} -ge 10 ] || fail "only ${#POINTS[@]} fault points found in $CUBBY_SRC"
 if [ -n "${CUBBY_FAULT_POINTS:-}" ]; then
 	read -ra POINTS <<<"$CUBBY_FAULT_POINTS"
+	{ printf '%s\n' "${POINTS[@]}" | grep -Ev "$CT_POINT_RE"
+	  printf '%s\n' "${POINTS[@]}" | grep -E "$CT_POINT_RE"; } >"$W/points.chosen"
+	mapfile -t POINTS <"$W/points.chosen"
 fi
 seed=${CUBBY_FAULT_SEED:-$((10#$(date +%j)))}
 rotate=${CUBBY_FAULT_ROTATE:-6}
@@ -347,6 +386,15 @@ n_runs=0
 tsweep=$(uptime_s)
 i=0
 for point in "${POINTS[@]}"; do
+	if [ "$PASS" = login ] && [[ $point =~ $CT_POINT_RE ]]; then
+		PASS=ct
+		echo "container = user" >>"$POLICY"
+		login ctfirst
+		[ $? -eq 0 ] && sandboxed "$W/ctfirst.out" || fail "first container = user login: $(cat "$W/ctfirst.out")"
+		gc || fail "gc: $(cat "$W/gc.out")"
+		snap >"$W/baseline.snap"
+		ok "container = user pass: $(grep -c . "$W/baseline.snap") baseline lines"
+	fi
 	modes=(kill)
 	if [ -n "${CUBBY_FAULT_ALL:-}" ] || [ $(((i + seed) % ((${#POINTS[@]} + rotate - 1) / rotate))) -eq 0 ]; then
 		modes+=(abort exit)
@@ -372,7 +420,7 @@ for point in "${POINTS[@]}"; do
 		fi
 		# a login that got in must have been sandboxed; before exec nothing got in
 		if grep -q '^in ' "$W/fault.out"; then
-			grep -qx 'in pid=1' "$W/fault.out" || why+="UNSANDBOXED shell: $(grep '^in ' "$W/fault.out"); "
+			sandboxed "$W/fault.out" || why+="UNSANDBOXED shell: $(grep '^in ' "$W/fault.out"); "
 			after_exec "$point" || why+="a shell ran although the fault was before exec; "
 		fi
 		gc || why+="gc failed: $(tr '\n' ' ' <"$W/gc.out"); "
@@ -387,7 +435,7 @@ for point in "${POINTS[@]}"; do
 		next=ok
 		login next
 		nrc=$?
-		if [ $nrc -ne 0 ] || ! grep -qx 'in pid=1' "$W/next.out"; then
+		if [ $nrc -ne 0 ] || ! sandboxed "$W/next.out"; then
 			next=FAIL
 			why+="next login exit $nrc: $(tr '\n' ' ' <"$W/next.out" | cut -c1-200); "
 		fi

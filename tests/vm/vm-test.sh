@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# vm-test.sh BUILD_DIR smoke|cgroup-unit
+# vm-test.sh BUILD_DIR smoke|cgroup-unit|container-unit
 #
 # The meson tests of the 'cgroup2' suite: build (or reuse) the VM kit, then
 # run one test inside the VM, printing how long each step took.
@@ -9,7 +9,7 @@
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
-[ $# -eq 2 ] || { echo "usage: $0 BUILD_DIR smoke|cgroup-unit" >&2; exit 99; }
+[ $# -eq 2 ] || { echo "usage: $0 BUILD_DIR smoke|cgroup-unit|container-unit" >&2; exit 99; }
 BUILD_DIR=$(cd "$1" && pwd -P) || exit 99
 what=$2
 
@@ -23,6 +23,14 @@ case $what in
 smoke) cmd=(/bin/sh "$HERE/guest-smoke.sh") ;;
 cgroup-unit)
 	bin=$BUILD_DIR/tests/unit/test_cgroup
+	if [ ! -x "$bin" ]; then
+		echo "SKIP: $bin not built (yet)"
+		exit 77
+	fi
+	cmd=("$bin")
+	;;
+container-unit)
+	bin=$BUILD_DIR/tests/unit/test_container_stop
 	if [ ! -x "$bin" ]; then
 		echo "SKIP: $bin not built (yet)"
 		exit 77

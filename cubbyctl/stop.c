@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The lifetime of per-user containers from cubbyctl: `cubbyctl stop USER`
+ * (now, reason admin), and the anchor holder's tick, the sweep that stops
+ * lingering containers as the current policy says (lib/container-life.c).
+ * The holder is `cubbyctl [--config PATH] __anchor`; its tick runs in a
+ * child of it every few seconds. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cubby-build.h"
+#include "ctl.h"
+#include "cubby/anchor-holder.h"
+#include "cubby/anchor.h"
+#include "cubby/container-life.h"
+#include "cubby/session.h"
+#include "cubby/user-policy.h"
+#include "cubby/util.h"
+
+/* The run dirs the lifetime code needs: the session records (-1 when
+ * there are none at all) and <run_dir>/locks. */
+static int open_dirs(const Ctl *c, int *ret_sessions, int *ret_locks)
+{
+        char lockdir[PATH_MAX];
+        int r;
+
+        r = session_lock_dir_path(c->conf.global.run_dir, lockdir, sizeof lockdir);
+        if (r < 0)
+                return r;
+        r = session_dir_open(CUBBY_SESSIONS_DIR, false, ret_sessions);
+        if (r == -ENOENT)
+                *ret_sessions = -1;
+        else if (r < 0)
+                return r;
+        r = session_dir_open(lockdir, true, ret_locks);
+        if (r < 0 && *ret_sessions >= 0) {
+                close(*ret_sessions);
+                *ret_sessions = -1;
+        }
+        return r;
+}
+
+int ctl_anchor_tick(void *userdata)
+{
+        Ctl *c = userdata;
+        _cleanup_close_ int run = -1, sessions = -1, locks = -1;
+        AnchorId id;
+        int r;
+
+        openlog("cubby-anchor", LOG_PID, LOG_AUTHPRIV);
+        /* a policy that cannot be read decides nothing now */
+        if (ctl_load_config(c, false) < 0)
+                return 0;
+        r = session_dir_open(c->conf.global.run_dir, false, &run);
+        if (r == -ENOENT)
+                return ANCHOR_TICK_ORPHANED;
+        if (r < 0)
+                return 0;
+        r = anchor_read(run, &id);
+        if (r == -ENOENT || (r == 0 && id.pid != getppid()))
+                return ANCHOR_TICK_ORPHANED;
+        if (open_dirs(c, &sessions, &locks) < 0)
+                return 0;
+        {
+                CtLife life = { .global = &c->conf.global, .sessions = sessions, .locks = locks };
+
+                (void)ct_sweep(&life, &c->conf, NULL);
+        }
+        return 0;
+}
+
+static void stop_text(const json_t *v)
+{
+        printf("stopped the container of %s (uid %lld) in %lld ms\n", out_get_str(v, "user"),
+               out_get_int(v, "uid"), out_get_int(v, "duration_ms"));
+}
+
+/* USER is a name, or a uid (a user removed from passwd may still have a
+ * container): its uid and name, and its passwd entry in pw (pw_name NULL
+ * when there is none). */
+static int user_of(const char *arg, uid_t *ret_uid, char *name, size_t size, struct passwd *pw,
+                   char *buf, size_t bufsize)
+{
+        struct passwd *res = NULL;
+
+        if (getpwnam_r(arg, pw, buf, bufsize, &res) == 0 && res) {
+                *ret_uid = pw->pw_uid;
+                return strscpy(name, size, pw->pw_name);
+        }
+        if (parse_uid(arg, ret_uid) < 0)
+                return -ENOENT;
+        if (getpwuid_r(*ret_uid, pw, buf, bufsize, &res) != 0 || !res) {
+                pw->pw_name = NULL;
+                return strscpy(name, size, arg);
+        }
+        return strscpy(name, size, pw->pw_name);
+}
+
+int cmd_stop(Ctl *c, int argc, char **argv)
+{
+        _cleanup_close_ int sessions = -1, locks = -1;
+        char name[CONF_NAME_MAX], pwbuf[16384];
+        unsigned grace = CONF_DEFAULT_STOP_GRACE_S;
+        struct timespec t0, t1;
+        struct passwd pw;
+        uid_t uid;
+        json_t *v;
+        int r;
+
+        if (argc != 2) {
+                fprintf(stderr, "usage: cubbyctl stop USER\n");
+                return 2;
+        }
+        if (ctl_load_config(c, true) < 0)
+                return 1;
+        if (user_of(argv[1], &uid, name, sizeof name, &pw, pwbuf, sizeof pwbuf) < 0) {
+                fprintf(stderr, "cubbyctl: no user %s\n", argv[1]);
+                return 1;
+        }
+        /* the grace of the policy as it is now (for a user no longer in
+         * passwd, the default's) */
+        if (pw.pw_name) {
+                ConfPolicy *p = malloc(sizeof *p);
+                bool admin;
+
+                if (p && user_policy(&c->conf, c->conf.global.admin_group, &pw, &admin, p, NULL) == 0)
+                        grace = (unsigned)p->stop_grace_s;
+                free(p);
+        } else {
+                ConfPolicy *p = malloc(sizeof *p);
+
+                if (p) {
+                        conf_resolve(&c->conf, name, NULL, 0, p, NULL);
+                        grace = (unsigned)p->stop_grace_s;
+                }
+                free(p);
+        }
+        r = open_dirs(c, &sessions, &locks);
+        if (r < 0) {
+                fprintf(stderr, "cubbyctl: cannot open the run directories: %s\n", strerror(-r));
+                return 1;
+        }
+        {
+                CtLife life = { .global = &c->conf.global, .sessions = sessions, .locks = locks };
+
+                clock_gettime(CLOCK_MONOTONIC, &t0);
+                r = ct_stop(&life, uid, CT_STOP_ADMIN, grace, false, NULL);
+                clock_gettime(CLOCK_MONOTONIC, &t1);
+        }
+        if (r == -ENOENT) {
+                fprintf(stderr, "cubbyctl: %s has no container\n", name);
+                return 3;
+        }
+        if (r < 0) {
+                fprintf(stderr, "cubbyctl: cannot stop the container of %s: %s\n", name, strerror(-r));
+                return 1;
+        }
+        v = json_object();
+        out_set(v, "user", out_str(name));
+        out_set(v, "uid", json_integer(uid));
+        out_set(v, "stopped", json_true());
+        out_set(v, "duration_ms", json_integer((t1.tv_sec - t0.tv_sec) * 1000 +
+                                               (t1.tv_nsec - t0.tv_nsec) / 1000000));
+        r = out_emit(c, v, stop_text);
+        if (r < 0) {
+                fprintf(stderr, "cubbyctl: stop: %s\n", strerror(-r));
+                return 1;
+        }
+        return 0;
+}
