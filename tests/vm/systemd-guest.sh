@@ -24,6 +24,11 @@
 #                   cgroup, cubby.service is active, and from the session's
 #                   network namespace an outside host answers while the
 #                   guest itself and a deny-listed address do not
+#   sd-linger       a per-user container (container = user, linger = 20s)
+#                   under logind's KillUserProcesses=yes: a job left running
+#                   outlives the logind session, in .../u<uid>/ct, and the
+#                   idle container stops within the linger, a sweep and
+#                   stop_grace
 #   then a session is left open, its opener (su) is killed as by a crash,
 #   and the guest reboots.
 # Phase 2 (second boot):
@@ -47,6 +52,8 @@ STATE=/var/lib/cubby-vmtest # on the guest's disk: survives the reboot
 mkdir -p "$STATE"
 U=cbsduser
 G=cbsdgroup
+U2=cbsdlinger # container = user, linger
+G2=cbsdlgroup
 SD_CG=/sys/fs/cgroup/system.slice/cubby.service
 RUNDIR=/run/cubby
 OUTNS=cbsdout
@@ -372,6 +379,48 @@ if start_session ssh 2001; then
 else
 	fail "sd-keep: the session started" "$(tail -n 20 "$STATE/2001.out")"
 fi
+
+# ---------------------------------------------------------------- point 3
+# A per-user container (container = user, linger = 20s) of a second user,
+# with logind's KillUserProcesses=yes: what the user leaves running
+# outlives the logind session, and the idle container stops on time.
+groupadd "$G2" && useradd -m -s /bin/bash -g "$G2" "$U2" || fail "sd-linger: useradd"
+uid2=$(id -u "$U2")
+printf '[group %s]\nsandbox = yes\ncontainer = user\nlinger = 20s\nstop_grace = 2s\n' "$G2" \
+	>/etc/security/cubby.conf.d/60-vmtest-user.conf
+mkdir -p -m 0700 "/home/$U2/.ssh"
+cp "$KEY.pub" "/home/$U2/.ssh/authorized_keys"
+chown -R "$U2:$G2" "/home/$U2/.ssh"
+mkdir -p /etc/systemd/logind.conf.d
+printf '[Login]\nKillUserProcesses=yes\n' >/etc/systemd/logind.conf.d/90-cubby-vmtest.conf
+systemctl restart systemd-logind
+wait_for 300 '[ "$(systemctl is-active systemd-logind)" = active ]'
+check "sd-linger: logind runs with KillUserProcesses=yes" \
+	'[ "$(busctl get-property org.freedesktop.login1 /org/freedesktop/login1 org.freedesktop.login1.Manager KillUserProcesses 2>/dev/null)" = "b true" ]'
+out=$(timeout 120 ssh -i "$KEY" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+	-o LogLevel=ERROR "$U2@127.0.0.1" 'setsid nohup sleep 5001 </dev/null >/dev/null 2>&1 & echo started' 2>&1); rc=$?
+tl=$(uptime_s)
+check "sd-linger: an ssh login into the per-user container starts a job and logs out" \
+	'[ $rc = 0 ] && [ "$(printf "%s" "$out" | tail -n1)" = started ]' "$out"
+# logind ends the session and, with KillUserProcesses=yes, kills its scope
+wait_for 300 '[ -z "$(loginctl list-sessions --no-legend | awk -v u="$U2" "\$3 == u")" ]' ||
+	fail "sd-linger: logind still lists a session of $U2" "$(loginctl list-sessions --no-legend)"
+sleep 3
+jp=$(pgrep -u "$U2" -xf 'sleep 5001' | head -n1)
+jcg=$(cat "/proc/$jp/cgroup" 2>/dev/null)
+fig "linger: after the logind session of $U2 ended: job $jp in $jcg; logind: $(loginctl list-sessions --no-legend | grep -c .) session(s)"
+check "sd-linger: the job outlives the logind session under KillUserProcesses=yes" \
+	'[ -n "$jp" ] && [[ $jcg == "0::/system.slice/cubby.service/u$uid2/ct" || $jcg == "0::/system.slice/cubby.service/u$uid2/ct/"* ]]' \
+	"job '$jp' cgroup '$jcg'"
+# idle: linger 20 s, a sweep every 5 s, stop_grace 2 s
+wait_for 900 '[ ! -d "$SD_CG/u$uid2/ct" ]'
+te=$(uptime_s)
+idle=$(awk -v a="$tl" -v b="$te" 'BEGIN{printf "%.1f", b - a}')
+fig "linger: the idle container of $U2 (linger = 20s) stopped $idle s after the logout"
+check "sd-linger: the idle container stops on time (20 s linger, a 5 s sweep, stop_grace; took $idle s)" \
+	'awk -v d="$idle" "BEGIN{exit !(d >= 18 && d <= 60)}" && ! pgrep -u "$U2" -xf "sleep 5001" >/dev/null' \
+	"$(find "$SD_CG/u$uid2" -maxdepth 1 2>&1 | tr '\n' ' ')"
+rm -f /etc/systemd/logind.conf.d/90-cubby-vmtest.conf
 
 # ---------------------------------------------------------------- reboot
 # A session stays open while the guest goes down.
