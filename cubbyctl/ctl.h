@@ -33,6 +33,7 @@ int cmd_gc(Ctl *c, int argc, char **argv);
 int cmd_check(Ctl *c, int argc, char **argv);
 int cmd_explain(Ctl *c, int argc, char **argv);
 int cmd_home(Ctl *c, int argc, char **argv);
+int cmd_hold(Ctl *c, int argc, char **argv);
 int cmd_stop(Ctl *c, int argc, char **argv);
 
 /* stop.c: the anchor holder's tick (anchor_hold): the containers' sweep

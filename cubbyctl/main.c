@@ -4,7 +4,7 @@
  * per verb group: sessions.c (list, show, kill) with containers.c and
  * ct-output.c (the per-user containers), stop.c (stop, the anchor holder's
  * sweep), shell.c, gc.c, check.c, explain.c, home.c, host-net.c (net:
- * libnl, libnftables); output.c prints each command's result as JSON or
+ * libnl, libnftables), hold.c; output.c prints each command's result as JSON or
  * text. */
 #include <fcntl.h>
 #include <getopt.h>
@@ -72,7 +72,8 @@ static void usage(FILE *f)
                    "  explain USER       the policy that applies to USER\n"
                    "  home show|reset USER  the user's persistent home\n"
                    "  net up|down|status the host network (bridge, NAT)\n"
-                   "  shell USER [CMD...] enter USER's running container as USER\n");
+                   "  shell USER [CMD...] enter USER's running container as USER\n"
+                   "  hold [--stop]      keep cubby.service's cgroup (its ExecStartPost=)\n");
 }
 
 int main(int argc, char **argv)
@@ -90,7 +91,7 @@ int main(int argc, char **argv)
                 { "gc", cmd_gc },     { "list", cmd_list },   { "show", cmd_show },
                 { "kill", cmd_kill }, { "check", cmd_check }, { "explain", cmd_explain },
                 { "home", cmd_home }, { "net", cmd_net },     { "stop", cmd_stop },
-                { "shell", cmd_shell },
+                { "shell", cmd_shell },   { "hold", cmd_hold },
         };
         Ctl c = { .config = CUBBY_CONFIG_PATH };
         int o, r;

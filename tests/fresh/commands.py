@@ -202,12 +202,20 @@ def main():
         print("FATAL (fresh-commands): apt-cache depends found nothing "
               "(run apt-get update)")
         return 1
+    # The systemd VM's guest script runs in the guest's own Debian root:
+    # minbase plus the packages tests/vm/mkroot.sh gives it (PKGS=).
+    with open(os.path.join(SRC, "tests/vm/mkroot.sh")) as fh:
+        m = re.search(r"^PKGS=(\S+)$", fh.read(), re.M)
+    guest_have = minbase | closure(m.group(1).split(",")) if m else set()
+    guest_scripts = {"tests/vm/systemd-guest.sh"}
     users = {}
+    guest_users = {}
     for path in shell_scripts():
         with open(path, errors="replace") as fh:
             text = fh.read()
+        rel = os.path.relpath(path, SRC)
         for w in command_words(text):
-            users.setdefault(w, set()).add(os.path.relpath(path, SRC))
+            (guest_users if rel in guest_scripts else users).setdefault(w, set()).add(rel)
     bad = 0
     unknown = []
     checked = 0
@@ -227,6 +235,16 @@ def main():
             print(f"FAIL: {cmd} comes from package {pkg}, which is neither in minbase "
                   f"nor installed by tools/install-deps; used by "
                   + ", ".join(sorted(users[cmd])[:4]))
+            bad += 1
+    for cmd in sorted(guest_users):
+        pkg = package_of(cmd)
+        if not pkg:
+            continue
+        checked += 1
+        if pkg.startswith("?") or pkg not in guest_have:
+            print(f"FAIL: {cmd} ({pkg.lstrip('?')}) is not in the systemd guest's root "
+                  f"(minbase and PKGS of tests/vm/mkroot.sh); used by "
+                  + ", ".join(sorted(guest_users[cmd])))
             bad += 1
     print(f"fresh-commands: {checked} commands checked, {bad} from packages a fresh "
           f"machine lacks; not on this machine (not judged): {' '.join(unknown)}")
