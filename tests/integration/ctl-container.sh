@@ -157,9 +157,9 @@ it_eq "show --json: stale, init gone" "stale init gone" \
 	"$(json_get "$json" '" ".join([v["container"]["state"], v["container"]["reason"]])')"
 it_syslog_mark
 out=$(it_ctl shell "$S1" id 2>&1); rc=$?
-it_eq "shell $S1 (init gone): exit 1" 1 "$rc"
-it_match "shell $S1 (init gone): says why" "$S1 has no running container: its record is stale \(its init is gone\)" "$out"
-it_nomatch "shell $S1 (init gone): not logged as an entry" "event=container_shell" "$(it_syslog_since)"
+it_eq "shell $S1 [init gone]: exit 1" 1 "$rc"
+it_match "shell $S1 [init gone]: says why" "$S1 has no running container: its record is stale \(its init is gone\)" "$out"
+it_nomatch "shell $S1 [init gone]: not logged as an entry" "event=container_shell" "$(it_syslog_since)"
 
 # --- cleanup of what the test made
 kill -KILL "$other" "$outer" 2>/dev/null

@@ -153,7 +153,7 @@ ct_clean "linger 3s: the idle container" "$S2" "$addr2"
 it_ne "linger 3s: the busy container keeps its veth" "" "$(veths | grep -ow "$(veth_of "$addr1")")"
 # two more sweeps past the deadline
 sleep $(( (3000 + 10000 - (t1 - t0)) / 1000 + 1 ))
-it_log "the busy container's idle state (init start, sample, CPU ns, last in use): $(cat "$IT_RUNDIR/containers/u$(it_uid "$S1").idle" 2>&1)"
+it_log "the busy container's idle state [init start, sample, CPU ns, last in use]: $(cat "$IT_RUNDIR/containers/u$(it_uid "$S1").idle" 2>&1)"
 it_ne "linger 3s: the busy container is kept past its deadline" "" "$(ct_record "$S1")"
 it_ne "linger 3s: its CPU burner still runs" "" "$(pgrep -U "$(it_uid "$S1")" -x sh)"
 out=$(hx_ctl stop "$S1" 2>&1)
