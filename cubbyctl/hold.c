@@ -125,7 +125,7 @@ int cmd_hold(Ctl *c, int argc, char **argv)
         }
         if (r > 0)
                 return 0; /* one is there already */
-        fflush(NULL);
+        (void)fflush(NULL);
         pid = fork();
         if (pid < 0) {
                 fprintf(stderr, "cubbyctl: hold: fork: %s\n", strerror(errno));

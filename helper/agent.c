@@ -72,8 +72,7 @@ static int agent_split(const char *path, char *dir, size_t dsize, char *sock, si
                 return -EINVAL;
         memcpy(dir, d, dl);
         dir[dl] = 0;
-        strcpy(sock, slash + 1);
-        return 0;
+        return strscpy(sock, ssize, slash + 1) < 0 ? -EINVAL : 0;
 }
 
 void agent_pick(Helper *h, char *const env[])
@@ -89,7 +88,7 @@ void agent_pick(Helper *h, char *const env[])
                 v = env[i] + strlen(AGENT_VAR);
                 if (strlen(v) < sizeof h->agent_path &&
                     agent_split(v, dir, sizeof dir, sock, sizeof sock) >= 0)
-                        strcpy(h->agent_path, v);
+                        (void)strscpy(h->agent_path, sizeof h->agent_path, v);
         }
 }
 

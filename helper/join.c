@@ -325,11 +325,16 @@ _Noreturn void enter_main(Helper *h, int argc, char *argv[], char **caller_env)
                 cmd = calloc(1, len + 1);
                 if (!cmd)
                         helper_fail("out of memory", ENOMEM);
+                len = 0;
                 for (int k = i + 1; k < argc; k++) {
+                        size_t l = strlen(argv[k]);
+
                         if (k > i + 1)
-                                strcat(cmd, " ");
-                        strcat(cmd, argv[k]);
+                                cmd[len++] = ' ';
+                        memcpy(cmd + len, argv[k], l);
+                        len += l;
                 }
+                cmd[len] = 0;
         }
 
         ct = calloc(1, sizeof *ct);

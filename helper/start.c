@@ -80,7 +80,7 @@ static void read_record(Helper *h, const char *key)
         dfd = open(CUBBY_SESSIONS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (dfd < 0)
                 helper_fail("the sessions directory cannot be opened", errno);
-        if (fstat(dfd, &st) < 0 || st.st_uid != 0 || (st.st_mode & 022))
+        else if (fstat(dfd, &st) < 0 || st.st_uid != 0 || (st.st_mode & 022))
                 helper_fail("the sessions directory is unsafe", EPERM);
         r = record_read(dfd, key, 0, &h->rec);
         if (r < 0)

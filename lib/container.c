@@ -436,7 +436,7 @@ int ct_ns_read(const char *proc_root, pid_t pid, uint64_t *ret_dev,
 int ct_open_init(const char *proc_root, const CtRecord *r, int *ret_pidfd)
 {
         _cleanup_close_ int fd = -1;
-        uint64_t start, dev, ino[_CT_NS_MAX];
+        uint64_t start = 0, dev = 0, ino[_CT_NS_MAX] = { 0 };
         int k;
 
         fd = (int)syscall(SYS_pidfd_open, r->init_pid, 0);

@@ -399,7 +399,7 @@ static int mount_once(const HomeSpec *spec, bool allow_ro)
                         n += snprintf(opts + n, sizeof opts - n, ",size=%llu",
                                       (unsigned long long)spec->size_limit);
                 if (spec->inode_limit)
-                        n += snprintf(opts + n, sizeof opts - n, ",nr_inodes=%llu",
+                        (void)snprintf(opts + n, sizeof opts - n, ",nr_inodes=%llu",
                                       (unsigned long long)spec->inode_limit + HOME_TMPFS_EXTRA_INODES);
                 if (mount("cubby-home", target, "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0) {
                         r = -errno;

@@ -388,6 +388,8 @@ static int redirect_shell(int helper_fd, const ShellRedirect *s, int sessions_fd
 
         if (s->done)
                 return 0; /* this opener is redirected already */
+        if (!s->base || s->base <= shell)
+                return -EINVAL; /* check_redirect_shell names the shell's last component */
         if (fstat(helper_fd, &a) < 0 || fstat(s->dir_fd, &b) < 0 || fstat(s->shell_fd, &c) < 0 ||
             fstat(sessions_fd, &e) < 0)
                 return -errno;
@@ -1077,7 +1079,8 @@ static int ensure_container(OpenCtx *c, const ConfPolicy *pol, Session *s, int s
                             const CgSet *user, const char **ret_why)
 {
         _cleanup_close_ int lock = -1, dfd = -1, pidfd = -1;
-        _cleanup_free_ CtRecord *old = calloc(1, sizeof *old), *now = calloc(1, sizeof *now);
+        _cleanup_free_ CtRecord *old = calloc(1, sizeof *old);
+        _cleanup_free_ CtRecord *now = calloc(1, sizeof *now);
         const Record *rec = &s->rec;
         bool stale = false;
         int r, started;
