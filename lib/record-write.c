@@ -94,6 +94,8 @@ int record_format(const Record *r, char **ret)
                 buf_put(&b, "run_dir", r->run_dir);
         if (r->home_mount[0])
                 buf_put(&b, "home_mount", r->home_mount);
+        if (r->home_direct)
+                buf_put(&b, "home_direct", "yes");
         if (r->network) {
                 snprintf(s, sizeof s, "%s %u.%u.%u.%u/%u %s%s", r->bridge, r->subnet >> 24,
                          (r->subnet >> 16) & 255, (r->subnet >> 8) & 255, r->subnet & 255,
@@ -117,6 +119,11 @@ int record_format(const Record *r, char **ret)
                         o += (size_t)snprintf(g + o, sizeof g - o, "%s%u", i ? "," : "",
                                               (unsigned)r->groups[i]);
                 buf_put(&b, "groups", g);
+        }
+        for (size_t i = 0; i < r->n_group_names && i < RECORD_MAX_GROUPS; i++) {
+                snprintf(s, sizeof s, "%u %s", (unsigned)r->group_names[i].gid,
+                         r->group_names[i].name);
+                buf_put(&b, "group_name", s);
         }
         for (size_t i = 0; i < r->n_env; i++)
                 buf_put(&b, "env", r->env[i]);

@@ -599,6 +599,7 @@ static int prepare_home(OpenCtx *c, const ConfPolicy *pol, Record *rec, const ch
         expand_user(pol->home_lower, c->user, lower, sizeof lower);
         hs = (HomeSpec){ .state_dir = c->conf.global.state_dir, .run_dir = c->conf.global.run_dir,
                          .user = c->user, .uid = rec->uid, .gid = rec->gid, .lower = lower,
+                         .lower_static = pol->home_lower_static,
                          .ephemeral = pol->home == CONF_HOME_EPHEMERAL,
                          .size_limit = home_limit(pol->home_size),
                          .inode_limit = home_limit(pol->home_inodes) };
@@ -643,6 +644,12 @@ static int prepare_home(OpenCtx *c, const ConfPolicy *pol, Record *rec, const ch
         }
         if (r == -EPERM || r == -ENOTDIR || r == -ELOOP) {
                 *ret_why = "the home's state directory is unsafe (wrong owner, mode or type)";
+                return r;
+        }
+        if (r == -EREMOTE) {
+                *ret_why = "home_lower is on a network file system, which may change under the "
+                           "overlay; use home = direct, or home_lower_static = yes if it never "
+                           "changes";
                 return r;
         }
         if (r == -EMEDIUMTYPE) {
@@ -896,8 +903,22 @@ static int fill_record(OpenCtx *c, const ConfPolicy *pol, Record *rec, const cha
                         *ret_why = "the user is in too many groups";
                         return -E2BIG;
                 }
-                for (int i = 0; i < ng; i++)
+                for (int i = 0; i < ng; i++) {
+                        _cleanup_free_ char *name = NULL;
+
                         rec->groups[rec->n_groups++] = gids[i];
+                        /* the name for the container's /etc/group: an
+                         * LDAP group is in no /etc/group; without a name
+                         * (or one the record cannot carry) it stays a
+                         * number there */
+                        if (user_group_name(gids[i], &name) < 0 || !name ||
+                            !name_is_safe(name, sizeof rec->group_names[0].name - 1))
+                                continue;
+                        rec->group_names[rec->n_group_names].gid = gids[i];
+                        (void)strscpy(rec->group_names[rec->n_group_names].name,
+                                      sizeof rec->group_names[0].name, name);
+                        rec->n_group_names++;
+                }
         }
 
         return 0;
@@ -1222,7 +1243,13 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
         if (r < 0)
                 goto undo;
 
-        r = prepare_home(c, pol, rec, s->key, sessions, locks, &user, ret_why);
+        /* home = direct: nothing to prepare here; the helper opens the
+         * real home as the user (home-direct.h), no anchor, no state_dir,
+         * no reference count */
+        if (pol->home == CONF_HOME_DIRECT)
+                rec->home_direct = true;
+        else
+                r = prepare_home(c, pol, rec, s->key, sessions, locks, &user, ret_why);
         if (r < 0)
                 goto undo;
 

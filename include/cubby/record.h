@@ -60,6 +60,8 @@ typedef struct Record {
         char state_dir[PATH_MAX];
         char run_dir[PATH_MAX];             /* the config's run_dir: anchor, leases */
         char home_mount[PATH_MAX];          /* the overlay home's mount point in the anchor */
+        bool home_direct;                   /* home = direct: the real home, opened as the
+                                               user (home-direct.h); never with home_mount */
         /* network = nat */
         char bridge[16];
         uint32_t subnet;                    /* host byte order */
@@ -72,6 +74,15 @@ typedef struct Record {
          * group that is denied access stays denied (CVE-2014-8989) */
         gid_t groups[RECORD_MAX_GROUPS];
         size_t n_groups;
+        /* their names from NSS (an LDAP group is in no /etc/group), for
+         * the container's generated /etc/group: "group_name=GID NAME",
+         * a name as name_is_safe() allows; a group without one stays a
+         * number */
+        struct {
+                gid_t gid;
+                char name[64];
+        } group_names[RECORD_MAX_GROUPS];
+        size_t n_group_names;
 } Record;
 
 /* "<pid>-<starttime>" */
