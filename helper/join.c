@@ -17,7 +17,11 @@
  *      cgroup namespace;
  *   5. fork: clone3 with a pidfd, into the v2 dir (CLONE_INTO_CGROUP);
  *      the child enters the init's cgroup namespace through the same
- *      pidfd as its first step; the lock is let go once the shell runs.
+ *      pidfd as its first step; the lock is let go. A stop that comes
+ *      between the two kills the init: the child's setns through the
+ *      pidfd of a dead process then fails (the login is refused), and the
+ *      stop kills the child in ct/ anyway; the pidfd never names another
+ *      process, so no other namespace can be entered.
  * Why the v2 dir is entered by the fork and not by a move of the helper
  * itself: a write to cgroup.procs moves a thread group, for which the
  * kernel waits out an RCU grace period (10-35 ms on a busy 2-CPU machine,
@@ -258,6 +262,8 @@ static _Noreturn void join_container(Helper *h, int opener_fd, const char *event
                 cg_attach_close(&h->att);
                 child_join(h, fd, err_w);
         }
+        /* the child holds the container: the next join or a stop may go */
+        closep(&lock);
         closep(&init_fd);
         closep(&err_w);
         closep(&h->pty.sock[1]);
@@ -275,9 +281,6 @@ static _Noreturn void join_container(Helper *h, int opener_fd, const char *event
                          jstep_name(je.step));
                 helper_fail(what, je.err < 0 ? je.err : EIO);
         }
-        /* the shell runs, in the container's cgroup namespace: the next
-         * join or a stop may go */
-        closep(&lock);
         r = pty_take_master(&h->pty, &master);
         if (r < 0) {
                 ns_kill_child(h);
