@@ -38,6 +38,7 @@ typedef struct Helper {
         struct rlimit rlim[RLIM_NLIMITS]; /* the caller's limits, given back to the shell */
         mode_t umask;
         CgAttach att;
+        bool att_v2_self;             /* a join: the supervisor moves into att's v2 dir */
         pid_t child;                  /* the container's PID 1, from step 5 on */
         int child_pidfd;
         int sync_w;                   /* step 8 releases the child through it */

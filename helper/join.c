@@ -6,14 +6,33 @@
  * it runs before the shell was exec'd); with no valid one the login is
  * refused and nothing runs on the host. The steps, as root:
  *   1. into the session's cgroup dirs (<user>/ct/s<sid>; --enter:
- *      <user>/ct/init) in every hierarchy, so the fork lands there too;
+ *      <user>/ct/init) in every v1 hierarchy, so the fork lands there too
+ *      (a thread's own move there is cheap); the v2 dir is only opened;
  *   2. the user's groups from the record, BEFORE any setns (setgroups is
  *      denied inside);
  *   3. the container lock; the container record, read and checked; a
  *      pidfd of its init, verified (start time, every namespace inode,
  *      still alive: ct_open_init);
- *   4. one setns(pidfd) into all seven namespaces of the init;
- *   5. fork (clone3 with a pidfd); the lock is let go.
+ *   4. one setns(pidfd) into six namespaces of the init: all but the
+ *      cgroup namespace;
+ *   5. fork: clone3 with a pidfd, into the v2 dir (CLONE_INTO_CGROUP);
+ *      the child enters the init's cgroup namespace through the same
+ *      pidfd as its first step; the lock is let go. A stop that comes
+ *      between the two kills the init: the child's setns through the
+ *      pidfd of a dead process then fails (the login is refused), and the
+ *      stop kills the child in ct/ anyway; the pidfd never names another
+ *      process, so no other namespace can be entered.
+ * Why the v2 dir is entered by the fork and not by a move of the helper
+ * itself: a write to cgroup.procs moves a thread group, for which the
+ * kernel waits out an RCU grace period (10-35 ms on a busy 2-CPU machine,
+ * most of a join's time when it was done that way); a clone into a cgroup
+ * does not wait. And the cgroup namespace waits for the child because,
+ * once in it, a process outside its root (the helper) may not be cloned
+ * into a cgroup below it (the kernel's cgroup-namespace check gives
+ * ENOENT). The supervisor moves itself into the v2 dir after the fork,
+ * and only where v2 carries the limits (a cgroup v2 host): on a hybrid
+ * host the controller-less v2 tree only tracks membership, and a stop
+ * finds the supervisor through the v1 dirs.
  * The child becomes the user, clears every capability set (setns into a
  * user namespace gave it all of them there, and setresuid keeps them,
  * root of that namespace being unmapped), sets NO_NEW_PRIVS, the caller's
@@ -38,8 +57,6 @@
 
 #include <linux/sched.h>
 
-#include <cap-ng.h>
-
 #include "cubby-build.h"
 #include "cubby/cgroup-attach.h"
 #include "cubby/conf.h"
@@ -49,9 +66,11 @@
 #include "cubby/shellargs.h"
 #include "helper.h"
 
-#define NS_ALL                                                                                 \
+/* the helper's setns: all the init's namespaces but the cgroup one, which
+ * the child enters (see the top) */
+#define NS_HELPER                                                                              \
         (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS |            \
-         CLONE_NEWIPC | CLONE_NEWCGROUP)
+         CLONE_NEWIPC)
 #define NOT_RUNNING "your container is not running; log in again"
 /* conf.c's default run_dir, for --enter without --run-dir */
 #define DEFAULT_RUN_DIR "/run/cubby"
@@ -63,7 +82,8 @@ typedef struct JoinError {
 } JoinError;
 
 enum {
-        JSTEP_IDS = 1,
+        JSTEP_CGROUPNS = 1,
+        JSTEP_IDS,
         JSTEP_CAPS,
         JSTEP_TTY,
         JSTEP_HOME,
@@ -74,6 +94,7 @@ enum {
 static const char *jstep_name(int step)
 {
         static const char *const names[] = {
+                [JSTEP_CGROUPNS] = "entering the cgroup namespace",
                 [JSTEP_IDS] = "switching to the user", [JSTEP_CAPS] = "dropping capabilities",
                 [JSTEP_TTY] = "taking the terminal", [JSTEP_HOME] = "changing to the home directory",
                 [JSTEP_SECCOMP] = "installing the seccomp filter", [JSTEP_EXEC] = "executing the shell",
@@ -102,33 +123,35 @@ static int become_user(const Record *rec)
         return sbx_drop_all_caps();
 }
 
-/* Into every hierarchy's dir of set, the controller-less v2 one of a
- * hybrid host included (a container's stop empties ct/ through it). */
-static int join_cgroup_all(const CgSet *set)
+/* Step 1: into every v1 dir of set now; the v2 dir stays open in h->att
+ * for the fork (CLONE_INTO_CGROUP), and h->att_v2_self says whether the
+ * supervisor moves itself there afterwards (see the top). */
+static int join_cgroup(Helper *h, const CgSet *set)
 {
-        CgAttach a;
         int r;
 
-        r = cg_attach_open(set, &a);
+        r = cg_attach_open(set, &h->att);
         if (r < 0)
                 return r;
-        r = cg_attach_self_v1(&a);
-        if (r >= 0 && a.v2_fd >= 0) {
-                _cleanup_close_ int fd = openat(a.v2_fd, "cgroup.procs",
-                                                O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-
-                if (fd < 0 || write(fd, "0", 1) != 1)
-                        r = -errno;
+        r = cg_attach_self_v1(&h->att);
+        if (r < 0) {
+                cg_attach_close(&h->att);
+                return r;
         }
-        cg_attach_close(&a);
-        return r;
+        h->att_v2_self = h->att.v2_fd >= 0 && cg_attach_v2_limited(set);
+        return 0;
 }
 
-static _Noreturn void child_join(Helper *h, int err_fd)
+static _Noreturn void child_join(Helper *h, int init_fd, int err_fd)
 {
         int r;
 
         CUBBY_FAULT("child.join.start");
+        /* the init's cgroup namespace, rooted at ct/, which this process
+         * is below since its clone */
+        if (setns(init_fd, CLONE_NEWCGROUP) < 0)
+                jchild_fail(err_fd, JSTEP_CGROUPNS, -errno);
+        close(init_fd);
         /* ssh -A: the agent's socket at its path in here (still with the
          * capabilities the join gave in the container's namespaces) */
         r = agent_place(h);
@@ -214,24 +237,30 @@ static _Noreturn void join_container(Helper *h, int opener_fd, const char *event
                 helper_fail("cannot enter your container", errno);
         err_r = p[0];
         err_w = p[1];
-        if (setns(init_fd, NS_ALL) < 0)
+        if (setns(init_fd, NS_HELPER) < 0)
                 helper_fail("cannot enter your container", errno);
         CUBBY_FAULT("helper.join.setns");
 
         args.flags = CLONE_PIDFD;
         args.pidfd = (uint64_t)(uintptr_t)&pidfd;
         args.exit_signal = SIGCHLD;
+        if (h->att.v2_fd >= 0) {
+                args.flags |= CLONE_INTO_CGROUP;
+                args.cgroup = (uint64_t)h->att.v2_fd;
+        }
         pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
         if (pid < 0)
                 helper_fail("cannot start the shell in your container", errno);
         if (pid == 0) {
+                int fd = TAKE_FD(init_fd);
+
                 closep(&lock);
-                closep(&init_fd);
                 closep(&err_r);
                 closep(&h->pty.sock[0]);
                 if (opener_fd >= 0)
                         close(opener_fd);
-                child_join(h, err_w);
+                cg_attach_close(&h->att);
+                child_join(h, fd, err_w);
         }
         /* the child holds the container: the next join or a stop may go */
         closep(&lock);
@@ -258,6 +287,16 @@ static _Noreturn void join_container(Helper *h, int opener_fd, const char *event
                 helper_fail("cannot take the container's terminal", r);
         }
         helper_log_start(h, event, t0);
+        /* a cgroup v2 host: the supervisor is charged to the session too
+         * (after the shell's start: this move waits out a grace period) */
+        if (h->att_v2_self) {
+                r = cg_attach_self_v2(&h->att);
+                if (r < 0) {
+                        ns_kill_child(h);
+                        helper_fail("cannot join the session cgroup", r);
+                }
+        }
+        cg_attach_close(&h->att);
 
         /* privileges down for good, in here too */
         r = become_user(&h->rec);
@@ -275,7 +314,7 @@ _Noreturn void join_main(Helper *h, const struct timespec *t0)
         int r, opener_fd;
 
         helper_take_privileges();
-        r = join_cgroup_all(&h->rec.cgroup);
+        r = join_cgroup(h, &h->rec.cgroup);
         if (r < 0)
                 helper_fail("cannot join the session cgroup", r);
         helper_set_user_groups(h);
@@ -347,8 +386,10 @@ _Noreturn void enter_main(Helper *h, int argc, char *argv[], char **caller_env)
                 helper_fail("that user's container is not running", r == -ENOENT ? 0 : r);
         closep(&dfd);
 
-        /* the record the join works from, made of the container's */
-        memset(&h->rec, 0, sizeof h->rec);
+        /* the record the join works from, made of the container's. No
+         * memset: h is main.c's static Helper, all zero, and nothing wrote
+         * h->rec before this mode was chosen; a memset of the 442 KiB
+         * Record (its env and hide arrays) cost about 110 page faults. */
         h->rec.version = 1;
         memcpy(h->rec.id, ct->session, sizeof h->rec.id);
         h->rec.ready = h->rec.sandbox = true;
@@ -387,7 +428,7 @@ _Noreturn void enter_main(Helper *h, int argc, char *argv[], char **caller_env)
 
         helper_take_privileges();
         /* no session of its own: beside the init */
-        r = join_cgroup_all(&init_set);
+        r = join_cgroup(h, &init_set);
         if (r < 0)
                 helper_fail("cannot join the container's init cgroup", r);
         helper_set_user_groups(h);

@@ -90,6 +90,35 @@ int cg_attach_self_v1(CgAttach *a)
         return r;
 }
 
+bool cg_attach_v2_limited(const CgSet *set)
+{
+        for (size_t i = 0; set && i < set->n; i++) {
+                const CgDir *d = &set->dir[i];
+
+                if (d->v2 && !(d->ctrl & CG_CTRL_NONE_V2) && (d->ctrl & CG_CTRL_LIMITS))
+                        return true;
+        }
+        return false;
+}
+
+int cg_attach_self_v2(const CgAttach *a)
+{
+        _cleanup_close_ int fd = -1;
+        ssize_t n;
+
+        if (!a || a->v2_fd < 0)
+                return -EINVAL;
+        fd = openat(a->v2_fd, "cgroup.procs", O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        do
+                n = write(fd, "0", 1);
+        while (n < 0 && errno == EINTR);
+        if (n != 1)
+                return n < 0 ? -errno : -EIO;
+        return 0;
+}
+
 int cg_join(const CgSet *session)
 {
         CgAttach a;
@@ -99,18 +128,8 @@ int cg_join(const CgSet *session)
         if (r < 0)
                 return r;
         r = cg_attach_self_v1(&a);
-        for (size_t i = 0; r >= 0 && a.v2_fd >= 0 && i < session->n; i++) {
-                _cleanup_close_ int fd = -1;
-                ssize_t n;
-
-                if (!session->dir[i].v2 || (session->dir[i].ctrl & CG_CTRL_NONE_V2) ||
-                    !(session->dir[i].ctrl & (CG_CTRL_MEMORY | CG_CTRL_PIDS | CG_CTRL_CPU)))
-                        continue;
-                fd = openat(a.v2_fd, "cgroup.procs", O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-                n = fd < 0 ? -1 : write(fd, "0", 1);
-                if (n != 1)
-                        r = n < 0 ? -errno : -EIO;
-        }
+        if (r >= 0 && a.v2_fd >= 0 && cg_attach_v2_limited(session))
+                r = cg_attach_self_v2(&a);
         cg_attach_close(&a);
         return r;
 }

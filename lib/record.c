@@ -359,6 +359,18 @@ static int set_single(Record *r, int f, const char *v)
         return -EINVAL;
 }
 
+/* Everything zero but the entries of env and hide, which are written as
+ * they are parsed and read only below n_env and n_hide. Those two arrays
+ * are 384 of the Record's 442 KiB: the setuid helper parses into a zeroed
+ * static Record, and a memset of all of it cost it 96 page faults more
+ * per login. */
+static void record_reset(Record *r)
+{
+        memset(r, 0, offsetof(Record, env));
+        memset(&r->n_env, 0, offsetof(Record, hide) - offsetof(Record, n_env));
+        memset(&r->n_hide, 0, sizeof *r - offsetof(Record, n_hide));
+}
+
 int record_parse(const char *text, size_t len, Record *ret)
 {
         _cleanup_free_ char *val = NULL;
@@ -372,7 +384,7 @@ int record_parse(const char *text, size_t len, Record *ret)
         val = malloc(RECORD_VALUE_MAX + 1);
         if (!val)
                 return -ENOMEM;
-        memset(r, 0, sizeof *r);
+        record_reset(r);
         while (p < end) {
                 const char *nl = memchr(p, '\n', (size_t)(end - p)), *eq;
                 char key[32], raw[RECORD_VALUE_MAX * 4 + 1];

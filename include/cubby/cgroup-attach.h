@@ -17,6 +17,15 @@ int cg_attach_open(const CgSet *session, CgAttach *ret);
  * into each v1 tasks fd (moves the caller), then close them. */
 int cg_attach_self_v1(CgAttach *a);
 void cg_attach_close(CgAttach *a);
+/* Whether set's v2 dir carries limits (a v2 hierarchy with controllers,
+ * not the controller-less v2 hierarchy of a hybrid host, which only
+ * carries membership). */
+bool cg_attach_v2_limited(const CgSet *set);
+/* Move the calling process into the v2 dir a holds (cgroup.procs). This
+ * moves a whole thread group, so the kernel waits out an RCU grace period
+ * first: milliseconds, tens of them on a busy machine. A child cloned
+ * with CLONE_INTO_CGROUP does not pay it. */
+int cg_attach_self_v2(const CgAttach *a);
 
 /* Move the calling (single-threaded) process into the session dirs that
  * carry controllers: each v1 "tasks" (a self-move, microseconds) and, on

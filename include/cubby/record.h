@@ -89,7 +89,9 @@ typedef struct Record {
 int record_key(pid_t pid, uint64_t starttime, char *buf, size_t size);
 
 /* Strict parse: unknown keys, duplicate single keys, bad values, a
- * missing required key, more than RECORD_MAX_SIZE: -EINVAL (-E2BIG). */
+ * missing required key, more than RECORD_MAX_SIZE: -EINVAL (-E2BIG).
+ * *ret is reset first, except env[] and hide[] at and past n_env and
+ * n_hide, which keep what they held (never read). */
 int record_parse(const char *text, size_t len, Record *ret);
 
 /* Open, verify and parse <key> in the sessions dir: a regular file (no
