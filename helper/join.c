@@ -57,6 +57,8 @@
 
 #include <linux/sched.h>
 
+#include <cap-ng.h>
+
 #include "cubby-build.h"
 #include "cubby/cgroup-attach.h"
 #include "cubby/conf.h"

@@ -8,10 +8,9 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#include <linux/capability.h>
+#include <cap-ng.h>
 
 #include "cubby/util.h"
 #include "helper.h"
@@ -73,30 +72,12 @@ void sbx_restore_process_state(const Helper *h)
 
 /* setresuid() inside the new user namespace keeps the capabilities the
  * namespace gave (the old ids were not root in it): clear every set,
- * bounding and ambient included, explicitly. The bounding set first:
- * dropping from it needs CAP_SETPCAP, which the capset clears. Up to the
- * kernel's own last capability: PR_CAPBSET_DROP says EINVAL past it (so
- * a capability newer than these headers is dropped too). Plain system
- * calls, not libcap-ng: its capng_apply read /proc/self/status twice and
- * every bounding bit back first, about 110 us more CPU per call measured
- * (a join clears twice, once on the shell's path), and its library and
- * constructor were loaded into every start of this setuid program. */
+ * bounding and ambient included, explicitly. */
 int sbx_drop_all_caps(void)
 {
-        struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-        struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
-        unsigned long cap;
-
-        for (cap = 0; cap < 64; cap++)
-                if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
-                        break;
-        /* cap 0 must exist, and the loop must end at the kernel's bound */
-        if (cap == 0 || cap == 64 || errno != EINVAL)
+        capng_clear(CAPNG_SELECT_ALL);
+        if (capng_apply(CAPNG_SELECT_ALL) != 0)
                 return -EPERM;
-        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
-                return -errno;
-        if (syscall(SYS_capset, &hdr, data) < 0)
-                return -errno;
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return -errno;
         return 0;

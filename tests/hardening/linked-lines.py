@@ -8,7 +8,7 @@ The objects come from the linker's map file (-Wl,-Map): every object file
 loaded directly ("LOAD x.o") and every archive member the linker pulled in
 ("Archive member included ..."). Each object is traced back to the .c file
 it was compiled from through compile_commands.json; only files inside
-SOURCE_ROOT count (libc, libmnl and the other system libraries do not).
+SOURCE_ROOT count (libc, libcap-ng and the other system libraries do not).
 A whole object counts, as the linker takes whole objects from an archive.
 
 A code line is a line of such a .c file that is neither blank nor only
