@@ -403,9 +403,9 @@ if start_session ssh 2001; then
 	alive "sd-keep-restart"
 	fenced "sd-keep-restart"
 	if end_session 2001; then
-		pass "sd-keep: the session ends cleanly after all three"
+		pass "sd-keep: the session ends cleanly after all four"
 	else
-		fail "sd-keep: the session ends cleanly after all three" "$(tail -n 10 "$STATE/2001.out")"
+		fail "sd-keep: the session ends cleanly after all four" "$(tail -n 10 "$STATE/2001.out")"
 	fi
 else
 	fail "sd-keep: the session started" "$(tail -n 20 "$STATE/2001.out")"
