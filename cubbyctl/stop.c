@@ -126,8 +126,8 @@ static unsigned grace_of(Ctl *c, const char *name, const struct passwd *pw)
 }
 
 /* Stop the container of uid (its user named name) as `stop USER` does:
- * ct_stop, reason admin, the policy's grace. 0, or
- * -errno (-ENOENT: it has no container); *ret is the result. */
+ * ct_stop, reason admin, the policy's grace. 0 with the result in *ret,
+ * or -errno (-ENOENT: it has no container). */
 static int stop_one(Ctl *c, const CtLife *life, uid_t uid, const char *name, const struct passwd *pw,
                     json_t **ret)
 {
@@ -167,56 +167,99 @@ static void stop_all_text(const json_t *v)
         printf("stop --all: %lld stopped, %lld failed\n", out_get_int(v, "stopped"), out_get_int(v, "failed"));
 }
 
-/* `stop --all`: every container that has a record in the policy's run
- * dir, one by one through the same path as `stop USER`
- * (cubby-shutdown.service runs it on the way down: a lingering container
- * would otherwise hold the shutdown for the stop timeout). A container that is gone by the time
- * its turn comes (its linger ran out, its init died and the sweep reaped
- * it) is no failure; exit 1 only if a stop failed. */
-static int stop_all(Ctl *c, const CtLife *life)
+/* The uids of the container records in run_dir (u<uid>; not the .idle
+ * files beside them), read before any is stopped: a stop removes its
+ * record, and a directory changed under readdir may skip entries. */
+static int record_uids(const char *run_dir, uid_t **ret, size_t *ret_n)
 {
         _cleanup_close_ int dfd = -1;
-        json_t *v, *list;
-        long long stopped = 0, failed = 0;
+        uid_t *uids = NULL;
+        size_t n = 0;
         struct dirent *de;
         DIR *d;
         int r;
 
-        r = ct_dir_open(c->conf.global.run_dir, false, &dfd);
-        if (r < 0 && r != -ENOENT) {
-                fprintf(stderr, "cubbyctl: cannot open the container records in %s: %s\n",
+        *ret = NULL;
+        *ret_n = 0;
+        r = ct_dir_open(run_dir, false, &dfd);
+        if (r == -ENOENT)
+                return 0; /* no container ever */
+        if (r < 0)
+                return r;
+        d = fdopendir(dfd);
+        if (!d)
+                return -errno;
+        dfd = -1;
+        for (;;) {
+                uid_t uid, *more;
+
+                errno = 0;
+                de = readdir(d);
+                if (!de) {
+                        r = -errno;
+                        break;
+                }
+                if (de->d_name[0] != 'u' || parse_uid(de->d_name + 1, &uid) < 0)
+                        continue;
+                more = realloc(uids, (n + 1) * sizeof *uids);
+                if (!more) {
+                        r = -ENOMEM;
+                        break;
+                }
+                uids = more;
+                uids[n++] = uid;
+        }
+        closedir(d);
+        if (r < 0) {
+                free(uids);
+                return r;
+        }
+        *ret = uids;
+        *ret_n = n;
+        return 0;
+}
+
+/* `stop --all`: every container that has a record in the policy's run
+ * dir, one after the other through the same path as `stop USER`
+ * (cubby-shutdown.service runs it on the way down: a lingering container
+ * would otherwise hold the shutdown for the stop timeout). A container
+ * that is gone by the time its turn comes (its linger ran out, the sweep
+ * reaped it) is no failure; exit 1 only if a stop failed. */
+static int stop_all(Ctl *c, const CtLife *life)
+{
+        _cleanup_free_ uid_t *uids = NULL;
+        long long stopped = 0, failed = 0;
+        json_t *v, *list;
+        size_t n;
+        int r;
+
+        r = record_uids(c->conf.global.run_dir, &uids, &n);
+        if (r < 0) {
+                fprintf(stderr, "cubbyctl: cannot read the container records in %s: %s\n",
                         c->conf.global.run_dir, strerror(-r));
                 return 1;
         }
         list = json_array();
-        d = r == 0 ? fdopendir(dfd) : NULL;
-        if (r == 0 && !d) {
-                fprintf(stderr, "cubbyctl: cannot read the container records: %s\n", strerror(errno));
-                json_decref(list);
-                return 1;
-        }
-        if (d)
-                dfd = -1;
-        while (d && (errno = 0, de = readdir(d))) {
+        for (size_t i = 0; i < n; i++) {
                 char name[CONF_NAME_MAX], pwbuf[16384];
                 struct passwd pw, *res = NULL;
                 json_t *e = NULL;
-                uid_t uid;
 
-                if (de->d_name[0] != 'u' || parse_uid(de->d_name + 1, &uid) < 0)
-                        continue;
-                if (getpwuid_r(uid, &pw, pwbuf, sizeof pwbuf, &res) != 0 || !res)
+                /* a uid no longer in passwd is named by its number, and
+                 * gets the default's grace, as in `stop UID` */
+                if (getpwuid_r(uids[i], &pw, pwbuf, sizeof pwbuf, &res) != 0 || !res ||
+                    strscpy(name, sizeof name, pw.pw_name) < 0) {
                         pw.pw_name = NULL;
-                if (strscpy(name, sizeof name, pw.pw_name ? pw.pw_name : de->d_name + 1) < 0)
-                        (void)strscpy(name, sizeof name, de->d_name + 1);
-                r = stop_one(c, life, uid, name, &pw, &e);
+                        snprintf(name, sizeof name, "%u", (unsigned)uids[i]);
+                }
+                r = stop_one(c, life, uids[i], name, &pw, &e);
                 if (r == -ENOENT)
                         continue;
                 if (r < 0) {
                         fprintf(stderr, "cubbyctl: cannot stop the container of %s: %s\n", name, strerror(-r));
                         e = json_object();
                         out_set(e, "user", out_str(name));
-                        out_set(e, "uid", json_integer(uid));
+                        out_set(e, "uid", json_integer(uids[i]));
                         out_set(e, "stopped", json_false());
                         out_set(e, "error", out_str(strerror(-r)));
                         failed++;
@@ -224,12 +267,6 @@ static int stop_all(Ctl *c, const CtLife *life)
                         stopped++;
                 out_append(list, e);
         }
-        if (d && errno != 0) {
-                fprintf(stderr, "cubbyctl: cannot read the container records: %s\n", strerror(errno));
-                failed++;
-        }
-        if (d)
-                closedir(d);
         v = json_object();
         out_set(v, "containers", list);
         out_set(v, "stopped", json_integer(stopped));

@@ -192,7 +192,7 @@ if [ "$(cat "$STATE/phase" 2>/dev/null)" = 2 ]; then
 	fig "shutdown and reset took $down s"
 	# What the way down did with the lingering container (the journal is
 	# on the guest's disk).
-	fig "shutdown: $(journalctl -b -1 -q --no-pager -o cat -u cubby-shutdown.service -u cubby.service 2>/dev/null | grep -E 'stop|gc:|container' | tail -n 6 | tr '\n' ';')"
+	fig "shutdown: $(journalctl -b -1 -q --no-pager -o cat -u cubby-shutdown.service -u cubby.service 2>/dev/null | grep -E 'stop|gc:|container' | tail -n 10 | tr '\n' ';')"
 	check "sd-boot-shutdown: the reboot with a lingering per-user container took under 30 s (systemd's stop timeout: 90 s; took $down s)" \
 		'awk -v d="$down" "BEGIN{exit !(d < 30)}"' "$(journalctl -b -1 -q --no-pager 2>/dev/null | grep -i 'waiting for process\|sigkill\|timed out\|stop job' | tail -n 5)"
 	# Before any login: cubby.service's `net up` ran at boot.
