@@ -10,9 +10,10 @@
 # Phase 1 (first boot):
 #   sd-env          systemd is PID 1, cgroup v2 only, logind runs, boot time
 #   sd-install      dpkg -i of the .deb, the README's steps: the PAM line in
-#                   sshd, su, login and systemd-user, the sshd snippet, a
-#                   policy for the test group (network = nat), and
-#                   `systemctl enable --now cubby.service`
+#                   sshd, su, login, systemd-user and runuser, the sshd
+#                   snippet, a policy for the test group (network = nat),
+#                   and `systemctl enable --now cubby.service`; then
+#                   `cubbyctl check` warns of nothing
 #   sd-login-ssh    a real sshd on port 22, su - and login -f each land in a
 #   sd-login-su     container: PID 1 inside, host cgroup below
 #   sd-login-login  /system.slice/cubby.service/u<uid>/s<id>, and logind
@@ -296,7 +297,7 @@ network = nat
 memory = 256M
 pids = 256
 EOF
-for s in sshd su login systemd-user; do
+for s in sshd su login systemd-user runuser; do
 	echo "session required pam_cubby.so" >>"/etc/pam.d/$s"
 done
 sed "s/^Match Group students/Match Group $G/" /usr/share/cubby/sshd_config.d/cubby.conf >/etc/ssh/sshd_config.d/cubby.conf
@@ -311,6 +312,10 @@ out=$(systemctl enable --now cubby.service 2>&1); rc=$?
 check "sd-install: systemctl enable --now cubby.service" '[ $rc = 0 ] && [ "$(systemctl is-active cubby.service)" = active ]' "$out"
 out=$(cubbyctl check 2>&1); rc=$?
 fig "cubbyctl check: exit $rc: $(echo "$out" | tr '\n' ' ' | cut -c1-400)"
+# The README's steps (runuser included: it gives root a shell as the user)
+# leave nothing for `cubbyctl check` to warn about.
+check "sd-install: cubbyctl check exits 0 with no warning after the README's steps" \
+	'[ $rc = 0 ] && ! printf "%s\n" "$out" | grep -qi warning' "$out"
 log "installed and configured in $(awk -v a="$t" -v b="$(uptime_s)" 'BEGIN{printf "%.1f", b - a}') s"
 
 # The fake outside: a network namespace with an outside host (203.0.113.2)
