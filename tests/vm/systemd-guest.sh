@@ -41,7 +41,10 @@
 #   sd-boot-net     cubby.service ran `net up` at boot: its tables, the
 #                   bridge and forwarding are there before any login
 #   sd-boot-shutdown the way down, with a per-user container lingering,
-#                   takes under 30 s (systemd's stop timeout is 90 s):
+#                   takes under 60 s (measured 9-11 s; what it guards
+#                   against waits systemd's 90 s stop timeout, measured
+#                   102 s, so any bound under 90 s tells them apart and
+#                   60 s leaves room for a loaded host):
 #                   cubby-shutdown.service stops the containers (`cubbyctl
 #                   stop --all`), then cubby.service's ExecStop= the idle
 #                   anchor holder
@@ -194,8 +197,8 @@ if [ "$(cat "$STATE/phase" 2>/dev/null)" = 2 ]; then
 	# What the way down did with the lingering container (the journal is
 	# on the guest's disk).
 	fig "shutdown: $(journalctl -b -1 -q --no-pager -o cat -u cubby-shutdown.service -u cubby.service 2>/dev/null | grep -E 'stop|gc:|container' | tail -n 10 | tr '\n' ';')"
-	check "sd-boot-shutdown: the reboot with a lingering per-user container took under 30 s (systemd's stop timeout: 90 s; took $down s)" \
-		'awk -v d="$down" "BEGIN{exit !(d < 30)}"' "$(journalctl -b -1 -q --no-pager 2>/dev/null | grep -i 'waiting for process\|sigkill\|timed out\|stop job' | tail -n 5)"
+	check "sd-boot-shutdown: the reboot with a lingering per-user container took under 60 s (systemd's stop timeout: 90 s; took $down s)" \
+		'awk -v d="$down" "BEGIN{exit !(d < 60)}"' "$(journalctl -b -1 -q --no-pager 2>/dev/null | grep -i 'waiting for process\|sigkill\|timed out\|stop job' | tail -n 5)"
 	# Before any login: cubby.service's `net up` ran at boot.
 	st=$(systemctl is-active cubby.service)
 	nsess=$(loginctl list-sessions --no-legend | grep -c " $U ")
