@@ -41,7 +41,7 @@
 #   sd-boot-net     cubby.service ran `net up` at boot: its tables, the
 #                   bridge and forwarding are there before any login
 #   sd-boot-shutdown the way down, with a per-user container lingering,
-#                   takes under 60 s (measured 9-11 s; what it guards
+#                   takes under 60 s (measured 5-11 s; what it guards
 #                   against waits systemd's 90 s stop timeout, measured
 #                   102 s, so any bound under 90 s tells them apart and
 #                   60 s leaves room for a loaded host):
