@@ -64,7 +64,7 @@ static void usage(FILE *f)
                    "                     sessions\n"
                    "  kill ID|USER       end a session, or all of a user's\n"
                    "  gc                 remove what crashed sessions left\n"
-                   "  stop USER          stop the user's container now\n"
+                   "  stop USER|--all    stop the user's container (or every container) now\n"
                    "  check [--sshd-config PATH] [--pam-dir DIR]\n"
                    "                     validate the policy, the installation and sshd's\n"
                    "                     settings for sandboxed users; warn of PAM stacks\n"
