@@ -97,12 +97,26 @@ static void explain_policy(const Conf *conf, const ConfPolicy *p, bool admin,
         for (size_t i = 0; i < p->n_hide; i++)
                 snprintf(v + strlen(v), sizeof v - strlen(v), "%s%s", i ? " " : "", p->hide[i]);
         explain_value(policy, "hide", v, src[CONF_KEY_HIDE]);
-        explain_value(policy, "home", p->home == CONF_HOME_EPHEMERAL ? "ephemeral" : "persistent",
+        explain_value(policy, "home",
+                      p->home == CONF_HOME_DIRECT      ? "direct"
+                      : p->home == CONF_HOME_EPHEMERAL ? "ephemeral"
+                                                       : "persistent",
                       src[CONF_KEY_HOME]);
-        explain_value(policy, "home_lower", p->home_lower, src[CONF_KEY_HOME_LOWER]);
+        /* home = direct binds pw_dir itself: no lower, and the quotas are
+         * the file server's */
+        explain_value(policy, "home_lower",
+                      p->home == CONF_HOME_DIRECT ? "(not used with home = direct: the home is pw_dir)"
+                                                  : p->home_lower,
+                      src[CONF_KEY_HOME_LOWER]);
         fmt_limit(p->home_size, v, sizeof v);
+        if (p->home == CONF_HOME_DIRECT && p->home_size != CONF_UNLIMITED)
+                snprintf(v + strlen(v), sizeof v - strlen(v),
+                         " (ignored with home = direct: quotas stay with the file server)");
         explain_value(policy, "home_size", v, src[CONF_KEY_HOME_SIZE]);
         fmt_limit(p->home_inodes, v, sizeof v);
+        if (p->home == CONF_HOME_DIRECT && p->home_inodes != CONF_UNLIMITED)
+                snprintf(v + strlen(v), sizeof v - strlen(v),
+                         " (ignored with home = direct: quotas stay with the file server)");
         explain_value(policy, "home_inodes", v, src[CONF_KEY_HOME_INODES]);
         explain_value(policy, "seccomp", conf_seccomp_name(p->seccomp), src[CONF_KEY_SECCOMP]);
         /* the lifetime of a per-user container */

@@ -80,6 +80,7 @@
 #include "cubby/cgroup-attach.h"
 #include "cubby/conf.h"
 #include "cubby/fault.h"
+#include "cubby/home-direct.h"
 #include "cubby/log.h"
 #include "cubby/proc.h"
 #include "cubby/record.h"
@@ -570,7 +571,8 @@ int main(int argc, char *argv[])
         /* Step 4 */
         r = mnt_build_root(h);
         if (r < 0)
-                fail("cannot build the container's file system", r);
+                fail(h->home_err ? home_direct_strerror(h->home_err)
+                                  : "cannot build the container's file system", r);
         CUBBY_FAULT("helper.root_built");
         /* The opener's pidfd before the clone, so its death cannot be missed. */
         opener_fd = helper_open_opener(&h->rec);

@@ -27,6 +27,7 @@
 #include "cubby/fault.h"
 #include "cubby/anchor.h"
 #include "cubby/conf.h"
+#include "cubby/home-direct.h"
 #include "cubby/mountinfo.h"
 #include "cubby/util.h"
 #include "helper.h"
@@ -220,11 +221,14 @@ int mnt_create_file_at(int dirfd, const char *name, mode_t mode)
 }
 
 /* The user's home, at its pw_dir, with the rest of its parent empty: the
- * user's overlay from the anchor namespace (or, in records without one,
- * the host home). Opened without following a final symlink, and it must
- * belong to the user: a user must never point root at another path. */
-static int build_home(int rootfd, const Record *rec)
+ * user's overlay from the anchor namespace; with home = direct the real
+ * home, opened as the user without following any symlink
+ * (home-direct.h); in records with neither, the host home. The opened
+ * directory must belong to the user (a user must never point root at
+ * another path) and is bound by its fd, nosuid and nodev. */
+static int build_home(int rootfd, Helper *h)
 {
+        const Record *rec = &h->rec;
         _cleanup_close_ int home = -1, pdir = -1;
         char parent_path[PATH_MAX], src[64];
         const char *name;
@@ -241,14 +245,20 @@ static int build_home(int rootfd, const Record *rec)
         *slash = 0;
         name = slash + 1;
 
-        home = open(rec->home_mount[0] ? rec->home_mount : rec->home,
-                    O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (home < 0)
-                return -errno;
-        if (fstat(home, &st) < 0)
-                return -errno;
-        if (st.st_uid != rec->uid)
-                return -EPERM;
+        if (rec->home_direct) {
+                r = home_direct_open(rec->home, rec->uid, rec->gid, &home);
+                if (r < 0)
+                        return h->home_err = r;
+        } else {
+                home = open(rec->home_mount[0] ? rec->home_mount : rec->home,
+                            O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (home < 0)
+                        return -errno;
+                if (fstat(home, &st) < 0)
+                        return -errno;
+                if (st.st_uid != rec->uid)
+                        return -EPERM;
+        }
         if (rec->home_mount[0]) {
                 struct statfs sf;
 
@@ -438,7 +448,7 @@ int mnt_build_root(Helper *h)
                 r = mnt_build_dev(root);
         CUBBY_FAULT("helper.mount.dev");
         if (r >= 0)
-                r = build_home(root, &h->rec);
+                r = build_home(root, h);
         CUBBY_FAULT("helper.mount.home");
         /* /etc before the hidden paths: the overlay would cover a path
          * hidden below it */

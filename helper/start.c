@@ -26,6 +26,7 @@
 #include "cubby/conf.h"
 #include "cubby/container.h"
 #include "cubby/fault.h"
+#include "cubby/home-direct.h"
 #include "cubby/ipam.h"
 #include "cubby/log.h"
 #include "cubby/proc.h"
@@ -172,7 +173,8 @@ _Noreturn void start_container_main(Helper *h, const char *key)
         /* Step 4 */
         r = mnt_build_root(h);
         if (r < 0)
-                helper_fail("cannot build the container's file system", r);
+                helper_fail(h->home_err ? home_direct_strerror(h->home_err)
+                                  : "cannot build the container's file system", r);
 
         /* Step 5: cloned into ct/ (its cgroup namespace is rooted there),
          * then it moves itself into ct/init */

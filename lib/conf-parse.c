@@ -280,13 +280,20 @@ static int parse_policy_value(Parser *p, int key, const char *kname, char *value
                         v->home = CONF_HOME_PERSISTENT;
                 else if (streq(value, "ephemeral"))
                         v->home = CONF_HOME_EPHEMERAL;
+                else if (streq(value, "direct"))
+                        v->home = CONF_HOME_DIRECT;
                 else
-                        return bad_value(p, kname, value, "expected persistent or ephemeral");
+                        return bad_value(p, kname, value,
+                                         "expected persistent, ephemeral or direct");
                 return 0;
         case CONF_KEY_SHELL:
                 if (!conf_path_is_good(value) || strscpy(v->shell, sizeof v->shell, value) < 0)
                         return bad_value(p, kname, value,
                                          "expected an absolute path like /bin/bash");
+                return 0;
+        case CONF_KEY_HOME_LOWER_STATIC:
+                if (conf_parse_bool(value, &v->home_lower_static) < 0)
+                        return bad_value(p, kname, value, "expected yes or no");
                 return 0;
         case CONF_KEY_HOME_LOWER:
                 if (!conf_home_lower_is_good(value) ||

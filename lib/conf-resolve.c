@@ -45,6 +45,7 @@ static void copy_key(ConfPolicy *dst, const ConfPolicy *src, int key)
         case CONF_KEY_STOP_GRACE: dst->stop_grace_s = src->stop_grace_s; break;
         case CONF_KEY_HOME_SIZE: dst->home_size = src->home_size; break;
         case CONF_KEY_HOME_INODES: dst->home_inodes = src->home_inodes; break;
+        case CONF_KEY_HOME_LOWER_STATIC: dst->home_lower_static = src->home_lower_static; break;
         default: break;
         }
 }

@@ -48,6 +48,7 @@ const char *const conf_policy_key_names[_CONF_KEY_MAX] = {
         [CONF_KEY_STOP_GRACE] = "stop_grace",
         [CONF_KEY_HOME_SIZE] = "home_size",
         [CONF_KEY_HOME_INODES] = "home_inodes",
+        [CONF_KEY_HOME_LOWER_STATIC] = "home_lower_static",
 };
 
 const char *const conf_global_key_names[_GLOBAL_KEY_MAX] = {
@@ -99,6 +100,7 @@ void conf_policy_defaults(ConfPolicy *p)
         p->cpus[0] = 0;
         p->home_size = CONF_UNLIMITED;
         p->home_inodes = CONF_UNLIMITED;
+        p->home_lower_static = false;
 }
 
 void conf_init(Conf *conf)

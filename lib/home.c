@@ -27,6 +27,7 @@
 
 #include "cubby/fault.h"
 #include "cubby/home.h"
+#include "cubby/home-fs.h"
 #include "cubby/home-quota.h"
 #include "cubby/log.h"
 #include "cubby/proc.h"
@@ -201,10 +202,12 @@ int home_is_mounted(const HomeSpec *spec, int anchor_nsfd)
 }
 
 /* The lower layer: the configured dir if it exists, else /etc/skel. Read
- * only, through the overlay; must be a directory (no final symlink). */
-static int open_lower(const char *lower, char *ret_path, size_t size)
+ * only, through the overlay; must be a directory (no final symlink), and
+ * not on a network file system unless the policy says it is static: the
+ * kernel leaves an overlay whose lower changes undefined (home-fs.h). */
+static int open_lower(const HomeSpec *spec, char *ret_path, size_t size)
 {
-        const char *cands[2] = { lower, "/etc/skel" };
+        const char *cands[2] = { spec->lower, "/etc/skel" };
 
         for (size_t i = 0; i < 2; i++) {
                 _cleanup_close_ int fd = -1;
@@ -220,6 +223,15 @@ static int open_lower(const char *lower, char *ret_path, size_t size)
                 }
                 if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))
                         return -ENOTDIR;
+                if (!spec->lower_static) {
+                        const char *fs = home_fs_network_name_fd(fd);
+
+                        if (fs) {
+                                log_event(LOG_ERR, "home_lower_network", "user", spec->user,
+                                          "lower", cands[i], "fs", fs, NULL);
+                                return -EREMOTE;
+                        }
+                }
                 /* overlay options are separated by ',' and ':' */
                 if (strpbrk(cands[i], ",:\\"))
                         return -EINVAL;
@@ -381,7 +393,14 @@ static int mount_once(const HomeSpec *spec, bool allow_ro)
         r = open_tree_dir(t.user, "merged", true, 0, 0, 0755, 022, &merged);
         if (r < 0)
                 goto out;
-        r = open_lower(spec->lower, lower, sizeof lower);
+        /* as the user, as the mount below: on a root-squashed server
+         * root could not reach a 0700 home, the user can */
+        r = mount_creds(spec->uid, spec->gid, true);
+        if (r >= 0) {
+                r = open_lower(spec, lower, sizeof lower);
+                if (mount_creds(0, 0, false) < 0 && r >= 0)
+                        r = -EPERM;
+        }
         if (r < 0)
                 goto out;
 

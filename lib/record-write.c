@@ -94,6 +94,8 @@ int record_format(const Record *r, char **ret)
                 buf_put(&b, "run_dir", r->run_dir);
         if (r->home_mount[0])
                 buf_put(&b, "home_mount", r->home_mount);
+        if (r->home_direct)
+                buf_put(&b, "home_direct", "yes");
         if (r->network) {
                 snprintf(s, sizeof s, "%s %u.%u.%u.%u/%u %s%s", r->bridge, r->subnet >> 24,
                          (r->subnet >> 16) & 255, (r->subnet >> 8) & 255, r->subnet & 255,

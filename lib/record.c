@@ -90,7 +90,7 @@ enum {
         F_VERSION, F_ID, F_STATE, F_OPENER, F_UID, F_GID, F_USER, F_HOME, F_SHELL,
         F_GECOS, F_MODE, F_REDIRECT, F_SANDBOX, F_SERVICE, F_RHOST, F_TTY, F_HOSTNAME,
         F_SECCOMP, F_NETWORK, F_CREATED, F_STATE_DIR, F_RUN_DIR, F_HOME_MOUNT, F_NET, F_RESOLV, F_GROUPS,
-        F_MAX_CONTAINERS, F_CONTAINER, _F_SINGLE,
+        F_MAX_CONTAINERS, F_CONTAINER, F_HOME_DIRECT, _F_SINGLE,
 };
 
 static const char *const single_keys[_F_SINGLE] = {
@@ -103,6 +103,7 @@ static const char *const single_keys[_F_SINGLE] = {
         [F_STATE_DIR] = "state_dir", [F_RUN_DIR] = "run_dir", [F_HOME_MOUNT] = "home_mount",
         [F_NET] = "net", [F_RESOLV] = "resolv", [F_GROUPS] = "groups",
         [F_MAX_CONTAINERS] = "max_containers", [F_CONTAINER] = "container",
+        [F_HOME_DIRECT] = "home_direct",
 };
 
 static int parse_yesno(const char *v, bool *ret)
@@ -333,6 +334,8 @@ static int set_single(Record *r, int f, const char *v)
                 if (!path_is_normalized_absolute(v))
                         return -EINVAL;
                 return strscpy(r->home_mount, sizeof r->home_mount, v);
+        case F_HOME_DIRECT:
+                return parse_yesno(v, &r->home_direct);
         case F_NET:
                 return parse_net(r, v);
         case F_RESOLV:
@@ -431,7 +434,7 @@ int record_parse(const char *text, size_t len, Record *ret)
                                 f == F_TTY || f == F_STATE_DIR || f == F_HOSTNAME ||
                                 f == F_RUN_DIR || f == F_HOME_MOUNT || f == F_NET ||
                                 f == F_RESOLV || f == F_GROUPS || f == F_MAX_CONTAINERS ||
-                                f == F_CONTAINER;
+                                f == F_CONTAINER || f == F_HOME_DIRECT;
 
                 if (!seen[f] && !optional)
                         return -EINVAL;
@@ -441,6 +444,9 @@ int record_parse(const char *text, size_t len, Record *ret)
         if (r->sandbox && r->cgroup.n == 0)
                 return -EINVAL;
         if (r->home_mount[0] && !r->run_dir[0])
+                return -EINVAL;
+        /* one home: the overlay or the real one */
+        if (r->home_direct && r->home_mount[0])
                 return -EINVAL;
         if (r->network && (!seen[F_NET] || !r->run_dir[0]))
                 return -EINVAL;

@@ -599,6 +599,7 @@ static int prepare_home(OpenCtx *c, const ConfPolicy *pol, Record *rec, const ch
         expand_user(pol->home_lower, c->user, lower, sizeof lower);
         hs = (HomeSpec){ .state_dir = c->conf.global.state_dir, .run_dir = c->conf.global.run_dir,
                          .user = c->user, .uid = rec->uid, .gid = rec->gid, .lower = lower,
+                         .lower_static = pol->home_lower_static,
                          .ephemeral = pol->home == CONF_HOME_EPHEMERAL,
                          .size_limit = home_limit(pol->home_size),
                          .inode_limit = home_limit(pol->home_inodes) };
@@ -643,6 +644,12 @@ static int prepare_home(OpenCtx *c, const ConfPolicy *pol, Record *rec, const ch
         }
         if (r == -EPERM || r == -ENOTDIR || r == -ELOOP) {
                 *ret_why = "the home's state directory is unsafe (wrong owner, mode or type)";
+                return r;
+        }
+        if (r == -EREMOTE) {
+                *ret_why = "home_lower is on a network file system, which may change under the "
+                           "overlay; use home = direct, or home_lower_static = yes if it never "
+                           "changes";
                 return r;
         }
         if (r == -EMEDIUMTYPE) {
@@ -1222,7 +1229,13 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
         if (r < 0)
                 goto undo;
 
-        r = prepare_home(c, pol, rec, s->key, sessions, locks, &user, ret_why);
+        /* home = direct: nothing to prepare here; the helper opens the
+         * real home as the user (home-direct.h), no anchor, no state_dir,
+         * no reference count */
+        if (pol->home == CONF_HOME_DIRECT)
+                rec->home_direct = true;
+        else
+                r = prepare_home(c, pol, rec, s->key, sessions, locks, &user, ret_why);
         if (r < 0)
                 goto undo;
 

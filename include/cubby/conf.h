@@ -49,6 +49,7 @@ typedef enum {
 typedef enum {
         CONF_HOME_PERSISTENT = 0,
         CONF_HOME_EPHEMERAL,
+        CONF_HOME_DIRECT,                     /* the real home (pw_dir), bound read-write */
 } ConfHome;
 
 /* Where a login's shell runs (container = ...). */
@@ -100,7 +101,7 @@ typedef struct ConfPolicy {
         char hide[CONF_MAX_HIDE][PATH_MAX];
         size_t n_hide;                        /* hide = /srv /mnt */
         uint64_t max_sessions;                /* CONF_DEFAULT_MAX_SESSIONS by default */
-        ConfHome home;                        /* home = persistent|ephemeral */
+        ConfHome home;                        /* home = persistent|ephemeral|direct */
         char home_lower[PATH_MAX];            /* home_lower = /home/%u */
         ConfSeccomp seccomp;                  /* seccomp = yes|no|allow_io_uring (default yes) */
         bool network_fallback_none;           /* network_fallback = refuse|none: on a
@@ -125,6 +126,10 @@ typedef struct ConfPolicy {
                                                  CONF_UNLIMITED by default */
         uint64_t home_inodes;                 /* files and dirs in the home; CONF_UNLIMITED
                                                  by default */
+        bool home_lower_static;               /* home_lower_static = yes: the admin says the
+                                                 overlay's lower never changes, so a lower
+                                                 on a network file system is allowed
+                                                 (home-fs.h); default no */
 } ConfPolicy;
 
 enum {
@@ -151,6 +156,7 @@ enum {
         CONF_KEY_STOP_GRACE,
         CONF_KEY_HOME_SIZE,
         CONF_KEY_HOME_INODES,
+        CONF_KEY_HOME_LOWER_STATIC,
         _CONF_KEY_MAX,
 };
 

@@ -58,6 +58,8 @@ typedef struct HomeSpec {
         uid_t uid;
         gid_t gid;
         const char *lower;        /* resolved lower dir (home_lower with %u), or NULL */
+        bool lower_static;        /* home_lower_static: a lower on a network file
+                                     system is allowed (home-fs.h) */
         bool ephemeral;
         bool may_mount;           /* home_mount: -ENOTCONN instead of mounting */
         uint64_t size_limit;      /* home_size in bytes, 0 for none: the project quota
@@ -83,6 +85,10 @@ int home_merged_path(const char *state_dir, const char *user, char *buf, size_t 
  * -EMEDIUMTYPE: a limit is set, but the file system of state_dir (as the
  * anchor namespace sees it) does not enforce project quotas (logged with
  * what to fix).
+ * -EREMOTE: the lower is on a network file system (home-fs.h) and
+ * spec->lower_static is false (logged with the file system's name).
+ * The lower is opened, and the overlay mounted, with the user's fsuid and
+ * fsgid (mount_creds), so a root-squashed server answers the user.
  * Runs the namespace work in a short-lived child, so the caller's own
  * mount namespace, root and cwd are untouched. */
 int home_mount(const HomeSpec *spec, int anchor_nsfd);

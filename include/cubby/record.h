@@ -60,6 +60,8 @@ typedef struct Record {
         char state_dir[PATH_MAX];
         char run_dir[PATH_MAX];             /* the config's run_dir: anchor, leases */
         char home_mount[PATH_MAX];          /* the overlay home's mount point in the anchor */
+        bool home_direct;                   /* home = direct: the real home, opened as the
+                                               user (home-direct.h); never with home_mount */
         /* network = nat */
         char bridge[16];
         uint32_t subnet;                    /* host byte order */

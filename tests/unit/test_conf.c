@@ -160,6 +160,7 @@ static void test_defaults(void **state)
         assert_true(p.home_inodes == CONF_UNLIMITED);
         assert_int_equal(p.home, CONF_HOME_PERSISTENT);
         assert_string_equal(p.home_lower, "/home/%u");
+        assert_false(p.home_lower_static);
         assert_int_equal(p.seccomp, CONF_SECCOMP_YES);
         assert_string_equal(p.cpus, "");
         conf_free(&c);
@@ -711,7 +712,20 @@ static void test_policy_keys(void **state)
         assert_int_equal(p.home, CONF_HOME_EPHEMERAL);
         policy_ok("home = persistent", &p);
         assert_int_equal(p.home, CONF_HOME_PERSISTENT);
-        policy_bad("home = tmpfs", "bad value \"tmpfs\" for home: expected persistent or ephemeral");
+        policy_ok("home = direct", &p);
+        assert_int_equal(p.home, CONF_HOME_DIRECT);
+        policy_bad("home = tmpfs",
+                   "bad value \"tmpfs\" for home: expected persistent, ephemeral or direct");
+        policy_bad("home = Direct", "bad value \"Direct\" for home");
+
+        policy_ok("home = persistent", &p);
+        assert_false(p.home_lower_static);
+        policy_ok("home_lower_static = yes", &p);
+        assert_true(p.home_lower_static);
+        policy_ok("home_lower_static = no", &p);
+        assert_false(p.home_lower_static);
+        policy_bad("home_lower_static = maybe",
+                   "bad value \"maybe\" for home_lower_static: expected yes or no");
 
         policy_ok("shell = /usr/bin/zsh", &p);
         assert_string_equal(p.shell, "/usr/bin/zsh");

@@ -1,0 +1,156 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# home = direct through real logins (sshd, su, login): the user's real home
+# (pw_dir) bound read-write at its path, nosuid and nodev; what is written
+# inside is in the real home, owned by the user; nothing passes through
+# state_dir and no anchor is made; the same with container = user; the
+# home is opened as the user (a parent only root may traverse refuses it,
+# a parent the user's group may traverse does not) without following any
+# symlink, and must be the user's own: a symlinked component, a symlinked
+# home, another user's home and a missing home each refuse the login with
+# a message, and no command runs on the host; home_size is ignored with
+# direct (this machine has no project quotas, which a persistent home
+# with home_size would need).
+IT_NEEDS="/usr/sbin/sshd ssh su login script"
+. "$(dirname "$0")/lib.sh"
+it_init "$@"
+. "$(dirname "$0")/lib-extra.sh"
+
+D1=${IT_P}d1            # home = direct (and home_size, ignored)
+D2=${IT_P}d2            # home = direct, container = user
+DL=${IT_P}dl            # a symlink as a component of pw_dir
+DH=${IT_P}dh            # pw_dir itself swapped for a symlink to its own dir
+DO=${IT_P}do            # pw_dir is another user's home
+DM=${IT_P}dm            # pw_dir missing
+DR=${IT_P}dr            # pw_dir below a dir only root may traverse
+DG=${IT_P}dg            # pw_dir below a dir only a group of the user may traverse
+G_REACH=${IT_P}gr
+# The odd homes live here: not below /tmp, /var/tmp or /run (IT_SCRATCH
+# is in /var/tmp), which the container gets fresh, so a home there has no
+# parent to be bound into.
+HB=/home/${IT_P}x
+mkdir -m 0755 "$HB" || it_fatal "mkdir $HB"
+hx_on_exit "rm -rf -- '$HB'"
+groupadd "$G_REACH" || it_fatal "groupadd $G_REACH"   # removed with the prefix
+hx_add_student "$D1"
+hx_add_student "$D2"
+# a component the student owns: <HB>/dl is the user's, pw_dir <HB>/dl/home
+mkdir -m 0755 "$HB/dl"
+hx_add_student "$DL" -d "$HB/dl/home"
+chown "$DL:" "$HB/dl"
+hx_add_student "$DH" -d "$HB/dhome"
+hx_add_student "$DO"
+usermod -d "$(getent passwd "$IT_S2" | cut -d: -f6)" "$DO" || it_fatal "usermod -d $DO"
+hx_add_student "$DM" -d "$HB/missing"
+rm -rf "$HB/missing"
+mkdir -m 0700 "$HB/rootonly"
+hx_add_student "$DR" -d "$HB/rootonly/home"
+mkdir -m 0710 "$HB/grouponly"
+chgrp "$G_REACH" "$HB/grouponly"
+hx_add_student "$DG" -d "$HB/grouponly/home" -G "$IT_G_STUDENTS,$G_REACH"
+it_policy_write \
+        "home = direct" \
+        "[user $D1]" "home_size = 1G" "home_inodes = 1000" \
+        "[user $D2]" "container = user"
+it_sshd_start
+
+yn() { if "$@"; then echo yes; else echo no; fi; }
+H1=$(getent passwd "$D1" | cut -d: -f6)
+H2=$(getent passwd "$D2" | cut -d: -f6)
+
+# ------------------------------------------------------------ the real home, read-write
+echo original >"$H1/hd-existing.txt"
+chown "$D1:" "$H1/hd-existing.txt"
+out=$(it_ssh -n "$D1" 'cat hd-existing.txt && echo changed > hd-existing.txt && echo via-ssh > hd-ssh.txt && echo ok' 2>&1)
+it_eq "ssh $D1: reads and changes a file of the real home" "$(printf 'original\nok')" "$out"
+it_eq "the change is in the real home" changed "$(cat "$H1/hd-existing.txt" 2>&1)"
+it_eq "the new file is in the real home" via-ssh "$(cat "$H1/hd-ssh.txt" 2>&1)"
+it_eq "the new file is owned by the user" "$(it_uid "$D1"):$(it_gid "$D1")" "$(stat -c %u:%g "$H1/hd-ssh.txt" 2>&1)"
+out=$(it_su - "$D1" -c 'echo via-su > hd-su.txt; echo "@@home=$HOME @@pwd=$(pwd)"; awk -v h="$HOME" "\$5 == h { print \"@@opts=\" \$6 }" /proc/self/mountinfo; echo "@@stdir=$(ls -d '"$IT_STATEDIR"' 2>&1 | head -c 200)"; echo "@@pid1=$(cat /proc/1/comm)"' </dev/null 2>&1)
+it_eq "su - $D1: the file is in the real home" via-su "$(cat "$H1/hd-su.txt" 2>&1)"
+it_eq "su - $D1: inside, the home is at pw_dir" "$H1" "$(it_get home "$out")"
+it_eq "su - $D1: the shell starts in the home" "$H1" "$(it_get pwd "$out")"
+it_match "su - $D1: inside, the home is mounted rw" '^rw(,|$)' "$(it_get opts "$out")"
+it_match "su - $D1: inside, the home is mounted nosuid" '(^|,)nosuid(,|$)' "$(it_get opts "$out")"
+it_match "su - $D1: inside, the home is mounted nodev" '(^|,)nodev(,|$)' "$(it_get opts "$out")"
+it_ne "su - $D1: the shell is in a container (PID 1 is not the host's init)" "$(cat /proc/1/comm)" "$(it_get pid1 "$out")"
+# (the pty echoes the typed line: the key is assembled at run time)
+out=$( { echo 'p=@@; echo "${p}c=$(cat hd-su.txt)"; echo via-login > hd-login.txt'; echo exit; } | it_login "$D1" 2>&1)
+it_eq "login -f $D1 reads the file too" via-su "$(it_get c "$out")"
+it_eq "login -f $D1: its file is in the real home" via-login "$(cat "$H1/hd-login.txt" 2>&1)"
+it_eq "home = direct: nothing in state_dir for $D1" no "$(yn test -e "$IT_STATEDIR/users/$D1")"
+it_eq "home = direct: no anchor holder was made" no "$(yn test -e "$IT_RUNDIR/anchor")"
+it_eq "home = direct: no home reference count" "" "$(ls "$IT_RUNDIR/locks/" 2>/dev/null | grep '\.homes$')"
+out=$(hx_ctl explain "$D1" 2>&1)
+it_match "cubbyctl explain $D1: home direct" 'home[^a-z_].*direct' "$out"
+it_match "cubbyctl explain $D1: home_size ignored with direct" 'home_size.*ignored with home = direct' "$out"
+it_check_clean "after the direct logins" "$D1"
+
+# ------------------------------------------------------------ container = user
+out=$(it_su - "$D2" -c 'echo ct-su > hd-ct.txt; echo "@@init=$(cat /proc/1/comm)"' </dev/null 2>&1)
+it_eq "container = user, su - $D2: the file is in the real home" ct-su "$(cat "$H2/hd-ct.txt" 2>&1)"
+it_eq "container = user, su - $D2: owned by the user" "$(it_uid "$D2")" "$(stat -c %u "$H2/hd-ct.txt" 2>&1)"
+it_eq "container = user, su - $D2: joined the user's container" cubby-init "$(it_get init "$out")"
+out=$(it_ssh -n "$D2" 'cat hd-ct.txt; echo ct-ssh > hd-ct2.txt' 2>&1)
+it_eq "container = user, ssh $D2 (second login) reads it" ct-su "$out"
+it_eq "container = user, ssh $D2: its file is in the real home" ct-ssh "$(cat "$H2/hd-ct2.txt" 2>&1)"
+it_eq "container = user: nothing in state_dir for $D2" no "$(yn test -e "$IT_STATEDIR/users/$D2")"
+hx_ctl stop "$D2" >/dev/null 2>&1
+it_check_clean "container = user: after cubbyctl stop $D2" "$D2"
+
+# ------------------------------------------------------------ refusals
+# refused USER WHAT PATTERN: ssh and su both refused with a message, the
+# command never ran (neither in a sandbox nor on the host).
+refused() {
+        local u=$1 what=$2 pat=$3 out rc via
+        for via in ssh su; do
+                rm -f "$IT_SCRATCH/hd-ran"
+                if [ $via = ssh ]; then
+                        out=$(IT_TIMEOUT=30 it_ssh -n "$u" "echo cubby-it-ran; touch $IT_SCRATCH/hd-ran" 2>&1); rc=$?
+                else
+                        out=$(IT_TIMEOUT=30 it_su - "$u" -c "echo cubby-it-ran; touch $IT_SCRATCH/hd-ran" </dev/null 2>&1); rc=$?
+                fi
+                it_ne "$what: $via login refused" 0 "$rc"
+                it_nomatch "$what: $via: the command never ran" 'cubby-it-ran' "$out"
+                it_eq "$what: $via: nothing ran on the host" no "$(yn test -e "$IT_SCRATCH/hd-ran")"
+                it_match "$what: $via: a message says why" "cubby-shell: .*$pat" "$out"
+        done
+        it_check_clean "$what: after" "$u"
+}
+
+# a component the user owns, swapped for a symlink to a dir the user also
+# owns: still refused (no symlink is followed anywhere)
+mkdir -m 0755 "$HB/dl-real"
+mv "$HB/dl/home" "$HB/dl-real/home"
+ln -s "$HB/dl-real/home" "$HB/dl/home"
+chown -h "$DL:" "$HB/dl/home" "$HB/dl-real"
+refused "$DL" "pw_dir's last component a symlink to the user's own dir" 'symlink'
+rm "$HB/dl/home"
+mv "$HB/dl" "$HB/dl-moved"
+ln -s "$HB/dl-real" "$HB/dl"
+refused "$DL" "a middle component of pw_dir a symlink" 'symlink'
+# swapped for a symlink to another user's home: refused, and the other
+# home is untouched
+rm "$HB/dl"
+mkdir -m 0755 "$HB/dl"
+chown "$DL:" "$HB/dl"
+ln -s "$(getent passwd "$IT_S2" | cut -d: -f6)" "$HB/dl/home"
+fp=$(hx_fingerprint "$(getent passwd "$IT_S2" | cut -d: -f6)")
+refused "$DL" "pw_dir a symlink to another user's home" 'symlink'
+it_eq "the other user's home is untouched" "$fp" "$(hx_fingerprint "$(getent passwd "$IT_S2" | cut -d: -f6)")"
+# pw_dir itself a symlink to a dir of the user's
+mv "$HB/dhome" "$HB/dhome-real"
+ln -s "$HB/dhome-real" "$HB/dhome"
+refused "$DH" "pw_dir a symlink" 'symlink'
+refused "$DO" "pw_dir another user's home" 'not owned by the user'
+refused "$DM" "pw_dir missing" 'does not exist'
+# resolved as the user, not as root: root may pass <HB>/rootonly, the
+# user may not
+refused "$DR" "pw_dir below a dir only root may traverse" 'cannot reach'
+out=$(it_su - "$DG" -c 'echo grp > hd-grp.txt; echo cubby-it-ran' </dev/null 2>&1)
+it_match "pw_dir below a dir the user's group may traverse: su works" 'cubby-it-ran' "$out"
+it_eq "pw_dir below a dir the user's group may traverse: the file is there" grp \
+        "$(cat "$HB/grouponly/home/hd-grp.txt" 2>&1)"
+it_check_clean "after the group-reachable home" "$DG"
+
+it_finish
