@@ -366,8 +366,10 @@ login su refuse1
 fig "persistent on NFS: exit $lrc: $(out_of refuse1 4 | tr '\n' '|')"
 check "cl-refuse: su - with home = persistent on the NFS lower is refused, no shell ran" \
 	'[ $lrc != 0 ] && [ -z "$(val refuse1 pid)" ] && [ ! -e "$SRV/$U/refuse1.txt" ]' "$(out_of refuse1)"
-check "cl-refuse: the message names the network file system and the override" \
-	'grep -qi "nfs" "$STATE/refuse1.out" && grep -q "home_lower_static" "$STATE/refuse1.out"' "$(out_of refuse1)"
+jr=$(journalctl -q --no-pager -t pam_cubby -t cubby -t su -g home_lower_network 2>&1 | tail -n 3)
+fig "persistent on NFS: the journal says: $jr"
+check "cl-refuse: the log names the refusal, the lower and its network file system" \
+	'printf "%s\n" "$jr" | grep -q "home_lower_network.*lower=/home/$U.*fs=nfs"' "$jr"
 ck=$(cubbyctl check 2>&1)
 fig "cubbyctl check (persistent on NFS): $(printf '%s' "$ck" | grep -i 'nfs\|network\|home' | tr '\n' '|' | cut -c1-400)"
 check "cl-refuse: cubbyctl check reports the network lower" \
