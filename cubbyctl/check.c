@@ -21,6 +21,7 @@
 
 #include "cubby-build.h"
 #include "ctl.h"
+#include "cubby/home-fs.h"
 #include "cubby/home-quota.h"
 #include "cubby/spawn.h"
 #include "cubby/user-policy.h"
@@ -507,6 +508,82 @@ static int check_home_quota(const Conf *conf)
         return 1;
 }
 
+/* One policy's home_lower: on a network file system, and not declared
+ * static, an overlay home there is refused at login (home-fs.h). The
+ * part of the pattern before %u is what exists for every user (or its
+ * nearest existing parent). 1 for a problem (reported once per path). */
+static int check_lower_of(const ConfPolicy *p, const char *where, json_t *seen)
+{
+        char path[PATH_MAX];
+        const char *fs;
+        int fd;
+
+        if (!p->sandbox || p->home == CONF_HOME_DIRECT || p->home_lower_static)
+                return 0;
+        if (home_fs_pattern_prefix(p->home_lower, path, sizeof path) < 0)
+                return 0;
+        if (json_object_get(seen, path))
+                return 0;
+        out_set(seen, path, json_true());
+        while ((fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 && errno == ENOENT) {
+                char *slash = strrchr(path, '/');
+
+                if (!slash || slash == path)
+                        return 0;
+                *slash = 0;
+        }
+        if (fd < 0)
+                return 0;
+        fs = home_fs_network_name_fd(fd);
+        close(fd);
+        if (!fs)
+                return 0;
+        fprintf(stderr,
+                "cubbyctl: home_lower %s (%s) is on a network file system (%s), which may change "
+                "under the overlay: logins with home = persistent or ephemeral there are refused; "
+                "use home = direct, or home_lower_static = yes if it never changes\n",
+                p->home_lower, where, fs);
+        return 1;
+}
+
+/* The policy of [default] alone, of a member of each [group] alone, and
+ * of each [user] (with the user's groups when NSS knows the user). */
+static int check_home_lower(const Conf *conf)
+{
+        json_t *seen = json_object();
+        char where[CONF_NAME_MAX + 16];
+        int problems = 0;
+        ConfPolicy p;
+
+        conf_resolve(conf, "", NULL, 0, &p, NULL);
+        problems += check_lower_of(&p, "[default]", seen);
+        for (size_t i = 0; i < conf->n_sections; i++) {
+                const ConfSection *sec = &conf->sections[i];
+                const char *g = sec->name;
+
+                if (sec->kind == CONF_SECTION_DEFAULT)
+                        continue;
+                if (sec->kind == CONF_SECTION_GROUP) {
+                        conf_resolve(conf, "", &g, 1, &p, NULL);
+                } else {
+                        /* the user's own policy, with the user's groups */
+                        struct passwd *pw = getpwnam(sec->name);
+                        bool admin = false;
+
+                        if (!pw || user_policy(conf, conf->global.admin_group, pw, &admin, &p,
+                                               NULL) < 0)
+                                conf_resolve(conf, sec->name, NULL, 0, &p, NULL);
+                        if (admin)
+                                continue;
+                }
+                snprintf(where, sizeof where, "[%s %s]",
+                         sec->kind == CONF_SECTION_GROUP ? "group" : "user", sec->name);
+                problems += check_lower_of(&p, where, seen);
+        }
+        json_decref(seen);
+        return problems;
+}
+
 int cmd_check(Ctl *c, int argc, char **argv)
 {
         const char *sshd_config = "/etc/ssh/sshd_config", *pam_dir = "/etc/pam.d";
@@ -567,6 +644,7 @@ int cmd_check(Ctl *c, int argc, char **argv)
                 }
         }
         problems += check_home_quota(&c->conf);
+        problems += check_home_lower(&c->conf);
         warnings = json_array();
         for (size_t i = 0; i < c->conf.n_sections; i++)
                 sandboxes |= (c->conf.sections[i].set & (1u << CONF_KEY_SANDBOX)) &&

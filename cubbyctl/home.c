@@ -137,6 +137,13 @@ int cmd_home(Ctl *c, int argc, char **argv)
                 return 1;
         }
         r = home_reset(&hs, moved, sizeof moved);
+        if (r == -ENOENT) {
+                fprintf(stderr,
+                        "cubbyctl: %s has no overlay home in %s (with home = direct the home is "
+                        "the user's real one, which cubby never resets)\n",
+                        hs.user, hs.state_dir);
+                return 1;
+        }
         if (r < 0) {
                 fprintf(stderr, "cubbyctl: cannot reset the home of %s: %s\n", hs.user, strerror(-r));
                 return 1;

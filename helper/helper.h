@@ -31,6 +31,7 @@ typedef struct Helper {
         char **envp;                  /* allow-listed environment */
         int orig_mnt_fd;              /* the opener's mount namespace */
         int home_err;                 /* home = direct: why the home was refused (step 4) */
+        int home_tree;                /* home = direct: the home, a detached mount (step 4) */
         bool has_tty;                 /* fd 0 is a terminal */
         bool gave_up_tty;             /* we led its session and let go of it */
         PtyPlan pty;                  /* otherwise: a pty of the container's own (pty.c) */

@@ -525,7 +525,7 @@ int main(int argc, char *argv[])
         int r, opener_fd, master;
 
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        h->child_pidfd = h->sync_w = h->err_r = h->agent_tree = -1;
+        h->child_pidfd = h->sync_w = h->err_r = h->agent_tree = h->home_tree = -1;
 
         /* Step 1 */
         caller_env = start_clean(h, &cwd_fd);

@@ -19,7 +19,11 @@
 
 /* /etc/passwd and /etc/group of the container: the system accounts of the
  * host (uid/gid below 1000, and nobody) with group member lists emptied,
- * plus the user with the real shell. Nothing of the host's other users. */
+ * plus the user with the real shell. Nothing of the host's other users.
+ * The host's files are read for their system accounts only; the user and
+ * the user's groups come from the record, which pam_cubby filled from NSS
+ * (so an LDAP/SSSD user and LDAP groups, which are in neither file, are
+ * named too). */
 static bool system_id(const char *field)
 {
         uint64_t v;
@@ -67,12 +71,22 @@ static int gen_passwd(const Record *rec, int stagefd)
         return write_file_atomic_at_nosync(stagefd, "passwd", out, o, 0644);
 }
 
-static bool in_groups(const Record *rec, gid_t gid)
+/* gid's index in the record's groups, or -1 */
+static int group_index(const Record *rec, gid_t gid)
 {
-        for (size_t i = 0; i < rec->n_groups; i++)
+        for (size_t i = 0; i < rec->n_groups && i < RECORD_MAX_GROUPS; i++)
                 if (rec->groups[i] == gid)
-                        return true;
-        return false;
+                        return (int)i;
+        return -1;
+}
+
+/* the name NSS gave gid when the session opened, or NULL */
+static const char *recorded_name(const Record *rec, gid_t gid)
+{
+        for (size_t i = 0; i < rec->n_group_names && i < RECORD_MAX_GROUPS; i++)
+                if (rec->group_names[i].gid == gid)
+                        return rec->group_names[i].name;
+        return NULL;
 }
 
 /* "name:x:gid:member\n" at out + *o; -E2BIG rather than past cap. */
@@ -91,6 +105,7 @@ static int group_line(char *out, size_t cap, size_t *o, const char *name, uint64
 static int gen_group(const Record *rec, int stagefd)
 {
         _cleanup_free_ char *in = NULL, *out = NULL;
+        bool named[RECORD_MAX_GROUPS] = {};
         const char *own = NULL;
         size_t o = 0, cap;
         char *save = NULL;
@@ -108,6 +123,7 @@ static int gen_group(const Record *rec, int stagefd)
              line = strtok_r(NULL, "\n", &save)) {
                 char *name = line, *c1, *c2, *c3;
                 uint64_t gid;
+                int k;
 
                 c1 = strchr(name, ':');
                 c2 = c1 ? strchr(c1 + 1, ':') : NULL;
@@ -120,14 +136,29 @@ static int gen_group(const Record *rec, int stagefd)
                 if (gid == rec->gid) {
                         if (!own && strlen(name) < 64)
                                 own = name;
-                } else if (gid <= UINT32_MAX && in_groups(rec, (gid_t)gid)) {
+                } else if (gid <= UINT32_MAX && (k = group_index(rec, (gid_t)gid)) >= 0) {
                         /* mapped 1:1 in the container (ns.c): named as on
                          * the host, the user its only member */
+                        named[k] = true;
                         r = group_line(out, cap, &o, name, gid, rec->user);
                 } else if (gid < 1000 || gid == 65534) {
                         r = group_line(out, cap, &o, name, gid, "");
                 }
         }
+        /* the user's groups that are in no /etc/group (LDAP): by the
+         * name NSS gave them */
+        for (size_t i = 0; i < rec->n_groups && i < RECORD_MAX_GROUPS && r >= 0; i++) {
+                const char *n = recorded_name(rec, rec->groups[i]);
+
+                /* (named already, the primary one below, no name, or a
+                 * gid listed twice) */
+                if (named[i] || rec->groups[i] == rec->gid || !n ||
+                    group_index(rec, rec->groups[i]) != (int)i)
+                        continue;
+                r = group_line(out, cap, &o, n, rec->groups[i], rec->user);
+        }
+        if (!own)
+                own = recorded_name(rec, rec->gid);
         if (r >= 0)
                 r = group_line(out, cap, &o, own ? own : rec->user, rec->gid, "");
         if (r < 0)

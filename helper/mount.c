@@ -220,10 +220,33 @@ int mnt_create_file_at(int dirfd, const char *name, mode_t mode)
         return 0;
 }
 
+/* home = direct: the real home, opened as the user without following any
+ * symlink (home-direct.h), in the opener's mount namespace (before the
+ * staging one is made: an automounted home the opener's chdir brought in
+ * is there, and one that the open triggers arrives where the automounter
+ * mounts it), and cloned there as a detached mount (nosuid, nodev) that
+ * build_home moves into the container's tree. */
+static int open_direct_home(Helper *h)
+{
+        struct mount_attr attr = { .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        r = home_direct_open(h->rec.home, h->rec.uid, h->rec.gid, &fd);
+        if (r < 0)
+                return h->home_err = r;
+        h->home_tree = (int)syscall(SYS_open_tree, fd, "",
+                                    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+        if (h->home_tree < 0)
+                return -errno;
+        if (syscall(SYS_mount_setattr, h->home_tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+                return -errno;
+        return 0;
+}
+
 /* The user's home, at its pw_dir, with the rest of its parent empty: the
- * user's overlay from the anchor namespace; with home = direct the real
- * home, opened as the user without following any symlink
- * (home-direct.h); in records with neither, the host home. The opened
+ * user's overlay from the anchor namespace; with home = direct the tree
+ * open_direct_home cloned; in records with neither, the host home. The
  * directory must belong to the user (a user must never point root at
  * another path) and is bound by its fd, nosuid and nodev. */
 static int build_home(int rootfd, Helper *h)
@@ -245,11 +268,7 @@ static int build_home(int rootfd, Helper *h)
         *slash = 0;
         name = slash + 1;
 
-        if (rec->home_direct) {
-                r = home_direct_open(rec->home, rec->uid, rec->gid, &home);
-                if (r < 0)
-                        return h->home_err = r;
-        } else {
+        if (!rec->home_direct) {
                 home = open(rec->home_mount[0] ? rec->home_mount : rec->home,
                             O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (home < 0)
@@ -258,6 +277,8 @@ static int build_home(int rootfd, Helper *h)
                         return -errno;
                 if (st.st_uid != rec->uid)
                         return -EPERM;
+        } else if (h->home_tree < 0) {
+                return -EBADF;
         }
         if (rec->home_mount[0]) {
                 struct statfs sf;
@@ -277,6 +298,17 @@ static int build_home(int rootfd, Helper *h)
                 return pdir;
         if (mkdirat(pdir, name, 0755) < 0)
                 return -errno;
+        if (rec->home_direct) {
+                _cleanup_close_ int target = -1, tree = TAKE_FD(h->home_tree);
+
+                target = mnt_open_in_root(rootfd, rec->home, O_NOFOLLOW | O_DIRECTORY);
+                if (target < 0)
+                        return target;
+                if (syscall(SYS_move_mount, tree, "", target, "",
+                            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                        return -errno;
+                return 0;
+        }
         snprintf(src, sizeof src, "/proc/self/fd/%d", home);
         return mnt_bind_at(rootfd, src, rec->home, MS_NOSUID | MS_NODEV);
 }
@@ -393,6 +425,11 @@ int mnt_build_root(Helper *h)
                 if (setns(anchor, CLONE_NEWNS) < 0)
                         return -errno;
                 CUBBY_FAULT("helper.mount.anchor");
+        }
+        if (h->rec.home_direct) {
+                r = open_direct_home(h);
+                if (r < 0)
+                        return r;
         }
         /* Staging happens in a namespace of our own: nothing we mount here
          * is seen by the opener or propagates to the host. */

@@ -120,8 +120,8 @@ static int parse_section_header(Parser *p, char *s)
                                     kind);
                 if (!name_is_safe(name, CONF_NAME_MAX - 1))
                         return FAIL(p, -EINVAL,
-                                    "invalid %s name \"%.*s%s\" (1-%d of A-Z a-z 0-9 . _ -, "
-                                    "not starting with . or -)",
+                                    "invalid %s name \"%.*s%s\" (1-%d of A-Z a-z 0-9 . _ - @, "
+                                    "not starting with . - or @)",
                                     kind, SHOW(name), CONF_NAME_MAX - 1);
                 (void)snprintf(p->label, sizeof p->label, "[%s %s]", kind, name);
                 p->state = SECTION_POLICY;

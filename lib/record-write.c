@@ -120,6 +120,11 @@ int record_format(const Record *r, char **ret)
                                               (unsigned)r->groups[i]);
                 buf_put(&b, "groups", g);
         }
+        for (size_t i = 0; i < r->n_group_names && i < RECORD_MAX_GROUPS; i++) {
+                snprintf(s, sizeof s, "%u %s", (unsigned)r->group_names[i].gid,
+                         r->group_names[i].name);
+                buf_put(&b, "group_name", s);
+        }
         for (size_t i = 0; i < r->n_env; i++)
                 buf_put(&b, "env", r->env[i]);
         for (size_t i = 0; i < r->n_hide; i++)

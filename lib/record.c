@@ -419,6 +419,19 @@ int record_parse(const char *text, size_t len, Record *ret)
                         if (strscpy(r->env[r->n_env], sizeof r->env[0], val) < 0)
                                 return -EINVAL;
                         r->n_env++;
+                } else if (strcmp(key, "group_name") == 0) {
+                        char *sp = strchr(val, ' ');
+                        size_t gi = r->n_group_names;
+
+                        if (gi >= RECORD_MAX_GROUPS || !sp)
+                                return -EINVAL;
+                        *sp = 0;
+                        if (parse_uid(val, &r->group_names[gi].gid) < 0 ||
+                            !name_is_safe(sp + 1, sizeof r->group_names[gi].name - 1) ||
+                            strscpy(r->group_names[gi].name, sizeof r->group_names[gi].name,
+                                    sp + 1) < 0)
+                                return -EINVAL;
+                        r->n_group_names++;
                 } else if (strcmp(key, "hide") == 0) {
                         if (r->n_hide >= RECORD_MAX_HIDE || !path_is_normalized_absolute(val))
                                 return -EINVAL;

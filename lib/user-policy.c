@@ -17,7 +17,7 @@
  * no name. Any other failure is an error, never "no name": a group that
  * could not be read must not quietly leave its members unsandboxed (an
  * entry larger than the buffer gives ERANGE, so the buffer grows). */
-static int group_name(gid_t gid, char **ret)
+int user_group_name(gid_t gid, char **ret)
 {
         size_t size = 16384;
 
@@ -58,7 +58,7 @@ static int user_groups(const struct passwd *pw, char ***ret, size_t *ret_n)
                 return -ENOMEM;
         *ret = names;
         for (int i = 0; i < n; i++) {
-                int r = group_name(gids[i], &names[k]);
+                int r = user_group_name(gids[i], &names[k]);
 
                 if (r < 0) {
                         *ret_n = k;

@@ -240,14 +240,16 @@ bool name_is_safe(const char *s, size_t max)
 {
         size_t n;
 
-        if (!s || !*s || *s == '-' || *s == '.')
+        if (!s || !*s || *s == '-' || *s == '.' || *s == '@')
                 return false;
         n = strlen(s);
         if (n > max)
                 return false;
+        /* '@': SSSD's fully qualified names (alice@example.org) */
         for (const char *p = s; *p; p++)
                 if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                      (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-'))
+                      (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-' ||
+                      *p == '@'))
                         return false;
         return true;
 }

@@ -903,8 +903,22 @@ static int fill_record(OpenCtx *c, const ConfPolicy *pol, Record *rec, const cha
                         *ret_why = "the user is in too many groups";
                         return -E2BIG;
                 }
-                for (int i = 0; i < ng; i++)
+                for (int i = 0; i < ng; i++) {
+                        _cleanup_free_ char *name = NULL;
+
                         rec->groups[rec->n_groups++] = gids[i];
+                        /* the name for the container's /etc/group: an
+                         * LDAP group is in no /etc/group; without a name
+                         * (or one the record cannot carry) it stays a
+                         * number there */
+                        if (user_group_name(gids[i], &name) < 0 || !name ||
+                            !name_is_safe(name, sizeof rec->group_names[0].name - 1))
+                                continue;
+                        rec->group_names[rec->n_group_names].gid = gids[i];
+                        (void)strscpy(rec->group_names[rec->n_group_names].name,
+                                      sizeof rec->group_names[0].name, name);
+                        rec->n_group_names++;
+                }
         }
 
         return 0;

@@ -74,6 +74,15 @@ typedef struct Record {
          * group that is denied access stays denied (CVE-2014-8989) */
         gid_t groups[RECORD_MAX_GROUPS];
         size_t n_groups;
+        /* their names from NSS (an LDAP group is in no /etc/group), for
+         * the container's generated /etc/group: "group_name=GID NAME",
+         * a name as name_is_safe() allows; a group without one stays a
+         * number */
+        struct {
+                gid_t gid;
+                char name[64];
+        } group_names[RECORD_MAX_GROUPS];
+        size_t n_group_names;
 } Record;
 
 /* "<pid>-<starttime>" */

@@ -18,5 +18,10 @@
  * so that the caller refuses rather than leaving the group's members
  * unsandboxed. Returns 0, or -E2BIG (more groups than cubby reads),
  * -ENOMEM, -errno of the group lookup. */
+/* The name of gid from NSS into *ret (malloc'd); 0 with *ret NULL when the
+ * gid has no name; -errno when the entry cannot be read (ERANGE grows the
+ * buffer up to 16 MiB: a course group lists every member). */
+int user_group_name(gid_t gid, char **ret);
+
 int user_policy(const Conf *conf, const char *admin_group, const struct passwd *pw, bool *ret_admin,
                 ConfPolicy *ret_pol, const ConfSection **ret_sources);

@@ -83,8 +83,9 @@ int write_string_at(int dirfd, const char *name, const char *s);
 /* CUBBY_ID_LEN lowercase hex characters plus NUL from getrandom(). */
 int random_id(char ret[CUBBY_ID_LEN + 1]);
 
-/* true when s is 1..max characters of [A-Za-z0-9._-] and does not start
- * with '-' or '.' (user, group and service names we accept). */
+/* true when s is 1..max characters of [A-Za-z0-9._@-] and does not start
+ * with '-', '.' or '@' (user, group and service names we accept; '@' for
+ * SSSD's fully qualified names, user@domain). */
 bool name_is_safe(const char *s, size_t max);
 
 /* Absolute, normalised path: starts with '/', no "//", no "." or ".."

@@ -5,7 +5,8 @@
  * argv and environment are built from the fields as a caller would pass
  * them. Each function is compared against the promise its header makes,
  * written here a second, simpler way:
- *  - name_is_safe():     [A-Za-z0-9._-]{1,max}, not starting with '-' or '.';
+ *  - name_is_safe():     [A-Za-z0-9._@-]{1,max}, not starting with '-', '.'
+ *                        or '@';
  *  - path_is_normalized_absolute(): '/' + components that are not empty,
  *                        "." or "..", no trailing '/', shorter than PATH_MAX;
  *  - log_escape():       one token of printable ASCII that fits the buffer,
@@ -31,9 +32,9 @@ static bool ref_name_is_safe(const char *s, size_t max)
 {
         size_t n = strlen(s);
 
-        if (n == 0 || n > max || s[0] == '-' || s[0] == '.')
+        if (n == 0 || n > max || s[0] == '-' || s[0] == '.' || s[0] == '@')
                 return false;
-        return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+        return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._@-") == n;
 }
 
 static bool ref_path_is_normalized_absolute(const char *p)

@@ -10,8 +10,11 @@
 # home, another user's home and a missing home each refuse the login with
 # a message, and no command runs on the host; home_size is ignored with
 # direct (this machine has no project quotas, which a persistent home
-# with home_size would need).
-IT_NEEDS="/usr/sbin/sshd ssh su login script"
+# with home_size would need). Names as LDAP/SSSD give them (capitals, a
+# dot, '@' as in fully qualified names, a group with digits and '@'):
+# their [user] and [group] sections apply, in explain too, and the
+# container's passwd and group files name them.
+IT_NEEDS="/usr/sbin/sshd ssh su login script addgroup"
 . "$(dirname "$0")/lib.sh"
 it_init "$@"
 . "$(dirname "$0")/lib-extra.sh"
@@ -24,6 +27,8 @@ DO=${IT_P}do            # pw_dir is another user's home
 DM=${IT_P}dm            # pw_dir missing
 DR=${IT_P}dr            # pw_dir below a dir only root may traverse
 DG=${IT_P}dg            # pw_dir below a dir only a group of the user may traverse
+DQ=${IT_P}Q.u@example.org   # an SSSD-style fully qualified name
+GQ=${IT_P}G.2026@example.org
 G_REACH=${IT_P}gr
 # The odd homes live here: not below /tmp, /var/tmp or /run (IT_SCRATCH
 # is in /var/tmp), which the container gets fresh, so a home there has no
@@ -48,8 +53,13 @@ hx_add_student "$DR" -d "$HB/rootonly/home"
 mkdir -m 0710 "$HB/grouponly"
 chgrp "$G_REACH" "$HB/grouponly"
 hx_add_student "$DG" -d "$HB/grouponly/home" -G "$IT_G_STUDENTS,$G_REACH"
+# (groupadd checks names even where useradd --badname does not)
+addgroup --quiet --allow-bad-names "$GQ" >/dev/null || it_fatal "addgroup $GQ"
+hx_add_student "$DQ" --badname -G "$IT_G_STUDENTS,$GQ"
 it_policy_write \
         "home = direct" \
+        "[group $GQ]" "hostname = grp-%u" \
+        "[user $DQ]" "pids = 99" \
         "[user $D1]" "home_size = 1G" "home_inodes = 1000" \
         "[user $D2]" "container = user"
 it_sshd_start
@@ -81,9 +91,22 @@ it_eq "login -f $D1: its file is in the real home" via-login "$(cat "$H1/hd-logi
 it_eq "home = direct: nothing in state_dir for $D1" no "$(yn test -e "$IT_STATEDIR/users/$D1")"
 it_eq "home = direct: no anchor holder was made" no "$(yn test -e "$IT_RUNDIR/anchor")"
 it_eq "home = direct: no home reference count" "" "$(ls "$IT_RUNDIR/locks/" 2>/dev/null | grep '\.homes$')"
+# Kerberos (docs/CLUSTER.md): a FILE: ticket cache in the host's /tmp,
+# where rpc.gssd finds it for NFS, is not visible inside (the container's
+# /tmp is its own)
+CC=/tmp/krb5cc_$(it_uid "$D1")_cubby$IT_ID
+install -m 0600 -o "$D1" -g "$(it_gid "$D1")" /dev/null "$CC"
+hx_on_exit "rm -f '$CC'"
+out=$(it_su - "$D1" -c "test -e $CC && echo @@cc=seen || echo @@cc=hidden" </dev/null 2>&1)
+it_eq "su - $D1: the host's /tmp ticket cache is not visible inside" hidden "$(it_get cc "$out")"
+rm -f "$CC"
 out=$(hx_ctl explain "$D1" 2>&1)
 it_match "cubbyctl explain $D1: home direct" 'home[^a-z_].*direct' "$out"
 it_match "cubbyctl explain $D1: home_size ignored with direct" 'home_size.*ignored with home = direct' "$out"
+out=$(hx_ctl home reset "$D1" 2>&1); rc=$?
+it_ne "cubbyctl home reset $D1 (direct): refused" 0 "$rc"
+it_match "cubbyctl home reset $D1 (direct): says why" 'home = direct' "$out"
+it_eq "cubbyctl home reset $D1 (direct): the real home is untouched" via-su "$(cat "$H1/hd-su.txt" 2>&1)"
 it_check_clean "after the direct logins" "$D1"
 
 # ------------------------------------------------------------ container = user
@@ -97,6 +120,23 @@ it_eq "container = user, ssh $D2: its file is in the real home" ct-ssh "$(cat "$
 it_eq "container = user: nothing in state_dir for $D2" no "$(yn test -e "$IT_STATEDIR/users/$D2")"
 hx_ctl stop "$D2" >/dev/null 2>&1
 it_check_clean "container = user: after cubbyctl stop $D2" "$D2"
+
+# ------------------------------------------------------------ names from LDAP/SSSD
+HQ=$(getent passwd "$DQ" | cut -d: -f6)
+# (it_get's values end at an '@': printed with '%' for '@')
+out=$(it_ssh -n "$DQ" 'echo "@@who=$(id -un | tr @ %) @@grps=$(id -Gn | tr " @" ,%) @@host=$(hostname)"; echo q > hd-q.txt' 2>&1)
+it_eq "ssh $DQ: the container's passwd names the user" "${DQ//@/%}" "$(it_get who "$out")"
+it_match "ssh $DQ: the container's group names $GQ" "(^|,)${GQ//@/%}(,|\$)" "$(it_get grps "$out")"
+it_match "ssh $DQ: [group $GQ] applies (its hostname pattern)" '^grp-' "$(it_get host "$out")"
+it_eq "ssh $DQ: the file is in the real home" q "$(cat "$HQ/hd-q.txt" 2>&1)"
+out=$(it_su - "$DQ" -c 'echo "@@who=$(whoami | tr @ %)"; echo su-q > hd-q.txt' </dev/null 2>&1)
+it_eq "su - $DQ: the container's passwd names the user" "${DQ//@/%}" "$(it_get who "$out")"
+it_eq "su - $DQ: the file is in the real home" su-q "$(cat "$HQ/hd-q.txt" 2>&1)"
+out=$(hx_ctl explain "$DQ" 2>&1)
+it_match "cubbyctl explain $DQ: [group $GQ]'s hostname" 'hostname +grp-%u' "$out"
+it_match "cubbyctl explain $DQ: [user $DQ]'s pids" 'pids +99 ' "$out"
+it_match "cubbyctl explain $DQ: home direct" 'home +direct' "$out"
+it_check_clean "after the LDAP-style names" "$DQ"
 
 # ------------------------------------------------------------ refusals
 # refused USER WHAT PATTERN: ssh and su both refused with a message, the
@@ -152,5 +192,35 @@ it_match "pw_dir below a dir the user's group may traverse: su works" 'cubby-it-
 it_eq "pw_dir below a dir the user's group may traverse: the file is there" grp \
         "$(cat "$HB/grouponly/home/hd-grp.txt" 2>&1)"
 it_check_clean "after the group-reachable home" "$DG"
+
+# ------------------------------------------------------------ an overlay lower on a network file system
+# A FUSE directory (fuse-dir, served by the test) is on the list of
+# network file systems. It is mounted in the test's own mount namespace,
+# which cubbyctl check (run here) sees and the anchor (PID 1's) does not:
+# the login's refusal itself is test_home_lower's (lib/home.c on the real
+# kernel); a real NFS lower is the cluster VM suite's.
+FD=$HB/netlower
+mkdir -m 0755 "$FD"
+"$CUBBY_BUILD/tests/unit/fuse-dir" "$FD" >"$IT_SCRATCH/fuse-dir.log" 2>&1 &
+fpid=$!
+hx_on_exit "umount -l '$FD'; kill $fpid"
+for i in $(seq 1 50); do [ "$(stat -f -c %t "$FD" 2>/dev/null)" = 65735546 ] && break; sleep 0.1; done
+if [ "$(stat -f -c %t "$FD" 2>/dev/null)" != 65735546 ]; then
+        it_skip_check "cubbyctl check: a home_lower on FUSE" "fuse-dir could not mount: $(cat "$IT_SCRATCH/fuse-dir.log")"
+else
+        it_policy_write "home = direct" "[user $D1]" "home = persistent" "home_lower = $FD/%u"
+        out=$(hx_ctl check 2>&1)
+        it_match "cubbyctl check: a persistent home_lower on FUSE is reported" \
+                "home_lower $FD/%u \\(\\[user $D1\\]\\) is on a network file system \\(fuse\\)" "$out"
+        it_policy_write "home = direct" "[user $D1]" "home = persistent" "home_lower = $FD/%u" \
+                "home_lower_static = yes"
+        out=$(hx_ctl check 2>&1)
+        it_nomatch "cubbyctl check: with home_lower_static = yes it is not" 'network file system' "$out"
+        it_policy_write "home = direct" "[user $D1]" "home_lower = $FD/%u"
+        out=$(hx_ctl check 2>&1)
+        it_nomatch "cubbyctl check: with home = direct home_lower is not used" 'network file system' "$out"
+fi
+umount "$FD" 2>/dev/null
+wait "$fpid" 2>/dev/null
 
 it_finish

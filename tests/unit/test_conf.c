@@ -374,6 +374,35 @@ static void test_syntax(void **state)
         expect_error("[user ../x]\n", "t.conf:1: invalid user name \"../x\"");
         expect_error("[group -x]\n", "t.conf:1: invalid group name \"-x\"");
         expect_error("[group a/b]\n", "t.conf:1: invalid group name \"a/b\"");
+        /* names from LDAP/SSSD: fully qualified, digits first, capitals,
+         * dots are fine; '@' not first; a name with a space is refused
+         * (SSSD's override_space gives one without) */
+        {
+                assert_int_equal(parse(&c,
+                                       "[user alice.smith@example.org]\nsandbox = yes\n"
+                                       "[group 2026-Students@EXAMPLE.ORG]\nhome = direct\n"
+                                       "[user 007]\nsandbox = yes\n",
+                                       &e),
+                                 0);
+                assert_int_equal(c.n_sections, 3);
+                assert_string_equal(c.sections[0].name, "alice.smith@example.org");
+                assert_string_equal(c.sections[1].name, "2026-Students@EXAMPLE.ORG");
+                {
+                        conf_resolve(&c, "alice.smith@example.org",
+                                     (const char *const[]){ "2026-Students@EXAMPLE.ORG" }, 1, &p,
+                                     NULL);
+                        assert_true(p.sandbox);
+                        assert_int_equal(p.home, CONF_HOME_DIRECT);
+                        /* exact names: another case is another group */
+                        conf_resolve(&c, "bob", (const char *const[]){ "2026-students@example.org" },
+                                     1, &p, NULL);
+                        assert_int_equal(p.home, CONF_HOME_PERSISTENT);
+                }
+                conf_free(&c);
+        }
+        expect_error("[group @admins]\n", "t.conf:1: invalid group name \"@admins\"");
+        expect_error("[group domain users]\n", "t.conf:1: unexpected \"users\" in section header");
+        expect_error("[user DOMAIN\\alice]\n", "t.conf:1: invalid user name");
         expect_error("[user "
                      "a123456789a123456789a123456789a123456789a123456789a123456789abcd]\n",
                      "t.conf:1: invalid user name");

@@ -178,6 +178,44 @@ static void test_strict(void **state)
         }
 }
 
+/* home = direct and the names of the user's (LDAP) groups: round trip,
+ * and only what the helper may trust parses. */
+static void test_home_direct_and_group_names(void **state)
+{
+        _cleanup_free_ Record *r = sample(), *p = calloc(1, sizeof *p);
+        _cleanup_free_ char *text = NULL;
+
+        r->home_mount[0] = 0;
+        r->home_direct = true;
+        r->n_groups = 2;
+        r->groups[0] = 1002;
+        r->groups[1] = 70001;
+        r->n_group_names = 2;
+        r->group_names[0].gid = 1002;
+        strcpy(r->group_names[0].name, "2026-Students@EXAMPLE.ORG");
+        r->group_names[1].gid = 70001;
+        strcpy(r->group_names[1].name, "lab.a");
+        assert_int_equal(record_format(r, &text), 0);
+        assert_non_null(strstr(text, "\nhome_direct=yes\n"));
+        assert_non_null(strstr(text, "\ngroup_name=1002 2026-Students@EXAMPLE.ORG\n"));
+        assert_int_equal(record_parse(text, strlen(text), p), 0);
+        assert_true(p->home_direct);
+        assert_int_equal(p->n_group_names, 2);
+        assert_int_equal(p->group_names[1].gid, 70001);
+        assert_string_equal(p->group_names[1].name, "lab.a");
+        /* a direct home and an overlay at once: refused */
+        assert_int_equal(parse_modified("home_mount=", "home_direct=yes\nhome_mount="), -EINVAL);
+        assert_int_equal(parse_modified("home_mount=", "home_direct=maybe\nhome_mount="), -EINVAL);
+        /* names that could break a line of /etc/group, or no name */
+        assert_int_equal(parse_modified("hide=", "group_name=1002 students\nhide="), 0);
+        assert_int_equal(parse_modified("hide=", "group_name=1002 a:b\nhide="), -EINVAL);
+        assert_int_equal(parse_modified("hide=", "group_name=1002 a\\x0ab\nhide="), -EINVAL);
+        assert_int_equal(parse_modified("hide=", "group_name=1002 a b\nhide="), -EINVAL);
+        assert_int_equal(parse_modified("hide=", "group_name=1002\nhide="), -EINVAL);
+        assert_int_equal(parse_modified("hide=", "group_name=x students\nhide="), -EINVAL);
+        assert_int_equal(parse_modified("hide=", "group_name=1002 \nhide="), -EINVAL);
+}
+
 /* Every seccomp setting reaches the helper as it was; only the exact names
  * parse. */
 static void test_seccomp_values(void **state)
@@ -455,6 +493,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_roundtrip),
                 cmocka_unit_test(test_strict),
+                cmocka_unit_test(test_home_direct_and_group_names),
                 cmocka_unit_test(test_seccomp_values),
                 cmocka_unit_test(test_container_values),
                 cmocka_unit_test(test_escape),

@@ -52,6 +52,18 @@ static void test_names_and_paths(void **state)
         assert_false(name_is_safe("a/b", 64));
         assert_false(name_is_safe("a\nb", 64));
         assert_false(name_is_safe("abcdef", 5));
+        /* names LDAP and SSSD give: fully qualified, digits first,
+         * capitals, dots */
+        assert_true(name_is_safe("alice@example.org", 64));
+        assert_true(name_is_safe("Alice.Smith@EXAMPLE.ORG", 64));
+        assert_true(name_is_safe("1st-year", 64));
+        assert_true(name_is_safe("a@b@c", 64));
+        assert_false(name_is_safe("@admins", 64));
+        assert_false(name_is_safe("domain users", 64));
+        assert_false(name_is_safe("DOMAIN\\alice", 64));
+        assert_false(name_is_safe("a:b", 64));
+        assert_false(name_is_safe("a,b", 64));
+        assert_false(name_is_safe("a%b", 64));
         assert_true(path_is_normalized_absolute("/"));
         assert_true(path_is_normalized_absolute("/home/alice"));
         assert_true(path_is_normalized_absolute("/a/.hidden/..x"));
