@@ -32,11 +32,12 @@
 #                   default home mode (persistent overlay) on a local lower
 #   cl-direct-su    `home = direct` on the NFS home: su - and a real sshd
 #   cl-direct-ssh   land in a container (PID 1) whose $HOME is the NFS home
-#                   (nosuid, nodev); the root-squashed 0700 home is read;
-#                   a file written inside is in the server's export, owned
-#                   by the user
+#                   (nosuid, nodev); id inside names the LDAP groups; the
+#                   root-squashed 0700 home is read; a file written inside
+#                   is in the server's export, owned by the user
 #   cl-refuse       `home = persistent` on the NFS lower is refused with its
-#                   message, no shell runs, and `cubbyctl check` says why;
+#                   message (to the user and in the journal), no shell
+#                   runs, and `cubbyctl check` says why;
 #   cl-override     with the explicit override the same login works
 #   cl-node2        the second node: starts with empty cubby run and state
 #                   dirs and no record of node 1; su and ssh there see the
@@ -100,6 +101,13 @@ finish() {
 		echo "vm-cluster: all checks passed"
 		echo 0 >"$IO/rc"
 	fi
+	# The NFS mounts go before the server does: a hard mount whose server
+	# stopped holds the shutdown for minutes.
+	[ -f "$N2DIR/sshd.pid" ] && kill "$(cat "$N2DIR/sshd.pid")" 2>/dev/null
+	[ -e "$N2MNT" ] && nsenter --mount="$N2MNT" umount -l /home 2>/dev/null
+	umount -l "$N2DIR/ns" 2>/dev/null
+	umount -l /home 2>/dev/null
+	fig "guest uptime at the poweroff: $(uptime_s) s"
 	sync
 	systemctl poweroff
 	exit 0
@@ -144,7 +152,7 @@ set_policy() { # the text of node 1's policy drop-in
 }
 
 # ================================================================ setup
-log "start (host: $(cat "$IO/host-times"))"
+log "start at guest uptime $T0 s (host: $(cat "$IO/host-times"))"
 timeout 180 systemctl is-system-running --wait >/dev/null 2>&1
 fig "boot: $(systemd-analyze 2>&1 | head -n1)"
 failed=$(systemctl --failed --no-legend --plain 2>&1)
@@ -278,6 +286,7 @@ cat >/usr/local/bin/cl-probe <<'EOF'
 t=$1
 echo "@@pid=$$"
 echo "@@uid=$(id -u)"
+echo "@@groups=$(id -Gn 2>&1)"
 echo "@@home=$HOME"
 # mountinfo: the fields after " - " are the type, the source, the options
 echo "@@homemnt=$(awk -v h="$HOME" '$5 == h { o = $6; for (i = 7; $i != "-"; i++) ; t = $(i + 1) } END { print t " " o }' /proc/self/mountinfo)"
@@ -345,6 +354,7 @@ in_container direct1 "cl-direct-su"
 hm=$(val direct1 homemnt)
 check "cl-direct-su: \$HOME is /home/$U, the NFS home itself, nosuid and nodev" \
 	'[ "$(val direct1 home)" = "/home/$U" ] && [[ $hm == "nfs4 "* ]] && [[ ,${hm#* }, == *,nosuid,* ]] && [[ ,${hm#* }, == *,nodev,* ]]' "homemnt: $hm"
+check "cl-direct-su: inside, id names the user's LDAP groups (clusers, $G)" '[ "$(val direct1 groups)" = "clusers $G" ]' "groups: $(val direct1 groups)"
 check "cl-direct-su: the root-squashed 0700 home is read inside" '[ "$(val direct1 read)" = "from the server for $U" ]' "$(out_of direct1)"
 on_server direct1 "cl-direct-su"
 t=$(uptime_s)
@@ -366,6 +376,8 @@ login su refuse1
 fig "persistent on NFS: exit $lrc: $(out_of refuse1 4 | tr '\n' '|')"
 check "cl-refuse: su - with home = persistent on the NFS lower is refused, no shell ran" \
 	'[ $lrc != 0 ] && [ -z "$(val refuse1 pid)" ] && [ ! -e "$SRV/$U/refuse1.txt" ]' "$(out_of refuse1)"
+check "cl-refuse: the user is told why: a network file system, home = direct or home_lower_static" \
+	'grep -q "network file system.*home = direct.*home_lower_static = yes" "$STATE/refuse1.out"' "$(out_of refuse1)"
 jr=$(journalctl -q --no-pager -t pam_cubby -t cubby -t su -g home_lower_network 2>&1 | tail -n 3)
 fig "persistent on NFS: the journal says: $jr"
 check "cl-refuse: the log names the refusal, the lower and its network file system" \
@@ -449,7 +461,6 @@ m1=$(grep -c " /home/$U " /proc/self/mountinfo)
 check "cl-clean: no mount of the home left on node 1 (cubby binds it only inside)" '[ "$m1" = 0 ]'
 gc1=$(cubbyctl gc 2>&1); gc2=$(n2 cubbyctl gc 2>&1)
 fig "gc: node 1: $(echo "$gc1" | tr '\n' ' '); node 2: $(echo "$gc2" | tr '\n' ' ')"
-kill "$(cat $N2DIR/sshd.pid)" 2>/dev/null
 
 log "done"
 finish
