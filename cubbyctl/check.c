@@ -512,12 +512,20 @@ static int check_home_quota(const Conf *conf)
  * static, an overlay home there is refused at login (home-fs.h). The
  * part of the pattern before %u is what exists for every user (or its
  * nearest existing parent). 1 for a problem (reported once per path). */
-static int check_lower_of(const ConfPolicy *p, const char *where, json_t *seen)
+static int check_lower_of(const ConfPolicy *p, const char *where, json_t *seen,
+                          json_t *warnings)
 {
         char path[PATH_MAX];
         const char *fs;
         int fd;
 
+        /* quotas of a direct home are the file server's */
+        if (p->sandbox && p->home == CONF_HOME_DIRECT &&
+            (p->home_size != CONF_UNLIMITED || p->home_inodes != CONF_UNLIMITED))
+                warn(warnings, "home", "section", where,
+                     "%s: home_size/home_inodes are ignored with home = direct (quotas stay with "
+                     "the file server)",
+                     where);
         if (!p->sandbox || p->home == CONF_HOME_DIRECT || p->home_lower_static)
                 return 0;
         if (home_fs_pattern_prefix(p->home_lower, path, sizeof path) < 0)
@@ -548,7 +556,7 @@ static int check_lower_of(const ConfPolicy *p, const char *where, json_t *seen)
 
 /* The policy of [default] alone, of a member of each [group] alone, and
  * of each [user] (with the user's groups when NSS knows the user). */
-static int check_home_lower(const Conf *conf)
+static int check_home_lower(const Conf *conf, json_t *warnings)
 {
         json_t *seen = json_object();
         char where[CONF_NAME_MAX + 16];
@@ -556,7 +564,7 @@ static int check_home_lower(const Conf *conf)
         ConfPolicy p;
 
         conf_resolve(conf, "", NULL, 0, &p, NULL);
-        problems += check_lower_of(&p, "[default]", seen);
+        problems += check_lower_of(&p, "[default]", seen, warnings);
         for (size_t i = 0; i < conf->n_sections; i++) {
                 const ConfSection *sec = &conf->sections[i];
                 const char *g = sec->name;
@@ -578,7 +586,7 @@ static int check_home_lower(const Conf *conf)
                 }
                 snprintf(where, sizeof where, "[%s %s]",
                          sec->kind == CONF_SECTION_GROUP ? "group" : "user", sec->name);
-                problems += check_lower_of(&p, where, seen);
+                problems += check_lower_of(&p, where, seen, warnings);
         }
         json_decref(seen);
         return problems;
@@ -644,8 +652,8 @@ int cmd_check(Ctl *c, int argc, char **argv)
                 }
         }
         problems += check_home_quota(&c->conf);
-        problems += check_home_lower(&c->conf);
         warnings = json_array();
+        problems += check_home_lower(&c->conf, warnings);
         for (size_t i = 0; i < c->conf.n_sections; i++)
                 sandboxes |= (c->conf.sections[i].set & (1u << CONF_KEY_SANDBOX)) &&
                              c->conf.sections[i].values.sandbox;

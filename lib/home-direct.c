@@ -56,10 +56,8 @@ int home_direct_open(const char *path, uid_t uid, gid_t gid, int *ret_fd)
                 goto restore;
         }
         fd = (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
-        if (fd < 0)
-                r = -errno;
         /* stat as the user too: a root-squashed server answers the user */
-        else if (fstat(fd, &st) < 0)
+        if (fd < 0 || fstat(fd, &st) < 0)
                 r = -errno;
 restore:
         if (fs_ids_set(old_uid, old_gid) < 0)

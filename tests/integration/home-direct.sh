@@ -45,6 +45,7 @@ hx_add_student "$DL" -d "$HB/dl/home"
 chown "$DL:" "$HB/dl"
 hx_add_student "$DH" -d "$HB/dhome"
 hx_add_student "$DO"
+rm -rf -- "$(getent passwd "$DO" | cut -d: -f6)"     # the one useradd made: unused
 usermod -d "$(getent passwd "$IT_S2" | cut -d: -f6)" "$DO" || it_fatal "usermod -d $DO"
 hx_add_student "$DM" -d "$HB/missing"
 rm -rf "$HB/missing"
@@ -103,6 +104,9 @@ rm -f "$CC"
 out=$(hx_ctl explain "$D1" 2>&1)
 it_match "cubbyctl explain $D1: home direct" 'home[^a-z_].*direct' "$out"
 it_match "cubbyctl explain $D1: home_size ignored with direct" 'home_size.*ignored with home = direct' "$out"
+out=$(hx_ctl check 2>&1)
+it_match "cubbyctl check: home_size with home = direct is a warning" \
+        "warning: \\[user $D1\\]: home_size/home_inodes are ignored with home = direct" "$out"
 out=$(hx_ctl home reset "$D1" 2>&1); rc=$?
 it_ne "cubbyctl home reset $D1 (direct): refused" 0 "$rc"
 it_match "cubbyctl home reset $D1 (direct): says why" 'home = direct' "$out"

@@ -26,8 +26,8 @@ admitted() { # WHAT USER
 
 test_B_hostile_user_names() {
         local u out
-        # valid Debian names the policy cannot use ('$', '%', '@'): refused
-        for u in "${IT_P}m\$" "${IT_P}p%u" "${IT_P}a@b"; do
+        # valid Debian names the policy cannot use ('$', '%'): refused
+        for u in "${IT_P}m\$" "${IT_P}p%u"; do
                 if ! useradd -m -s /bin/bash --badname -G "$IT_G_STUDENTS" "$u" 2>/dev/null \
                    && ! useradd -m -s /bin/bash -G "$IT_G_STUDENTS" "$u" 2>/dev/null; then
                         it_log "useradd refuses '$u' here: not testable"
@@ -45,6 +45,18 @@ test_B_hostile_user_names() {
                 sec_sandboxed "name '$u'" "$out"
                 it_eq "name '$u': id -un inside" "$u" "$(it_get user "$out")"
                 it_eq "name '$u': only its home in /home" "$u" "$(it_get homes "$out")"
+                it_check_clean "name '$u'" "$u"
+                userdel -r -f "$u" >/dev/null 2>&1
+        else
+                it_log "useradd refuses '$u'"
+        fi
+        # SSSD's fully qualified names (user@domain, capitals): a sandbox
+        u="${IT_P}A.b@EXAMPLE.org"
+        if useradd -m -s /bin/bash --badname -G "$IT_G_STUDENTS" "$u" 2>/dev/null; then
+                out=$(sec_su "$u" 'echo @@user=$(id -un | tr @ %); echo @@homes=$(ls -A /home | tr @ %)')
+                sec_sandboxed "name '$u'" "$out"
+                it_eq "name '$u': id -un inside" "${u//@/%}" "$(it_get user "$out")"
+                it_eq "name '$u': only its home in /home" "${u//@/%}" "$(it_get homes "$out")"
                 it_check_clean "name '$u'" "$u"
                 userdel -r -f "$u" >/dev/null 2>&1
         else
