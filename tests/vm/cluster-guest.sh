@@ -35,6 +35,8 @@
 #                   (nosuid, nodev); id inside names the LDAP groups; the
 #                   root-squashed 0700 home is read; a file written inside
 #                   is in the server's export, owned by the user
+#   cl-direct-user  the same over ssh with container = user (the IDE case):
+#                   the login's PID 1 is cubby-init, the home is the NFS one
 #   cl-refuse       `home = persistent` on the NFS lower is refused with its
 #                   message (to the user and in the journal), no shell
 #                   runs, and `cubbyctl check` says why;
@@ -287,6 +289,7 @@ t=$1
 echo "@@pid=$$"
 echo "@@uid=$(id -u)"
 echo "@@groups=$(id -Gn 2>&1)"
+echo "@@init=$(cat /proc/1/comm 2>&1)"
 echo "@@home=$HOME"
 # mountinfo: the fields after " - " are the type, the source, the options
 echo "@@homemnt=$(awk -v h="$HOME" '$5 == h { o = $6; for (i = 7; $i != "-"; i++) ; t = $(i + 1) } END { print t " " o }' /proc/self/mountinfo)"
@@ -366,6 +369,18 @@ check "cl-direct-ssh: \$HOME is the NFS home, nosuid and nodev" \
 	'[ "$(val direct2 home)" = "/home/$U" ] && [[ $hm == "nfs4 "* ]] && [[ ,${hm#* }, == *,nosuid,* ]] && [[ ,${hm#* }, == *,nodev,* ]]' "homemnt: $hm"
 check "cl-direct-ssh: the session sees the file the su session wrote" '[[ " $(val direct2 ls) " == *" direct1.txt "* ]]' "ls: $(val direct2 ls)"
 on_server direct2 "cl-direct-ssh"
+# The per-user container (IDEs): its logins share one container.
+set_policy "[group $G]" "sandbox = yes" "memory = 256M" "pids = 256" "home = direct" "container = user" "linger = 0"
+t=$(uptime_s)
+login ssh direct3
+fig "ssh login (home = direct on NFS, container = user) took $(since "$t") s"
+hm=$(val direct3 homemnt)
+check "cl-direct-user: with container = user the ssh login runs in the user's container on the NFS home" \
+	'[ $lrc = 0 ] && [ "$(val direct3 init)" = cubby-init ] && [ "$(val direct3 uid)" = 20001 ] && [[ $hm == "nfs4 "* ]] && [ "$(val direct3 wrote)" = ok ]' \
+	"exit $lrc: init $(val direct3 init), homemnt $hm: $(out_of direct3)"
+on_server direct3 "cl-direct-user"
+wait_for 300 '[ ! -d /sys/fs/cgroup/system.slice/cubby.service/u20001/ct ]' ||
+	fail "cl-direct-user: the container stopped after the logout (linger = 0)" "$(find /sys/fs/cgroup/system.slice/cubby.service -maxdepth 3 -type d)"
 check "cl-direct: nothing of the home is in node 1's state_dir" \
 	'[ -z "$(find /var/lib/cubby -name "direct*.txt" 2>/dev/null)" ]'
 
