@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# mkroot.sh BUILD_DIR
+# mkroot.sh BUILD_DIR [systemd|cluster]
 #
 # Builds (once) the disk that tests/vm/systemd.sh boots: a real Debian 12
 # userland with systemd as PID 1, for the kernel of the VM kit (mkkit.sh,
@@ -17,7 +17,16 @@
 # The image holds no cubby and no test: the guest's cubby-vmtest.service
 # runs /run/cubby-vm/stage from the run's own 9p share (systemd.sh).
 #
-# No-op when root.stamp matches. Delete vm-kit/systemd/ to rebuild.
+# The flavour `cluster` (tests/vm/cluster.sh) builds the same root plus the
+# real servers and clients of a login cluster into BUILD_DIR/vm-kit/cluster/:
+# slapd (preseeded: dc=cubby,dc=test, admin password "cubby-test"),
+# ldap-utils, sssd-ldap with libnss-sss and libpam-sss, nfs-kernel-server
+# and nfs-common. The kernel's NFS modules (nfsd, nfs, nfsv4, nfsv3,
+# sunrpc, lockd, grace, auth_rpcgss) come with the kit's module tree; the
+# build checks that they are there.
+#
+# No-op when root.stamp matches. Delete vm-kit/systemd/ (vm-kit/cluster/) to
+# rebuild.
 # Exit: 0 ready, 77 cannot be built here (not root, no debootstrap, no
 # archive), anything else is a bug.
 
@@ -27,7 +36,7 @@ log() { printf 'mkroot: %s\n' "$*" >&2; }
 skip() { printf 'mkroot: SKIP: %s\n' "$*" >&2; exit 77; }
 die() { printf 'mkroot: ERROR: %s\n' "$*" >&2; exit 1; }
 
-[ $# -eq 1 ] || die "usage: $0 BUILD_DIR"
+[ $# -eq 1 ] || [ $# -eq 2 ] || die "usage: $0 BUILD_DIR [systemd|cluster]"
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 BUILD_DIR=$(cd "$1" && pwd -P) || die "no such build dir: $1"
 KIT=$BUILD_DIR/vm-kit
@@ -35,10 +44,24 @@ SD=$KIT/systemd
 STAMP=$SD/root.stamp
 ROOT_FORMAT=2 # bump when the root's contents change: cached roots are rebuilt
 IMG_MB=2048
+HOSTNAME_=cubby-sd
+FLAVOUR=${2:-systemd}
 
 # The packages on top of minbase. cubby's own run-time libraries are listed
 # so that the .deb installs with dpkg -i in a guest that has no network.
 PKGS=systemd,systemd-sysv,udev,dbus,libpam-systemd,openssh-server,openssh-client,nftables,iproute2,procps,kmod,libcap-ng0,libmnl0,libnl-3-200,libnl-route-3-200,libnftables1,libjansson4
+case $FLAVOUR in
+systemd) ;;
+cluster)
+	SD=$KIT/cluster
+	STAMP=$SD/root.stamp
+	ROOT_FORMAT=c1 # bump when the cluster root's contents change
+	IMG_MB=3072
+	HOSTNAME_=cubby-cl
+	PKGS=$PKGS,slapd,ldap-utils,sssd-ldap,sssd-tools,libnss-sss,libpam-sss,nfs-kernel-server,nfs-common
+	;;
+*) die "unknown flavour $FLAVOUR (systemd or cluster)" ;;
+esac
 
 complete() {
 	[ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$ROOT_FORMAT $(cat "$KIT/kernel-version" 2>/dev/null)" ] &&
@@ -85,8 +108,8 @@ if ! debootstrap --variant=minbase --include="$PKGS" bookworm "$R" "$mirror" >"$
 fi
 T1=$(date +%s.%N)
 
-echo cubby-sd >"$R/etc/hostname"
-printf '127.0.0.1\tlocalhost\n127.0.1.1\tcubby-sd\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$R/etc/hosts"
+echo "$HOSTNAME_" >"$R/etc/hostname"
+printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n' "$HOSTNAME_" >"$R/etc/hosts"
 # Root is mounted read-write by the initramfs; nothing else to mount.
 : >"$R/etc/fstab"
 # A machine id of its own: an empty one is a "first boot", whose
@@ -135,11 +158,47 @@ modprobe 9pnet_virtio && modprobe 9p &&
 exec $IO/stage
 EOF
 chmod 0755 "$R/usr/local/sbin/cubby-vmtest"
+# cluster: slapd's database for dc=cubby,dc=test, made by slapd's own
+# postinst from preseeded answers (debootstrap configured it with the
+# defaults). In private mount, pid and network namespaces with a fresh /proc
+# and a policy-rc.d that forbids starting anything: nothing of it can reach
+# the host's network or outlive the step.
+cluster_root() {
+	local m r=${R:?} w=${W:?}
+	for m in nfsd nfs nfsv4 nfsv3 sunrpc lockd grace auth_rpcgss; do
+		modprobe -d "$KIT/root" -S "$kver" --show-depends "$m" >/dev/null 2>&1 ||
+			die "the kit's kernel has no module $m (NFS)"
+	done
+	printf '#!/bin/sh\nexit 101\n' >"$r/usr/sbin/policy-rc.d"
+	chmod 0755 "$r/usr/sbin/policy-rc.d"
+	printf '%s\n' \
+		'slapd slapd/no_configuration boolean false' \
+		'slapd slapd/domain string cubby.test' \
+		'slapd shared/organization string cubby' \
+		'slapd slapd/password1 password cubby-test' \
+		'slapd slapd/password2 password cubby-test' \
+		'slapd slapd/purge_database boolean true' \
+		'slapd slapd/move_old_database boolean true' >"$r/root/slapd.preseed"
+	unshare --mount --pid --net --fork sh -c '
+		mount -t proc proc "$1/proc" || exit 1
+		chroot "$1" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
+			sh -c "debconf-set-selections /root/slapd.preseed && dpkg-reconfigure -f noninteractive slapd"
+		rc=$?
+		umount "$1/proc"
+		exit $rc' sh "$r" >"$w/slapd.log" 2>&1 ||
+		{ tail -n 20 "$w/slapd.log" >&2; die "configuring slapd for dc=cubby,dc=test failed"; }
+	rm -f "$r/usr/sbin/policy-rc.d" "$r/root/slapd.preseed"
+	rm -rf "$r"/var/backups/*.ldapdb
+	grep -qs 'dc=cubby,dc=test' "$r"/etc/ldap/slapd.d/cn=config/olcDatabase=*mdb.ldif ||
+		die "slapd has no database for dc=cubby,dc=test"
+	grep -q '^passwd:.*sss' "$r/etc/nsswitch.conf" || die "libnss-sss did not add sss to nsswitch.conf"
+}
+if [ "$FLAVOUR" = cluster ]; then cluster_root; fi
 rm -f "$R"/var/cache/apt/archives/*.deb
 
 log "mkfs.ext4 -d (${IMG_MB} MiB, sparse)"
 truncate -s "${IMG_MB}M" "$W/root.img"
-mkfs.ext4 -q -F -L cubby-sd -E lazy_itable_init=1 -O ^has_journal -d "$R" "$W/root.img" >"$W/mkfs.log" 2>&1 ||
+mkfs.ext4 -q -F -L "$HOSTNAME_" -E lazy_itable_init=1 -O ^has_journal -d "$R" "$W/root.img" >"$W/mkfs.log" 2>&1 ||
 	{ cat "$W/mkfs.log" >&2; die "mkfs.ext4 -d failed"; }
 mv "$W/root.img" "$SD/root.img"
 
