@@ -341,7 +341,8 @@ static void check_pam(const Conf *conf, const char *pam_dir, json_t *warnings)
  * connect()), with its own /run, /tmp, /var/tmp, /dev, /proc and /sys. A
  * unix socket elsewhere that a root daemon listens on and that everyone
  * may write to is a service of root's reachable from inside: listed, with
- * the `hide` line that makes it unreachable, unless the policy hides it. */
+ * the `hide` line that makes it unreachable, unless the policy or the
+ * helper's built-in list (CONF_BUILTIN_HIDE) hides it. */
 
 static bool path_under(const char *path, const char *dir)
 {
@@ -354,6 +355,11 @@ static bool path_under(const char *path, const char *dir)
 
 static bool hidden_by_policy(const Conf *conf, const char *path)
 {
+        static const char *const builtin[] = CONF_BUILTIN_HIDE;
+
+        for (size_t i = 0; i < ELEMENTSOF(builtin); i++)
+                if (path_under(path, builtin[i]))
+                        return true;
         for (size_t i = 0; i < conf->n_sections; i++) {
                 const ConfSection *sec = &conf->sections[i];
 

@@ -495,11 +495,9 @@ int mnt_build_root(Helper *h)
                 return r;
         /* cubby's own state, and host agents reachable through sockets or
          * spools outside /run, /tmp and /var/tmp (S5: no path to host
-         * agents): the sssd responder pipes (user enumeration), cron's
-         * spool, other users' mail */
+         * agents; the list is in conf.h) */
         {
-                static const char *const builtin[] = { "/var/lib/sss/pipes", "/var/spool/cron",
-                                                       "/var/mail", "/var/spool/mail" };
+                static const char *const builtin[] = CONF_BUILTIN_HIDE;
 
                 if (h->rec.state_dir[0]) {
                         r = hide_path(root, h->rec.state_dir);

@@ -261,3 +261,9 @@ const char *conf_net_mode_name(ConfNetMode m);
 /* "sandbox" for CONF_KEY_SANDBOX ...; NULL when key is out of range. */
 const char *conf_key_name(int key);
 void conf_error_format(const ConfError *err, char *buf, size_t size);
+
+/* Paths every sandbox hides, whatever the policy says (the helper's mount
+ * step; `cubbyctl check` counts them as hidden): host agents reachable
+ * through sockets or spools outside /run, /tmp and /var/tmp: the sssd
+ * responder pipes (user enumeration), cron's spool, other users' mail. */
+#define CONF_BUILTIN_HIDE { "/var/lib/sss/pipes", "/var/spool/cron", "/var/mail", "/var/spool/mail" }
