@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/fsuid.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -76,6 +77,9 @@ static void test_open(void **state)
         int fd, r;
 
         (void)state;
+        /* valgrind 3.19 has no openat2: nothing to check there */
+        if (syscall(SYS_openat2, AT_FDCWD, "/", NULL, 0) < 0 && errno == ENOSYS)
+                skip();
         snprintf(base, sizeof base, "/tmp/cubby-hd-XXXXXX");
         assert_non_null(mkdtemp(base));
         assert_int_equal(chmod(base, 0755), 0);

@@ -49,7 +49,7 @@ static int setup(void **state_)
                 print_message("SKIP: needs root, /dev/fuse and CUBBY_FUSE_DIR\n");
                 exit(77);
         }
-        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+        if (unshare(CLONE_NEWNS) < 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0) {
                 print_message("SKIP: no private mount namespace: %s\n", strerror(errno));
                 exit(77);
         }
