@@ -1383,7 +1383,7 @@ static void test_sample_config(void **state)
         conf_free(&c);
 }
 
-/* Issue 18: a cut at 63 characters must not leave a trailing '-'; names
+/* A cut at 63 characters must not leave a trailing '-'; names
  * of users and hosts never make an invalid label. */
 static void test_hostname_expand(void **state)
 {

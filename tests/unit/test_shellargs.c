@@ -124,7 +124,7 @@ static void test_env(void **state)
         free(rec);
 }
 
-/* Issue 18: 150 LC_* (sshd's AcceptEnv LANG LC_*) used to fail with
+/* 150 LC_* (sshd's AcceptEnv LANG LC_*) used to fail with
  * -E2BIG and refuse the login; now the bound's worth is kept, the rest
  * counted as dropped, and the fixed names still pass. */
 static void test_env_lc_flood(void **state)
