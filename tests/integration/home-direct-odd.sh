@@ -5,11 +5,13 @@
 # in it, a FIFO or a device node of the user's at pw_dir, each refused
 # with a message and no command run; a home that is a mount point of its
 # own (a tmpfs of the user's) is bound as that mount, nosuid and nodev;
+# a component of pw_dir the student swaps for a symlink during logins
+# never has root make anything where the symlink points;
 # a group name with '=' (the record's separator) is not carried in the
 # record, and the container's /etc/group has the host's one line for it;
 # a user in more groups than the record holds is refused with a message, never let
 # in with some groups dropped.
-IT_NEEDS="/usr/sbin/sshd ssh su addgroup mkfifo mknod"
+IT_NEEDS="/usr/sbin/sshd ssh su addgroup mkfifo mknod /usr/bin/python3"
 . "$(dirname "$0")/lib.sh"
 it_init "$@"
 . "$(dirname "$0")/lib-extra.sh"
@@ -20,6 +22,7 @@ OF=${IT_P}of            # pw_dir is a FIFO of the user's
 OC=${IT_P}oc            # pw_dir is a device node of the user's
 OM=${IT_P}om            # pw_dir is a tmpfs mount point of the user's
 OG=${IT_P}og            # odd group names
+OR=${IT_P}or            # swaps a component of pw_dir during logins
 ON=${IT_P}on            # in more groups than a record holds
 HB=/home/${IT_P}o
 mkdir -m 0755 "$HB" || it_fatal "mkdir $HB"
@@ -42,6 +45,13 @@ mknod -m 0600 "$HB/dev" c 1 3; chown "$OC:" "$HB/dev"
 hx_add_student "$OM" -d "$HB/mnt"
 mount -t tmpfs -o "size=1m,mode=0700,uid=$(it_uid "$OM"),gid=$(it_gid "$OM")" "cubby-it-$IT_ID" "$HB/mnt" \
         || it_fatal "mount tmpfs on $HB/mnt"
+# pw_dir <HB>/race/mid/h: <HB>/race is the student's, who swaps "mid"
+# between a dir of their own and a symlink to <HB>/victim, a dir of
+# root's the student may not write in
+mkdir -m 0755 "$HB/race" "$HB/victim"
+hx_add_student "$OR" -d "$HB/race/mid/h"
+chown "$OR:" "$HB/race" "$HB/race/mid"
+echo mine >"$HB/race/mid/h/marker"; chown "$OR:" "$HB/race/mid/h/marker"
 # (addgroup --allow-all-names takes '=' where groupadd does not; ':', a
 # newline and names over 32 bytes are refused by every tool)
 addgroup --quiet --allow-all-names "${IT_P}g=x" >/dev/null || it_fatal "addgroup ${IT_P}g=x"
@@ -92,6 +102,44 @@ it_eq "a tmpfs home: inside, the home is the tmpfs" tmpfs "$(it_get fs "$out")"
 it_match "a tmpfs home: inside, nosuid" '(^|,)nosuid(,|$)' "$(it_get opts "$out")"
 it_match "a tmpfs home: inside, nodev" '(^|,)nodev(,|$)' "$(it_get opts "$out")"
 it_check_clean "after the tmpfs home" "$OM"
+
+# the race: the student renames the component back and forth, as fast as
+# it can, while logins open the home and build the container's tree
+# (which is the host's file system below its mounts): each login gets the
+# student's own home or is refused, and nothing is made in the victim dir
+fp=$(hx_fingerprint "$HB/victim")
+setpriv --reuid="$(it_uid "$OR")" --regid="$(it_gid "$OR")" --clear-groups \
+        /usr/bin/python3 -c '
+import os, sys
+os.chdir(sys.argv[1])
+os.symlink(sys.argv[2], "evil")
+while True:
+        os.rename("mid", "aside"); os.rename("evil", "mid")
+        os.rename("mid", "evil"); os.rename("aside", "mid")
+' "$HB/race" "$HB/victim" &
+rpid=$!
+hx_on_exit "kill $rpid 2>/dev/null"
+own=0 refusedn=0 odd=
+for i in $(seq 1 150); do
+        [ "$(hx_fingerprint "$HB/victim")" = "$fp" ] || break
+        out=$(IT_TIMEOUT=30 it_su - "$OR" -c 'echo "@@m=$(cat marker 2>&1 | head -c 40)"' </dev/null 2>&1)
+        printf '%s\n' "$out" | grep -o 'cubby-shell: [^(]*' >>"$IT_SCRATCH/race-msgs"
+        case $(it_get m "$out") in
+        mine) own=$((own + 1)) ;;
+        *) if printf '%s' "$out" | grep -q 'cubby-shell: ' && ! printf '%s' "$out" | grep -q '@@m='; then
+                   refusedn=$((refusedn + 1))
+           else
+                   odd+="[$out] "
+           fi ;;
+        esac
+done
+it_eq "pw_dir raced: the student's renaming loop ran throughout" yes "$(yn kill -0 "$rpid")"
+kill "$rpid"; wait "$rpid" 2>/dev/null
+it_log "pw_dir raced: the helper's messages: $(sort "$IT_SCRATCH/race-msgs" | uniq -c | tr '\n' ';')"
+it_log "pw_dir raced: $i logins, $own got the own home, $refusedn were refused with a message"
+it_empty "pw_dir raced: every login got the own home or was refused with a message (no shell ran elsewhere)" "$odd"
+it_eq "pw_dir raced: nothing was made in the root-owned dir the symlink names" "$fp" "$(hx_fingerprint "$HB/victim")"
+it_check_clean "after the race" "$OR"
 
 # a group name with '=' (the record's key separator): the record does not
 # carry it (name_is_safe), the container's /etc/group copies the host's own
