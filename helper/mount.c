@@ -244,6 +244,18 @@ static int open_direct_home(Helper *h)
         return 0;
 }
 
+/* path inside the root as a directory, without following any symlink: the
+ * home's parent may be below a directory of the user's, who can swap a
+ * component for a symlink between our steps (the tree is the host's) */
+static int open_in_root_nofollow(int rootfd, const char *path)
+{
+        struct open_how how = { .flags = (uint64_t)(O_RDONLY | O_DIRECTORY | O_CLOEXEC),
+                                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS };
+        int fd = (int)syscall(SYS_openat2, rootfd, path + strspn(path, "/"), &how, sizeof how);
+
+        return fd < 0 ? -errno : fd;
+}
+
 /* The user's home, at its pw_dir, with the rest of its parent empty: the
  * user's overlay from the anchor namespace; with home = direct the tree
  * open_direct_home cloned; in records with neither, the host home. The
@@ -252,10 +264,12 @@ static int open_direct_home(Helper *h)
 static int build_home(int rootfd, Helper *h)
 {
         const Record *rec = &h->rec;
-        _cleanup_close_ int home = -1, pdir = -1;
+        _cleanup_close_ int home = -1, pdir = -1, under = -1, target = -1;
+        _cleanup_close_ int tree = TAKE_FD(h->home_tree);
         char parent_path[PATH_MAX], src[64];
         const char *name;
-        struct stat st;
+        struct stat st, pst;
+        struct statfs psf;
         char *slash;
         int r;
 
@@ -277,7 +291,7 @@ static int build_home(int rootfd, Helper *h)
                         return -errno;
                 if (st.st_uid != rec->uid)
                         return -EPERM;
-        } else if (h->home_tree < 0) {
+        } else if (tree < 0) {
                 return -EBADF;
         }
         if (rec->home_mount[0]) {
@@ -290,27 +304,40 @@ static int build_home(int rootfd, Helper *h)
                         return -ENOENT;
         }
 
-        r = mnt_tmpfs_at(rootfd, parent_path, MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k", false);
+        /* The parent is resolved once, with no symlink, and everything
+         * after goes by fd: the tmpfs on that directory, the home's mount
+         * point made in that tmpfs (checked to be it: a swap of a real
+         * directory in between is refused), the home on that mount point.
+         * A path resolved anew at each step let a student who owns a
+         * component above the parent point it elsewhere in between, and
+         * root made the mount point in the host's directory it named. */
+        r = mnt_detach_below(parent_path);
         if (r < 0)
                 return r;
-        pdir = mnt_open_dir_in_root(rootfd, parent_path);
-        if (pdir < 0)
-                return pdir;
-        if (mkdirat(pdir, name, 0755) < 0)
+        under = open_in_root_nofollow(rootfd, parent_path);
+        r = under < 0 ? under
+                      : mnt_on_fd("tmpfs", under, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k");
+        /* the fd names the directory below the new mount: the path,
+         * without symlinks, must now reach that tmpfs */
+        if (r < 0 || (pdir = open_in_root_nofollow(rootfd, parent_path)) < 0)
+                return r < 0 ? r : pdir;
+        if (fstat(under, &st) < 0 || fstat(pdir, &pst) < 0 || fstatfs(pdir, &psf) < 0)
                 return -errno;
-        if (rec->home_direct) {
-                _cleanup_close_ int target = -1, tree = TAKE_FD(h->home_tree);
-
-                target = mnt_open_in_root(rootfd, rec->home, O_NOFOLLOW | O_DIRECTORY);
-                if (target < 0)
-                        return target;
-                if (syscall(SYS_move_mount, tree, "", target, "",
-                            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-                        return -errno;
-                return 0;
-        }
+        if (psf.f_type != TMPFS_MAGIC || pst.st_dev == st.st_dev)
+                return -ESTALE;
+        if (mkdirat(pdir, name, 0755) < 0 ||
+            (target = openat(pdir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+                return -errno;
+        if (rec->home_direct)
+                return syscall(SYS_move_mount, tree, "", target, "",
+                               MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0 ? -errno : 0;
         snprintf(src, sizeof src, "/proc/self/fd/%d", home);
-        return mnt_bind_at(rootfd, src, rec->home, MS_NOSUID | MS_NODEV);
+        r = mnt_on_fd(src, target, NULL, MS_BIND, NULL);
+        close(target);
+        /* the bind now on top of the mount point */
+        if (r < 0 || (target = openat(pdir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+                return r < 0 ? r : -errno;
+        return mnt_on_fd(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV, NULL);
 }
 
 /* Paths the policy hides (and cubby's own state): an empty read-only

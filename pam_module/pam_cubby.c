@@ -873,6 +873,16 @@ static int fill_record(OpenCtx *c, const ConfPolicy *pol, Record *rec, const cha
         rec->n_hide = pol->n_hide < RECORD_MAX_HIDE ? pol->n_hide : RECORD_MAX_HIDE;
         for (size_t i = 0; i < rec->n_hide; i++)
                 snprintf(rec->hide[i], sizeof rec->hide[i], "%s", pol->hide[i]);
+        /* The record, the helper's mounts and the container's passwd take
+         * the home as a plain absolute path: one with "..", "." or a '/'
+         * at its end (useradd -d keeps those) is refused here, saying so,
+         * before anything is made for the session */
+        if (!path_is_normalized_absolute(c->pw.pw_dir) || strchr(c->pw.pw_dir, ':') ||
+            strchr(c->pw.pw_dir, '\n')) {
+                *ret_why = "the home path (pw_dir) is not usable: not a plain absolute path "
+                           "(no '.', '..', '//' or '/' at its end)";
+                return -EINVAL;
+        }
         if (strscpy(rec->user, sizeof rec->user, c->user) < 0 ||
             strscpy(rec->home, sizeof rec->home, c->pw.pw_dir) < 0 ||
             strscpy(rec->state_dir, sizeof rec->state_dir, c->conf.global.state_dir) < 0 ||
