@@ -1001,21 +1001,23 @@ static int create_session_cgroup(const ConfPolicy *pol, Session *s, int sessions
         return 0;
 }
 
-/* Run `cubby-shell --start-container KEY` (a fixed path, an empty
+/* Run `cubby-shell --start-container UID KEY` (a fixed path, an empty
  * environment, no inherited fds) and wait for it, at most
  * START_TIMEOUT_MS; then it is killed. 0 when it exited 0; its status may
  * be lost (a caller that ignores SIGCHLD or reaps for itself: -ECHILD),
  * so the caller checks the container record either way. */
-static int run_start_container(const char *key)
+static int run_start_container(uid_t uid, const char *key)
 {
-        char *const argv[] = { (char *)"cubby-shell", (char *)"--start-container", (char *)key,
-                               NULL };
+        char uidbuf[16];
+        char *const argv[] = { (char *)"cubby-shell", (char *)"--start-container", uidbuf,
+                               (char *)key, NULL };
         _cleanup_close_ int pidfd = -1;
         struct pollfd pfd;
         siginfo_t si;
         pid_t pid;
         int r;
 
+        snprintf(uidbuf, sizeof uidbuf, "%u", (unsigned)uid);
         r = spawn_fixed(CUBBY_HELPER_PATH, argv, -1, &pid);
         if (r < 0)
                 return r;
@@ -1144,7 +1146,7 @@ static int ensure_container(OpenCtx *c, const ConfPolicy *pol, Session *s, int s
         if (stale && old->addr)
                 (void)ipam_release(rec->run_dir, old->init_pid, old->init_start);
 
-        started = run_start_container(s->key);
+        started = run_start_container(rec->uid, s->key);
         CUBBY_FAULT("pam.ct.started");
         if (started == -ETIMEDOUT) {
                 *ret_why = "the user's container did not start in time";
@@ -1211,7 +1213,7 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
         /* Step 6: recorded before it is made, so gc can undo a crash at
          * any step. */
         rec->ready = false;
-        r = record_write(sessions, rec);
+        r = session_record_write(sessions, rec);
         if (r < 0) {
                 *ret_why = "the session record cannot be written";
                 return r;
@@ -1227,7 +1229,7 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
                 goto undo;
 
         rec->ready = true;
-        r = record_write(sessions, rec);
+        r = session_record_write(sessions, rec);
         if (r < 0) {
                 *ret_why = "the session record cannot be written";
                 goto undo;
@@ -1250,7 +1252,7 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
 
 undo:
         if (session_teardown(rec, locks, KILL_TIMEOUT_MS) >= 0)
-                (void)unlinkat(sessions, s->key, 0);
+                (void)session_record_remove(sessions, s->rec.uid, s->key);
         home_release(rec, locks);
         return r;
 }
@@ -1295,7 +1297,7 @@ static int write_passthrough(OpenCtx *c, const char *shell, Session *s, const ch
         r = record_key(rec->opener_pid, rec->opener_start, s->key, sizeof s->key);
         if (r < 0)
                 return r;
-        r = record_write(sessions, rec);
+        r = session_record_write(sessions, rec);
         if (r < 0)
                 *ret_why = "the session record cannot be written";
         return r;
@@ -1464,7 +1466,7 @@ static int open_session(OpenCtx *c)
                         if (session_dir_open(s->lock_dir, false, &locks) >= 0 &&
                             session_teardown(&s->rec, locks, KILL_TIMEOUT_MS) >= 0) {
                                 if (session_dir_open(CUBBY_SESSIONS_DIR, false, &sessions) >= 0)
-                                        (void)unlinkat(sessions, s->key, 0);
+                                        (void)session_record_remove(sessions, s->rec.uid, s->key);
                                 home_release(&s->rec, locks);
                         }
                         return refuse(pamh, c->user, c->service, why, strerror(-r));
@@ -1499,7 +1501,7 @@ static int open_session(OpenCtx *c)
                 if (session_dir_open(s->lock_dir, false, &locks) >= 0)
                         (void)session_teardown(&s->rec, locks, KILL_TIMEOUT_MS);
                 if (session_dir_open(CUBBY_SESSIONS_DIR, false, &sessions) >= 0)
-                        (void)unlinkat(sessions, s->key, 0);
+                        (void)session_record_remove(sessions, s->rec.uid, s->key);
                 return PAM_BUF_ERR;
         }
         CUBBY_FAULT("pam.opened");
@@ -1639,7 +1641,7 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
          * home and addresses; otherwise the record stays for gc, which
          * finishes the teardown once this opener has exited. */
         if (r >= 0 && session_dir_open(CUBBY_SESSIONS_DIR, false, &sessions) >= 0) {
-                (void)unlinkat(sessions, s->key, 0);
+                (void)session_record_remove(sessions, s->rec.uid, s->key);
                 CUBBY_FAULT("pam.close.unrecorded");
                 if (s->rec.sandbox && locks >= 0)
                         home_release(&s->rec, locks);
