@@ -313,16 +313,16 @@ int cg_remove(const CgSet *user, const CgSet *session)
 {
         int r = 0, k;
 
-        if (cg_set_check(user) < 0 || cg_set_check(session) < 0)
+        if ((user && cg_set_check(user) < 0) || (session && cg_set_check(session) < 0))
                 return -EINVAL;
-        for (size_t i = 0; i < session->n; i++) {
+        for (size_t i = 0; session && i < session->n; i++) {
                 k = rmdir_cg(&session->dir[i], false);
                 if (k < 0 && r == 0)
                         r = k;
         }
         /* The parent of the user dirs is never removed: it may be delegated
          * to cubby by a unit that owns it. */
-        for (size_t i = 0; i < user->n; i++) {
+        for (size_t i = 0; user && i < user->n; i++) {
                 k = rmdir_cg(&user->dir[i], true);
                 if (k < 0 && r == 0)
                         r = k;

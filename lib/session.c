@@ -93,10 +93,10 @@ int session_teardown(const Record *rec, int lock_dirfd, unsigned timeout_ms)
                  * running (nohup, tmux) belongs to the container and lives
                  * on. Its own dir goes once it is empty; the user dir and
                  * ct/ are the container's, removed by its stop. */
-                k = session_lock_user(lock_dirfd, rec->uid, timeout_ms, &lock);
+                k = cg_remove_dirs(&rec->cgroup, true);
                 if (k < 0)
                         return k;
-                k = cg_remove_dirs(&rec->cgroup, true);
+                k = session_lock_user(lock_dirfd, rec->uid, timeout_ms, &lock);
                 if (k < 0)
                         return k;
                 /* A session that died before its container's tree was made
@@ -107,10 +107,20 @@ int session_teardown(const Record *rec, int lock_dirfd, unsigned timeout_ms)
         }
         r = cg_kill(&rec->cgroup, timeout_ms);
         CUBBY_FAULT("lib.teardown.killed");
+        /* The session's own dirs need no lock: nobody else makes or uses
+         * them. Only the user level does (a login makes it and its session
+         * dir under the lock), and that is a few rmdirs that fail at once
+         * while other sessions live: many sessions of one user ending
+         * together no longer queue on the lock behind each other's
+         * cgroup removal (each rmdir of a v1 cgroup waits for the kernel,
+         * milliseconds under load). */
+        k = cg_remove(NULL, &rec->cgroup);
+        if (k < 0)
+                return r < 0 ? r : k;
         k = session_lock_user(lock_dirfd, rec->uid, timeout_ms, &lock);
         if (k < 0)
                 return r < 0 ? r : k;
-        k = cg_remove(&user, &rec->cgroup);
+        k = cg_remove(&user, NULL);
         CUBBY_FAULT("lib.teardown.removed");
         return r < 0 ? r : k;
 }

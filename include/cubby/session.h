@@ -50,7 +50,8 @@ int session_walk(int sessions_fd, const uid_t *uid, session_walk_fn fn, void *us
                  SessionWalkStats *stats);
 
 /* Kill the session cgroup, wait until it is empty (bounded), remove it and
- * the user level if that was the last session. Holds the user lock. A
+ * the user level if that was the last session. Holds the user lock only
+ * for the user level (a few rmdirs). A
  * session of a container = user record is not killed: its dir
  * (<user>/ct/s<sid>) is removed if empty and left otherwise. */
 int session_teardown(const Record *rec, int lock_dirfd, unsigned timeout_ms);
