@@ -50,7 +50,7 @@ int ctl_for_each_record(CtlRecordFn fn, Ctl *c, void *userdata)
                 return 0;
         if (r < 0)
                 return r;
-        r = session_walk(sessions, NULL, each_record, &e, NULL);
+        r = session_walk(sessions, NULL, NULL, each_record, &e, NULL);
         return r < 0 ? r : 0;
 }
 

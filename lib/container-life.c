@@ -150,7 +150,7 @@ int ct_live_sessions(const CtLife *l, uid_t uid, const char *exclude_key)
 
         if (l->sessions < 0)
                 return 0;
-        r = session_walk(l->sessions, &uid, live_one, &w, NULL);
+        r = session_walk(l->sessions, &uid, NULL, live_one, &w, NULL);
         return r < 0 ? r : w.n;
 }
 
@@ -390,7 +390,7 @@ static int live_session_ids(const CtLife *l, uid_t uid, Ids *out)
 
         if (l->sessions < 0)
                 return 0;
-        return session_walk(l->sessions, &uid, live_one, &w, NULL);
+        return session_walk(l->sessions, &uid, NULL, live_one, &w, NULL);
 }
 
 /* A dir of the container's top level that a live session still needs:

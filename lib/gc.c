@@ -164,7 +164,7 @@ static int collect_one(int dirfd, const char *key, const Record *rec, int err, v
 
 static int collect_ids(int sessions, Ids *ids)
 {
-        return session_walk(sessions, NULL, collect_one, ids, NULL);
+        return session_walk(sessions, NULL, NULL, collect_one, ids, NULL);
 }
 
 /* Session cgroups that no record names (a record lost after a failed

@@ -224,8 +224,8 @@ int session_record_remove(int sessions_fd, uid_t uid, const char *key)
 
 /* The records of one dir; want_uid < 0: any uid (a legacy top-level
  * record), else every record must name it. */
-static int walk_dir(int dfd, int64_t want_uid, Record *rec, session_walk_fn fn, void *userdata,
-                    SessionWalkStats *stats)
+static int walk_dir(int dfd, int64_t want_uid, Record *rec, session_key_fn want, session_walk_fn fn,
+                    void *userdata, SessionWalkStats *stats)
 {
         _cleanup_close_ int dup = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         struct dirent *de;
@@ -242,7 +242,8 @@ static int walk_dir(int dfd, int64_t want_uid, Record *rec, session_walk_fn fn, 
                 int k;
 
                 /* temp files of atomic writes, and (at the top) the user dirs */
-                if (de->d_name[0] == '.' || (want_uid < 0 && de->d_name[0] == 'u'))
+                if (de->d_name[0] == '.' || (want_uid < 0 && de->d_name[0] == 'u') ||
+                    (want && !want(de->d_name, userdata)))
                         continue;
                 k = record_read(dirfd(d), de->d_name, 0, rec);
                 if (stats)
@@ -257,8 +258,8 @@ static int walk_dir(int dfd, int64_t want_uid, Record *rec, session_walk_fn fn, 
         return r;
 }
 
-int session_walk(int sessions_fd, const uid_t *uid, session_walk_fn fn, void *userdata,
-                 SessionWalkStats *stats)
+int session_walk(int sessions_fd, const uid_t *uid, session_key_fn want, session_walk_fn fn,
+                 void *userdata, SessionWalkStats *stats)
 {
         _cleanup_free_ Record *rec = malloc(sizeof *rec);
         _cleanup_close_ int dup = -1;
@@ -274,10 +275,10 @@ int session_walk(int sessions_fd, const uid_t *uid, session_walk_fn fn, void *us
                 r = record_user_dir(sessions_fd, *uid, false, &ufd);
                 if (r == -ENOENT)
                         return 0;
-                return r < 0 ? r : walk_dir(ufd, *uid, rec, fn, userdata, stats);
+                return r < 0 ? r : walk_dir(ufd, *uid, rec, want, fn, userdata, stats);
         }
         /* records from before the per-user dirs, at the top */
-        r = walk_dir(sessions_fd, -1, rec, fn, userdata, stats);
+        r = walk_dir(sessions_fd, -1, rec, want, fn, userdata, stats);
         if (r != 0)
                 return r;
         dup = openat(sessions_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -295,7 +296,7 @@ int session_walk(int sessions_fd, const uid_t *uid, session_walk_fn fn, void *us
                         continue;
                 if (record_user_dir(dirfd(d), u, false, &ufd) < 0)
                         continue; /* removed meanwhile, or not ours */
-                r = walk_dir(ufd, u, rec, fn, userdata, stats);
+                r = walk_dir(ufd, u, rec, want, fn, userdata, stats);
         }
         closedir(d);
         return r;
@@ -309,6 +310,17 @@ typedef struct {
         unsigned reaped;
         int r;
 } GcWalk;
+
+/* The key names the opener (record_read insists): a record whose opener
+ * lives is not read at all, so that gc costs a /proc lookup per live
+ * session, not a parse. */
+static bool opener_gone(const char *key, void *userdata)
+{
+        pid_t pid;
+        uint64_t start;
+
+        return record_key_parse(key, &pid, &start) < 0 || proc_alive("/proc", pid, start) == 0;
+}
 
 static int gc_one(int dirfd, const char *key, const Record *rec, int err, void *userdata)
 {
@@ -378,7 +390,7 @@ int session_gc(int sessions_dirfd, int lock_dirfd, session_reap_fn on_reap, void
         if (flock(gclock, LOCK_EX | LOCK_NB) < 0)
                 return errno == EWOULDBLOCK ? 0 : -errno;
 
-        r = session_walk(sessions_dirfd, NULL, gc_one, &g, NULL);
+        r = session_walk(sessions_dirfd, NULL, opener_gone, gc_one, &g, NULL);
         if (r < 0)
                 return r;
         /* Temp files of writers that died before their rename: in the
@@ -426,7 +438,7 @@ static int count_one(int dirfd, const char *key, const Record *rec, int err, voi
 int session_count_live(int sessions_dirfd, uid_t uid, const char *exclude_key, bool ready_only)
 {
         CountWalk c = { .exclude_key = exclude_key, .ready_only = ready_only };
-        int r = session_walk(sessions_dirfd, &uid, count_one, &c, NULL);
+        int r = session_walk(sessions_dirfd, &uid, NULL, count_one, &c, NULL);
 
         return r < 0 ? r : c.n;
 }

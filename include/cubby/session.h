@@ -39,15 +39,18 @@ int session_record_remove(int sessions_fd, uid_t uid, const char *key);
  * cubby wrote, or one filed under another user's dir). Return 0 to go
  * on; anything else stops the walk and is its result. */
 typedef int (*session_walk_fn)(int dirfd, const char *key, const Record *rec, int err, void *userdata);
+/* Optional, before a record is read: false skips key unread. */
+typedef bool (*session_key_fn)(const char *key, void *userdata);
 typedef struct {
         unsigned read; /* records opened and parsed */
 } SessionWalkStats;
 
-/* Every record of *uid, or with uid NULL every record on the host. The
- * one walker over the records: gc, the counts of the login path, the
- * container code and cubbyctl all use it. stats (optional) counts. */
-int session_walk(int sessions_fd, const uid_t *uid, session_walk_fn fn, void *userdata,
-                 SessionWalkStats *stats);
+/* Every record of *uid, or with uid NULL every record on the host (those
+ * whose key want accepts, if given). The one walker over the records: gc,
+ * the counts of the login path, the container code and cubbyctl all use
+ * it. stats (optional) counts. */
+int session_walk(int sessions_fd, const uid_t *uid, session_key_fn want, session_walk_fn fn,
+                 void *userdata, SessionWalkStats *stats);
 
 /* Kill the session cgroup, wait until it is empty (bounded), remove it and
  * the user level if that was the last session. Holds the user lock only

@@ -585,7 +585,7 @@ static void test_walk_per_user(void **state)
                 put_record(t.sessions, getpid(), me_start + 100 + i, 4100 + i % 20, true, true);
         for (unsigned i = 0; i < 3; i++)
                 put_record(t.sessions, getpid(), me_start + i, uid, true, true);
-        assert_int_equal(session_walk(t.sessions, &uid, on_walk, &w, &st), 0);
+        assert_int_equal(session_walk(t.sessions, &uid, NULL, on_walk, &w, &st), 0);
         assert_int_equal(w.ok, 3);
         assert_int_equal(w.bad, 0);
         assert_int_equal(st.read, 3);
@@ -599,7 +599,7 @@ static void test_walk_per_user(void **state)
 
                 w = (Walked){ 0 };
                 st.read = 0;
-                assert_int_equal(session_walk(t.sessions, &none, on_walk, &w, &st), 0);
+                assert_int_equal(session_walk(t.sessions, &none, NULL, on_walk, &w, &st), 0);
                 assert_int_equal(w.ok + w.bad + st.read, 0);
         }
         /* an older cubby's record at the top, and one of 4100 filed in 4101's dir */
@@ -620,7 +620,7 @@ static void test_walk_per_user(void **state)
         }
         w = (Walked){ 0 };
         st.read = 0;
-        assert_int_equal(session_walk(t.sessions, NULL, on_walk, &w, &st), 0);
+        assert_int_equal(session_walk(t.sessions, NULL, NULL, on_walk, &w, &st), 0);
         assert_int_equal(w.ok, 64);
         assert_int_equal(w.bad, 1);
         assert_int_equal(st.read, 65);
