@@ -524,7 +524,34 @@ typedef struct OpenCtx {
         bool conf_ok;
         ConfError cerr;
         struct timespec t0;
+        /* each step's time, "name:us,...", for session_start's steps_us:
+         * the module's own profile, in every login's log line */
+        struct timespec step_t;
+        char steps[320];
+        size_t steps_len;
 } OpenCtx;
+
+static void step_mark(OpenCtx *c, const char *name)
+{
+        struct timespec now;
+        long long us;
+        int n;
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        us = (long long)(now.tv_sec - c->step_t.tv_sec) * 1000000 + (now.tv_nsec - c->step_t.tv_nsec) / 1000;
+        c->step_t = now;
+        if (c->steps_len >= sizeof c->steps)
+                return;
+        n = snprintf(c->steps + c->steps_len, sizeof c->steps - c->steps_len, "%s%s:%lld",
+                     c->steps_len ? "," : "", name, us);
+        /* cut whole: a truncated entry would read as another number */
+        if (n < 0 || (size_t)n >= sizeof c->steps - c->steps_len) {
+                c->steps[c->steps_len] = 0;
+                c->steps_len = sizeof c->steps;
+                return;
+        }
+        c->steps_len += (size_t)n;
+}
 
 static void expand_user(const char *pattern, const char *user, char *out, size_t size)
 {
@@ -1192,20 +1219,25 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
         r = check_shell(c, &helper, &shell, ret_why);
         if (r < 0)
                 return r;
+        step_mark(c, "shell");
         r = open_state_dirs(c, s, &sessions, &locks, ret_why);
         if (r < 0)
                 return r;
+        step_mark(c, "dirs_gc");
         r = fill_record(c, pol, rec, ret_why);
         if (r < 0)
                 return r;
+        step_mark(c, "fill");
         /* Step 4 */
         r = prepare_network(c, pol, rec, ret_why);
         if (r < 0)
                 return r;
         CUBBY_FAULT("pam.network");
+        step_mark(c, "net");
         r = resolve_cgroups(c, rec, &user, ret_why);
         if (r < 0)
                 return r;
+        step_mark(c, "cgpaths");
         r = record_key(rec->opener_pid, rec->opener_start, s->key, sizeof s->key);
         if (r < 0)
                 return r;
@@ -1219,14 +1251,17 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
                 return r;
         }
         CUBBY_FAULT("pam.record");
+        step_mark(c, "record");
 
         r = create_session_cgroup(pol, s, sessions, locks, &user, ret_why);
         if (r < 0)
                 goto undo;
+        step_mark(c, "cgroup");
 
         r = prepare_home(c, pol, rec, s->key, sessions, locks, &user, ret_why);
         if (r < 0)
                 goto undo;
+        step_mark(c, "home");
 
         rec->ready = true;
         r = session_record_write(sessions, rec);
@@ -1235,10 +1270,12 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
                 goto undo;
         }
         CUBBY_FAULT("pam.ready");
+        step_mark(c, "ready");
         if (rec->container == CONF_CONTAINER_USER) {
                 r = ensure_container(c, pol, s, sessions, locks, &user, ret_why);
                 if (r < 0)
                         goto undo;
+                step_mark(c, "container");
         }
         if (c->args.mode == RECORD_MODE_REDIRECT) {
                 r = redirect_shell(helper, &shell, sessions, c->pw.pw_shell);
@@ -1248,6 +1285,7 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
                 }
         }
         CUBBY_FAULT("pam.redirected");
+        step_mark(c, "redirect");
         return 0;
 
 undo:
@@ -1403,6 +1441,7 @@ static int open_session(OpenCtx *c)
                 /* no such user for us: nothing to sandbox, but never let an
                  * NSS failure look like "not sandboxed" to a sandboxed user */
                 return refuse(pamh, c->user, c->service, "the user cannot be looked up", "");
+        step_mark(c, "user");
 
         conf_init(&c->conf);
         r = conf_load(&c->conf, c->args.config, 0, &c->cerr);
@@ -1416,7 +1455,9 @@ static int open_session(OpenCtx *c)
                 pam_syslog(pamh, LOG_ERR, "cannot use %s: %s", c->args.config, cerrbuf);
         }
 
+        step_mark(c, "conf");
         r = user_policy(c->conf_ok ? &c->conf : NULL, admin_group, &c->pw, &admin, &pol, NULL);
+        step_mark(c, "policy");
         if (r < 0)
                 return refuse(pamh, c->user, c->service, "the user's groups cannot be looked up", "");
         if (!admin && !c->conf_ok)
@@ -1490,8 +1531,8 @@ static int open_session(OpenCtx *c)
                 log_event(LOG_INFO, "session_start", "session", s->rec.id, "uid", uid, "user",
                           c->user, "service", c->service, "rhost", c->rhost ? c->rhost : "",
                           "mode", c->args.mode == RECORD_MODE_REDIRECT ? "redirect" : "login-shell",
-                          "network", s->rec.network ? "nat" : "none", "setup_ms", ms,
-                          move_us[0] ? "net_move_us" : NULL, move_us, NULL);
+                          "network", s->rec.network ? "nat" : "none", "setup_ms", ms, "steps_us",
+                          c->steps, move_us[0] ? "net_move_us" : NULL, move_us, NULL);
         }
         if (pam_set_data(pamh, DATA_NAME, s, cleanup_data) != PAM_SUCCESS) {
                 _cleanup_close_ int sessions = -1, locks = -1;
@@ -1521,6 +1562,7 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
                 return PAM_BUF_ERR;
         c->pamh = pamh;
         clock_gettime(CLOCK_MONOTONIC, &c->t0);
+        c->step_t = c->t0;
         parse_args(pamh, argc, argv, &c->args);
         if (pam_get_user(pamh, &c->user, NULL) != PAM_SUCCESS || !c->user || !*c->user) {
                 free(c);
