@@ -462,6 +462,36 @@ if mem and res:
     out["scale"] = sc
     P("")
 
+# ---------------------------------------------------------------- open_session, step by step
+p = os.path.join(R, "pam-steps.txt")
+if os.path.exists(p):
+    steps = {}
+    order = []
+    for line in open(p):
+        for part in line.strip().split(","):
+            if ":" not in part:
+                continue
+            k, v = part.split(":", 1)
+            if not v.isdigit():
+                continue
+            if k not in steps:
+                steps[k] = []
+                order.append(k)
+            steps[k].append(int(v))
+    if steps:
+        P("## open_session step by step (session_start steps_us of the setup phase's logins of one user)")
+        P("")
+        row(["step", "n", "p50 ms", "p99 ms"])
+        row(["---", "---", "---", "---"])
+        total = 0.0
+        for k in order:
+            a = steps[k]
+            total += med(a)
+            row([k, str(len(a)), f(ms(med(a)), 3), f(ms(pct(a, 99)), 3)])
+        P(f"sum of the step medians: {f(ms(total), 2)} ms")
+        out["pam_steps"] = {k: stat(steps[k]) for k in order}
+        P("")
+
 # ---------------------------------------------------------------- 6: container = user
 ct = read_csv("container.csv")
 if ct:
