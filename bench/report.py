@@ -437,9 +437,13 @@ if mem and res:
           f"{res.get('syslog_timeouts', '?')}")
         sc["session_end_timeouts"] = int(res["session_end_timeouts"])
     snap = kv_file("scale-snap-after.txt")
+    snap0 = kv_file("scale-snap-before.txt")
     if snap:
-        P("leak snapshot after the teardown: " + ", ".join(f"{k} {v}" for k, v in snap.items()))
+        # the container = user student's lingering container is in both
+        P("leak snapshot after the teardown (before the scale phase in brackets): " +
+          ", ".join(f"{k} {v} ({snap0.get(k, '?')})" for k, v in snap.items()))
         sc["snap_after"] = snap
+        sc["snap_before"] = snap0
     one = kv_file("scale-one-result.txt")
     if one and one.get("held"):
         n1 = int(one["held"])
@@ -454,7 +458,8 @@ if mem and res:
           f"{one.get('session_end_errors')}, syslog lines saying timeout: {one.get('syslog_timeouts')}")
         snap1 = kv_file("scale-one-snap-after.txt")
         if snap1:
-            P("  leak snapshot: " + ", ".join(f"{k} {v}" for k, v in snap1.items()))
+            P("  leak snapshot (before the scale phase in brackets): " +
+              ", ".join(f"{k} {v} ({snap0.get(k, '?')})" for k, v in snap1.items()))
         sc["one_user"] = {"held": n1, "timeouts": one.get("session_end_timeouts"), "snap": snap1}
     if after and base:
         P(f"after the teardown: MemAvailable {f((int(base['memavailable_kib']) - int(after['memavailable_kib'])) / 1024, 1)} MiB "
