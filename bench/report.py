@@ -233,7 +233,8 @@ def pam_fields(label, iters=None):
     return d
 
 
-pc, pp = pam_fields("pam_cubby"), pam_fields("pam_plain")
+# the setup rounds only (numbered): the scale phase adds held0-*/heldN-* rows
+pc, pp = pam_fields("pam_cubby", str.isdigit), pam_fields("pam_plain", str.isdigit)
 for k, desc in (("open_us", "pam_open_session (pamtime, no tracer): the module's login work"),
                 ("close_us", "pam_close_session: the module's logout work")):
     a, b = pc.get(k, []), pp.get(k, [])
@@ -281,6 +282,15 @@ P("floor breakdown (p50 / p99 ms): " + ", ".join(
     f"{k[:-3]} {f(ms(med(fl[k])), 2)} / {f(ms(pct(fl[k], 99)), 2)}"
     for k in ("cgroup_us", "overlay_us", "root_us", "start_us", "setup_us", "run_us", "teardown_us", "total_us")
     if k in fl))
+# the module's open_session next to the floor's objects of the same kind:
+# the session's cgroups and the overlay home (the floor writes no record;
+# the module's own record step is in the step table below)
+if pc.get("open_us") and fl.get("cgroup_us") and fl.get("overlay_us"):
+    fo = med(fl["cgroup_us"]) + med(fl["overlay_us"])
+    mo = med(pc["open_us"])
+    P(f"module open_session p50 {f(ms(mo), 2)} ms next to the floor's cgroup + overlay p50 {f(ms(fo), 2)} ms: "
+      f"{f(mo / fo if fo else 0, 2)}x ({target(fo > 0 and mo / fo <= 2, 'at most 2x')})")
+    out["setup"]["open_vs_floor"] = mo / fo if fo else None
 P("")
 
 # ---------------------------------------------------------------- peers
