@@ -21,27 +21,6 @@ int record_key(pid_t pid, uint64_t starttime, char *buf, size_t size)
         return 0;
 }
 
-int record_key_parse(const char *key, pid_t *ret_pid, uint64_t *ret_start)
-{
-        char again[RECORD_KEY_MAX];
-        const char *dash = strchr(key, '-');
-        char pid[16];
-        uint64_t p, st;
-
-        if (!dash || dash == key || (size_t)(dash - key) >= sizeof pid)
-                return -EINVAL;
-        memcpy(pid, key, (size_t)(dash - key));
-        pid[dash - key] = 0;
-        if (parse_u64(pid, &p) < 0 || p == 0 || p > INT_MAX || parse_u64(dash + 1, &st) < 0)
-                return -EINVAL;
-        /* only the one spelling record_key writes */
-        if (record_key((pid_t)p, st, again, sizeof again) < 0 || strcmp(again, key) != 0)
-                return -EINVAL;
-        *ret_pid = (pid_t)p;
-        *ret_start = st;
-        return 0;
-}
-
 int record_escape(const char *in, char *out, size_t size)
 {
         static const char hex[] = "0123456789abcdef";

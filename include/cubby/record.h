@@ -77,9 +77,6 @@ typedef struct Record {
 /* "<pid>-<starttime>" */
 int record_key(pid_t pid, uint64_t starttime, char *buf, size_t size);
 
-/* The opener of a key, if key is exactly as record_key writes it. */
-int record_key_parse(const char *key, pid_t *ret_pid, uint64_t *ret_start);
-
 /* Strict parse: unknown keys, duplicate single keys, bad values, a
  * missing required key, more than RECORD_MAX_SIZE: -EINVAL (-E2BIG). */
 int record_parse(const char *text, size_t len, Record *ret);
