@@ -5,6 +5,7 @@
  * the v1 freezer, or a bounded kill loop) and cg_remove deletes it, and the
  * user level once the last session is gone. Nothing here logs; every
  * function returns 0 or -errno. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -328,6 +329,35 @@ int cg_remove(const CgSet *user, const CgSet *session)
                         r = k;
         }
         return r;
+}
+
+int cg_has_children(const CgSet *dirs)
+{
+        if (cg_set_check(dirs) < 0)
+                return -EINVAL;
+        for (size_t i = 0; i < dirs->n; i++) {
+                _cleanup_close_ int fd = -1;
+                struct dirent *de;
+                DIR *d;
+                int r = cg_dir_open(&dirs->dir[i], &fd);
+
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0)
+                        return r;
+                d = fdopendir(fd);
+                if (!d)
+                        return -errno;
+                (void)TAKE_FD(fd); /* d owns it now */
+                while ((de = readdir(d)))
+                        if (de->d_type == DT_DIR && strcmp(de->d_name, ".") != 0 &&
+                            strcmp(de->d_name, "..") != 0)
+                                break;
+                closedir(d);
+                if (de)
+                        return 1;
+        }
+        return 0;
 }
 
 int cg_remove_dirs(const CgSet *dirs, bool busy_ok)

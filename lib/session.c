@@ -96,6 +96,9 @@ int session_teardown(const Record *rec, int lock_dirfd, unsigned timeout_ms)
                 k = cg_remove_dirs(&rec->cgroup, true);
                 if (k < 0)
                         return k;
+                /* ct/ (or another session) is there: nothing to remove */
+                if (cg_has_children(&user) > 0)
+                        return 0;
                 k = session_lock_user(lock_dirfd, rec->uid, timeout_ms, &lock);
                 if (k < 0)
                         return k;
@@ -117,6 +120,14 @@ int session_teardown(const Record *rec, int lock_dirfd, unsigned timeout_ms)
         k = cg_remove(NULL, &rec->cgroup);
         if (k < 0)
                 return r < 0 ? r : k;
+        /* Another session's dir is still there: the user level stays, and
+         * the last session to leave removes it (each removes its own dirs
+         * before it looks, so the last one sees none). No lock at all:
+         * under a load of hundreds (a whole class logging out at once) a
+         * lock holder waits long for a CPU, and the others queue behind
+         * it past their timeout. */
+        if (cg_has_children(&user) > 0)
+                return r;
         k = session_lock_user(lock_dirfd, rec->uid, timeout_ms, &lock);
         if (k < 0)
                 return r < 0 ? r : k;

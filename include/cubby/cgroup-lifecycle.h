@@ -45,6 +45,10 @@ int cg_kill(const CgSet *session, unsigned timeout_ms);
  * then the user's under the user lock. */
 int cg_remove(const CgSet *user, const CgSet *session);
 
+/* 1 if any of dirs (missing ones count as empty) has a child dir, 0 if
+ * none, -errno. */
+int cg_has_children(const CgSet *dirs);
+
 /* rmdir each dir of the set (missing is fine); with busy_ok a dir that
  * still has processes or children stays, and 1 is returned if one did. */
 int cg_remove_dirs(const CgSet *dirs, bool busy_ok);

@@ -636,9 +636,9 @@ static void test_two_sessions(void **state)
 }
 
 /* session_teardown's order: each session removes its own dirs without
- * the user lock (cg_remove(NULL, s)), then tries the user level under it
- * (cg_remove(u, NULL)), which stays while another session's dir is there
- * and goes with the last. */
+ * the user lock (cg_remove(NULL, s)); while another session's dir is
+ * there (cg_has_children) it stops; the last takes the lock and removes
+ * the user level (cg_remove(u, NULL)). */
 static void test_split_removal(void **state)
 {
         CgSet u, s1, s2;
@@ -649,16 +649,20 @@ static void test_split_removal(void **state)
         assert_int_equal(cg_paths(spec, 0, TEST_UID, sid2, &u, &s2), 0);
         assert_int_equal(cg_create(&u, &s1, &limits_a), 0);
         assert_int_equal(cg_create(&u, &s2, &limits_a), 0);
+        assert_int_equal(cg_has_children(&u), 1);
         assert_int_equal(cg_remove(NULL, &s1), 0);
         assert_gone(&s1);
         assert_there(&u);
+        assert_int_equal(cg_has_children(&u), 1); /* s2: teardown leaves the user level alone */
         assert_int_equal(cg_remove(&u, NULL), 0); /* s2 is there: EBUSY is fine */
         assert_there(&u);
         assert_there(&s2);
         assert_int_equal(cg_remove(NULL, &s2), 0);
         assert_there(&u);
+        assert_int_equal(cg_has_children(&u), 0); /* the last: it takes the lock and removes */
         assert_int_equal(cg_remove(&u, NULL), 0);
         assert_gone(&u);
+        assert_int_equal(cg_has_children(&u), 0); /* missing: empty */
         /* twice is harmless */
         assert_int_equal(cg_remove(NULL, &s2), 0);
         assert_int_equal(cg_remove(&u, NULL), 0);
