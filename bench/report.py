@@ -233,7 +233,8 @@ def pam_fields(label, iters=None):
     return d
 
 
-pc, pp = pam_fields("pam_cubby"), pam_fields("pam_plain")
+# the setup rounds only (numbered): the scale phase adds held0-*/heldN-* rows
+pc, pp = pam_fields("pam_cubby", str.isdigit), pam_fields("pam_plain", str.isdigit)
 for k, desc in (("open_us", "pam_open_session (pamtime, no tracer): the module's login work"),
                 ("close_us", "pam_close_session: the module's logout work")):
     a, b = pc.get(k, []), pp.get(k, [])
@@ -281,6 +282,15 @@ P("floor breakdown (p50 / p99 ms): " + ", ".join(
     f"{k[:-3]} {f(ms(med(fl[k])), 2)} / {f(ms(pct(fl[k], 99)), 2)}"
     for k in ("cgroup_us", "overlay_us", "root_us", "start_us", "setup_us", "run_us", "teardown_us", "total_us")
     if k in fl))
+# the module's open_session next to the floor's objects of the same kind:
+# the session's cgroups and the overlay home (the floor writes no record;
+# the module's own record step is in the step table below)
+if pc.get("open_us") and fl.get("cgroup_us") and fl.get("overlay_us"):
+    fo = med(fl["cgroup_us"]) + med(fl["overlay_us"])
+    mo = med(pc["open_us"])
+    P(f"module open_session p50 {f(ms(mo), 2)} ms next to the floor's cgroup + overlay p50 {f(ms(fo), 2)} ms: "
+      f"{f(mo / fo if fo else 0, 2)}x ({target(fo > 0 and mo / fo <= 2, 'at most 2x')})")
+    out["setup"]["open_vs_floor"] = mo / fo if fo else None
 P("")
 
 # ---------------------------------------------------------------- peers
@@ -391,17 +401,26 @@ if mem and res:
     h0 = pam_fields("pam_cubby", lambda it: it.startswith("held0-"))
     hn = pam_fields("pam_cubby", lambda it: it.startswith("held") and not it.startswith("held0-"))
     if h0.get("open_us") and hn.get("open_us"):
-        P(f"module open_session with 0 sessions held: p50 {f(ms(med(h0['open_us'])), 2)} ms; with {held} held: "
-          f"p50 {f(ms(med(hn['open_us'])), 2)} ms (close_session {f(ms(med(h0.get('close_us', []))), 2)} -> "
-          f"{f(ms(med(hn.get('close_us', []))), 2)} ms)")
+        for k, what in (("open_us", "open_session"), ("close_us", "close_session")):
+            a, b = h0.get(k, []), hn.get(k, [])
+            if not a or not b:
+                continue
+            r50 = med(b) / med(a) if med(a) else 0
+            P(f"module {what} (n {len(a)}/{len(b)}): 0 held p50 {f(ms(med(a)), 2)} ms p99 {f(ms(pct(a, 99)), 2)} ms; "
+              f"{held} held p50 {f(ms(med(b)), 2)} ms p99 {f(ms(pct(b, 99)), 2)} ms: p50 {f(r50, 2)}x "
+              f"({target(r50 <= 1.2, 'within 1.2x')})")
         sc["pam_open_held0"] = stat(h0["open_us"])
         sc["pam_open_heldN"] = stat(hn["open_us"])
+        if h0.get("close_us") and hn.get("close_us"):
+            sc["pam_close_held0"] = stat(h0["close_us"])
+            sc["pam_close_heldN"] = stat(hn["close_us"])
     p = os.path.join(R, "scale-helper-setup-ms.txt")
     if os.path.exists(p):
         hs = [float(x) * 1000 for x in open(p).read().split()
               if re.fullmatch(r"[0-9]+(\.[0-9]+)?", x)]
         if len(hs) >= 20:
-            P(f"cubby-shell setup_ms, first 100 sandboxes: p50 {f(ms(med(hs[:100])))} ms; last 100: "
+            P(f"cubby-shell setup_ms, first 100 sandboxes (0-100 held): p50 {f(ms(med(hs[:100])))} ms, "
+              f"p99 {f(ms(pct(hs[:100], 99)))} ms; last 100 ({max(0, held - 100)}-{held} held): "
               f"p50 {f(ms(med(hs[-100:])))} ms, p99 {f(ms(pct(hs[-100:], 99)))} ms")
             sc["helper_setup_first100"] = stat(hs[:100])
             sc["helper_setup_last100"] = stat(hs[-100:])
@@ -423,13 +442,70 @@ if mem and res:
           f"({target(False, 'teardown < 20 ms per session')})")
         sc["teardown_ms_per_session"] = None
     if res.get("session_end_timeouts"):
-        P(f"sessions whose close_session gave up (session_end result=-110, ETIMEDOUT): {res['session_end_timeouts']}")
+        P(f"sessions whose close_session gave up (session_end result=-110, ETIMEDOUT): {res['session_end_timeouts']}; "
+          f"session_end with any error: {res.get('session_end_errors', '?')}; syslog lines saying timeout: "
+          f"{res.get('syslog_timeouts', '?')}")
         sc["session_end_timeouts"] = int(res["session_end_timeouts"])
+    snap = kv_file("scale-snap-after.txt")
+    snap0 = kv_file("scale-snap-before.txt")
+    if snap:
+        # the container = user student's lingering container is in both
+        P("leak snapshot after the teardown (before the scale phase in brackets): " +
+          ", ".join(f"{k} {v} ({snap0.get(k, '?')})" for k, v in snap.items()))
+        sc["snap_after"] = snap
+        sc["snap_before"] = snap0
+    one = kv_file("scale-one-result.txt")
+    if one and one.get("held"):
+        n1 = int(one["held"])
+        t0 = int(one["teardown_start_us"])
+        line = f"{n1} sessions of ONE user ending at once: all su exited after {f((int(one['teardown_su_exited_us']) - t0) / 1e6, 2)} s"
+        if one.get("teardown_clean_us") and n1 > 0:
+            per = (int(one["teardown_clean_us"]) - t0) / n1 / 1000
+            line += f", clean after {f((int(one['teardown_clean_us']) - t0) / 1e6, 2)} s = {f(per, 2)} ms per session"
+        else:
+            line += ", NOT clean 60 s later"
+        P(line + f"; session_end result=-110: {one.get('session_end_timeouts')}, with any error: "
+          f"{one.get('session_end_errors')}, syslog lines saying timeout: {one.get('syslog_timeouts')}")
+        snap1 = kv_file("scale-one-snap-after.txt")
+        if snap1:
+            P("  leak snapshot (before the scale phase in brackets): " +
+              ", ".join(f"{k} {v} ({snap0.get(k, '?')})" for k, v in snap1.items()))
+        sc["one_user"] = {"held": n1, "timeouts": one.get("session_end_timeouts"), "snap": snap1}
     if after and base:
         P(f"after the teardown: MemAvailable {f((int(base['memavailable_kib']) - int(after['memavailable_kib'])) / 1024, 1)} MiB "
           f"below the start, {after['veths']} host end(s) left")
     out["scale"] = sc
     P("")
+
+# ---------------------------------------------------------------- open_session, step by step
+p = os.path.join(R, "pam-steps.txt")
+if os.path.exists(p):
+    steps = {}
+    order = []
+    for line in open(p):
+        for part in line.strip().split(","):
+            if ":" not in part:
+                continue
+            k, v = part.split(":", 1)
+            if not v.isdigit():
+                continue
+            if k not in steps:
+                steps[k] = []
+                order.append(k)
+            steps[k].append(int(v))
+    if steps:
+        P("## open_session step by step (session_start steps_us of the setup phase's logins of one user)")
+        P("")
+        row(["step", "n", "p50 ms", "p99 ms"])
+        row(["---", "---", "---", "---"])
+        total = 0.0
+        for k in order:
+            a = steps[k]
+            total += med(a)
+            row([k, str(len(a)), f(ms(med(a)), 3), f(ms(pct(a, 99)), 3)])
+        P(f"sum of the step medians: {f(ms(total), 2)} ms")
+        out["pam_steps"] = {k: stat(steps[k]) for k in order}
+        P("")
 
 # ---------------------------------------------------------------- 6: container = user
 ct = read_csv("container.csv")

@@ -22,39 +22,35 @@
 #include "cubby/session.h"
 #include "cubby/util.h"
 
+typedef struct {
+        CtlRecordFn fn;
+        Ctl *c;
+        void *userdata;
+} EachRecord;
+
+static int each_record(int dirfd, const char *key, const Record *rec, int err, void *userdata)
+{
+        EachRecord *e = userdata;
+
+        (void)dirfd;
+        if (err < 0) {
+                fprintf(stderr, "cubbyctl: unreadable session record %s\n", key);
+                return 0;
+        }
+        return e->fn(e->c, rec, key, e->userdata);
+}
+
 int ctl_for_each_record(CtlRecordFn fn, Ctl *c, void *userdata)
 {
         _cleanup_close_ int sessions = -1;
-        struct dirent *de;
-        DIR *d;
+        EachRecord e = { .fn = fn, .c = c, .userdata = userdata };
         int r = session_dir_open(CUBBY_SESSIONS_DIR, false, &sessions);
 
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
                 return r;
-        d = fdopendir(TAKE_FD(sessions));
-        if (!d)
-                return -errno;
-        while ((de = readdir(d))) {
-                _cleanup_free_ Record *rec = NULL;
-
-                if (de->d_name[0] == '.')
-                        continue;
-                rec = malloc(sizeof *rec);
-                if (!rec) {
-                        r = -ENOMEM;
-                        break;
-                }
-                if (record_read(dirfd(d), de->d_name, 0, rec) < 0) {
-                        fprintf(stderr, "cubbyctl: unreadable session record %s\n", de->d_name);
-                        continue;
-                }
-                r = fn(c, rec, de->d_name, userdata);
-                if (r != 0)
-                        break;
-        }
-        closedir(d);
+        r = session_walk(sessions, NULL, NULL, each_record, &e, NULL);
         return r < 0 ? r : 0;
 }
 

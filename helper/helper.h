@@ -95,7 +95,7 @@ int netup_container(Helper *h, pid_t child);
 
 /* start.c: --start-container KEY (root only): the user's container, its
  * init and its record; returns only on success (exit status 0). */
-_Noreturn void start_container_main(Helper *h, const char *key);
+_Noreturn void start_container_main(Helper *h, uid_t uid, const char *key);
 /* <user>/ct/s<sid> -> <user>/ct and <user>/ct/init */
 int helper_ct_sets(const CgSet *session, CgSet *ret_ct, CgSet *ret_init);
 

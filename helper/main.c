@@ -50,7 +50,7 @@
  * login joins the user's container instead (join_main(), join.c), which
  * pam_cubby made sure runs; a join never creates one. Two modes are for
  * root only, checked before anything is read (root_mode()):
- * --start-container KEY (start.c: the container and its cubby-init, for
+ * --start-container UID KEY (start.c: the container and its cubby-init, for
  * pam_cubby) and --enter UID (join.c, for `cubbyctl shell`).
  *
  * Without a valid record nothing starts: the helper is useless when run
@@ -166,8 +166,9 @@ static char **copy_env(char **env)
 
 static int find_record(Record *ret)
 {
-        _cleanup_close_ int dfd = -1;
+        _cleanup_close_ int dfd = -1, udfd = -1;
         struct stat st;
+        int r;
 
         dfd = open(CUBBY_SESSIONS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (dfd < 0)
@@ -177,7 +178,11 @@ static int find_record(Record *ret)
         /* only root can have made what we are about to believe */
         if (st.st_uid != 0 || (st.st_mode & 022))
                 return -EPERM;
-        return record_find_ancestor("/proc", dfd, getppid(), MAX_ANCESTRY, 0, getuid(), getgid(),
+        /* only the caller's own records: <sessions>/u<uid> */
+        r = record_user_dir(dfd, getuid(), false, &udfd);
+        if (r < 0)
+                return r;
+        return record_find_ancestor("/proc", udfd, getppid(), MAX_ANCESTRY, 0, getuid(), getgid(),
                                     ret, NULL);
 }
 
@@ -413,7 +418,7 @@ static void check_invocation(void)
                 fail("cannot set up resource limits", errno);
 }
 
-/* The modes for root only (SECURITY.md): --start-container KEY, for
+/* The modes for root only (SECURITY.md): --start-container UID KEY, for
  * pam_cubby's open_session, and --enter UID [--run-dir DIR] [-- CMD...],
  * for `cubbyctl shell`. A user calling them is refused here, before
  * anything is read. */
@@ -427,10 +432,12 @@ static _Noreturn void root_mode(Helper *h, int argc, char *argv[], char **caller
         if (sbx_setup_limits() < 0)
                 fail("cannot set up resource limits", errno);
         if (strcmp(argv[1], "--start-container") == 0) {
-                if (argc != 3)
-                        fail("usage: cubby-shell --start-container KEY", 0);
+                uid_t uid;
+
+                if (argc != 4 || parse_uid(argv[2], &uid) < 0)
+                        fail("usage: cubby-shell --start-container UID KEY", 0);
                 shell_env_free(caller_env);
-                start_container_main(h, argv[2]);
+                start_container_main(h, uid, argv[3]);
         }
         enter_main(h, argc, argv, caller_env);
 }

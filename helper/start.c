@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* --start-container KEY: the container of a container = user user, made
+/* --start-container UID KEY: the container of a container = user user, made
  * for pam_cubby's open_session (root, holding the container lock) when
  * the user has none running. KEY names the session record of the login
  * that asked; its settings (root, network, seccomp, groups) become the
@@ -72,7 +72,7 @@ static int open_init_exe(void)
         return fd;
 }
 
-static void read_record(Helper *h, const char *key)
+static void read_record(Helper *h, uid_t uid, const char *key)
 {
         _cleanup_close_ int dfd = -1;
         struct stat st;
@@ -83,7 +83,7 @@ static void read_record(Helper *h, const char *key)
                 helper_fail("the sessions directory cannot be opened", errno);
         else if (fstat(dfd, &st) < 0 || st.st_uid != 0 || (st.st_mode & 022))
                 helper_fail("the sessions directory is unsafe", EPERM);
-        r = record_read(dfd, key, 0, &h->rec);
+        r = record_read_user(dfd, uid, key, &h->rec);
         if (r < 0)
                 helper_fail("the session record cannot be read", r);
         if (!h->rec.sandbox || !h->rec.ready || h->rec.container != CONF_CONTAINER_USER)
@@ -141,7 +141,7 @@ static _Noreturn void fail_started(Helper *h, const char *what, int err)
         helper_fail(what, err);
 }
 
-_Noreturn void start_container_main(Helper *h, const char *key)
+_Noreturn void start_container_main(Helper *h, uid_t uid, const char *key)
 {
         const char *child_step = NULL;
         CgSet ct_set, init_set;
@@ -150,7 +150,7 @@ _Noreturn void start_container_main(Helper *h, const char *key)
 
         clock_gettime(CLOCK_MONOTONIC, &t0);
         h->start_container = true;
-        read_record(h, key);
+        read_record(h, uid, key);
 
         /* Steps 2 and 3: root already (checked by the caller); the user's
          * groups; no terminal: the init gets a session of its own */

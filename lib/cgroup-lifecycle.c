@@ -5,6 +5,7 @@
  * the v1 freezer, or a bounded kill loop) and cg_remove deletes it, and the
  * user level once the last session is gone. Nothing here logs; every
  * function returns 0 or -errno. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -313,21 +314,50 @@ int cg_remove(const CgSet *user, const CgSet *session)
 {
         int r = 0, k;
 
-        if (cg_set_check(user) < 0 || cg_set_check(session) < 0)
+        if ((user && cg_set_check(user) < 0) || (session && cg_set_check(session) < 0))
                 return -EINVAL;
-        for (size_t i = 0; i < session->n; i++) {
+        for (size_t i = 0; session && i < session->n; i++) {
                 k = rmdir_cg(&session->dir[i], false);
                 if (k < 0 && r == 0)
                         r = k;
         }
         /* The parent of the user dirs is never removed: it may be delegated
          * to cubby by a unit that owns it. */
-        for (size_t i = 0; i < user->n; i++) {
+        for (size_t i = 0; user && i < user->n; i++) {
                 k = rmdir_cg(&user->dir[i], true);
                 if (k < 0 && r == 0)
                         r = k;
         }
         return r;
+}
+
+int cg_has_children(const CgSet *dirs)
+{
+        if (cg_set_check(dirs) < 0)
+                return -EINVAL;
+        for (size_t i = 0; i < dirs->n; i++) {
+                _cleanup_close_ int fd = -1;
+                struct dirent *de;
+                DIR *d;
+                int r = cg_dir_open(&dirs->dir[i], &fd);
+
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0)
+                        return r;
+                d = fdopendir(fd);
+                if (!d)
+                        return -errno;
+                (void)TAKE_FD(fd); /* d owns it now */
+                while ((de = readdir(d)))
+                        if (de->d_type == DT_DIR && strcmp(de->d_name, ".") != 0 &&
+                            strcmp(de->d_name, "..") != 0)
+                                break;
+                closedir(d);
+                if (de)
+                        return 1;
+        }
+        return 0;
 }
 
 int cg_remove_dirs(const CgSet *dirs, bool busy_ok)

@@ -103,71 +103,55 @@ static bool record_counts(const Record *rec)
                session_opener_alive(rec) != 0;
 }
 
+/* Ids of live sessions. */
+typedef struct Ids {
+        char (*id)[CUBBY_ID_LEN + 1];
+        size_t n, cap;
+} Ids;
+
+/* The walks below go through session_walk over one user's records:
+ * O(that user's sessions), whatever else the host runs. */
+typedef struct {
+        const char *exclude_key;
+        int n;
+        Ids *ids; /* live_session_ids: collect the ids too */
+} LiveWalk;
+
+static int live_one(int dirfd, const char *key, const Record *rec, int err, void *userdata)
+{
+        LiveWalk *w = userdata;
+
+        (void)dirfd;
+        /* unreadable: not a record cubby wrote (cubbyctl list shows it) */
+        if (err < 0 || (w->exclude_key && strcmp(key, w->exclude_key) == 0) || !record_counts(rec))
+                return 0;
+        w->n++;
+        if (w->ids) {
+                Ids *out = w->ids;
+
+                if (out->n == out->cap) {
+                        size_t cap = out->cap ? out->cap * 2 : 16;
+                        void *np = realloc(out->id, cap * sizeof *out->id);
+
+                        if (!np)
+                                return -ENOMEM;
+                        out->id = np;
+                        out->cap = cap;
+                }
+                memcpy(out->id[out->n++], rec->id, sizeof out->id[0]);
+        }
+        return 0;
+}
+
 int ct_live_sessions(const CtLife *l, uid_t uid, const char *exclude_key)
 {
-        _cleanup_close_ int dup = -1;
-        _cleanup_free_ Record *rec = NULL;
-        struct dirent *de;
-        DIR *d;
-        int n = 0;
+        LiveWalk w = { .exclude_key = exclude_key };
+        int r;
 
         if (l->sessions < 0)
                 return 0;
-        rec = malloc(sizeof *rec);
-        if (!rec)
-                return -ENOMEM;
-        dup = openat(l->sessions, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dup < 0)
-                return -errno;
-        d = fdopendir(dup);
-        if (!d)
-                return -errno;
-        (void)TAKE_FD(dup);
-        while ((de = readdir(d))) {
-                if (de->d_name[0] == '.' || (exclude_key && strcmp(de->d_name, exclude_key) == 0))
-                        continue;
-                /* unreadable: not a record cubby wrote (cubbyctl list shows it) */
-                if (record_read(dirfd(d), de->d_name, 0, rec) < 0)
-                        continue;
-                if (rec->uid == uid && record_counts(rec))
-                        n++;
-        }
-        closedir(d);
-        return n;
-}
-
-/* The live sessions of each of n uids, in one pass over the records (the
- * sweep's estimate; a stop is decided on a count under the container
- * lock). */
-static int live_sessions_all(const CtLife *l, const uid_t *uids, size_t n, int *counts)
-{
-        _cleanup_close_ int dup = -1;
-        _cleanup_free_ Record *rec = NULL;
-        struct dirent *de;
-        DIR *d;
-
-        memset(counts, 0, n * sizeof *counts);
-        if (l->sessions < 0 || n == 0)
-                return 0;
-        rec = malloc(sizeof *rec);
-        if (!rec)
-                return -ENOMEM;
-        dup = openat(l->sessions, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dup < 0)
-                return -errno;
-        d = fdopendir(dup);
-        if (!d)
-                return -errno;
-        (void)TAKE_FD(dup);
-        while ((de = readdir(d))) {
-                if (de->d_name[0] == '.' || record_read(dirfd(d), de->d_name, 0, rec) < 0)
-                        continue;
-                for (size_t i = 0; i < n; i++)
-                        if (uids[i] == rec->uid && record_counts(rec))
-                                counts[i]++;
-        }
-        closedir(d);
-        return 0;
+        r = session_walk(l->sessions, &uid, NULL, live_one, &w, NULL);
+        return r < 0 ? r : w.n;
 }
 
 /* ---- the cgroup tree ---------------------------------------------------- */
@@ -400,52 +384,13 @@ static int rmdir_retry(int dfd, const char *name)
 }
 
 /* The ids of the live sessions of uid (records with a live opener). */
-typedef struct Ids {
-        char (*id)[CUBBY_ID_LEN + 1];
-        size_t n, cap;
-} Ids;
-
 static int live_session_ids(const CtLife *l, uid_t uid, Ids *out)
 {
-        _cleanup_close_ int dup = -1;
-        _cleanup_free_ Record *rec = NULL;
-        struct dirent *de;
-        DIR *d;
-        int r = 0;
+        LiveWalk w = { .exclude_key = l->exclude_key, .ids = out };
 
         if (l->sessions < 0)
                 return 0;
-        rec = malloc(sizeof *rec);
-        if (!rec)
-                return -ENOMEM;
-        dup = openat(l->sessions, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dup < 0)
-                return -errno;
-        d = fdopendir(dup);
-        if (!d)
-                return -errno;
-        (void)TAKE_FD(dup);
-        while (r == 0 && (de = readdir(d))) {
-                if (de->d_name[0] == '.' ||
-                    (l->exclude_key && strcmp(de->d_name, l->exclude_key) == 0) ||
-                    record_read(dirfd(d), de->d_name, 0, rec) < 0 || rec->uid != uid ||
-                    !record_counts(rec))
-                        continue;
-                if (out->n == out->cap) {
-                        size_t cap = out->cap ? out->cap * 2 : 16;
-                        void *np = realloc(out->id, cap * sizeof *out->id);
-
-                        if (!np) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        out->id = np;
-                        out->cap = cap;
-                }
-                memcpy(out->id[out->n++], rec->id, sizeof out->id[0]);
-        }
-        closedir(d);
-        return r;
+        return session_walk(l->sessions, &uid, NULL, live_one, &w, NULL);
 }
 
 /* A dir of the container's top level that a live session still needs:
@@ -1058,7 +1003,18 @@ int ct_sweep(const CtLife *l, const Conf *conf, unsigned *ret_stopped)
         r = record_uids(ctdir, &uids);
         if (r == 0 && uids.n > 0) {
                 live = calloc(uids.n, sizeof *live);
-                r = live ? live_sessions_all(l, uids.u, uids.n, live) : -ENOMEM;
+                if (!live)
+                        r = -ENOMEM;
+        }
+        /* the sweep's estimate, each user's records only (a stop is
+         * decided on a count under the container lock) */
+        for (size_t i = 0; r == 0 && i < uids.n; i++) {
+                int k = ct_live_sessions(l, uids.u[i], NULL);
+
+                if (k < 0)
+                        r = k;
+                else
+                        live[i] = k;
         }
         for (size_t i = 0; r == 0 && i < uids.n; i++) {
                 int k = sweep_one(l, conf, ctdir, uids.u[i], live[i]);

@@ -141,42 +141,30 @@ typedef struct Ids {
 
 /* The ids of the records in the sessions dir (unreadable ones left out:
  * their cgroups stay until an admin looks). */
+static int collect_one(int dirfd, const char *key, const Record *rec, int err, void *userdata)
+{
+        Ids *ids = userdata;
+
+        (void)dirfd;
+        (void)key;
+        if (err < 0)
+                return 0;
+        if (ids->n == ids->cap) {
+                size_t cap = ids->cap ? ids->cap * 2 : 64;
+                void *n = realloc(ids->id, cap * sizeof *ids->id);
+
+                if (!n)
+                        return -ENOMEM;
+                ids->id = n;
+                ids->cap = cap;
+        }
+        memcpy(ids->id[ids->n++], rec->id, sizeof ids->id[0]);
+        return 0;
+}
+
 static int collect_ids(int sessions, Ids *ids)
 {
-        _cleanup_close_ int dfd = openat(sessions, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        struct dirent *de;
-        Record *rec;
-        DIR *d;
-        int r = 0;
-
-        if (dfd < 0)
-                return -errno;
-        rec = malloc(sizeof *rec);
-        d = rec ? fdopendir(dfd) : NULL;
-        if (!d) {
-                free(rec);
-                return -ENOMEM;
-        }
-        (void)TAKE_FD(dfd); /* d owns it now */
-        while (r == 0 && (de = readdir(d))) {
-                if (de->d_name[0] == '.' || record_read(dirfd(d), de->d_name, 0, rec) < 0)
-                        continue;
-                if (ids->n == ids->cap) {
-                        size_t cap = ids->cap ? ids->cap * 2 : 64;
-                        void *n = realloc(ids->id, cap * sizeof *ids->id);
-
-                        if (!n) {
-                                r = -ENOMEM;
-                                break;
-                        }
-                        ids->id = n;
-                        ids->cap = cap;
-                }
-                memcpy(ids->id[ids->n++], rec->id, sizeof ids->id[0]);
-        }
-        closedir(d);
-        free(rec);
-        return r;
+        return session_walk(sessions, NULL, NULL, collect_one, ids, NULL);
 }
 
 /* Session cgroups that no record names (a record lost after a failed

@@ -137,6 +137,27 @@ int record_format(const Record *r, char **ret)
         return 0;
 }
 
+int record_key_parse(const char *key, pid_t *ret_pid, uint64_t *ret_start)
+{
+        char again[RECORD_KEY_MAX];
+        const char *dash = strchr(key, '-');
+        char pid[16];
+        uint64_t p, st;
+
+        if (!dash || dash == key || (size_t)(dash - key) >= sizeof pid)
+                return -EINVAL;
+        memcpy(pid, key, (size_t)(dash - key));
+        pid[dash - key] = 0;
+        if (parse_u64(pid, &p) < 0 || p == 0 || p > INT_MAX || parse_u64(dash + 1, &st) < 0)
+                return -EINVAL;
+        /* only the one spelling record_key writes */
+        if (record_key((pid_t)p, st, again, sizeof again) < 0 || strcmp(again, key) != 0)
+                return -EINVAL;
+        *ret_pid = (pid_t)p;
+        *ret_start = st;
+        return 0;
+}
+
 int record_write(int sessions_dirfd, const Record *r)
 {
         _cleanup_free_ char *text = NULL;

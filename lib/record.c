@@ -506,6 +506,51 @@ int record_read(int sessions_dirfd, const char *key, uid_t owner_uid, Record *re
         return 0;
 }
 
+int record_user_dir_name(uid_t uid, char *buf, size_t size)
+{
+        int n = snprintf(buf, size, "u%u", (unsigned)uid);
+
+        return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+int record_user_dir(int sessions_fd, uid_t uid, bool create, int *ret_fd)
+{
+        _cleanup_close_ int fd = -1;
+        struct stat top, st;
+        char name[16];
+        int r;
+
+        r = record_user_dir_name(uid, name, sizeof name);
+        if (r < 0)
+                return r;
+        if (create && mkdirat(sessions_fd, name, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        fd = openat(sessions_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ELOOP || errno == ENOTDIR ? -EPERM : -errno;
+        /* as private as the sessions dir it is in, and owned alike */
+        if (fstat(sessions_fd, &top) < 0 || fstat(fd, &st) < 0)
+                return -errno;
+        if (st.st_uid != top.st_uid || (st.st_mode & 077))
+                return -EPERM;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+int record_read_user(int sessions_fd, uid_t uid, const char *key, Record *ret)
+{
+        _cleanup_close_ int ufd = -1;
+        int r;
+
+        r = record_user_dir(sessions_fd, uid, false, &ufd);
+        if (r < 0)
+                return r;
+        r = record_read(ufd, key, 0, ret);
+        if (r == 0 && ret->uid != uid)
+                return -EPERM;
+        return r;
+}
+
 int record_find_ancestor(const char *proc_root, int sessions_dirfd, pid_t start_pid,
                          unsigned max_depth, uid_t owner_uid, uid_t uid, gid_t gid,
                          Record *ret, unsigned *ret_depth)

@@ -15,6 +15,7 @@
 #include "cubby/home.h"
 #include "cubby/ipam.h"
 #include "cubby/proc.h"
+#include "cubby/record-write.h"
 #include "cubby/cgroup-lifecycle.h"
 #include "cubby/session.h"
 
@@ -92,10 +93,13 @@ int session_teardown(const Record *rec, int lock_dirfd, unsigned timeout_ms)
                  * running (nohup, tmux) belongs to the container and lives
                  * on. Its own dir goes once it is empty; the user dir and
                  * ct/ are the container's, removed by its stop. */
-                k = session_lock_user(lock_dirfd, rec->uid, timeout_ms, &lock);
+                k = cg_remove_dirs(&rec->cgroup, true);
                 if (k < 0)
                         return k;
-                k = cg_remove_dirs(&rec->cgroup, true);
+                /* ct/ (or another session) is there: nothing to remove */
+                if (cg_has_children(&user) > 0)
+                        return 0;
+                k = session_lock_user(lock_dirfd, rec->uid, timeout_ms, &lock);
                 if (k < 0)
                         return k;
                 /* A session that died before its container's tree was made
@@ -106,10 +110,28 @@ int session_teardown(const Record *rec, int lock_dirfd, unsigned timeout_ms)
         }
         r = cg_kill(&rec->cgroup, timeout_ms);
         CUBBY_FAULT("lib.teardown.killed");
+        /* The session's own dirs need no lock: nobody else makes or uses
+         * them. Only the user level does (a login makes it and its session
+         * dir under the lock), and that is a few rmdirs that fail at once
+         * while other sessions live: many sessions of one user ending
+         * together no longer queue on the lock behind each other's
+         * cgroup removal (each rmdir of a v1 cgroup waits for the kernel,
+         * milliseconds under load). */
+        k = cg_remove(NULL, &rec->cgroup);
+        if (k < 0)
+                return r < 0 ? r : k;
+        /* Another session's dir is still there: the user level stays, and
+         * the last session to leave removes it (each removes its own dirs
+         * before it looks, so the last one sees none). No lock at all:
+         * under a load of hundreds (a whole class logging out at once) a
+         * lock holder waits long for a CPU, and the others queue behind
+         * it past their timeout. */
+        if (cg_has_children(&user) > 0)
+                return r;
         k = session_lock_user(lock_dirfd, rec->uid, timeout_ms, &lock);
         if (k < 0)
                 return r < 0 ? r : k;
-        k = cg_remove(&user, &rec->cgroup);
+        k = cg_remove(&user, NULL);
         CUBBY_FAULT("lib.teardown.removed");
         return r < 0 ? r : k;
 }
@@ -156,14 +178,221 @@ int remove_stale_temp_files(int dir_fd)
         return (int)n;
 }
 
-int session_gc(int sessions_dirfd, int lock_dirfd, session_reap_fn on_reap, void *userdata,
-               unsigned *ret_reaped)
+/* ---- the records: <sessions>/u<uid>/<key> ------------------------------ */
+
+/* "u<uid>" exactly as user_dir_name writes it */
+static bool user_dir_parse(const char *name, uid_t *ret)
 {
-        _cleanup_close_ int gclock = -1, dfd = -1;
-        unsigned reaped = 0;
+        char again[16];
+        uint64_t v;
+
+        if (name[0] != 'u' || parse_u64(name + 1, &v) < 0 || v >= UINT32_MAX ||
+            record_user_dir_name((uid_t)v, again, sizeof again) < 0 || strcmp(again, name) != 0)
+                return false;
+        *ret = (uid_t)v;
+        return true;
+}
+
+void session_user_dir_prune(int sessions_fd, uid_t uid)
+{
+        char name[16];
+
+        /* only an empty one goes; a login that opened it meanwhile finds
+         * its file creation refused (ENOENT) and makes it again */
+        if (record_user_dir_name(uid, name, sizeof name) == 0)
+                (void)unlinkat(sessions_fd, name, AT_REMOVEDIR);
+}
+
+int session_record_write(int sessions_fd, const Record *rec)
+{
+        int r = -ENOENT;
+
+        /* a few tries: session_user_dir_prune of a last logout may remove
+         * the dir between our open and our write */
+        for (int tries = 0; tries < 5 && r == -ENOENT; tries++) {
+                _cleanup_close_ int ufd = -1;
+
+                r = record_user_dir(sessions_fd, rec->uid, true, &ufd);
+                if (r == 0)
+                        r = record_write(ufd, rec);
+        }
+        return r;
+}
+
+int session_record_remove(int sessions_fd, uid_t uid, const char *key)
+{
+        _cleanup_close_ int ufd = -1;
+        int r;
+
+        r = record_user_dir(sessions_fd, uid, false, &ufd);
+        if (r < 0)
+                return r;
+        if (unlinkat(ufd, key, 0) < 0)
+                return -errno;
+        session_user_dir_prune(sessions_fd, uid);
+        return 0;
+}
+
+/* The records of one dir; want_uid < 0: any uid (a legacy top-level
+ * record), else every record must name it. */
+static int walk_dir(int dfd, int64_t want_uid, Record *rec, session_key_fn want, session_walk_fn fn,
+                    void *userdata, SessionWalkStats *stats)
+{
+        _cleanup_close_ int dup = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         struct dirent *de;
         DIR *d;
         int r = 0;
+
+        if (dup < 0)
+                return -errno;
+        d = fdopendir(dup);
+        if (!d)
+                return -errno;
+        (void)TAKE_FD(dup); /* d owns it now */
+        while (r == 0 && (de = readdir(d))) {
+                int k;
+
+                /* temp files of atomic writes, and (at the top) the user dirs */
+                if (de->d_name[0] == '.' || (want_uid < 0 && de->d_name[0] == 'u') ||
+                    (want && !want(de->d_name, userdata)))
+                        continue;
+                k = record_read(dirfd(d), de->d_name, 0, rec);
+                if (stats)
+                        stats->read++;
+                /* a record filed under another user would escape that
+                 * user's counts: not one cubby wrote */
+                if (k == 0 && want_uid >= 0 && rec->uid != (uid_t)want_uid)
+                        k = -EPERM;
+                r = fn(dirfd(d), de->d_name, k == 0 ? rec : NULL, k, userdata);
+        }
+        closedir(d);
+        return r;
+}
+
+int session_walk(int sessions_fd, const uid_t *uid, session_key_fn want, session_walk_fn fn,
+                 void *userdata, SessionWalkStats *stats)
+{
+        _cleanup_free_ Record *rec = malloc(sizeof *rec);
+        _cleanup_close_ int dup = -1;
+        struct dirent *de;
+        DIR *d;
+        int r;
+
+        if (!rec)
+                return -ENOMEM;
+        if (uid) {
+                _cleanup_close_ int ufd = -1;
+
+                r = record_user_dir(sessions_fd, *uid, false, &ufd);
+                if (r == -ENOENT)
+                        return 0;
+                return r < 0 ? r : walk_dir(ufd, *uid, rec, want, fn, userdata, stats);
+        }
+        /* records from before the per-user dirs, at the top */
+        r = walk_dir(sessions_fd, -1, rec, want, fn, userdata, stats);
+        if (r != 0)
+                return r;
+        dup = openat(sessions_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dup < 0)
+                return -errno;
+        d = fdopendir(dup);
+        if (!d)
+                return -errno;
+        (void)TAKE_FD(dup); /* d owns it now */
+        while (r == 0 && (de = readdir(d))) {
+                _cleanup_close_ int ufd = -1;
+                uid_t u;
+
+                if (!user_dir_parse(de->d_name, &u))
+                        continue;
+                if (record_user_dir(dirfd(d), u, false, &ufd) < 0)
+                        continue; /* removed meanwhile, or not ours */
+                r = walk_dir(ufd, u, rec, want, fn, userdata, stats);
+        }
+        closedir(d);
+        return r;
+}
+
+typedef struct {
+        int sessions;
+        int locks;
+        session_reap_fn on_reap;
+        void *userdata;
+        unsigned reaped;
+        int r;
+} GcWalk;
+
+/* The key names the opener (record_read insists): a record whose opener
+ * lives is not read at all, so that gc costs a /proc lookup per live
+ * session, not a parse. */
+static bool opener_gone(const char *key, void *userdata)
+{
+        pid_t pid;
+        uint64_t start;
+
+        return record_key_parse(key, &pid, &start) < 0 || proc_alive("/proc", pid, start) == 0;
+}
+
+static int gc_one(int dirfd, const char *key, const Record *rec, int err, void *userdata)
+{
+        GcWalk *g = userdata;
+        int k;
+
+        /* Not a record we can read: leave it for an admin to look at
+         * (cubbyctl list shows it) rather than guess. */
+        if (err < 0 || session_opener_alive(rec) != 0)
+                return 0;
+        k = session_teardown(rec, g->locks, 5000);
+        /* The record goes only once everything it names is gone: a
+         * teardown that failed leaves it for the next gc. */
+        if (k >= 0 && unlinkat(dirfd, key, 0) < 0 && errno != ENOENT)
+                k = -errno;
+        if (k >= 0)
+                session_user_dir_prune(g->sessions, rec->uid);
+        /* The session's containers are gone with its cgroup, but their
+         * supervisors may still be exiting and own the leases: release
+         * them with the record, as close_session does, not at some later
+         * gc. A session that joined its user's container holds none: the
+         * container's lease is its init's. */
+        if (k >= 0 && rec->network && rec->run_dir[0] && rec->container != CONF_CONTAINER_USER)
+                (void)ipam_release_session(rec->run_dir, rec->id);
+        if (g->on_reap)
+                g->on_reap(rec, k, g->userdata);
+        if (k >= 0)
+                g->reaped++;
+        else if (g->r == 0)
+                g->r = k;
+        return 0;
+}
+
+/* remove_stale_temp_files in every user dir of the sessions dir */
+static void stale_temp_files_users(int sessions_fd)
+{
+        _cleanup_close_ int dup = openat(sessions_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct dirent *de;
+        DIR *d;
+
+        if (dup < 0 || !(d = fdopendir(dup)))
+                return;
+        (void)TAKE_FD(dup); /* d owns it now */
+        while ((de = readdir(d))) {
+                _cleanup_close_ int ufd = -1;
+                uid_t u;
+
+                if (user_dir_parse(de->d_name, &u) && record_user_dir(dirfd(d), u, false, &ufd) == 0 &&
+                    remove_stale_temp_files(ufd) > 0)
+                        session_user_dir_prune(dirfd(d), u);
+        }
+        closedir(d);
+}
+
+int session_gc(int sessions_dirfd, int lock_dirfd, session_reap_fn on_reap, void *userdata,
+               unsigned *ret_reaped)
+{
+        _cleanup_close_ int gclock = -1;
+        GcWalk g = { .sessions = sessions_dirfd, .locks = lock_dirfd, .on_reap = on_reap,
+                     .userdata = userdata };
+        int r;
 
         /* One collector at a time; a second one has nothing to add. */
         gclock = openat(lock_dirfd, "gc.lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -172,58 +401,13 @@ int session_gc(int sessions_dirfd, int lock_dirfd, session_reap_fn on_reap, void
         if (flock(gclock, LOCK_EX | LOCK_NB) < 0)
                 return errno == EWOULDBLOCK ? 0 : -errno;
 
-        dfd = openat(sessions_dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-                return -errno;
-        d = fdopendir(dfd);
-        if (!d)
-                return -errno;
-        (void)TAKE_FD(dfd); /* d owns it now */
-        while ((de = readdir(d))) {
-                Record *rec;
-                int alive, k;
-
-                if (de->d_name[0] == '.')
-                        continue; /* temp files: below */
-                rec = malloc(sizeof *rec);
-                if (!rec) {
-                        r = -ENOMEM;
-                        break;
-                }
-                k = record_read(dirfd(d), de->d_name, 0, rec);
-                if (k < 0) {
-                        /* Not a record we can read: leave it for an admin to
-                         * look at (cubbyctl list shows it) rather than guess. */
-                        free(rec);
-                        continue;
-                }
-                alive = session_opener_alive(rec);
-                if (alive == 0) {
-                        k = session_teardown(rec, lock_dirfd, 5000);
-                        if (k >= 0 && unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT)
-                                k = -errno;
-                        /* The session's containers are gone with its cgroup,
-                         * but their supervisors may still be exiting and
-                         * own the leases: release them with the record, as
-                         * close_session does, not at some later gc. A
-                         * session that joined its user's container holds
-                         * none: the container's lease is its init's. */
-                        if (k >= 0 && rec->network && rec->run_dir[0] &&
-                            rec->container != CONF_CONTAINER_USER)
-                                (void)ipam_release_session(rec->run_dir, rec->id);
-                        if (on_reap)
-                                on_reap(rec, k, userdata);
-                        if (k >= 0)
-                                reaped++;
-                        else if (r == 0)
-                                r = k;
-                }
-                free(rec);
-        }
-        closedir(d);
+        r = session_walk(sessions_dirfd, NULL, opener_gone, gc_one, &g, NULL);
+        if (r < 0)
+                return r;
         /* Temp files of writers that died before their rename: in the
          * sessions dir, the lock dir and the run dir above it. */
         (void)remove_stale_temp_files(sessions_dirfd);
+        stale_temp_files_users(sessions_dirfd);
         (void)remove_stale_temp_files(lock_dirfd);
         {
                 _cleanup_close_ int run = openat(lock_dirfd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -232,8 +416,8 @@ int session_gc(int sessions_dirfd, int lock_dirfd, session_reap_fn on_reap, void
                         (void)remove_stale_temp_files(run);
         }
         if (ret_reaped)
-                *ret_reaped = reaped;
-        return r;
+                *ret_reaped = g.reaped;
+        return g.r;
 }
 
 int session_lock_dir_path(const char *run_dir, char *buf, size_t size)
@@ -243,41 +427,31 @@ int session_lock_dir_path(const char *run_dir, char *buf, size_t size)
         return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
+typedef struct {
+        const char *exclude_key;
+        bool ready_only;
+        int n;
+} CountWalk;
+
+static int count_one(int dirfd, const char *key, const Record *rec, int err, void *userdata)
+{
+        CountWalk *c = userdata;
+
+        (void)dirfd;
+        /* unreadable: not a record this code wrote (cubbyctl list reports it) */
+        if (err < 0 || (c->exclude_key && strcmp(key, c->exclude_key) == 0))
+                return 0;
+        if (rec->sandbox && (!c->ready_only || rec->ready) && session_opener_alive(rec) != 0)
+                c->n++;
+        return 0;
+}
+
 int session_count_live(int sessions_dirfd, uid_t uid, const char *exclude_key, bool ready_only)
 {
-        _cleanup_close_ int dfd = -1;
-        struct dirent *de;
-        int n = 0;
-        DIR *d;
+        CountWalk c = { .exclude_key = exclude_key, .ready_only = ready_only };
+        int r = session_walk(sessions_dirfd, &uid, NULL, count_one, &c, NULL);
 
-        dfd = openat(sessions_dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-                return -errno;
-        d = fdopendir(dfd);
-        if (!d)
-                return -errno;
-        (void)TAKE_FD(dfd); /* d owns it now */
-        while ((de = readdir(d))) {
-                _cleanup_free_ Record *rec = NULL;
-
-                if (de->d_name[0] == '.' || (exclude_key && strcmp(de->d_name, exclude_key) == 0))
-                        continue;
-                rec = malloc(sizeof *rec);
-                if (!rec) {
-                        closedir(d);
-                        return -ENOMEM;
-                }
-                /* unreadable: not a record this code wrote (cubbyctl list
-                 * reports it) */
-                if (record_read(dirfd(d), de->d_name, 0, rec) < 0)
-                        continue;
-                if (rec->uid != uid || !rec->sandbox || (ready_only && !rec->ready))
-                        continue;
-                if (session_opener_alive(rec) != 0)
-                        n++;
-        }
-        closedir(d);
-        return n;
+        return r < 0 ? r : c.n;
 }
 
 int session_home_refs_get(int lock_dirfd, uid_t uid, unsigned *ret)

@@ -524,7 +524,34 @@ typedef struct OpenCtx {
         bool conf_ok;
         ConfError cerr;
         struct timespec t0;
+        /* each step's time, "name:us,...", for session_start's steps_us:
+         * the module's own profile, in every login's log line */
+        struct timespec step_t;
+        char steps[320];
+        size_t steps_len;
 } OpenCtx;
+
+static void step_mark(OpenCtx *c, const char *name)
+{
+        struct timespec now;
+        long long us;
+        int n;
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        us = (long long)(now.tv_sec - c->step_t.tv_sec) * 1000000 + (now.tv_nsec - c->step_t.tv_nsec) / 1000;
+        c->step_t = now;
+        if (c->steps_len >= sizeof c->steps)
+                return;
+        n = snprintf(c->steps + c->steps_len, sizeof c->steps - c->steps_len, "%s%s:%lld",
+                     c->steps_len ? "," : "", name, us);
+        /* cut whole: a truncated entry would read as another number */
+        if (n < 0 || (size_t)n >= sizeof c->steps - c->steps_len) {
+                c->steps[c->steps_len] = 0;
+                c->steps_len = sizeof c->steps;
+                return;
+        }
+        c->steps_len += (size_t)n;
+}
 
 static void expand_user(const char *pattern, const char *user, char *out, size_t size)
 {
@@ -1032,21 +1059,23 @@ static int create_session_cgroup(const ConfPolicy *pol, Session *s, int sessions
         return 0;
 }
 
-/* Run `cubby-shell --start-container KEY` (a fixed path, an empty
+/* Run `cubby-shell --start-container UID KEY` (a fixed path, an empty
  * environment, no inherited fds) and wait for it, at most
  * START_TIMEOUT_MS; then it is killed. 0 when it exited 0; its status may
  * be lost (a caller that ignores SIGCHLD or reaps for itself: -ECHILD),
  * so the caller checks the container record either way. */
-static int run_start_container(const char *key)
+static int run_start_container(uid_t uid, const char *key)
 {
-        char *const argv[] = { (char *)"cubby-shell", (char *)"--start-container", (char *)key,
-                               NULL };
+        char uidbuf[16];
+        char *const argv[] = { (char *)"cubby-shell", (char *)"--start-container", uidbuf,
+                               (char *)key, NULL };
         _cleanup_close_ int pidfd = -1;
         struct pollfd pfd;
         siginfo_t si;
         pid_t pid;
         int r;
 
+        snprintf(uidbuf, sizeof uidbuf, "%u", (unsigned)uid);
         r = spawn_fixed(CUBBY_HELPER_PATH, argv, -1, &pid);
         if (r < 0)
                 return r;
@@ -1175,7 +1204,7 @@ static int ensure_container(OpenCtx *c, const ConfPolicy *pol, Session *s, int s
         if (stale && old->addr)
                 (void)ipam_release(rec->run_dir, old->init_pid, old->init_start);
 
-        started = run_start_container(s->key);
+        started = run_start_container(rec->uid, s->key);
         CUBBY_FAULT("pam.ct.started");
         if (started == -ETIMEDOUT) {
                 *ret_why = "the user's container did not start in time";
@@ -1221,20 +1250,25 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
         r = check_shell(c, &helper, &shell, ret_why);
         if (r < 0)
                 return r;
+        step_mark(c, "shell");
         r = open_state_dirs(c, s, &sessions, &locks, ret_why);
         if (r < 0)
                 return r;
+        step_mark(c, "dirs_gc");
         r = fill_record(c, pol, rec, ret_why);
         if (r < 0)
                 return r;
+        step_mark(c, "fill");
         /* Step 4 */
         r = prepare_network(c, pol, rec, ret_why);
         if (r < 0)
                 return r;
         CUBBY_FAULT("pam.network");
+        step_mark(c, "net");
         r = resolve_cgroups(c, rec, &user, ret_why);
         if (r < 0)
                 return r;
+        step_mark(c, "cgpaths");
         r = record_key(rec->opener_pid, rec->opener_start, s->key, sizeof s->key);
         if (r < 0)
                 return r;
@@ -1242,16 +1276,18 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
         /* Step 6: recorded before it is made, so gc can undo a crash at
          * any step. */
         rec->ready = false;
-        r = record_write(sessions, rec);
+        r = session_record_write(sessions, rec);
         if (r < 0) {
                 *ret_why = "the session record cannot be written";
                 return r;
         }
         CUBBY_FAULT("pam.record");
+        step_mark(c, "record");
 
         r = create_session_cgroup(pol, s, sessions, locks, &user, ret_why);
         if (r < 0)
                 goto undo;
+        step_mark(c, "cgroup");
 
         /* home = direct: nothing to prepare here; the helper opens the
          * real home as the user (home-direct.h), no anchor, no state_dir,
@@ -1262,18 +1298,21 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
                 r = prepare_home(c, pol, rec, s->key, sessions, locks, &user, ret_why);
         if (r < 0)
                 goto undo;
+        step_mark(c, "home");
 
         rec->ready = true;
-        r = record_write(sessions, rec);
+        r = session_record_write(sessions, rec);
         if (r < 0) {
                 *ret_why = "the session record cannot be written";
                 goto undo;
         }
         CUBBY_FAULT("pam.ready");
+        step_mark(c, "ready");
         if (rec->container == CONF_CONTAINER_USER) {
                 r = ensure_container(c, pol, s, sessions, locks, &user, ret_why);
                 if (r < 0)
                         goto undo;
+                step_mark(c, "container");
         }
         if (c->args.mode == RECORD_MODE_REDIRECT) {
                 r = redirect_shell(helper, &shell, sessions, c->pw.pw_shell);
@@ -1283,11 +1322,12 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
                 }
         }
         CUBBY_FAULT("pam.redirected");
+        step_mark(c, "redirect");
         return 0;
 
 undo:
         if (session_teardown(rec, locks, KILL_TIMEOUT_MS) >= 0)
-                (void)unlinkat(sessions, s->key, 0);
+                (void)session_record_remove(sessions, s->rec.uid, s->key);
         home_release(rec, locks);
         return r;
 }
@@ -1332,7 +1372,7 @@ static int write_passthrough(OpenCtx *c, const char *shell, Session *s, const ch
         r = record_key(rec->opener_pid, rec->opener_start, s->key, sizeof s->key);
         if (r < 0)
                 return r;
-        r = record_write(sessions, rec);
+        r = session_record_write(sessions, rec);
         if (r < 0)
                 *ret_why = "the session record cannot be written";
         return r;
@@ -1438,6 +1478,7 @@ static int open_session(OpenCtx *c)
                 /* no such user for us: nothing to sandbox, but never let an
                  * NSS failure look like "not sandboxed" to a sandboxed user */
                 return refuse(pamh, c->user, c->service, "the user cannot be looked up", "");
+        step_mark(c, "user");
 
         conf_init(&c->conf);
         r = conf_load(&c->conf, c->args.config, 0, &c->cerr);
@@ -1451,7 +1492,9 @@ static int open_session(OpenCtx *c)
                 pam_syslog(pamh, LOG_ERR, "cannot use %s: %s", c->args.config, cerrbuf);
         }
 
+        step_mark(c, "conf");
         r = user_policy(c->conf_ok ? &c->conf : NULL, admin_group, &c->pw, &admin, &pol, NULL);
+        step_mark(c, "policy");
         if (r < 0)
                 return refuse(pamh, c->user, c->service, "the user's groups cannot be looked up", "");
         if (!admin && !c->conf_ok)
@@ -1501,7 +1544,7 @@ static int open_session(OpenCtx *c)
                         if (session_dir_open(s->lock_dir, false, &locks) >= 0 &&
                             session_teardown(&s->rec, locks, KILL_TIMEOUT_MS) >= 0) {
                                 if (session_dir_open(CUBBY_SESSIONS_DIR, false, &sessions) >= 0)
-                                        (void)unlinkat(sessions, s->key, 0);
+                                        (void)session_record_remove(sessions, s->rec.uid, s->key);
                                 home_release(&s->rec, locks);
                         }
                         return refuse(pamh, c->user, c->service, why, strerror(-r));
@@ -1525,8 +1568,8 @@ static int open_session(OpenCtx *c)
                 log_event(LOG_INFO, "session_start", "session", s->rec.id, "uid", uid, "user",
                           c->user, "service", c->service, "rhost", c->rhost ? c->rhost : "",
                           "mode", c->args.mode == RECORD_MODE_REDIRECT ? "redirect" : "login-shell",
-                          "network", s->rec.network ? "nat" : "none", "setup_ms", ms,
-                          move_us[0] ? "net_move_us" : NULL, move_us, NULL);
+                          "network", s->rec.network ? "nat" : "none", "setup_ms", ms, "steps_us",
+                          c->steps, move_us[0] ? "net_move_us" : NULL, move_us, NULL);
         }
         if (pam_set_data(pamh, DATA_NAME, s, cleanup_data) != PAM_SUCCESS) {
                 _cleanup_close_ int sessions = -1, locks = -1;
@@ -1536,7 +1579,7 @@ static int open_session(OpenCtx *c)
                 if (session_dir_open(s->lock_dir, false, &locks) >= 0)
                         (void)session_teardown(&s->rec, locks, KILL_TIMEOUT_MS);
                 if (session_dir_open(CUBBY_SESSIONS_DIR, false, &sessions) >= 0)
-                        (void)unlinkat(sessions, s->key, 0);
+                        (void)session_record_remove(sessions, s->rec.uid, s->key);
                 return PAM_BUF_ERR;
         }
         CUBBY_FAULT("pam.opened");
@@ -1556,6 +1599,7 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
                 return PAM_BUF_ERR;
         c->pamh = pamh;
         clock_gettime(CLOCK_MONOTONIC, &c->t0);
+        c->step_t = c->t0;
         parse_args(pamh, argc, argv, &c->args);
         if (pam_get_user(pamh, &c->user, NULL) != PAM_SUCCESS || !c->user || !*c->user) {
                 free(c);
@@ -1676,7 +1720,7 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
          * home and addresses; otherwise the record stays for gc, which
          * finishes the teardown once this opener has exited. */
         if (r >= 0 && session_dir_open(CUBBY_SESSIONS_DIR, false, &sessions) >= 0) {
-                (void)unlinkat(sessions, s->key, 0);
+                (void)session_record_remove(sessions, s->rec.uid, s->key);
                 CUBBY_FAULT("pam.close.unrecorded");
                 if (s->rec.sandbox && locks >= 0)
                         home_release(&s->rec, locks);

@@ -40,8 +40,14 @@ int cg_create_below(const CgSet *dirs, bool exclusive);
 int cg_kill(const CgSet *session, unsigned timeout_ms);
 
 /* rmdir the session dirs (missing is fine), then the user dirs if empty
- * (-EBUSY from a user dir that still has sessions is not an error). */
+ * (-EBUSY from a user dir that still has sessions is not an error).
+ * Either may be NULL: session_teardown removes the session's dirs first,
+ * then the user's under the user lock. */
 int cg_remove(const CgSet *user, const CgSet *session);
+
+/* 1 if any of dirs (missing ones count as empty) has a child dir, 0 if
+ * none, -errno. */
+int cg_has_children(const CgSet *dirs);
 
 /* rmdir each dir of the set (missing is fine); with busy_ok a dir that
  * still has processes or children stays, and 1 is returned if one did. */

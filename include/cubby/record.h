@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The session record: how the PAM module tells the setuid helper what a
- * session may do. Root-only files under <rundir>/sessions/ (the run dir
+ * session may do. Root-only files under <rundir>/sessions/u<uid>/ (the run dir
  * compiled in with -Drundir, not the policy's run_dir), named by the
  * opener's pid and start time ("<pid>-<starttime>") so that pid reuse
  * cannot alias. Text, one "key=value" a line, values escaped (record_escape),
@@ -98,6 +98,18 @@ int record_parse(const char *text, size_t len, Record *ret);
  * symlink), owned by owner_uid, not writable by group or others, whose
  * opener fields match key. */
 int record_read(int sessions_dirfd, const char *key, uid_t owner_uid, Record *ret);
+
+/* Each user's records are in a dir of their own, <sessions>/u<uid>: the
+ * name of uid's (-ENAMETOOLONG if buf is too small). */
+int record_user_dir_name(uid_t uid, char *buf, size_t size);
+
+/* Open (with create: make if missing) <sessions>/u<uid>; -EPERM if it is
+ * not a dir owned like the sessions dir and private to its owner. */
+int record_user_dir(int sessions_fd, uid_t uid, bool create, int *ret_fd);
+
+/* record_read of key in uid's dir (owned by root); -EPERM if the record
+ * names another uid. */
+int record_read_user(int sessions_fd, uid_t uid, const char *key, Record *ret);
 
 /* Walk the ancestry of start_pid (start_pid itself is depth 0: pass
  * getppid()), up to max_depth further parents, reading <proc_root>/PID/stat;

@@ -19,8 +19,42 @@ int session_user_set(const CgSet *session, CgSet *ret_user);
 /* 1 if the record's opener (pid and start time) is still alive, 0 if not. */
 int session_opener_alive(const Record *rec);
 
+/* The records: <sessions dir>/u<uid>/<key>, each user's in a dir of its
+ * own (root-only like the sessions dir), so that whatever a login checks
+ * reads only its own user's records (record_user_dir, record_read_user).
+ * Records of an older cubby, directly in the sessions dir, are found only
+ * by a walk of everything (gc, list). */
+
+/* Remove <sessions>/u<uid> if it is empty. */
+void session_user_dir_prune(int sessions_fd, uid_t uid);
+
+/* record_write into rec's user dir (made if missing). */
+int session_record_write(int sessions_fd, const Record *rec);
+
+/* Unlink uid's record key, and the user dir if that was its last. */
+int session_record_remove(int sessions_fd, uid_t uid, const char *key);
+
+/* Called for each entry of a walk: rec is the record read from key in
+ * dirfd, or NULL with err (< 0) when it cannot be read (not a record
+ * cubby wrote, or one filed under another user's dir). Return 0 to go
+ * on; anything else stops the walk and is its result. */
+typedef int (*session_walk_fn)(int dirfd, const char *key, const Record *rec, int err, void *userdata);
+/* Optional, before a record is read: false skips key unread. */
+typedef bool (*session_key_fn)(const char *key, void *userdata);
+typedef struct {
+        unsigned read; /* records opened and parsed */
+} SessionWalkStats;
+
+/* Every record of *uid, or with uid NULL every record on the host (those
+ * whose key want accepts, if given). The one walker over the records: gc,
+ * the counts of the login path, the container code and cubbyctl all use
+ * it. stats (optional) counts. */
+int session_walk(int sessions_fd, const uid_t *uid, session_key_fn want, session_walk_fn fn,
+                 void *userdata, SessionWalkStats *stats);
+
 /* Kill the session cgroup, wait until it is empty (bounded), remove it and
- * the user level if that was the last session. Holds the user lock. A
+ * the user level if that was the last session. Holds the user lock only
+ * for the user level (a few rmdirs). A
  * session of a container = user record is not killed: its dir
  * (<user>/ct/s<sid>) is removed if empty and left otherwise. */
 int session_teardown(const Record *rec, int lock_dirfd, unsigned timeout_ms);

@@ -670,7 +670,7 @@ it_check_session_cgroups() {
 # it_records USER: session records naming USER (in the compiled-in
 # sessions dir, which other runs share, and in run_dir/sessions).
 it_records() {
-        grep -lx -F "user=$1" "$IT_BRUNDIR"/sessions/* "$IT_RUNDIR"/sessions/* 2>/dev/null
+        grep -lx -F "user=$1" "$IT_BRUNDIR"/sessions/u*/* "$IT_RUNDIR"/sessions/u*/* 2>/dev/null
 }
 
 # it_check_clean WHAT USER: after the last session of USER ended: no

@@ -318,7 +318,7 @@ check_match "cubbyctl list shows the live sandboxed session" " $USR $UID_USR su-
 log "cubbyctl gc"
 out=$(/usr/sbin/cubbyctl gc 2>&1); rc=$?
 check_eq "cubbyctl gc: exit 0" 0 "$rc"
-recs=$(grep -l "^user=$USR\$" "$RUNDIR"/sessions/* 2>/dev/null)
+recs=$(grep -l "^user=$USR\$" "$RUNDIR"/sessions/u*/* 2>/dev/null)
 check_eq "no session record of $USR is left" "" "$recs"
 left=$(find /sys/fs/cgroup -maxdepth 14 -path "*/$CGNAME/u$UID_USR*" -type d 2>/dev/null | head -3)
 check_eq "no session or user cgroup of $USR is left" "" "$left"

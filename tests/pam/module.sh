@@ -47,7 +47,7 @@ refused() {
 # What runs between open and close (as root, in the opener's mount
 # namespace, where bash may be the redirected helper: use sh). There the
 # user's shell path leads to the helper's file.
-INSIDE='echo "in_records=$(grep -lx "user='"$S1"'" '"$IT_BRUNDIR/sessions/* $IT_RUNDIR"'/sessions/* 2>/dev/null | wc -l)"
+INSIDE='echo "in_records=$(grep -lx "user='"$S1"'" '"$IT_BRUNDIR/sessions/u*/* $IT_RUNDIR"'/sessions/u*/* 2>/dev/null | wc -l)"
 [ "$(stat -L -c %d:%i "'"$(getent passwd "$S1" | cut -d: -f7)"'")" = "'"$(stat -L -c %d:%i "$CUBBY_HELPER")"'" ] && echo in_redirect=helper
 grep -F "'"$CUBBY_PREFIX"'" /proc/$PAMDRIVE_PID/mountinfo | head -n 3 | sed "s/^/in_mount=/"
 echo "in_pids_max=$(cat '"$(it_cg_hier; it_cg_dir pids "u$(it_uid "$S1")")"'/pids.max 2>&1)"'
@@ -77,7 +77,7 @@ for u in "${IT_P}u1:yes" "${IT_P}u2:no"; do
         ex=$("$CUBBY_CTL" --config "$IT_CONF" --json explain "$user" 2>&1 | python3 -c \
                 'import json, sys; v = json.load(sys.stdin); print(v["policy"]["sandbox"]["value"])')
         it_eq "$user: explain says sandbox = $want" "$want" "$ex"
-        out=$(pds su "$user" -- sh -c 'echo "in_records=$(grep -lx "user='"$user"'" '"$IT_BRUNDIR/sessions/* $IT_RUNDIR"'/sessions/* 2>/dev/null | wc -l)"')
+        out=$(pds su "$user" -- sh -c 'echo "in_records=$(grep -lx "user='"$user"'" '"$IT_BRUNDIR/sessions/u*/* $IT_RUNDIR"'/sessions/u*/* 2>/dev/null | wc -l)"')
         it_match "$user: the session opened and its command ran" '^in_records=' "$out"
         mod=no
         [ "$(printf '%s\n' "$out" | sed -n 's/^in_records=//p')" = 0 ] || mod=yes

@@ -635,6 +635,39 @@ static void test_two_sessions(void **state)
         assert_gone(&u);
 }
 
+/* session_teardown's order: each session removes its own dirs without
+ * the user lock (cg_remove(NULL, s)); while another session's dir is
+ * there (cg_has_children) it stops; the last takes the lock and removes
+ * the user level (cg_remove(u, NULL)). */
+static void test_split_removal(void **state)
+{
+        CgSet u, s1, s2;
+        char sid1[CUBBY_ID_LEN + 1], sid2[CUBBY_ID_LEN + 1];
+
+        new_session(&u, &s1, sid1);
+        assert_int_equal(random_id(sid2), 0);
+        assert_int_equal(cg_paths(spec, 0, TEST_UID, sid2, &u, &s2), 0);
+        assert_int_equal(cg_create(&u, &s1, &limits_a), 0);
+        assert_int_equal(cg_create(&u, &s2, &limits_a), 0);
+        assert_int_equal(cg_has_children(&u), 1);
+        assert_int_equal(cg_remove(NULL, &s1), 0);
+        assert_gone(&s1);
+        assert_there(&u);
+        assert_int_equal(cg_has_children(&u), 1); /* s2: teardown leaves the user level alone */
+        assert_int_equal(cg_remove(&u, NULL), 0); /* s2 is there: EBUSY is fine */
+        assert_there(&u);
+        assert_there(&s2);
+        assert_int_equal(cg_remove(NULL, &s2), 0);
+        assert_there(&u);
+        assert_int_equal(cg_has_children(&u), 0); /* the last: it takes the lock and removes */
+        assert_int_equal(cg_remove(&u, NULL), 0);
+        assert_gone(&u);
+        assert_int_equal(cg_has_children(&u), 0); /* missing: empty */
+        /* twice is harmless */
+        assert_int_equal(cg_remove(NULL, &s2), 0);
+        assert_int_equal(cg_remove(&u, NULL), 0);
+}
+
 /* ---- real: attach and kill -------------------------------------------- */
 
 static pid_t clone3_into(int cgfd, uint64_t flags)
@@ -1124,6 +1157,7 @@ int main(void)
                 cmocka_unit_test(test_create_unenforceable),
                 cmocka_unit_test(test_create_order_inotify),
                 cmocka_unit_test(test_two_sessions),
+                cmocka_unit_test(test_split_removal),
                 cmocka_unit_test(test_kill_default),
                 cmocka_unit_test(test_kill_userns_child),
                 cmocka_unit_test(test_kill_freezer),

@@ -447,7 +447,7 @@ static void put_live_session(const char *sid, char *key, size_t size)
         rec->cgroup.dir[0] = (CgDir){ .v2 = true, .ctrl = CG_CTRL_NONE_V2 };
         snprintf(rec->cgroup.dir[0].path, sizeof rec->cgroup.dir[0].path,
                  "/sys/fs/cgroup/cubby-ctstop-absent/u%u/ct/s%s", (unsigned)uid, sid);
-        assert_int_equal(record_write(sessions, rec), 0);
+        assert_int_equal(session_record_write(sessions, rec), 0);
         assert_int_equal(record_key(rec->opener_pid, rec->opener_start, key, size), 0);
 }
 
@@ -470,7 +470,7 @@ static void test_sweep_linger_zero(void **state)
         assert_int_equal(ct_sweep(&l, &conf, &stopped), 0);
         assert_int_equal(stopped, 0);
         assert_int_equal(tree_procs(&s.ct), 3);
-        assert_int_equal(unlinkat(sessions, key, 0), 0);
+        assert_int_equal(session_record_remove(sessions, uid, key), 0);
         assert_int_equal(ct_live_sessions(&l, uid, NULL), 0);
         assert_int_equal(ct_sweep(&l, &conf, &stopped), 0);
         assert_int_equal(stopped, 1);
@@ -526,7 +526,7 @@ static void test_stop_racing_login(void **state)
                 if (!WIFEXITED(status) || WEXITSTATUS(status) != 7)
                         fail_msg("a process cloned into the kept %s died (status 0x%x)", path, status);
         }
-        assert_int_equal(unlinkat(sessions, key, 0), 0);
+        assert_int_equal(session_record_remove(sessions, uid, key), 0);
         assert_int_equal(ct_gc_orphans(&l), 1);
         assert_gone(&s, true);
 }

@@ -488,10 +488,30 @@ static void test_unsafe_records(void **state)
         assert_int_equal(record_read(f->sfd, "202-2000", getuid(), got), -EPERM);
 }
 
+/* record_key_parse takes back exactly what record_key writes. */
+static void test_key_parse(void **state)
+{
+        static const char *const bad[] = { "", "-", "1-", "-1", "0-5", "01-5", "1-05", "1-5x", "x-5",
+                                           "1--5", "2147483648-1", "1-2-3", ".1-2.3.tmp" };
+        char key[RECORD_KEY_MAX];
+        uint64_t start;
+        pid_t pid;
+
+        (void)state;
+        assert_int_equal(record_key(4242, 987654321, key, sizeof key), 0);
+        assert_int_equal(record_key_parse(key, &pid, &start), 0);
+        assert_int_equal(pid, 4242);
+        assert_int_equal(start, 987654321);
+        assert_int_equal(record_key_parse("1-0", &pid, &start), 0);
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+                assert_int_equal(record_key_parse(bad[i], &pid, &start), -EINVAL);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_roundtrip),
+                cmocka_unit_test(test_key_parse),
                 cmocka_unit_test(test_strict),
                 cmocka_unit_test(test_home_direct_and_group_names),
                 cmocka_unit_test(test_seccomp_values),

@@ -329,7 +329,7 @@ static void put_record(int sessions, pid_t pid, uint64_t start, uid_t uid, bool 
         snprintf(r->cgroup.dir[0].path, sizeof r->cgroup.dir[0].path,
                  "/sys/fs/cgroup/cubby-unit-absent-%d/u%u/s0123456789abcdef", (int)getpid(),
                  (unsigned)uid);
-        assert_int_equal(record_write(sessions, r), 0);
+        assert_int_equal(session_record_write(sessions, r), 0);
 }
 
 /* A pid that existed and is gone (reaped): nothing can be alive there
@@ -351,6 +351,7 @@ static void test_count_live(void **state)
         char key[RECORD_KEY_MAX];
         uint64_t me_start;
         pid_t me = getpid();
+        int u = -1;
         Tree t;
 
         if (geteuid() != 0)
@@ -373,8 +374,9 @@ static void test_count_live(void **state)
                 put_record(t.sessions, getppid(), pstart, 2001, true, false);
         }
         /* temp files and unreadable entries are not records */
-        assert_int_equal(write_file_atomic_at_nosync(t.sessions, ".tmp-1-x", "junk", 4, 0600), 0);
-        assert_int_equal(write_file_atomic_at_nosync(t.sessions, "123-456", "junk", 4, 0600), 0);
+        assert_int_equal(record_user_dir(t.sessions, 2001, false, &u), 0);
+        assert_int_equal(write_file_atomic_at_nosync(u, ".tmp-1-x", "junk", 4, 0600), 0);
+        assert_int_equal(write_file_atomic_at_nosync(u, "123-456", "junk", 4, 0600), 0);
 
         assert_int_equal(session_count_live(t.sessions, 2001, NULL, false), 2);
         assert_int_equal(session_count_live(t.sessions, 2001, NULL, true), 1);
@@ -382,8 +384,9 @@ static void test_count_live(void **state)
         assert_int_equal(session_count_live(t.sessions, 2001, key, false), 1);
         assert_int_equal(session_count_live(t.sessions, 2001, key, true), 0);
         /* a record not owned by root does not count */
-        assert_int_equal(fchownat(t.sessions, key, 65534, 0, AT_SYMLINK_NOFOLLOW), 0);
+        assert_int_equal(fchownat(u, key, 65534, 0, AT_SYMLINK_NOFOLLOW), 0);
         assert_int_equal(session_count_live(t.sessions, 2001, NULL, false), 1);
+        close(u);
         tree_close(&t);
 }
 
@@ -426,7 +429,8 @@ static void on_reap(const Record *rec, int result, void *userdata)
 static void test_gc(void **state)
 {
         Scratch *s = *state;
-        char live[RECORD_KEY_MAX], dead[RECORD_KEY_MAX], reused[RECORD_KEY_MAX];
+        char key[RECORD_KEY_MAX], live[RECORD_KEY_MAX + 16], dead[RECORD_KEY_MAX + 16],
+                reused[RECORD_KEY_MAX + 16];
         uint64_t me_start;
         pid_t gone = dead_pid();
         unsigned n = 99;
@@ -441,9 +445,13 @@ static void test_gc(void **state)
         put_record(t.sessions, getpid(), me_start, 3001, true, true);
         put_record(t.sessions, gone, me_start, 3001, true, true);
         put_record(t.sessions, getpid(), me_start + 7, 3002, true, false);
-        assert_int_equal(record_key(getpid(), me_start, live, sizeof live), 0);
-        assert_int_equal(record_key(gone, me_start, dead, sizeof dead), 0);
-        assert_int_equal(record_key(getpid(), me_start + 7, reused, sizeof reused), 0);
+        /* each in its user's dir */
+        assert_int_equal(record_key(getpid(), me_start, key, sizeof key), 0);
+        snprintf(live, sizeof live, "u3001/%s", key);
+        assert_int_equal(record_key(gone, me_start, key, sizeof key), 0);
+        snprintf(dead, sizeof dead, "u3001/%s", key);
+        assert_int_equal(record_key(getpid(), me_start + 7, key, sizeof key), 0);
+        snprintf(reused, sizeof reused, "u3002/%s", key);
         /* unreadable: left for an admin to look at */
         assert_int_equal(write_file_atomic_at_nosync(t.sessions, "1-2", "junk", 4, 0600), 0);
 
@@ -465,6 +473,9 @@ static void test_gc(void **state)
         assert_int_equal(fstatat(t.sessions, dead, &st, 0), -1);
         assert_int_equal(fstatat(t.sessions, reused, &st, 0), -1);
         assert_int_equal(fstatat(t.sessions, "1-2", &st, 0), 0);
+        /* the user dir of the last reaped record goes with it */
+        assert_int_equal(fstatat(t.sessions, "u3002", &st, 0), -1);
+        assert_int_equal(fstatat(t.sessions, "u3001", &st, 0), 0);
         /* twice is harmless */
         rp.n = 0;
         assert_int_equal(session_gc(t.sessions, t.locks, on_reap, &rp, &n), 0);
@@ -489,7 +500,7 @@ static void test_gc_run_throttle(void **state)
 {
         Scratch *s = *state;
         ConfGlobal global = { 0 };
-        char key[RECORD_KEY_MAX];
+        char name[RECORD_KEY_MAX], key[RECORD_KEY_MAX + 16];
         struct timespec future[2] = { { .tv_sec = time(NULL) + 3600 }, { .tv_sec = time(NULL) + 3600 } };
         uint64_t me_start;
         unsigned n = 99, notes = 0;
@@ -513,7 +524,8 @@ static void test_gc_run_throttle(void **state)
 
         gone = dead_pid();
         put_record(t.sessions, gone, me_start, 3101, true, true);
-        assert_int_equal(record_key(gone, me_start, key, sizeof key), 0);
+        assert_int_equal(record_key(gone, me_start, name, sizeof name), 0);
+        snprintf(key, sizeof key, "u3101/%s", name);
         assert_int_equal(gc_run(&g, GC_THROTTLE, &n), 0);
         assert_int_equal(n, 0); /* throttled: the dead record stays */
         assert_int_equal(fstatat(t.sessions, key, &st, 0), 0);
@@ -527,6 +539,91 @@ static void test_gc_run_throttle(void **state)
         assert_int_equal(gc_run(&g, 0, &n), 0); /* unthrottled: reaps at once */
         assert_int_equal(n, 1);
         assert_int_equal(notes, 3);
+        tree_close(&t);
+}
+
+typedef struct Walked {
+        unsigned ok, bad;
+        uid_t uids[64];
+} Walked;
+
+static int on_walk(int dirfd, const char *key, const Record *rec, int err, void *userdata)
+{
+        Walked *w = userdata;
+
+        if (!rec) {
+                assert_true(err < 0);
+                w->bad++;
+                return 0;
+        }
+        if (w->ok < 64)
+                w->uids[w->ok] = rec->uid;
+        w->ok++;
+        return 0;
+}
+
+/* The one walker: a user's walk opens only that user's records, however
+ * many other users hold (counted by the walk's own stats); the walk of
+ * everything finds every user's, the records of an older cubby at the
+ * top, and calls a record filed under another user's dir unreadable. */
+static void test_walk_per_user(void **state)
+{
+        Scratch *s = *state;
+        SessionWalkStats st = { 0 };
+        Walked w = { 0 };
+        uint64_t me_start;
+        uid_t uid = 4000;
+        char key[RECORD_KEY_MAX];
+        Tree t;
+
+        if (geteuid() != 0)
+                skip();
+        tree_open(s, &t);
+        assert_int_equal(proc_stat("/proc", getpid(), NULL, &me_start), 0);
+        /* 60 sessions of 20 other users, 3 of ours */
+        for (unsigned i = 0; i < 60; i++)
+                put_record(t.sessions, getpid(), me_start + 100 + i, 4100 + i % 20, true, true);
+        for (unsigned i = 0; i < 3; i++)
+                put_record(t.sessions, getpid(), me_start + i, uid, true, true);
+        assert_int_equal(session_walk(t.sessions, &uid, NULL, on_walk, &w, &st), 0);
+        assert_int_equal(w.ok, 3);
+        assert_int_equal(w.bad, 0);
+        assert_int_equal(st.read, 3);
+        for (unsigned i = 0; i < 3; i++)
+                assert_int_equal(w.uids[i], uid);
+        /* the login path's counts go through it */
+        assert_int_equal(session_count_live(t.sessions, uid, NULL, false), 1); /* only i = 0 is our start time */
+        /* a user with no dir: nothing read */
+        {
+                uid_t none = 4999;
+
+                w = (Walked){ 0 };
+                st.read = 0;
+                assert_int_equal(session_walk(t.sessions, &none, NULL, on_walk, &w, &st), 0);
+                assert_int_equal(w.ok + w.bad + st.read, 0);
+        }
+        /* an older cubby's record at the top, and one of 4100 filed in 4101's dir */
+        {
+                _cleanup_close_ int u = -1;
+                _cleanup_free_ char *text = NULL;
+                Record *r = calloc(1, sizeof *r);
+
+                assert_non_null(r);
+                assert_int_equal(record_read_user(t.sessions, uid, (record_key(getpid(), me_start, key, sizeof key), key), r), 0);
+                r->opener_start = me_start + 1000;
+                assert_int_equal(record_write(t.sessions, r), 0);
+                r->opener_start = me_start + 1001;
+                r->uid = 4100;
+                assert_int_equal(record_user_dir(t.sessions, 4101, false, &u), 0);
+                assert_int_equal(record_write(u, r), 0);
+                free(r);
+        }
+        w = (Walked){ 0 };
+        st.read = 0;
+        assert_int_equal(session_walk(t.sessions, NULL, NULL, on_walk, &w, &st), 0);
+        assert_int_equal(w.ok, 64);
+        assert_int_equal(w.bad, 1);
+        assert_int_equal(st.read, 65);
         tree_close(&t);
 }
 
@@ -545,6 +642,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_count_live_per_user, scratch_setup, scratch_teardown),
                 cmocka_unit_test_setup_teardown(test_gc, scratch_setup, scratch_teardown),
                 cmocka_unit_test_setup_teardown(test_gc_run_throttle, scratch_setup, scratch_teardown),
+                cmocka_unit_test_setup_teardown(test_walk_per_user, scratch_setup, scratch_teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -162,7 +162,7 @@ diag() {
 	echo "---- diagnostics ----"
 	for f in "$W"/*.out "$W/sshd.log"; do [ -s "$f" ] && { echo "== $f"; tail -n 30 "$f"; }; done
 	echo "== sanitizer logs"; ls -l "$L" 2>/dev/null
-	echo "== records"; ls -l "$SESSIONS" 2>/dev/null
+	echo "== records"; ls -lR "$SESSIONS" 2>/dev/null
 	echo "== cgroups under $CG/cubby"; find "$CG/cubby" -maxdepth 3 -type d 2>/dev/null
 	echo "== dmesg (tail)"; dmesg 2>/dev/null | tail -n 15
 	echo "----"

@@ -91,7 +91,7 @@ diag() {
 			echo "$d/$k: $(tr '\n' ' ' <"$d/$k" 2>/dev/null)"
 		done
 	done
-	echo "== records"; ls -l "$SESSIONS" 2>/dev/null
+	echo "== records"; ls -lR "$SESSIONS" 2>/dev/null
 	echo "== dmesg (tail)"; dmesg 2>/dev/null | tail -n 25
 	echo "----"
 }
@@ -241,7 +241,7 @@ done
 has_ctrls "$UD/cgroup.subtree_control" || fail "$UD/cgroup.subtree_control: $(cat "$UD/cgroup.subtree_control")"
 ok "limits on u$uid: ${have_limits//;/, }; session dir unlimited"
 
-rec=$(grep -l "^id=$sid\$" "$SESSIONS"/* 2>/dev/null)
+rec=$(grep -l "^id=$sid\$" "$SESSIONS"/u*/* 2>/dev/null)
 [ -n "$rec" ] || fail "no record for session $sid in $SESSIONS"
 grep -qx "cgroup=v2:[0-9]*:$ks" "$rec" || fail "record $rec does not name $ks: $(grep ^cgroup= "$rec")"
 [ "$(stat -c %u "$rec")" = 0 ] && [ $((0$(stat -c %a "$rec") & 022)) -eq 0 ] || fail "record $rec is not root-owned or is writable by others"
