@@ -115,6 +115,8 @@ def command_words(text):
     text = heredoc_bodies_removed(text)
     for raw in text.split("\n"):
         line = strip_comment(raw)
+        # a case pattern ("systemd)", "a|b)") at the start of a line
+        line = re.sub(r"^\s*[A-Za-z0-9_.*|-]+\)(?!\))", " ", line)
         # a parameter expansion is a word, not a group: ${IT_P}ex
         line = re.sub(r"\$\{[^}]*\}", "V", line)
         line = line.replace("'", " ").replace('"', " ")
@@ -161,10 +163,12 @@ def package_of(cmd):
     for p in cands:
         r = subprocess.run(["dpkg", "-S", p], capture_output=True, text=True)
         if r.returncode == 0:
-            line = r.stdout.strip().split("\n")[0]
-            if line.startswith("diversion by"):
-                continue
-            return line.split(":")[0].split(",")[0].strip()
+            # "diversion by PKG from/to: PATH" lines come first where a
+            # package diverts the path (linux-perf's /usr/bin/perf); the
+            # owner is the line after them
+            for line in r.stdout.strip().split("\n"):
+                if not line.startswith("diversion by"):
+                    return line.split(":")[0].split(",")[0].strip()
     return "?" + path
 
 
@@ -204,10 +208,16 @@ def main():
         return 1
     # The systemd VM's guest script runs in the guest's own Debian root:
     # minbase plus the packages tests/vm/mkroot.sh gives it (PKGS=).
+    # The cluster flavour's guest script: those plus the flavour's own
+    # (PKGS=$PKGS,... in the cluster branch of mkroot.sh's case).
     with open(os.path.join(SRC, "tests/vm/mkroot.sh")) as fh:
-        m = re.search(r"^PKGS=(\S+)$", fh.read(), re.M)
-    guest_have = minbase | closure(m.group(1).split(",")) if m else set()
-    guest_scripts = {"tests/vm/systemd-guest.sh"}
+        mk = fh.read()
+    m = re.search(r"^PKGS=(\S+)$", mk, re.M)
+    base = m.group(1).split(",") if m else []
+    m = re.search(r"^\s+PKGS=\$PKGS,(\S+)$", mk, re.M)
+    extra = m.group(1).split(",") if m else []
+    guest_haves = {"tests/vm/systemd-guest.sh": minbase | closure(base) if base else set(),
+                   "tests/vm/cluster-guest.sh": minbase | closure(base + extra) if base and extra else set()}
     users = {}
     guest_users = {}
     for path in shell_scripts():
@@ -215,7 +225,10 @@ def main():
             text = fh.read()
         rel = os.path.relpath(path, SRC)
         for w in command_words(text):
-            (guest_users if rel in guest_scripts else users).setdefault(w, set()).add(rel)
+            if rel in guest_haves:
+                guest_users.setdefault(w, set()).add(rel)
+            else:
+                users.setdefault(w, set()).add(rel)
     bad = 0
     unknown = []
     checked = 0
@@ -241,10 +254,12 @@ def main():
         if not pkg:
             continue
         checked += 1
-        if pkg.startswith("?") or pkg not in guest_have:
-            print(f"FAIL: {cmd} ({pkg.lstrip('?')}) is not in the systemd guest's root "
-                  f"(minbase and PKGS of tests/vm/mkroot.sh); used by "
-                  + ", ".join(sorted(guest_users[cmd])))
+        lacking = sorted(r for r in guest_users[cmd]
+                         if pkg.startswith("?") or pkg not in guest_haves[r])
+        if lacking:
+            print(f"FAIL: {cmd} ({pkg.lstrip('?')}) is not in the guest's root "
+                  f"(minbase and the flavour's PKGS in tests/vm/mkroot.sh); used by "
+                  + ", ".join(lacking))
             bad += 1
     print(f"fresh-commands: {checked} commands checked, {bad} from packages a fresh "
           f"machine lacks; not on this machine (not judged): {' '.join(unknown)}")

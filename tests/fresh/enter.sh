@@ -27,6 +27,9 @@ for n in "null 1 3" "zero 1 5" "full 1 7" "random 1 8" "urandom 1 9" "tty 5 0"; 
 	set -- $n
 	mknod -m 0666 "$R/dev/$1" c "$2" "$3"
 done
+# /dev/fuse as a Debian host has it (devtmpfs), for the overlay tests that
+# serve a FUSE lower
+[ -c /dev/fuse ] && mknod -m 0666 "$R/dev/fuse" c 10 229
 mkdir "$R/dev/pts" "$R/dev/shm"
 mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts "$R/dev/pts"
 ln -s pts/ptmx "$R/dev/ptmx"

@@ -447,7 +447,7 @@ n2 /usr/sbin/sshd -o PidFile=$N2DIR/sshd.pid -o ListenAddress=198.51.100.2 || fa
 n1run=$(find /run/cubby /var/lib/cubby -mindepth 1 2>/dev/null | sort)
 n2run=$(n2 find /run/cubby /var/lib/cubby -mindepth 1 2>/dev/null)
 check "cl-node2: node 2 starts with empty cubby run and state dirs" '[ -z "$n2run" ]' "$n2run"
-fig "node 2 set up in $(since "$t") s; node 1's run/state entries: $(echo "$n1run" | wc -l)"
+fig "node 2 set up in $(since "$t") s, node 1's run/state entries: $(echo "$n1run" | wc -l)"
 ex=$(n2 cubbyctl explain "$U" 2>&1)
 check "cl-node2: node 2's own policy applies (cubbyctl explain there)" \
 	'printf "%s\n" "$ex" | grep -Eq "^sandbox +yes +# /etc/security/cubby.conf:4\$"' "$ex"
@@ -480,7 +480,7 @@ check "cl-clean: no session cgroup left on either node" '[ -z "$left" ]' "$left"
 m1=$(grep -c " /home/$U " /proc/self/mountinfo)
 check "cl-clean: no mount of the home left on node 1 (cubby binds it only inside)" '[ "$m1" = 0 ]'
 gc1=$(cubbyctl gc 2>&1); gc2=$(n2 cubbyctl gc 2>&1)
-fig "gc: node 1: $(echo "$gc1" | tr '\n' ' '); node 2: $(echo "$gc2" | tr '\n' ' ')"
+fig "gc: node 1: $(echo "$gc1" | tr '\n' ' '), node 2: $(echo "$gc2" | tr '\n' ' ')"
 
 log "done"
 finish

@@ -60,7 +60,7 @@ cluster)
 	HOSTNAME_=cubby-cl
 	PKGS=$PKGS,slapd,ldap-utils,sssd-ldap,sssd-tools,libnss-sss,libpam-sss,nfs-kernel-server,nfs-common
 	;;
-*) die "unknown flavour $FLAVOUR (systemd or cluster)" ;;
+*) die "unknown flavour $FLAVOUR: systemd or cluster" ;;
 esac
 
 complete() {
