@@ -439,7 +439,7 @@ static int count_one(int dirfd, const char *key, const Record *rec, int err, voi
 
         (void)dirfd;
         /* unreadable: not a record this code wrote (cubbyctl list reports it) */
-        if (err < 0 || (c->exclude_key && strcmp(key, c->exclude_key) == 0))
+        if (err < 0 || !rec || (c->exclude_key && strcmp(key, c->exclude_key) == 0))
                 return 0;
         if (rec->sandbox && (!c->ready_only || rec->ready) && session_opener_alive(rec) != 0)
                 c->n++;
