@@ -44,28 +44,7 @@ P_S2=$((37000 + RANDOM % 2000))        # in the second user's container
 LINGER=8
 
 ct_field() { sed -n "s/^$2=//p" "$IT_RUNDIR/containers/u$(it_uid "$1")" 2>/dev/null; }
-# ct_kill USER: the container gone by hand (init, ct/, record), for the exit
-ct_kill() {
-        local uid pid h d f p i
-        uid=$(it_uid "$1")
-        pid=$(ct_field "$1" init_pid)
-        [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
-        it_cg_hier
-        for h in "${!IT_CG_MNT[@]}"; do
-                d=$(it_cg_dir "$h" "u$uid/ct")
-                [ -d "$d" ] || continue
-                for i in $(seq 1 50); do
-                        for f in $(find "$d" -name cgroup.procs 2>/dev/null); do
-                                for p in $(cat "$f" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-                        done
-                        find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
-                        [ -e "$d" ] || break
-                        sleep 0.1
-                done
-        done
-        rm -f "$IT_RUNDIR/containers/u$uid"
-}
-hx_on_exit "ct_kill $S1; ct_kill $S2"
+hx_on_exit "hx_ct_kill $S1; hx_ct_kill $S2"
 
 # ------------------------------------------------------------ helpers
 cat >"$IT_SCRATCH/listen.py" <<'EOF'
@@ -432,5 +411,5 @@ it_eq "root: -L reaches the host's 127.0.0.1, as before" decoy "$(it_get fwd "$o
 sed -i 's/^PermitRootLogin prohibit-password/PermitRootLogin no/' "$IT_SSHD_DIR/sshd_config"
 it_sshd_reload
 
-ct_kill "$S1"
+hx_ct_kill "$S1"
 it_finish

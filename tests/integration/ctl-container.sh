@@ -20,6 +20,7 @@
 # the container is gone from list and shell refuses.
 IT_NEEDS="/usr/sbin/sshd ssh pgrep python3 setpriv"
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-extra.sh"
 it_init "$@"
 
 [ -x "${CUBBY_CTRECORD:-}" ] || it_fatal "CUBBY_CTRECORD is not set or not executable"
@@ -173,30 +174,7 @@ it_check_clean "after the stand-in" "$S1"
 # --- for real: container = user, logins through sshd
 it_policy_write "container = user"
 it_sshd_start
-# ct_stop USER: what `cubbyctl stop` does, by hand (if the test fails
-# before its own stop): SIGKILL the init (the kernel kills the rest of its
-# pid namespace), whatever is left in ct/, the ct/ dirs, the record.
-ct_stop() {
-	local uid pid h d f p i
-	uid=$(it_uid "$1")
-	pid=$(sed -n 's/^init_pid=//p' "$IT_RUNDIR/containers/u$uid" 2>/dev/null)
-	[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
-	it_cg_hier
-	for h in "${!IT_CG_MNT[@]}"; do
-		d=$(it_cg_dir "$h" "u$uid/ct")
-		[ -d "$d" ] || continue
-		for i in $(seq 1 50); do
-			for f in $(find "$d" -name cgroup.procs 2>/dev/null); do
-				for p in $(cat "$f" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-			done
-			find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
-			[ -e "$d" ] || break
-			sleep 0.1
-		done
-	done
-	rm -f "$IT_RUNDIR/containers/u$uid"
-}
-trap 'rc=$?; ct_stop "$S2" >/dev/null 2>&1; (exit $rc); it_cleanup inner' EXIT
+trap 'rc=$?; hx_ct_kill "$S2" >/dev/null 2>&1; (exit $rc); it_cleanup inner' EXIT
 UID2=$(it_uid "$S2")
 # live_sessions USER: the ids of USER's live sessions in `cubbyctl list`
 live_sessions() { it_ctl list 2>/dev/null | awk -v u="$1" '$2 == u && $9 == "live" { print $1 }' | sort; }
@@ -290,6 +268,6 @@ out=$(it_ctl list)
 it_nomatch "list after stop: no container of $S2" "^u$UID2 " "$out"
 it_ctl shell "$S2" id </dev/null >/dev/null 2>&1
 it_eq "shell $S2 after stop: exit 1" 1 "$?"
-ct_stop "$S2"
+hx_ct_kill "$S2"
 it_check_clean "after $S2's container" "$S2"
 it_finish

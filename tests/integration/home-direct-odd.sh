@@ -66,31 +66,12 @@ hx_add_student "$ON" -G "$gl"
 it_policy_write "home = direct"
 it_sshd_start
 
-yn() { if "$@"; then echo yes; else echo no; fi; }
 
-# refused USER WHAT PATTERN: ssh and su both refused with a message, the
-# command never ran (neither in a sandbox nor on the host).
-refused() {
-        local u=$1 what=$2 pat=$3 out rc via
-        for via in ssh su; do
-                rm -f "$IT_SCRATCH/hd-ran"
-                if [ $via = ssh ]; then
-                        out=$(IT_TIMEOUT=30 it_ssh -n "$u" "echo cubby-it-ran; touch $IT_SCRATCH/hd-ran" 2>&1); rc=$?
-                else
-                        out=$(IT_TIMEOUT=30 it_su - "$u" -c "echo cubby-it-ran; touch $IT_SCRATCH/hd-ran" </dev/null 2>&1); rc=$?
-                fi
-                it_ne "$what: $via login refused" 0 "$rc"
-                it_nomatch "$what: $via: the command never ran" 'cubby-it-ran' "$out"
-                it_eq "$what: $via: nothing ran on the host" no "$(yn test -e "$IT_SCRATCH/hd-ran")"
-                it_match "$what: $via: a message says why" "$pat" "$out"
-        done
-        it_check_clean "$what: after" "$u"
-}
 
-refused "$OT" "pw_dir ending in '/'" "home path \\(pw_dir\\) is not usable"
-refused "$OD" "pw_dir with '..' in it" "home path \\(pw_dir\\) is not usable"
-refused "$OF" "pw_dir a FIFO of the user's" 'cubby-shell: .*not a directory'
-refused "$OC" "pw_dir a device node of the user's" 'cubby-shell: .*not a directory'
+hx_refused "$OT" "pw_dir ending in '/'" "home path \\(pw_dir\\) is not usable"
+hx_refused "$OD" "pw_dir with '..' in it" "home path \\(pw_dir\\) is not usable"
+hx_refused "$OF" "pw_dir a FIFO of the user's" 'cubby-shell: .*not a directory'
+hx_refused "$OC" "pw_dir a device node of the user's" 'cubby-shell: .*not a directory'
 it_eq "the FIFO is still a FIFO" fifo "$(stat -c %F "$HB/fifo" | sed 's/.*fifo.*/fifo/')"
 
 # a home that is a mount point: that mount, nosuid and nodev, and what is
@@ -133,7 +114,7 @@ for i in $(seq 1 150); do
            fi ;;
         esac
 done
-it_eq "pw_dir raced: the student's renaming loop ran throughout" yes "$(yn kill -0 "$rpid")"
+it_eq "pw_dir raced: the student's renaming loop ran throughout" yes "$(hx_yn kill -0 "$rpid")"
 kill "$rpid"; wait "$rpid" 2>/dev/null
 it_log "pw_dir raced: the helper's messages: $(sort "$IT_SCRATCH/race-msgs" | uniq -c | tr '\n' ';')"
 it_log "pw_dir raced: $i logins, $own got the own home, $refusedn were refused with a message"
@@ -155,6 +136,6 @@ it_eq "odd group names: one root line in /etc/group" 1 "$(it_get root "$out")"
 it_check_clean "after the odd group names" "$OG"
 
 # more groups than a record holds: refused, not let in with fewer
-refused "$ON" "a user in $NG groups" 'too many groups'
+hx_refused "$ON" "a user in $NG groups" 'too many groups'
 
 it_finish

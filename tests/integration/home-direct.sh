@@ -65,7 +65,6 @@ it_policy_write \
         "[user $D2]" "container = user"
 it_sshd_start
 
-yn() { if "$@"; then echo yes; else echo no; fi; }
 H1=$(getent passwd "$D1" | cut -d: -f6)
 H2=$(getent passwd "$D2" | cut -d: -f6)
 
@@ -89,8 +88,8 @@ it_ne "su - $D1: the shell is in a container (PID 1 is not the host's init)" "$(
 out=$( { echo 'p=@@; echo "${p}c=$(cat hd-su.txt)"; echo via-login > hd-login.txt'; echo exit; } | it_login "$D1" 2>&1)
 it_eq "login -f $D1 reads the file too" via-su "$(it_get c "$out")"
 it_eq "login -f $D1: its file is in the real home" via-login "$(cat "$H1/hd-login.txt" 2>&1)"
-it_eq "home = direct: nothing in state_dir for $D1" no "$(yn test -e "$IT_STATEDIR/users/$D1")"
-it_eq "home = direct: no anchor holder was made" no "$(yn test -e "$IT_RUNDIR/anchor")"
+it_eq "home = direct: nothing in state_dir for $D1" no "$(hx_yn test -e "$IT_STATEDIR/users/$D1")"
+it_eq "home = direct: no anchor holder was made" no "$(hx_yn test -e "$IT_RUNDIR/anchor")"
 it_eq "home = direct: no home reference count" "" "$(ls "$IT_RUNDIR/locks/" 2>/dev/null | grep '\.homes$')"
 # Kerberos (docs/CLUSTER.md): a FILE: ticket cache in the host's /tmp,
 # where rpc.gssd finds it for NFS, is not visible inside (the container's
@@ -121,7 +120,7 @@ it_eq "container = user, su - $D2: joined the user's container" cubby-init "$(it
 out=$(it_ssh -n "$D2" 'cat hd-ct.txt; echo ct-ssh > hd-ct2.txt' 2>&1)
 it_eq "container = user, ssh $D2 (second login) reads it" ct-su "$out"
 it_eq "container = user, ssh $D2: its file is in the real home" ct-ssh "$(cat "$H2/hd-ct2.txt" 2>&1)"
-it_eq "container = user: nothing in state_dir for $D2" no "$(yn test -e "$IT_STATEDIR/users/$D2")"
+it_eq "container = user: nothing in state_dir for $D2" no "$(hx_yn test -e "$IT_STATEDIR/users/$D2")"
 hx_ctl stop "$D2" >/dev/null 2>&1
 it_check_clean "container = user: after cubbyctl stop $D2" "$D2"
 
@@ -143,24 +142,6 @@ it_match "cubbyctl explain $DQ: home direct" 'home +direct' "$out"
 it_check_clean "after the LDAP-style names" "$DQ"
 
 # ------------------------------------------------------------ refusals
-# refused USER WHAT PATTERN: ssh and su both refused with a message, the
-# command never ran (neither in a sandbox nor on the host).
-refused() {
-        local u=$1 what=$2 pat=$3 out rc via
-        for via in ssh su; do
-                rm -f "$IT_SCRATCH/hd-ran"
-                if [ $via = ssh ]; then
-                        out=$(IT_TIMEOUT=30 it_ssh -n "$u" "echo cubby-it-ran; touch $IT_SCRATCH/hd-ran" 2>&1); rc=$?
-                else
-                        out=$(IT_TIMEOUT=30 it_su - "$u" -c "echo cubby-it-ran; touch $IT_SCRATCH/hd-ran" </dev/null 2>&1); rc=$?
-                fi
-                it_ne "$what: $via login refused" 0 "$rc"
-                it_nomatch "$what: $via: the command never ran" 'cubby-it-ran' "$out"
-                it_eq "$what: $via: nothing ran on the host" no "$(yn test -e "$IT_SCRATCH/hd-ran")"
-                it_match "$what: $via: a message says why" "cubby-shell: .*$pat" "$out"
-        done
-        it_check_clean "$what: after" "$u"
-}
 
 # a component the user owns, swapped for a symlink to a dir the user also
 # owns: still refused (no symlink is followed anywhere)
@@ -168,11 +149,11 @@ mkdir -m 0755 "$HB/dl-real"
 mv "$HB/dl/home" "$HB/dl-real/home"
 ln -s "$HB/dl-real/home" "$HB/dl/home"
 chown -h "$DL:" "$HB/dl/home" "$HB/dl-real"
-refused "$DL" "pw_dir's last component a symlink to the user's own dir" 'symlink'
+hx_refused "$DL" "pw_dir's last component a symlink to the user's own dir" 'cubby-shell: .*symlink'
 rm "$HB/dl/home"
 mv "$HB/dl" "$HB/dl-moved"
 ln -s "$HB/dl-real" "$HB/dl"
-refused "$DL" "a middle component of pw_dir a symlink" 'symlink'
+hx_refused "$DL" "a middle component of pw_dir a symlink" 'cubby-shell: .*symlink'
 # swapped for a symlink to another user's home: refused, and the other
 # home is untouched
 rm "$HB/dl"
@@ -180,17 +161,17 @@ mkdir -m 0755 "$HB/dl"
 chown "$DL:" "$HB/dl"
 ln -s "$(getent passwd "$IT_S2" | cut -d: -f6)" "$HB/dl/home"
 fp=$(hx_fingerprint "$(getent passwd "$IT_S2" | cut -d: -f6)")
-refused "$DL" "pw_dir a symlink to another user's home" 'symlink'
+hx_refused "$DL" "pw_dir a symlink to another user's home" 'cubby-shell: .*symlink'
 it_eq "the other user's home is untouched" "$fp" "$(hx_fingerprint "$(getent passwd "$IT_S2" | cut -d: -f6)")"
 # pw_dir itself a symlink to a dir of the user's
 mv "$HB/dhome" "$HB/dhome-real"
 ln -s "$HB/dhome-real" "$HB/dhome"
-refused "$DH" "pw_dir a symlink" 'symlink'
-refused "$DO" "pw_dir another user's home" 'not owned by the user'
-refused "$DM" "pw_dir missing" 'does not exist'
+hx_refused "$DH" "pw_dir a symlink" 'cubby-shell: .*symlink'
+hx_refused "$DO" "pw_dir another user's home" 'cubby-shell: .*not owned by the user'
+hx_refused "$DM" "pw_dir missing" 'cubby-shell: .*does not exist'
 # resolved as the user, not as root: root may pass <HB>/rootonly, the
 # user may not
-refused "$DR" "pw_dir below a dir only root may traverse" 'cannot reach'
+hx_refused "$DR" "pw_dir below a dir only root may traverse" 'cubby-shell: .*cannot reach'
 out=$(it_su - "$DG" -c 'echo grp > hd-grp.txt; echo cubby-it-ran' </dev/null 2>&1)
 it_match "pw_dir below a dir the user's group may traverse: su works" 'cubby-it-ran' "$out"
 it_eq "pw_dir below a dir the user's group may traverse: the file is there" grp \

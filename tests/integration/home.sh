@@ -37,7 +37,6 @@ it_sshd_start
 USERS=$IT_STATEDIR/users
 UP1=$USERS/$S1/upper
 H1=$(getent passwd "$S1" | cut -d: -f6)
-yn() { if "$@"; then echo yes; else echo no; fi; }
 
 # ------------------------------------------------------------ persistence
 echo original >"$H1/hn-existing.txt"
@@ -45,7 +44,7 @@ chown "$S1:" "$H1/hn-existing.txt"
 out=$(it_ssh -n "$S1" 'echo persist-1 > hn-persist.txt && cat hn-existing.txt && echo changed > hn-existing.txt && echo ok' 2>&1)
 it_eq "ssh $S1: writes a new file and changes a host-home file" "$(printf 'original\nok')" "$out"
 it_eq "the new file is in the upper dir" persist-1 "$(cat "$UP1/hn-persist.txt" 2>&1)"
-it_eq "the new file never appears in the host home" no "$(yn test -e "$H1/hn-persist.txt")"
+it_eq "the new file never appears in the host home" no "$(hx_yn test -e "$H1/hn-persist.txt")"
 it_eq "the changed host-home file is unchanged on the host" original "$(cat "$H1/hn-existing.txt")"
 it_eq "the change landed in the upper dir" changed "$(cat "$UP1/hn-existing.txt" 2>&1)"
 it_eq "upper dir owned by the user" "$(it_uid "$S1")" "$(stat -c %u "$UP1" 2>&1)"
@@ -113,7 +112,7 @@ it_wait_proc "$S1" sleep >/dev/null
 read -r apid _ <"$IT_RUNDIR/anchor" 2>/dev/null
 out=$(hx_ctl gc 2>&1)
 it_nomatch "cubbyctl gc during a session: does not stop the anchor" 'stopped the idle anchor' "$out"
-it_eq "cubbyctl gc during a session: the holder lives" yes "$(yn kill -0 "${apid:-0}")"
+it_eq "cubbyctl gc during a session: the holder lives" yes "$(hx_yn kill -0 "${apid:-0}")"
 it_eq "cubbyctl gc during a session: the overlay stays" 1 "$(hx_overlays_on "$UP1")"
 out=$(it_su - "$S1" -c 'cat hn-persist.txt' </dev/null 2>&1)
 it_eq "cubbyctl gc during a session: a second login still shares the home" persist-1 "$out"
@@ -254,13 +253,13 @@ out=$(it_ssh -n "$E1" 'echo eph > hn-eph.txt; cat hn-eph.txt; awk -v h="$HOME" "
 it_match "ephemeral $E1: the first login writes" '^eph' "$out"
 it_match "ephemeral $E1: its overlay's upper dir is on the per-login tmpfs" "upperdir=$USERS/$E1/eph/upper" "$out"
 it_eq "ephemeral $E1: nothing written to the persistent upper dir" no \
-        "$(yn test -e "$USERS/$E1/upper/hn-eph.txt")"
+        "$(hx_yn test -e "$USERS/$E1/upper/hn-eph.txt")"
 it_check_clean "after the ephemeral login" "$E1"
 it_eq "ephemeral $E1: no mount of its eph tmpfs or overlay left" "" "$(hx_mounts_naming "$USERS/$E1/")"
 out=$(it_su - "$E1" -c 'cat hn-eph.txt 2>&1 | head -c 60; echo; ls -A' </dev/null 2>&1)
 it_match "ephemeral $E1: the next login has forgotten the file" 'No such file' "$out"
 E1HOME=$(getent passwd "$E1" | cut -d: -f6)
-it_eq "ephemeral $E1: never in the host home" no "$(yn test -e "$E1HOME/hn-eph.txt")"
+it_eq "ephemeral $E1: never in the host home" no "$(hx_yn test -e "$E1HOME/hn-eph.txt")"
 it_check_clean "after the second ephemeral login" "$E1"
 # home_size / home_inodes on an ephemeral home: the tmpfs' own limits
 out=$(it_su - "$E1" -c 'dd if=/dev/zero of=big bs=64K count=64 2>&1 | head -n1; stat -c @@size=%s big; rm -f big
@@ -306,7 +305,7 @@ it_check_clean "after the home_lower logins" "$T1"
 # that followed it would succeed quietly.
 it_ssh -n "$P1" 'echo p1 > hn-p1.txt' >/dev/null 2>&1
 PU=$USERS/$P1
-it_eq "$P1's state tree exists after a first login" yes "$(yn test -d "$PU/upper")"
+it_eq "$P1's state tree exists after a first login" yes "$(hx_yn test -d "$PU/upper")"
 P1UID=$(it_uid "$P1") P1GID=$(it_gid "$P1")
 BAIT=$IT_SCRATCH/bait
 mkdir -p -m 0755 "$BAIT/user-upper" "$BAIT/userdir/upper" "$BAIT/userdir/work" "$BAIT/userdir/merged"
@@ -386,8 +385,8 @@ out=$(hx_ctl gc 2>&1); rc=$?
 it_eq "cubbyctl gc after the last logout: exit status" 0 "$rc"
 it_match "cubbyctl gc: stops the idle anchor" 'stopped the idle anchor' "$out"
 for i in $(seq 1 20); do kill -0 "${apid:-0}" 2>/dev/null || break; sleep 0.1; done
-it_eq "after gc: the holder is gone" no "$(yn kill -0 "${apid:-0}" 2>/dev/null)"
-it_eq "after gc: no anchor recorded" no "$(yn test -e "$IT_RUNDIR/anchor")"
+it_eq "after gc: the holder is gone" no "$(hx_yn kill -0 "${apid:-0}" 2>/dev/null)"
+it_eq "after gc: no anchor recorded" no "$(hx_yn test -e "$IT_RUNDIR/anchor")"
 it_eq "after gc: no mount of the state dir anywhere" "" "$(hx_mounts_naming "$IT_STATEDIR/")"
 it_cg_hier
 left=

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# Helpers shared by home.sh and network.sh, on top of lib.sh (source this
+# Helpers shared by the integration scripts, on top of lib.sh (source this
 # after lib.sh and after it_init). Nothing here creates objects the
 # harness's cleanup would not find, except where a script says so and
 # installs its own cleanup through hx_on_exit.
@@ -109,4 +109,51 @@ hx_overlays_settle() {
                 sleep 0.1
         done
         echo "$n"
+}
+
+# hx_yn CMD...: "yes" when CMD succeeds, "no" otherwise.
+hx_yn() { if "$@"; then echo yes; else echo no; fi; }
+
+# hx_refused USER WHAT PATTERN: an ssh and a su login of USER are both
+# refused with a message matching PATTERN, and the command never ran
+# (neither in a sandbox nor on the host); nothing of USER is left.
+hx_refused() {
+        local u=$1 what=$2 pat=$3 out rc via
+        for via in ssh su; do
+                rm -f "$IT_SCRATCH/hx-ran"
+                if [ $via = ssh ]; then
+                        out=$(IT_TIMEOUT=30 it_ssh -n "$u" "echo cubby-it-ran; touch $IT_SCRATCH/hx-ran" 2>&1); rc=$?
+                else
+                        out=$(IT_TIMEOUT=30 it_su - "$u" -c "echo cubby-it-ran; touch $IT_SCRATCH/hx-ran" </dev/null 2>&1); rc=$?
+                fi
+                it_ne "$what: $via login refused" 0 "$rc"
+                it_nomatch "$what: $via: the command never ran" 'cubby-it-ran' "$out"
+                it_eq "$what: $via: nothing ran on the host" no "$(hx_yn test -e "$IT_SCRATCH/hx-ran")"
+                it_match "$what: $via: a message says why" "$pat" "$out"
+        done
+        it_check_clean "$what: after" "$u"
+}
+
+# hx_ct_kill USER: USER's per-user container gone by hand, not by cubby
+# (its init, whatever is left in ct/, the ct/ dirs, its record): the exit
+# path of the container tests, which must not depend on what they test.
+hx_ct_kill() {
+        local uid pid h d f p i
+        uid=$(it_uid "$1")
+        pid=$(sed -n 's/^init_pid=//p' "$IT_RUNDIR/containers/u$uid" 2>/dev/null)
+        [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
+        it_cg_hier
+        for h in "${!IT_CG_MNT[@]}"; do
+                d=$(it_cg_dir "$h" "u$uid/ct")
+                [ -d "$d" ] || continue
+                for i in $(seq 1 50); do
+                        for f in $(find "$d" -name cgroup.procs 2>/dev/null); do
+                                for p in $(cat "$f" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+                        done
+                        find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+                        [ -e "$d" ] || break
+                        sleep 0.1
+                done
+        done
+        rm -f "$IT_RUNDIR/containers/u$uid"
 }

@@ -51,7 +51,6 @@ PORT_OUT=$((20000 + RANDOM % 10000))
 PH_CLOSED=$((30000 + RANDOM % 5000))    # on the host, not in gateway_ports
 PH_OPEN=$((35000 + RANDOM % 5000))      # on the host, in gateway_ports
 PS2=$((40000 + RANDOM % 5000))          # in the second sandbox
-yn() { if "$@"; then echo yes; else echo no; fi; }
 # ex_addr ADDR PREFIX: field 4 of `ip -4 -o addr` on eth0: ADDR/PREFIX on a
 # bridge; routed, the address is point-to-point ("ADDR peer GW/32").
 ex_addr() { if [ "$MODE" = routed ]; then echo "$1"; else echo "$1/$2"; fi; }
@@ -504,7 +503,7 @@ if [ -n "$helper" ]; then
         it_log "helper killed: pid $helper ($(tr '\0' ' ' <"/proc/$helper/cmdline"), euid $(awk '/^Uid:/ { print $3 }' "/proc/$helper/status"))"
         kill -KILL "$helper"
         for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        it_eq "helper killed: the container dies with it" no "$(yn kill -0 "$pid" 2>/dev/null)"
+        it_eq "helper killed: the container dies with it" no "$(hx_yn kill -0 "$pid" 2>/dev/null)"
         wait "$bg"
         for i in $(seq 1 20); do v=$(veths); [ -z "$v" ] && break; sleep 0.1; done
         it_eq "helper killed: no veth left (waited up to 2 s)" "" "$v"
@@ -650,7 +649,7 @@ it_nomatch "after net down: no cubby nft table" 'cubby' "$($NET nft list tables 
 it_eq "after net down: ip_forward as before net up" "$FWD_BEFORE" "$($NET cat /proc/sys/net/ipv4/ip_forward)"
 it_eq "after net down: no veth" "" "$(veths)"
 it_eq "after net down: no route or address of the subnet" "" "$($NET ip -4 route show table all | grep '10\.213\.')"
-it_eq "after net down: no net.state" no "$(yn test -e "$IT_RUNDIR/net.state")"
+it_eq "after net down: no net.state" no "$(hx_yn test -e "$IT_RUNDIR/net.state")"
 out=$(hx_ctl net down 2>&1); rc=$?
 it_eq "cubbyctl net down twice: exit status" 0 "$rc"
 # docs/TESTING.md, rule 1: nothing of ours in the machine's own namespace
