@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * floor: the kernel's own cost of what a cubby login builds, with no policy,
- * no records, no checks and no logging. Run as root; makes, in order:
+ * no checks and no logging. Run as root; makes, in order:
  *
+ *   record    with -r DIR: a record-sized file (-R BYTES, 1024) written to
+ *             a temp name in DIR and renamed into place, as cubby files a
+ *             session record (no fsync: run_dir is a tmpfs; give DIR on
+ *             one); removed at the teardown;
  *   cgroups   a directory below each -c PARENT (one per hierarchy), with a
  *             cpu quota, a memory limit and a pids limit where the files
  *             exist; the cgroup2 one is used for CLONE_INTO_CGROUP, the v1
@@ -27,7 +31,7 @@
  *             PDEATHSIG, and execs the command (default /bin/true).
  *
  * Then it waits for the command, removes the cgroups and prints one line:
- *   floor cgroup_us=.. overlay_us=.. root_us=.. start_us=.. setup_us=..
+ *   floor record_us=.. cgroup_us=.. overlay_us=.. root_us=.. start_us=.. setup_us=..
  *         run_us=.. teardown_us=.. total_us=.. status=..
  * setup_us is main() to "exec done" (the CLOEXEC pipe closed), the same
  * span as cubby-shell's setup_ms; total_us includes waiting for the command
@@ -77,11 +81,12 @@ static struct {
         int n_cg;
         uid_t uid;
         gid_t gid;
-        const char *home, *lower, *state, *stage, *bridge, *hostname;
+        const char *home, *lower, *state, *stage, *bridge, *hostname, *records;
+        size_t record_size;
         uint32_t addr, gateway;
         unsigned prefix;
         char **cmd;
-} opt = { .uid = (uid_t)-1, .hostname = "floor" };
+} opt = { .uid = (uid_t)-1, .hostname = "floor", .record_size = 1024 };
 
 static char cg_dir[MAX_CG][PATH_MAX];
 static int v1_tasks[MAX_CG], n_v1, v2_fd = -1;
@@ -162,6 +167,37 @@ static void remove_cgroups(void)
                                 break;
                         usleep(1000); /* a v1 css can lag the reap by a moment */
                 }
+}
+
+/* ------------------------------------------------------------ record */
+
+static char record_path[PATH_MAX];
+
+/* What a session record costs the kernel: a temp file, one write, a rename
+ * over the final name (cubby's write_file_atomic_at_nosync). */
+static void write_record(void)
+{
+        char tmp[PATH_MAX], *buf;
+        int fd;
+
+        snprintf(record_path, sizeof record_path, "%s/f%d", opt.records, (int)getpid());
+        snprintf(tmp, sizeof tmp, "%s/.f%d.tmp", opt.records, (int)getpid());
+        buf = malloc(opt.record_size);
+        if (!buf)
+                die("malloc");
+        memset(buf, 'r', opt.record_size);
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0 || write(fd, buf, opt.record_size) != (ssize_t)opt.record_size || close(fd) < 0 ||
+            rename(tmp, record_path) < 0)
+                die(tmp);
+        free(buf);
+}
+
+static void remove_record(void)
+{
+        if (record_path[0])
+                unlink(record_path);
+        record_path[0] = '\0';
 }
 
 /* ------------------------------------------------------------ mounts */
@@ -602,6 +638,7 @@ static _Noreturn void usage(void)
         fprintf(stderr,
                 "usage: floor -u UID -g GID -H HOME -l LOWER -s STATE_DIR -S STAGE_DIR\n"
                 "             [-c CGROUP_PARENT]... [-b BRIDGE -a ADDR/PREFIX -G GATEWAY]\n"
+                "             [-r RECORD_DIR [-R BYTES]]\n"
                 "             [-- COMMAND ARGS...]   (default /bin/true)\n");
         exit(2);
 }
@@ -609,14 +646,14 @@ static _Noreturn void usage(void)
 int main(int argc, char **argv)
 {
         static char *def_cmd[] = { "/bin/true", NULL };
-        long long t0 = now_us(), t_cg, t_ov, t_root, t_clone, t_exec, t_exit, t_end;
+        long long t0 = now_us(), t_rec, t_cg, t_ov, t_root, t_clone, t_exec, t_exit, t_end;
         struct clone_args args = { 0 };
         int sync_p[2], err_p[2], pidfd = -1, orig_mnt, c, status = 0, e[2];
         char map[64], path[64];
         pid_t pid;
         ssize_t n;
 
-        while ((c = getopt(argc, argv, "c:u:g:H:l:s:S:b:a:G:n:")) != -1) {
+        while ((c = getopt(argc, argv, "c:u:g:H:l:s:S:b:a:G:n:r:R:")) != -1) {
                 switch (c) {
                 case 'c':
                         if (opt.n_cg < MAX_CG)
@@ -632,6 +669,12 @@ int main(int argc, char **argv)
                 case 'a': if (parse_addr(optarg, &opt.addr, &opt.prefix) < 0) usage(); break;
                 case 'G': if (parse_addr(optarg, &opt.gateway, NULL) < 0) usage(); break;
                 case 'n': opt.hostname = optarg; break;
+                case 'r': opt.records = optarg; break;
+                case 'R':
+                        opt.record_size = (size_t)atol(optarg);
+                        if (opt.record_size < 1 || opt.record_size > 65536)
+                                usage();
+                        break;
                 default: usage();
                 }
         }
@@ -639,6 +682,11 @@ int main(int argc, char **argv)
                 usage();
         opt.cmd = optind < argc ? argv + optind : def_cmd;
 
+        if (opt.records) {
+                write_record();
+                atexit(remove_record);
+        }
+        t_rec = now_us();
         make_cgroups();
         atexit(remove_cgroups);
         t_cg = now_us();
@@ -705,10 +753,11 @@ int main(int argc, char **argv)
         t_exit = now_us();
         remove_cgroups();
         opt.n_cg = 0; /* done: nothing left for atexit */
+        remove_record();
         t_end = now_us();
-        printf("floor cgroup_us=%lld overlay_us=%lld root_us=%lld start_us=%lld setup_us=%lld "
+        printf("floor record_us=%lld cgroup_us=%lld overlay_us=%lld root_us=%lld start_us=%lld setup_us=%lld "
                "run_us=%lld teardown_us=%lld total_us=%lld status=%d\n",
-               t_cg - t0, t_ov - t_cg, t_root - t_ov, t_exec - t_root, t_exec - t0, t_exit - t_exec,
+               t_rec - t0, t_cg - t_rec, t_ov - t_cg, t_root - t_ov, t_exec - t_root, t_exec - t0, t_exit - t_exec,
                t_end - t_exit, t_end - t0, status);
         (void)t_clone;
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
