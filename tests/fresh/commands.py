@@ -218,6 +218,7 @@ def main():
     extra = m.group(1).split(",") if m else []
     guest_haves = {"tests/vm/systemd-guest.sh": minbase | closure(base) if base else set(),
                    "tests/vm/cluster-guest.sh": minbase | closure(base + extra) if base and extra else set()}
+    guest_haves["tests/vm/guest-lib.sh"] = guest_haves["tests/vm/systemd-guest.sh"]
     users = {}
     guest_users = {}
     for path in shell_scripts():

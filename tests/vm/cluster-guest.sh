@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# The guest side of vm-cluster (tests/vm/cluster.sh): runs as root from
+# The guest side of vm-cluster (tests/vm/systemd.sh cluster): runs as root from
 # cubby-vmtest.service in a Debian 12 guest whose PID 1 is systemd. The
 # guest is a throwaway (its disk is a QEMU snapshot): this script edits
 # /etc/pam.d, the ssh and sssd configuration and /etc/exports for real.
@@ -67,42 +67,14 @@ N2MNT=$N2DIR/ns/mnt
 KEY=/root/.ssh/id_ed25519
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
 
-uptime_s() { local u _; read -r u _ </proc/uptime; echo "$u"; }
-T0=$(uptime_s)
-since() { awk -v a="$1" -v b="$(uptime_s)" 'BEGIN{printf "%.1f", b - a}'; }
-log() { echo "[guest +$(since "$T0")s] $*"; }
-fig() { echo "figure: $*"; }
-pass() { echo "PASS: $1"; }
-fail() {
-	local name=$1
-	echo "FAIL: $name"
-	shift
-	for l in "$@"; do printf '    %s\n' "$l"; done
-	echo "$name" >>"$STATE/fails"
-}
-# check NAME CONDITION [DETAIL]: CONDITION is evaluated; DETAIL on failure.
-check() { if eval "$2"; then pass "$1"; else fail "$1" "not true: $2" "${3:-}"; fi; }
-wait_for() { # TENTHS CONDITION
-	local n=$1 i=0
-	while ! eval "$2"; do
-		i=$((i + 1))
-		[ $i -lt "$n" ] || return 1
-		sleep 0.1
-	done
-}
+. "$IO/guest-lib.sh"
 finish() {
-	local n=0
-	[ -s "$STATE/fails" ] && n=$(wc -l <"$STATE/fails")
-	if [ "$n" -gt 0 ]; then
+	if [ "$(failures)" -gt 0 ]; then
 		echo "---- diagnostics"
 		journalctl -b --no-pager -q -u cubby.service -u ssh.service -u sssd.service -u nfs-server.service 2>&1 | tail -n 40
 		journalctl -b --no-pager -q -p warning 2>&1 | tail -n 30
-		echo "vm-cluster: $n check(s) failed: $(tr '\n' ' ' <"$STATE/fails")"
-		echo 1 >"$IO/rc"
-	else
-		echo "vm-cluster: all checks passed"
-		echo 0 >"$IO/rc"
 	fi
+	finish_result vm-cluster
 	# The NFS mounts go before the server does: a hard mount whose server
 	# stopped holds the shutdown for minutes.
 	[ -f "$N2DIR/sshd.pid" ] && kill "$(cat "$N2DIR/sshd.pid")" 2>/dev/null

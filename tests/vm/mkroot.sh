@@ -17,7 +17,7 @@
 # The image holds no cubby and no test: the guest's cubby-vmtest.service
 # runs /run/cubby-vm/stage from the run's own 9p share (systemd.sh).
 #
-# The flavour `cluster` (tests/vm/cluster.sh) builds the same root plus the
+# The flavour `cluster` (tests/vm/systemd.sh cluster) builds the same root plus the
 # real servers and clients of a login cluster into BUILD_DIR/vm-kit/cluster/:
 # slapd (preseeded: dc=cubby,dc=test, admin password "cubby-test"),
 # ldap-utils, sssd-ldap with libnss-sss and libpam-sss, nfs-kernel-server

@@ -72,43 +72,15 @@ OUTNS=cbsdout
 KEY=/root/.ssh/id_ed25519
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
 
-uptime_s() { local u _; read -r u _ </proc/uptime; echo "$u"; }
-T0=$(uptime_s)
-log() { echo "[guest +$(awk -v a="$T0" -v b="$(uptime_s)" 'BEGIN{printf "%.1f", b - a}')s] $*"; }
-fig() { echo "figure: $*"; }
-pass() { echo "PASS: $1"; }
-fail() {
-	local name=$1
-	echo "FAIL: $name"
-	shift
-	for l in "$@"; do echo "    $l"; done
-	echo "$name" >>"$STATE/fails"
-}
-# check NAME CONDITION [DETAIL]: CONDITION is evaluated; DETAIL on failure.
-check() { if eval "$2"; then pass "$1"; else fail "$1" "not true: $2" "${3:-}"; fi; }
-# wait_for TENTHS CONDITION
-wait_for() {
-	local n=$1 i=0
-	while ! eval "$2"; do
-		i=$((i + 1))
-		[ $i -lt "$n" ] || return 1
-		sleep 0.1
-	done
-}
+. "$IO/guest-lib.sh"
 finish() {
-	local n=0
-	[ -s "$STATE/fails" ] && n=$(wc -l <"$STATE/fails")
-	if [ "$n" -gt 0 ]; then
+	if [ "$(failures)" -gt 0 ]; then
 		echo "---- diagnostics"
 		systemctl --no-pager status cubby.service 2>&1 | head -n 30
 		journalctl -b --no-pager -q -u cubby.service -u ssh.service -u systemd-logind.service 2>&1 | tail -n 40
 		journalctl -b --no-pager -q -p warning 2>&1 | tail -n 30
-		echo "vm-systemd: $n check(s) failed: $(tr '\n' ' ' <"$STATE/fails")"
-		echo 1 >"$IO/rc"
-	else
-		echo "vm-systemd: all checks passed"
-		echo 0 >"$IO/rc"
 	fi
+	finish_result vm-systemd
 	sync
 	systemctl poweroff
 	exit 0

@@ -10,16 +10,28 @@
 # cubby.service is enabled. systemd-guest.sh then runs the named checks in
 # the guest, reboots it once, and runs the rest (its header lists them).
 #
-# Host side (this script): root, the kit and the root image (cached in
-# BUILD/vm-kit/), the .deb (BUILD/systemd-deb/), then one QEMU run whose
-# disk is the cached image with snapshot=on (the guest writes to a scratch
-# overlay that survives its reboot and is dropped at the end). Prints the
-# guest's output, the boot and run times, and exits with its result: 0,
-# 1 a check failed, 77 cannot run here, 124 timeout, 99 no result.
+# `systemd.sh cluster` is vm-cluster (suite cluster): the same host side for
+# a login node of a cluster, against real servers. Its image (mkroot.sh,
+# flavour cluster) runs slapd (users and groups in LDAP), sssd (the node's
+# NSS and PAM view of them) and the kernel NFS server, which exports the
+# homes with root_squash; the node mounts them at /home over NFSv4. A second
+# node is a second network and mount namespace of the same guest with its
+# own NFS mount, cubby run and state directories and policy.
+# cluster-guest.sh runs the named checks (its header lists them); the guest
+# does not reboot.
 #
-# Environment: CUBBY_SRC, CUBBY_BUILD (from meson), CUBBY_SD_TIMEOUT
-# (seconds for the VM, default 900), CUBBY_SD_VERBOSE=1 (print the guest
-# console), CUBBY_SD_GUEST (another guest script, to try things).
+# Host side (this script): root, the kit and the flavour's root image
+# (cached in BUILD/vm-kit/FLAVOUR/), the .deb (BUILD/FLAVOUR-deb/), then one
+# QEMU run whose disk is the cached image with snapshot=on (the guest writes
+# to a scratch overlay that survives a reboot and is dropped at the end).
+# Prints the guest's output, the boot and run times, and exits with its
+# result: 0, 1 a check failed, 77 cannot run here, 124 timeout, 99 no
+# result.
+#
+# Environment: CUBBY_SRC, CUBBY_BUILD (from meson); for systemd
+# CUBBY_SD_TIMEOUT (seconds for the VM, default 900), CUBBY_SD_VERBOSE=1
+# (print the guest console), CUBBY_SD_GUEST (another guest script, to try
+# things); for cluster the same as CUBBY_CL_* (timeout default 600).
 
 set -uo pipefail
 
@@ -27,7 +39,14 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 SRC=${CUBBY_SRC:-$(cd "$HERE/../.." && pwd -P)}
 BUILD=${CUBBY_BUILD:?CUBBY_BUILD is not set (run through meson test)}
 BUILD=$(cd "$BUILD" && pwd -P) || exit 99
-TIMEOUT=${CUBBY_SD_TIMEOUT:-900}
+FLAVOUR=${1:-systemd}
+case $FLAVOUR in
+systemd) NAME=vm-systemd TIMEOUT=${CUBBY_SD_TIMEOUT:-900} VERBOSE=${CUBBY_SD_VERBOSE:-0}
+	GUEST=${CUBBY_SD_GUEST:-$HERE/systemd-guest.sh} PHASE="two boots" REBOOT=() ;;
+cluster) NAME=vm-cluster TIMEOUT=${CUBBY_CL_TIMEOUT:-600} VERBOSE=${CUBBY_CL_VERBOSE:-0}
+	GUEST=${CUBBY_CL_GUEST:-$HERE/cluster-guest.sh} PHASE="boot and checks" REBOOT=(-no-reboot) ;;
+*) echo "usage: systemd.sh [systemd|cluster]"; exit 99 ;;
+esac
 now() { date +%s.%N; }
 dt() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", b - a}'; }
 skip() { echo "SKIP: $*"; exit 77; }
@@ -39,10 +58,10 @@ for p in dpkg-buildpackage dh fakeroot git; do
 	command -v "$p" >/dev/null || skip "$p is not installed (tools/install-deps test)"
 done
 
-"$HERE/mkroot.sh" "$BUILD"
+"$HERE/mkroot.sh" "$BUILD" "$FLAVOUR"
 case $? in
 0) ;;
-77) skip "the systemd root cannot be built here" ;;
+77) skip "the $FLAVOUR root cannot be built here" ;;
 *) echo "mkroot.sh failed"; exit 99 ;;
 esac
 KIT=$BUILD/vm-kit
@@ -51,7 +70,7 @@ T1=$(now)
 # ------------------------------------------------------------ the .deb
 # From this checkout as it is (tracked and untracked files, not the ignored
 # build dirs): the tree under test, as the other suites test the build.
-DEB=$BUILD/systemd-deb
+DEB=$BUILD/$FLAVOUR-deb
 rm -rf "$DEB"
 mkdir -p "$DEB/src"
 (cd "$SRC" && git ls-files -z -co --exclude-standard) |
@@ -64,7 +83,7 @@ deb=$(ls "$DEB"/cubby_*.deb 2>/dev/null | head -n1)
 T2=$(now)
 
 # ------------------------------------------------------------ the run
-io=$(mktemp -d "${TMPDIR:-/tmp}/cubby-sdvm.XXXXXXXX")
+io=$(mktemp -d "${TMPDIR:-/tmp}/cubby-$FLAVOUR-vm.XXXXXXXX")
 qemu_pid=
 cleanup() {
 	if [ -n "$qemu_pid" ] && kill -0 "$qemu_pid" 2>/dev/null; then
@@ -80,7 +99,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 mkdir "$io/share"
 cp "$deb" "$io/share/cubby.deb"
-cp "${CUBBY_SD_GUEST:-$HERE/systemd-guest.sh}" "$io/share/guest.sh"
+cp "$GUEST" "$io/share/guest.sh"
+cp "$HERE/guest-lib.sh" "$io/share/guest-lib.sh"
 # The host's timings for the guest's report.
 printf 'kit+root %s s, deb %s s\n' "$(dt "$T0" "$T1")" "$(dt "$T1" "$T2")" >"$io/share/host-times"
 cat >"$io/share/stage" <<'EOF'
@@ -91,16 +111,17 @@ chmod 0755 "$io/share/stage"
 
 bios=()
 [ -f /usr/share/qemu/qboot.rom ] && bios=(-bios /usr/share/qemu/qboot.rom)
-# No -no-reboot: the guest reboots once (systemd-guest.sh) and powers off
-# at the end, which ends QEMU. The disk is the cached image, snapshot=on.
+# The guest powers off at the end, which ends QEMU; systemd-guest.sh
+# reboots once on the way (no -no-reboot there). The disk is the cached
+# image, snapshot=on.
 qemu=(
 	qemu-system-x86_64
-	-M q35 "${bios[@]}" -accel tcg -cpu max -m 1536 -smp 2
+	-M q35 "${bios[@]}" -accel tcg -cpu max -m 1536 -smp 2 "${REBOOT[@]}"
 	-nodefaults -no-user-config -display none -nic none
 	-chardev "file,id=con,path=$io/console.log" -serial chardev:con
-	-kernel "$KIT/vmlinux" -initrd "$KIT/systemd/initramfs.cpio"
+	-kernel "$KIT/vmlinux" -initrd "$KIT/$FLAVOUR/initramfs.cpio"
 	-append "console=ttyS0 rdinit=/init panic=-1 tsc=reliable no_timer_check 8250.nr_uarts=1 quiet loglevel=3 systemd.show_status=error"
-	-drive "file=$KIT/systemd/root.img,format=raw,if=virtio,snapshot=on,cache=unsafe"
+	-drive "file=$KIT/$FLAVOUR/root.img,format=raw,if=virtio,snapshot=on,cache=unsafe"
 	-fsdev "local,id=vmio,path=$io/share,security_model=none,multidevs=remap"
 	-device virtio-9p-pci,fsdev=vmio,mount_tag=vmio
 )
@@ -119,13 +140,13 @@ done
 T3=$(now)
 
 [ -f "$io/share/output" ] && cat "$io/share/output"
-if [ $timed_out -eq 1 ] || [ ! -f "$io/share/rc" ] || [ "${CUBBY_SD_VERBOSE:-0}" = 1 ]; then
+if [ $timed_out -eq 1 ] || [ ! -f "$io/share/rc" ] || [ "$VERBOSE" = 1 ]; then
 	echo "---- guest console (last 150 lines)"
 	tail -n 150 "$io/console.log" 2>/dev/null
 	[ -s "$io/qemu.log" ] && { echo "---- qemu"; cat "$io/qemu.log"; }
 	echo "----"
 fi
-echo "vm-systemd: kit+root $(dt "$T0" "$T1") s, deb $(dt "$T1" "$T2") s, VM $(dt "$T2" "$T3") s (two boots), total $(dt "$T0" "$T3") s"
-[ $timed_out -eq 0 ] || { echo "vm-systemd: TIMEOUT after $TIMEOUT s"; exit 124; }
-[ -f "$io/share/rc" ] || { echo "vm-systemd: the guest gave no result"; exit 99; }
+echo "$NAME: kit+root $(dt "$T0" "$T1") s, deb $(dt "$T1" "$T2") s, VM $(dt "$T2" "$T3") s ($PHASE), total $(dt "$T0" "$T3") s"
+[ $timed_out -eq 0 ] || { echo "$NAME: TIMEOUT after $TIMEOUT s"; exit 124; }
+[ -f "$io/share/rc" ] || { echo "$NAME: the guest gave no result"; exit 99; }
 exit "$(cat "$io/share/rc")"
