@@ -171,6 +171,17 @@ static int read_at(int dfd, const char *name, char *buf, size_t size)
         return 0;
 }
 
+/* Time a mkdir (make) or rmdir of path into *ret_us; 0 or -errno. */
+static int time_dir(bool make, const char *path, double *ret_us)
+{
+        double t = now_us();
+
+        if ((make ? mkdir(path, 0755) : rmdir(path)) < 0)
+                return -errno;
+        *ret_us = now_us() - t;
+        return 0;
+}
+
 /* Time writing back what the knob holds now (what a login of a user whose
  * dir exists writes). */
 static void time_rewrite(int dfd, const char *knob, double *acc, int rep)
@@ -247,6 +258,20 @@ static int hold(unsigned users, int from, int to)
 
 #define NAMED(fmt, ...) (snprintf(name, sizeof name, fmt, __VA_ARGS__), name)
 
+/* The limits cg_create writes on an existing user dir, written again. */
+static const struct {
+        unsigned ctrl;
+        const char *knob;
+} rewrites[] = {
+        { CG_CTRL_CPU, "cpu.cfs_period_us" },
+        { CG_CTRL_CPU, "cpu.cfs_quota_us" },
+        { CG_CTRL_MEMORY, "memory.memsw.limit_in_bytes" },
+        { CG_CTRL_MEMORY, "memory.limit_in_bytes" },
+        { CG_CTRL_PIDS, "pids.max" },
+        { CG_CTRL_CPUSET, "cpuset.mems" },
+        { CG_CTRL_CPUSET, "cpuset.cpus" },
+};
+
 /* One step: reps times each operation, the median recorded for step. */
 static int measure(int step, int reps)
 {
@@ -277,12 +302,11 @@ static int measure(int step, int reps)
 
                         if (ufd < 0)
                                 return -errno;
-                        t = now_us();
-                        if (mkdir(s0.dir[i].path, 0755) < 0) {
+                        r = time_dir(true, s0.dir[i].path, &acc[o][rep]);
+                        if (r < 0) {
                                 close(ufd);
-                                return -errno;
+                                return r;
                         }
-                        acc[o][rep] = now_us() - t;
                         record(NAMED("%s: mkdir session", h), step, 0);
                         o++;
                         if (u0.dir[i].ctrl & CG_CTRL_CPUSET) {
@@ -319,20 +343,16 @@ static int measure(int step, int reps)
                         kill(child, SIGKILL);
                         waitpid(child, NULL, 0);
                         child = -1;
-                        t = now_us();
-                        if (rmdir(s0.dir[i].path) < 0) {
-                                close(ufd);
-                                return -errno;
+                        r = time_dir(false, s0.dir[i].path, &acc[o][rep]);
+                        if (r >= 0) {
+                                record(NAMED("%s: rmdir session", h), step, 0);
+                                o++;
+                                r = time_dir(true, un.dir[i].path, &acc[o][rep]);
                         }
-                        acc[o][rep] = now_us() - t;
-                        record(NAMED("%s: rmdir session", h), step, 0);
-                        o++;
-                        t = now_us();
-                        if (mkdir(un.dir[i].path, 0755) < 0) {
+                        if (r < 0) {
                                 close(ufd);
-                                return -errno;
+                                return r;
                         }
-                        acc[o][rep] = now_us() - t;
                         record(NAMED("%s: mkdir new user", h), step, 0);
                         o++;
                         if (un.dir[i].ctrl & CG_CTRL_CPU) {
@@ -346,44 +366,24 @@ static int measure(int step, int reps)
                                 if (nfd >= 0)
                                         close(nfd);
                         }
-                        t = now_us();
-                        (void)rmdir(un.dir[i].path);
-                        acc[o][rep] = now_us() - t;
+                        (void)time_dir(false, un.dir[i].path, &acc[o][rep]);
                         record(NAMED("%s: rmdir new user", h), step, 0);
                         o++;
+                        for (size_t k = 0; k < sizeof rewrites / sizeof rewrites[0]; k++) {
+                                if (!(u0.dir[i].ctrl & rewrites[k].ctrl))
+                                        continue;
+                                time_rewrite(ufd, rewrites[k].knob, acc[o], rep);
+                                record(NAMED("%s: write %s again", h, rewrites[k].knob), step, 0);
+                                o++;
+                        }
                         if (u0.dir[i].ctrl & CG_CTRL_CPU) {
-                                time_rewrite(ufd, "cpu.cfs_period_us", acc[o], rep);
-                                record(NAMED("%s: write cfs_period_us", h), step, 0);
-                                o++;
-                                time_rewrite(ufd, "cpu.cfs_quota_us", acc[o], rep);
-                                record(NAMED("%s: write cfs_quota_us", h), step, 0);
-                                o++;
                                 t = now_us();
                                 (void)read_at(ufd, "cpu.cfs_quota_us", pid, sizeof pid);
                                 acc[o][rep] = now_us() - t;
                                 record(NAMED("%s: read cfs_quota_us", h), step, 0);
                                 o++;
                         }
-                        if (u0.dir[i].ctrl & CG_CTRL_MEMORY) {
-                                time_rewrite(ufd, "memory.memsw.limit_in_bytes", acc[o], rep);
-                                record(NAMED("%s: write memsw.limit_in_bytes", h), step, 0);
-                                o++;
-                                time_rewrite(ufd, "memory.limit_in_bytes", acc[o], rep);
-                                record(NAMED("%s: write limit_in_bytes", h), step, 0);
-                                o++;
-                        }
-                        if (u0.dir[i].ctrl & CG_CTRL_PIDS) {
-                                time_rewrite(ufd, "pids.max", acc[o], rep);
-                                record(NAMED("%s: write pids.max", h), step, 0);
-                                o++;
-                        }
                         if (u0.dir[i].ctrl & CG_CTRL_CPUSET) {
-                                time_rewrite(ufd, "cpuset.mems", acc[o], rep);
-                                record(NAMED("%s: write cpuset.mems", h), step, 0);
-                                o++;
-                                time_rewrite(ufd, "cpuset.cpus", acc[o], rep);
-                                record(NAMED("%s: write cpuset.cpus", h), step, 0);
-                                o++;
                                 acc[o][rep] = time_cpuset_scan(ufd);
                                 record(NAMED("%s: scan the user's sessions", h), step, 0);
                                 o++;
@@ -392,34 +392,20 @@ static int measure(int step, int reps)
                 }
                 /* cubby's own calls, all hierarchies: an existing user's
                  * new session, then a new user's */
-                t = now_us();
-                r = cg_create(&u0, &s0, &bench_limits);
-                acc[o][rep] = now_us() - t;
-                if (r < 0)
-                        return r;
-                record("cubby: cg_create (user has K/users)", step, 0);
-                o++;
-                t = now_us();
-                r = cg_remove(&u0, &s0);
-                acc[o][rep] = now_us() - t;
-                if (r < 0)
-                        return r;
-                record("cubby: cg_remove (user has K/users)", step, 0);
-                o++;
-                t = now_us();
-                r = cg_create(&un, &sn, &bench_limits);
-                acc[o][rep] = now_us() - t;
-                if (r < 0)
-                        return r;
-                record("cubby: cg_create (new user)", step, 0);
-                o++;
-                t = now_us();
-                r = cg_remove(&un, &sn);
-                acc[o][rep] = now_us() - t;
-                if (r < 0)
-                        return r;
-                record("cubby: cg_remove (new user)", step, 0);
-                o++;
+                for (size_t c = 0; c < 4; c++, o++) {
+                        static const char *const what[] = {
+                                "cubby: cg_create (user has K/users)", "cubby: cg_remove (user has K/users)",
+                                "cubby: cg_create (new user)", "cubby: cg_remove (new user)",
+                        };
+                        const CgSet *cu = c < 2 ? &u0 : &un, *cs = c < 2 ? &s0 : &sn;
+
+                        t = now_us();
+                        r = c % 2 ? cg_remove(cu, cs) : cg_create(cu, cs, &bench_limits);
+                        acc[o][rep] = now_us() - t;
+                        if (r < 0)
+                                return r;
+                        record(what[c], step, 0);
+                }
         }
         for (size_t o = 0; o < n_ops; o++) {
                 double v[MAX_REPS];
