@@ -173,6 +173,11 @@ static int create_once(const CgSet *user, const CgSet *session, const CgLimits *
                         if (r < 0)
                                 goto undo;
                 }
+                if (ucreated[i] && (enable & CG_CTRL_CPUSET) && !u->v2) {
+                        r = cg_cpuset_v1_balance_off(pfd[i], ufd[i]);
+                        if (r < 0)
+                                goto undo;
+                }
                 r = cg_limits_dir(ufd[i], u, limits, cpus_on_v2);
                 if (r < 0)
                         goto undo;
@@ -197,7 +202,9 @@ static int create_once(const CgSet *user, const CgSet *session, const CgLimits *
                                 r = sfd;
                                 goto undo;
                         }
-                        r = cg_cpuset_v1_inherit(ufd[i], sfd);
+                        r = cg_cpuset_v1_balance_off(ufd[i], sfd);
+                        if (r >= 0)
+                                r = cg_cpuset_v1_inherit(ufd[i], sfd);
                         if (r < 0)
                                 goto undo;
                 }
@@ -275,7 +282,9 @@ int cg_create_below(const CgSet *dirs, bool exclusive)
                 /* one made a moment ago by another login that has not
                  * filled it yet is filled here too (nobody can be in it) */
                 if (!d->v2 && (d->ctrl & CG_CTRL_CPUSET)) {
-                        r = cg_cpuset_v1_fill_if_empty(pfd, dfd, created[i]);
+                        r = created[i] ? cg_cpuset_v1_balance_off(pfd, dfd) : 0;
+                        if (r >= 0)
+                                r = cg_cpuset_v1_fill_if_empty(pfd, dfd, created[i]);
                         if (r < 0)
                                 goto undo;
                 }

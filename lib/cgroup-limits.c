@@ -17,6 +17,8 @@
 #define CPUS_ARG_MAX 256
 /* a cpuset.cpus or cpuset.mems value as the kernel prints it */
 #define CPUSET_KNOB_MAX (64u << 10)
+/* bounds the walk up a cpuset hierarchy (cgroup paths are far shallower) */
+#define CPUSET_DEPTH_MAX 64
 
 /* ---- limits ---------------------------------------------------------- */
 
@@ -42,6 +44,24 @@ static int knob_write(int dfd, const char *name, const char *val, bool limited)
         if (knob_exists(dfd, "cgroup.procs") == 0)
                 return -ENOENT;
         return limited ? -EOPNOTSUPP : 0;
+}
+
+/* knob_write, skipped when the knob already reads val (as the kernel
+ * prints it). For the v1 and v2 CPU bandwidth knobs: the kernel checks
+ * every write against the whole task-group tree of the host
+ * (tg_cfs_schedulable_down), so an equal write costs time that grows with
+ * every cpu cgroup there is; the read does not. A value that reads
+ * differently (another spelling, a changed policy) is written. */
+static int knob_write_changed(int dfd, const char *name, const char *val, bool limited)
+{
+        _cleanup_free_ char *cur = NULL;
+
+        if (read_file_at(dfd, name, 64, &cur, NULL, NULL) >= 0) {
+                cur[strcspn(cur, "\n")] = 0;
+                if (strcmp(cur, val) == 0)
+                        return 0;
+        }
+        return knob_write(dfd, name, val, limited);
 }
 
 /* Enable cubby's controllers for the children of dfd where this cgroup has
@@ -104,13 +124,13 @@ static int limits_cpu(int dfd, bool v2, uint64_t milli)
                 snprintf(q, sizeof q, "%llu", (unsigned long long)(milli * (CG_PERIOD_US / 1000)));
         if (v2) {
                 snprintf(buf, sizeof buf, "%s %d", limited ? q : "max", CG_PERIOD_US);
-                return knob_write(dfd, "cpu.max", buf, limited);
+                return knob_write_changed(dfd, "cpu.max", buf, limited);
         }
         snprintf(buf, sizeof buf, "%d", CG_PERIOD_US);
-        r = knob_write(dfd, "cpu.cfs_period_us", buf, limited);
+        r = knob_write_changed(dfd, "cpu.cfs_period_us", buf, limited);
         if (r < 0)
                 return r;
-        return knob_write(dfd, "cpu.cfs_quota_us", limited ? q : "-1", limited);
+        return knob_write_changed(dfd, "cpu.cfs_quota_us", limited ? q : "-1", limited);
 }
 
 static int limits_memory_v1(int dfd, uint64_t mem, uint64_t swap)
@@ -225,6 +245,51 @@ int cg_cpuset_v1_inherit(int pfd, int dfd)
         return cpuset_copy(pfd, dfd, "cpuset.cpus");
 }
 
+/* 1 if the v1 cpuset dir fd or one of its ancestors balances load
+ * (cpuset.sched_load_balance 1, the default), 0 if none does (up to the
+ * hierarchy's root: above it the knob is missing), -errno. */
+static int cpuset_v1_balanced_from(int fd)
+{
+        _cleanup_close_ int cur = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        for (int depth = 0; depth < CPUSET_DEPTH_MAX; depth++) {
+                _cleanup_free_ char *v = NULL;
+                int up, r;
+
+                if (cur < 0)
+                        return -errno;
+                r = read_file_at(cur, "cpuset.sched_load_balance", 8, &v, NULL, NULL);
+                if (r == -ENOENT)
+                        return 0;
+                if (r < 0)
+                        return r;
+                if (v[0] == '1')
+                        return 1;
+                up = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                closep(&cur);
+                cur = up;
+        }
+        return 0;
+}
+
+/* For a v1 cpuset dir dfd that cubby just made (a user's, a session's,
+ * the container's), before its CPUs are set. Every write of CPUs to a
+ * cpuset that balances load makes the kernel rebuild the scheduler
+ * domains, which walks every cpuset of the host: milliseconds with
+ * thousands of sessions, at every login. So load balancing goes off
+ * while the dir has no CPUs (no rebuild then either), but only where an
+ * ancestor (pfd or above) balances: the kernel still balances a dir's CPUs
+ * where a cpuset that overlaps them does, and an ancestor holds all of
+ * them, so the scheduling is the same. */
+int cg_cpuset_v1_balance_off(int pfd, int dfd)
+{
+        int r = cpuset_v1_balanced_from(pfd);
+
+        if (r <= 0)
+                return r;
+        return knob_write(dfd, "cpuset.sched_load_balance", "0", false);
+}
+
 /* For cg_create's walk: a component it made, or one with no CPUs (made by another
  * login a moment ago that has not filled it yet; nobody can be in it). A
  * component without the knob is no cpuset dir (/sys, the tmpfs). */
@@ -309,7 +374,7 @@ static int cpuset_v1_sessions(int dfd, const char *cpus)
 static int cpuset_v1_user(int dfd, const char *cpus)
 {
         _cleanup_close_ int pfd = -1;
-        _cleanup_free_ char *pcpus = NULL, *now = NULL;
+        _cleanup_free_ char *pcpus = NULL, *before = NULL, *now = NULL;
         int r;
 
         pfd = openat(dfd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -322,6 +387,9 @@ static int cpuset_v1_user(int dfd, const char *cpus)
         if (r < 0)
                 return r;
         r = cpuset_copy(pfd, dfd, "cpuset.mems");
+        if (r < 0)
+                return r;
+        r = cpuset_read(dfd, "cpuset.cpus", &before);
         if (r < 0)
                 return r;
         r = knob_write(dfd, "cpuset.cpus", *cpus ? cpus : pcpus, true);
@@ -340,6 +408,13 @@ static int cpuset_v1_user(int dfd, const char *cpus)
         r = cpuset_read(dfd, "cpuset.cpus", &now);
         if (r < 0)
                 return r;
+        /* Unchanged: every session dir already has these CPUs (each one
+         * got the user dir's when it was made, and the walk below ran at
+         * each change); v1 keeps a child's CPUs within its parent's, so
+         * none can have more. Walking them costs a read per session of
+         * this user. */
+        if (strcmp(before, now) == 0)
+                return 0;
         return cpuset_v1_sessions(dfd, now);
 }
 

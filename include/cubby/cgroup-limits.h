@@ -28,3 +28,7 @@ int cg_enable_controllers(int dfd, unsigned want);
  * or only when it has no CPUs yet and was not just created). */
 int cg_cpuset_v1_inherit(int pfd, int dfd);
 int cg_cpuset_v1_fill_if_empty(int pfd, int dfd, bool created);
+/* v1 cpuset: load balancing off in the dir dfd that cubby just made (no
+ * CPUs yet), where an ancestor from pfd up balances its CPUs; setting
+ * them then does not rebuild the host's scheduler domains. */
+int cg_cpuset_v1_balance_off(int pfd, int dfd);

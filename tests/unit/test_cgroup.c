@@ -573,8 +573,10 @@ static void test_create_order_inotify(void **state)
         _cleanup_close_ int ifd = -1;
         bool modified[CG_MAX_DIRS] = { 0 }, created[CG_MAX_DIRS] = { 0 };
         char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+        CgLimits l2 = limits_a;
         ssize_t n;
 
+        l2.cpu_milli = 250;
         new_session(&u, &s1, sid1);
         assert_int_equal(random_id(sid2), 0);
         assert_int_equal(cg_paths(spec, 0, TEST_UID, sid2, &u, &s2), 0);
@@ -586,7 +588,9 @@ static void test_create_order_inotify(void **state)
                 wd[i] = inotify_add_watch(ifd, u.dir[i].path, IN_CREATE | IN_MODIFY);
                 assert_true(wd[i] >= 0);
         }
-        assert_int_equal(cg_create(&u, &s2, &limits_a), 0);
+        /* a changed policy: the CPU bandwidth knobs are written only
+         * where they differ (test_limits_next_login) */
+        assert_int_equal(cg_create(&u, &s2, &l2), 0);
         n = read(ifd, buf, sizeof buf);
         assert_true(n > 0);
         for (char *p = buf; p < buf + n;) {
@@ -632,6 +636,59 @@ static void test_two_sessions(void **state)
         check_limits(&u, &limits_a);
         assert_int_equal(cg_remove(&u, &s2), 0);
         assert_gone(&s2);
+        assert_gone(&u);
+}
+
+/* A changed policy applies at the next login of a user whose session is
+ * still open: the user dir exists and carries the old limits. cg_create
+ * writes the CPU bandwidth knobs only where they read differently (the
+ * kernel walks every cpu cgroup of the host on each such write); a
+ * compare that trusted anything but the knob itself would miss the
+ * changed policy here, or a quota changed behind cubby's back. */
+static void test_limits_next_login(void **state)
+{
+        CgSet u, s1, s2, s3;
+        char sid1[CUBBY_ID_LEN + 1], sid2[CUBBY_ID_LEN + 1], sid3[CUBBY_ID_LEN + 1];
+        CgLimits l = limits_a;
+
+        new_session(&u, &s1, sid1);
+        assert_int_equal(random_id(sid2), 0);
+        assert_int_equal(cg_paths(spec, 0, TEST_UID, sid2, &u, &s2), 0);
+        assert_int_equal(random_id(sid3), 0);
+        assert_int_equal(cg_paths(spec, 0, TEST_UID, sid3, &u, &s3), 0);
+        assert_int_equal(cg_create(&u, &s1, &l), 0);
+        check_limits(&u, &l);
+
+        /* the policy changed: tighter and looser knobs, s1 still open */
+        l.cpu_milli = 250;
+        l.memory = 48 * MiB;
+        l.pids = 100;
+        assert_int_equal(cg_create(&u, &s2, &l), 0);
+        check_limits(&u, &l);
+
+        /* the same policy, but the quota and period were changed in the
+         * user dir since: the next login sets them again */
+        for (size_t i = 0; i < u.n; i++) {
+                if (!(u.dir[i].ctrl & CG_CTRL_CPU))
+                        continue;
+                char p[PATH_MAX + 32];
+
+                if (u.dir[i].v2) {
+                        snprintf(p, sizeof p, "%s/cpu.max", u.dir[i].path);
+                        assert_int_equal(write_string_at(AT_FDCWD, p, "max 50000"), 0);
+                        continue;
+                }
+                snprintf(p, sizeof p, "%s/cpu.cfs_quota_us", u.dir[i].path);
+                assert_int_equal(write_string_at(AT_FDCWD, p, "-1"), 0);
+                snprintf(p, sizeof p, "%s/cpu.cfs_period_us", u.dir[i].path);
+                assert_int_equal(write_string_at(AT_FDCWD, p, "50000"), 0);
+        }
+        assert_int_equal(cg_create(&u, &s3, &l), 0);
+        check_limits(&u, &l);
+
+        assert_int_equal(cg_remove(&u, &s1), 0);
+        assert_int_equal(cg_remove(&u, &s2), 0);
+        assert_int_equal(cg_remove(&u, &s3), 0);
         assert_gone(&u);
 }
 
@@ -1006,6 +1063,40 @@ static void test_cpus(void **state)
         }
 }
 
+/* v1 cpuset: the dirs cg_create makes do not balance load themselves
+ * where an ancestor does (so setting their CPUs does not rebuild the
+ * host's scheduler domains); their sessions still get the CPUs. */
+static void test_cpuset_balance(void **state)
+{
+        CgSet u, s;
+        char sid[CUBBY_ID_LEN + 1], parent[PATH_MAX];
+        _cleanup_free_ char *all = cpus_allowed(getpid());
+        size_t checked = 0;
+
+        new_session(&u, &s, sid);
+        assert_int_equal(cg_create(&u, &s, &limits_a), 0);
+        for (size_t i = 0; i < u.n; i++) {
+                _cleanup_free_ char *pb = NULL;
+
+                if (!is_v1_cpuset(&u.dir[i]))
+                        continue;
+                assert_true(dirname_of(u.dir[i].path, parent, sizeof parent));
+                pb = knob(parent, "cpuset.sched_load_balance");
+                assert_non_null(pb);
+                if (strcmp(pb, "1") != 0)
+                        continue;
+                assert_knob(u.dir[i].path, "cpuset.sched_load_balance", "0");
+                assert_knob(s.dir[i].path, "cpuset.sched_load_balance", "0");
+                checked++;
+        }
+        if (all)
+                assert_effective_cpus(&s, all);
+        assert_int_equal(cg_remove(&u, &s), 0);
+        assert_gone(&u);
+        if (!checked)
+                print_message("  no v1 cpuset hierarchy with a balancing parent here: part skipped\n");
+}
+
 /* ---- timing ----------------------------------------------------------- */
 
 static int cmp_i64(const void *a, const void *b)
@@ -1157,12 +1248,14 @@ int main(void)
                 cmocka_unit_test(test_create_unenforceable),
                 cmocka_unit_test(test_create_order_inotify),
                 cmocka_unit_test(test_two_sessions),
+                cmocka_unit_test(test_limits_next_login),
                 cmocka_unit_test(test_split_removal),
                 cmocka_unit_test(test_kill_default),
                 cmocka_unit_test(test_kill_userns_child),
                 cmocka_unit_test(test_kill_freezer),
                 cmocka_unit_test(test_kill_loop),
                 cmocka_unit_test(test_cpus),
+                cmocka_unit_test(test_cpuset_balance),
                 cmocka_unit_test(test_timing),
         };
         CgSet u, s;
