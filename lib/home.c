@@ -3,6 +3,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/fsuid.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -148,38 +150,77 @@ static bool is_overlay_at(int dirfd, const char *name)
         return fd >= 0 && fstatfs(fd, &sf) == 0 && sf.f_type == OVERLAYFS_SUPER_MAGIC;
 }
 
-/* Runs fn in a child that joined the anchor namespace; the result comes
- * back through a pipe (the caller may ignore SIGCHLD, as su does). */
+/* Runs fn in a child that joined the anchor namespace (setns needs a task
+ * of its own: the opener must stay in its namespace, and mount_creds
+ * changes the task's credentials).
+ *
+ * The child shares the opener's memory and the opener waits until it has
+ * exited (CLONE_VM | CLONE_VFORK, as posix_spawn does): copying the page
+ * tables of sshd's monitor or su for a fork was most of a login's home
+ * step. What keeps that as safe as a fork:
+ * - a task of its own: its own credentials (mount_creds), fs_struct and
+ *   mount namespace; no CLONE_FS, CLONE_FILES or CLONE_THREAD, so nothing
+ *   it changes there reaches the opener;
+ * - every signal blocked around it (inherited by the child): no handler of
+ *   the opener runs on the child's stack against the opener's state;
+ * - no glibc set*id broadcast: mount_creds calls setgroups as a raw
+ *   syscall, which changes this task only (glibc's wrapper would signal
+ *   the opener's other threads, if it had any, to drop their groups too);
+ * - the opener is stopped meanwhile, so no lock of its own can be held
+ *   while the child takes it; the result comes back in memory, set last;
+ *   -ECHILD if the child died first (the caller may ignore SIGCHLD, as su
+ *   does: the wait is only to reap it). */
 typedef int (*anchor_fn)(const HomeSpec *spec, void *arg);
+
+typedef struct AnchorCall {
+        int nsfd;
+        anchor_fn fn;
+        const HomeSpec *spec;
+        void *arg;
+        int r;
+} AnchorCall;
+
+/* 8 MiB, as a main thread's; only the pages the child touches are made */
+#define ANCHOR_STACK (8u << 20)
+
+static int anchor_child(void *p)
+{
+        AnchorCall *c = p;
+
+        c->r = setns(c->nsfd, CLONE_NEWNS) < 0 ? -errno : c->fn(c->spec, c->arg);
+        return 0;
+}
 
 static int run_in_anchor(int nsfd, anchor_fn fn, const HomeSpec *spec, void *arg)
 {
-        int p[2], r = -EIO;
+        AnchorCall c = { .nsfd = nsfd, .fn = fn, .spec = spec, .arg = arg, .r = -ECHILD };
+        sigset_t all, old;
+        size_t page = (size_t)sysconf(_SC_PAGESIZE);
+        char *stack;
         pid_t pid;
-        ssize_t n;
+        int r;
 
-        if (pipe2(p, O_CLOEXEC) < 0)
+        stack = mmap(NULL, ANCHOR_STACK, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        if (stack == MAP_FAILED)
                 return -errno;
-        pid = fork();
-        if (pid < 0) {
+        /* a guard page below: an overflow faults instead of writing into
+         * whatever the opener has mapped there */
+        if (mprotect(stack, page, PROT_NONE) < 0) {
                 r = -errno;
-                close(p[0]);
-                close(p[1]);
+                (void)munmap(stack, ANCHOR_STACK);
                 return r;
         }
-        if (pid == 0) {
-                close(p[0]);
-                r = setns(nsfd, CLONE_NEWNS) < 0 ? -errno : fn(spec, arg);
-                (void)!write(p[1], &r, sizeof r);
-                _exit(0);
-        }
-        close(p[1]);
-        do
-                n = read(p[0], &r, sizeof r);
-        while (n < 0 && errno == EINTR);
-        close(p[0]);
-        (void)waitpid(pid, NULL, 0);
-        return n == (ssize_t)sizeof r ? r : -ECHILD;
+        sigfillset(&all);
+        (void)pthread_sigmask(SIG_SETMASK, &all, &old);
+        pid = clone(anchor_child, stack + ANCHOR_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &c);
+        r = pid < 0 ? -errno : 0;
+        (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (pid > 0)
+                while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+        (void)munmap(stack, ANCHOR_STACK);
+        return r < 0 ? r : c.r;
 }
 
 static int mounted_fn(const HomeSpec *spec, void *arg)
@@ -250,13 +291,14 @@ static int open_lower(const HomeSpec *spec, char *ret_path, size_t size)
  * without CAP_SYS_RESOURCE, the student's writes stop where any user's
  * stop; the other capabilities stay (the overlay still works on files of
  * any owner; new files still get the creating user as owner). Only in the
- * anchor's forked child (run_in_anchor), and undone right after. */
+ * anchor's child (run_in_anchor), and undone right after. */
 static int mount_creds(uid_t uid, gid_t gid, bool to_user)
 {
         struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
         struct __user_cap_data_struct d[2];
 
-        if (to_user && setgroups(0, NULL) < 0)
+        /* raw: this task only (run_in_anchor) */
+        if (to_user && syscall(SYS_setgroups, 0, NULL) < 0)
                 return -errno;
         (void)setfsgid(gid);
         (void)setfsuid(uid);
