@@ -164,8 +164,10 @@ static bool is_overlay_at(int dirfd, const char *name)
  * - every signal blocked around it (inherited by the child): no handler of
  *   the opener runs on the child's stack against the opener's state;
  * - no glibc set*id broadcast: mount_creds calls setgroups as a raw
- *   syscall, which changes this task only (glibc's wrapper would signal
- *   the opener's other threads, if it had any, to drop their groups too);
+ *   syscall, which changes this task only (glibc's wrapper, in an opener
+ *   with threads, signals what it takes for the other threads of this
+ *   process; the kernel refuses that, they are not the child's, but
+ *   nothing here should rest on it);
  * - the opener is stopped meanwhile, so no lock of its own can be held
  *   while the child takes it; the result comes back in memory, set last;
  *   -ECHILD if the child died first (the caller may ignore SIGCHLD, as su
