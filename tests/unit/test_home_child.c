@@ -39,6 +39,7 @@
 #include <linux/magic.h>
 
 #include "cubby/home.h"
+#include "scratch.h"
 
 #define TEST_UID 4243
 
@@ -52,14 +53,7 @@ static int setup(void **state_)
         char c, path[64];
 
         (void)state_;
-        if (geteuid() != 0) {
-                print_message("SKIP: needs root\n");
-                exit(77);
-        }
-        if (unshare(CLONE_NEWNS) < 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0) {
-                print_message("SKIP: no private mount namespace: %s\n", strerror(errno));
-                exit(77);
-        }
+        scratch_private_mounts(true, "root");
         snprintf(base, sizeof base, "/tmp/cubby-child-XXXXXX");
         assert_non_null(mkdtemp(base));
         snprintf(lower, sizeof lower, "%s/lower", base);
@@ -89,8 +83,6 @@ static int setup(void **state_)
 
 static int teardown(void **state_)
 {
-        char cmd[128];
-
         (void)state_;
         if (anchor_ns >= 0)
                 close(anchor_ns);
@@ -99,8 +91,7 @@ static int teardown(void **state_)
                 (void)kill(anchor, SIGKILL);
                 (void)waitpid(anchor, NULL, 0);
         }
-        snprintf(cmd, sizeof cmd, "rm -rf %s", base);
-        return system(cmd) == 0 ? 0 : -1;
+        return scratch_remove(base);
 }
 
 typedef struct Creds {
