@@ -213,6 +213,7 @@ static int run_in_anchor(int nsfd, anchor_fn fn, const HomeSpec *spec, void *arg
                 (void)munmap(stack, ANCHOR_STACK);
                 return r;
         }
+        CUBBY_FAULT_PREPARE();
         sigfillset(&all);
         (void)pthread_sigmask(SIG_SETMASK, &all, &old);
         pid = clone(anchor_child, stack + ANCHOR_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &c);
