@@ -7,6 +7,7 @@
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -171,14 +172,42 @@ static bool is_overlay_at(int dirfd, const char *name)
  * - the opener is stopped meanwhile, so no lock of its own can be held
  *   while the child takes it; the result comes back in memory, set last;
  *   -ECHILD if the child died first (the caller may ignore SIGCHLD, as su
- *   does: the wait is only to reap it). */
-typedef int (*anchor_fn)(const HomeSpec *spec, void *arg);
+ *   does: the wait is only to reap it);
+ * - nothing in the child opens an fd that the shared memory would keep the
+ *   number of: its log lines come back in memory too (HomeLog) and the
+ *   opener logs them, and the fault spec is read before the clone. */
+/* What the child has to say, logged by the opener once the child is gone:
+ * syslog keeps its socket's fd number in the memory both share, and a
+ * socket the child opened would exist only in the child's fd table (the
+ * opener would later send to, or close, whatever fd it has by that
+ * number). */
+#define HOME_LOG_MAX 4
+typedef struct HomeLog {
+        int n;
+        int prio[HOME_LOG_MAX];
+        char line[HOME_LOG_MAX][1024];
+} HomeLog;
+
+static void home_log(HomeLog *log, int prio, const char *event, ...) __attribute__((sentinel));
+static void home_log(HomeLog *log, int prio, const char *event, ...)
+{
+        va_list ap;
+
+        if (log->n >= HOME_LOG_MAX)
+                return;
+        va_start(ap, event);
+        (void)log_format(log->line[log->n], sizeof log->line[0], event, ap);
+        va_end(ap);
+        log->prio[log->n++] = prio;
+}
+
+typedef int (*anchor_fn)(const HomeSpec *spec, HomeLog *log);
 
 typedef struct AnchorCall {
         int nsfd;
         anchor_fn fn;
         const HomeSpec *spec;
-        void *arg;
+        HomeLog log;
         int r;
 } AnchorCall;
 
@@ -189,13 +218,13 @@ static int anchor_child(void *p)
 {
         AnchorCall *c = p;
 
-        c->r = setns(c->nsfd, CLONE_NEWNS) < 0 ? -errno : c->fn(c->spec, c->arg);
+        c->r = setns(c->nsfd, CLONE_NEWNS) < 0 ? -errno : c->fn(c->spec, &c->log);
         return 0;
 }
 
-static int run_in_anchor(int nsfd, anchor_fn fn, const HomeSpec *spec, void *arg)
+static int run_in_anchor(int nsfd, anchor_fn fn, const HomeSpec *spec)
 {
-        AnchorCall c = { .nsfd = nsfd, .fn = fn, .spec = spec, .arg = arg, .r = -ECHILD };
+        AnchorCall c = { .nsfd = nsfd, .fn = fn, .spec = spec, .r = -ECHILD };
         sigset_t all, old;
         size_t page = (size_t)sysconf(_SC_PAGESIZE);
         char *stack;
@@ -223,10 +252,12 @@ static int run_in_anchor(int nsfd, anchor_fn fn, const HomeSpec *spec, void *arg
                 while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
                         ;
         (void)munmap(stack, ANCHOR_STACK);
+        for (int i = 0; i < c.log.n && i < HOME_LOG_MAX; i++)
+                log_line(c.log.prio[i], c.log.line[i]);
         return r < 0 ? r : c.r;
 }
 
-static int mounted_fn(const HomeSpec *spec, void *arg)
+static int mounted_fn(const HomeSpec *spec, HomeLog *log)
 {
         Tree t;
         int r = tree_open(spec, false, &t);
@@ -242,14 +273,14 @@ static int mounted_fn(const HomeSpec *spec, void *arg)
 
 int home_is_mounted(const HomeSpec *spec, int anchor_nsfd)
 {
-        return run_in_anchor(anchor_nsfd, mounted_fn, spec, NULL);
+        return run_in_anchor(anchor_nsfd, mounted_fn, spec);
 }
 
 /* The lower layer: the configured dir if it exists, else /etc/skel. Read
  * only, through the overlay; must be a directory (no final symlink), and
  * not on a network file system unless the policy says it is static: the
  * kernel leaves an overlay whose lower changes undefined (home-fs.h). */
-static int open_lower(const HomeSpec *spec, char *ret_path, size_t size)
+static int open_lower(const HomeSpec *spec, char *ret_path, size_t size, HomeLog *log)
 {
         const char *cands[2] = { spec->lower, "/etc/skel" };
 
@@ -271,7 +302,7 @@ static int open_lower(const HomeSpec *spec, char *ret_path, size_t size)
                         const char *fs = home_fs_network_name_fd(fd);
 
                         if (fs) {
-                                log_event(LOG_ERR, "home_lower_network", "user", spec->user,
+                                home_log(log, LOG_ERR, "home_lower_network", "user", spec->user,
                                           "lower", cands[i], "fs", fs, NULL);
                                 return -EREMOTE;
                         }
@@ -351,7 +382,7 @@ static void reserve_refill(int reserve)
  * the user's project, the policy's limits set; with slack, raised above
  * what is in use for the moment of a mount. Without limits in the policy,
  * a project left from earlier loses its limits. */
-static int quota_apply(const HomeSpec *spec, int upper, int work, bool slack)
+static int quota_apply(const HomeSpec *spec, int upper, int work, bool slack, HomeLog *log)
 {
         uint32_t proj = quota_project_of(spec->uid), have;
         uint64_t b = spec->size_limit, i = spec->inode_limit;
@@ -373,7 +404,7 @@ static int quota_apply(const HomeSpec *spec, int upper, int work, bool slack)
 
                 r = quota_fs_check(upper, why, sizeof why);
                 if (r < 0) {
-                        log_event(LOG_ERR, "home_quota_unsupported", "state_dir", spec->state_dir,
+                        home_log(log, LOG_ERR, "home_quota_unsupported", "state_dir", spec->state_dir,
                                   "why", why, NULL);
                         return -EMEDIUMTYPE;
                 }
@@ -385,7 +416,7 @@ static int quota_apply(const HomeSpec *spec, int upper, int work, bool slack)
                 snprintf(n, sizeof n, "%u", skipped);
                 /* symlinks, device nodes, FIFOs that were there before:
                  * not counted; everything made from now on is */
-                log_event(LOG_NOTICE, "home_quota_untagged", "user", spec->user, "entries", n, NULL);
+                home_log(log, LOG_NOTICE, "home_quota_untagged", "user", spec->user, "entries", n, NULL);
         }
         if (r >= 0)
                 r = quota_tag_tree(work, proj, NULL);
@@ -401,7 +432,7 @@ static int quota_apply(const HomeSpec *spec, int upper, int work, bool slack)
 }
 
 /* A mounted home: its limits follow the policy of this login. */
-static int quota_apply_mounted(const HomeSpec *spec, int user)
+static int quota_apply_mounted(const HomeSpec *spec, int user, HomeLog *log)
 {
         _cleanup_close_ int upper = -1, work = -1;
         int r;
@@ -411,10 +442,10 @@ static int quota_apply_mounted(const HomeSpec *spec, int user)
         r = open_tree_dir(user, "upper", false, spec->uid, spec->gid, 0755, 022, &upper);
         if (r >= 0)
                 r = open_tree_dir(user, "work", false, 0, 0, 0700, 077, &work);
-        return r < 0 ? r : quota_apply(spec, upper, work, false);
+        return r < 0 ? r : quota_apply(spec, upper, work, false, log);
 }
 
-static int mount_once(const HomeSpec *spec, bool allow_ro)
+static int mount_once(const HomeSpec *spec, bool allow_ro, HomeLog *log)
 {
         _cleanup_close_ int upper = -1, work = -1, merged = -1, eph = -1;
         char lower[PATH_MAX], opts[3 * PATH_MAX + 64], base[PATH_MAX], target[64];
@@ -426,7 +457,7 @@ static int mount_once(const HomeSpec *spec, bool allow_ro)
         if (r < 0)
                 return r;
         if (is_overlay_at(t.user, "merged")) {
-                r = quota_apply_mounted(spec, t.user);
+                r = quota_apply_mounted(spec, t.user, log);
                 close(t.user);
                 return r < 0 ? r : 0;
         }
@@ -442,7 +473,7 @@ static int mount_once(const HomeSpec *spec, bool allow_ro)
          * root could not reach a 0700 home, the user can */
         r = mount_creds(spec->uid, spec->gid, true);
         if (r >= 0) {
-                r = open_lower(spec, lower, sizeof lower);
+                r = open_lower(spec, lower, sizeof lower, log);
                 if (mount_creds(0, 0, false) < 0 && r >= 0)
                         r = -EPERM;
         }
@@ -486,7 +517,7 @@ static int mount_once(const HomeSpec *spec, bool allow_ro)
                         r = open_tree_dir(t.user, "work", true, 0, 0, 0700, 077, &work);
                 /* before work/work is made, so that it is in the project */
                 if (r >= 0)
-                        r = quota_apply(spec, upper, work, true);
+                        r = quota_apply(spec, upper, work, true, log);
                 quota = r >= 0 && (spec->size_limit || spec->inode_limit);
         }
         if (r < 0)
@@ -521,7 +552,7 @@ static int mount_once(const HomeSpec *spec, bool allow_ro)
                 (void)mount_creds(0, 0, false);
         }
         /* the policy's limits again, mounted or not */
-        if (quota && quota_apply(spec, upper, work, false) < 0 && r > 0) {
+        if (quota && quota_apply(spec, upper, work, false, log) < 0 && r > 0) {
                 snprintf(opts, sizeof opts, "%s/merged", t.user_path);
                 (void)umount2(opts, MNT_DETACH | UMOUNT_NOFOLLOW);
                 r = -EIO;
@@ -545,17 +576,17 @@ out:
         return r;
 }
 
-static int mount_fn(const HomeSpec *spec, void *arg)
+static int mount_fn(const HomeSpec *spec, HomeLog *log)
 {
         _cleanup_close_ int state = -1, reserve = -1;
         int r;
 
         if (session_dir_open(spec->state_dir, true, &state) >= 0)
                 (void)open_tree_dir(state, "reserve", true, 0, 0, 0700, 077, &reserve);
-        r = mount_once(spec, reserve < 0);
+        r = mount_once(spec, reserve < 0, log);
         if ((r == -ENOSPC || r == -EDQUOT || r == -EROFS) && reserve >= 0) {
                 reserve_release(reserve);
-                r = mount_once(spec, true);
+                r = mount_once(spec, true, log);
         }
         if (reserve >= 0 && setfsuid((uid_t)-1) == 0)
                 reserve_refill(reserve);
@@ -564,10 +595,10 @@ static int mount_fn(const HomeSpec *spec, void *arg)
 
 int home_mount(const HomeSpec *spec, int anchor_nsfd)
 {
-        return run_in_anchor(anchor_nsfd, mount_fn, spec, NULL);
+        return run_in_anchor(anchor_nsfd, mount_fn, spec);
 }
 
-static int umount_fn(const HomeSpec *spec, void *arg)
+static int umount_fn(const HomeSpec *spec, HomeLog *log)
 {
         char path[PATH_MAX + 16];
         Tree t;
@@ -596,7 +627,7 @@ static int umount_fn(const HomeSpec *spec, void *arg)
 
 int home_umount(const HomeSpec *spec, int anchor_nsfd)
 {
-        return run_in_anchor(anchor_nsfd, umount_fn, spec, NULL);
+        return run_in_anchor(anchor_nsfd, umount_fn, spec);
 }
 
 int home_reset(const HomeSpec *spec, char *ret_moved, size_t size)

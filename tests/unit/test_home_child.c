@@ -29,9 +29,12 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -39,13 +42,31 @@
 #include <linux/magic.h>
 
 #include "cubby/home.h"
+#include "cubby/home-quota.h"
 #include "scratch.h"
 
 #define TEST_UID 4243
 
 static char base[64], lower[128], state[128];
 static pid_t anchor = -1;
-static int anchor_ns = -1;
+static int anchor_ns = -1, log_sock = -1;
+
+/* A /dev/log of the test's own (a datagram socket it never reads), bound
+ * over the machine's in this namespace and the anchor's: syslog connects,
+ * whether or not the machine runs a syslog daemon. */
+static void private_dev_log(void)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+        snprintf(sa.sun_path, sizeof sa.sun_path, "%s/log", base);
+        log_sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        assert_true(log_sock >= 0);
+        assert_int_equal(bind(log_sock, (struct sockaddr *)&sa, sizeof sa), 0);
+        if (mount(sa.sun_path, "/dev/log", NULL, MS_BIND, NULL) < 0) {
+                print_message("SKIP: cannot bind a /dev/log of our own: %s\n", strerror(errno));
+                exit(77);
+        }
+}
 
 static int setup(void **state_)
 {
@@ -59,6 +80,7 @@ static int setup(void **state_)
         snprintf(lower, sizeof lower, "%s/lower", base);
         snprintf(state, sizeof state, "%s/state", base);
         assert_int_equal(mkdir(lower, 0755), 0);
+        private_dev_log();
         /* the anchor: a namespace of its own, held by a process that never
          * outlives the test */
         assert_int_equal(pipe(p), 0);
@@ -86,6 +108,8 @@ static int teardown(void **state_)
         (void)state_;
         if (anchor_ns >= 0)
                 close(anchor_ns);
+        if (log_sock >= 0)
+                close(log_sock);
         /* the overlay goes with the anchor's namespace */
         if (anchor > 0) {
                 (void)kill(anchor, SIGKILL);
@@ -228,11 +252,49 @@ static void test_child_error(void **state_)
         close(fd);
 }
 
+/* What the child logs (here: a quota the file system cannot give) is
+ * logged by the opener: a syslog socket opened by the child would be named
+ * in the memory both share but exist only in the child's fd table, and the
+ * opener's next syslog would send to, then close, whatever fd it has by
+ * that number (here: one of the next files it opens). */
+static void test_child_log_in_opener(void **state_)
+{
+        HomeSpec hs = { .state_dir = state, .run_dir = "/nonexistent", .user = "cubbyquota",
+                        .uid = TEST_UID, .gid = TEST_UID, .lower = lower, .may_mount = true,
+                        .size_limit = 1024 * 1024, .inode_limit = QUOTA_NONE };
+        struct stat a, b;
+        int r, fds[32];
+
+        (void)state_;
+        closelog(); /* syslog not connected, as in sshd between its lines */
+        r = home_mount(&hs, anchor_ns);
+        if (r != -EMEDIUMTYPE) {
+                /* this file system has project quotas: nothing was logged */
+                if (r >= 0)
+                        (void)home_umount(&hs, anchor_ns);
+                skip();
+        }
+        /* the fd numbers the child had open (its socket among them) */
+        for (int i = 0; i < 32; i++) {
+                fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                assert_true(fds[i] >= 0);
+        }
+        assert_int_equal(fstat(fds[0], &a), 0);
+        syslog(LOG_AUTHPRIV | LOG_DEBUG, "test_home_child: after the child logged");
+        for (int i = 0; i < 32; i++) {
+                assert_int_equal(fstat(fds[i], &b), 0);
+                assert_int_equal(a.st_rdev, b.st_rdev);
+                close(fds[i]);
+        }
+        closelog();
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_child_leaves_opener_alone),
                 cmocka_unit_test(test_child_error),
+                cmocka_unit_test(test_child_log_in_opener),
         };
 
         return cmocka_run_group_tests(tests, setup, teardown);
