@@ -77,6 +77,12 @@ static void fault_load(void)
                               0600);
 }
 
+void fault_prepare(void)
+{
+        if (!fault.loaded)
+                fault_load();
+}
+
 void fault_point(const char *name)
 {
         char line[160];

@@ -3,13 +3,16 @@
 #include <grp.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/fsuid.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -148,41 +151,113 @@ static bool is_overlay_at(int dirfd, const char *name)
         return fd >= 0 && fstatfs(fd, &sf) == 0 && sf.f_type == OVERLAYFS_SUPER_MAGIC;
 }
 
-/* Runs fn in a child that joined the anchor namespace; the result comes
- * back through a pipe (the caller may ignore SIGCHLD, as su does). */
-typedef int (*anchor_fn)(const HomeSpec *spec, void *arg);
+/* Runs fn in a child that joined the anchor namespace (setns needs a task
+ * of its own: the opener must stay in its namespace, and mount_creds
+ * changes the task's credentials).
+ *
+ * The child shares the opener's memory and the opener waits until it has
+ * exited (CLONE_VM | CLONE_VFORK, as posix_spawn does): copying the page
+ * tables of sshd's monitor or su for a fork was most of a login's home
+ * step. What keeps that as safe as a fork:
+ * - a task of its own: its own credentials (mount_creds), fs_struct and
+ *   mount namespace; no CLONE_FS, CLONE_FILES or CLONE_THREAD, so nothing
+ *   it changes there reaches the opener;
+ * - every signal blocked around it (inherited by the child): no handler of
+ *   the opener runs on the child's stack against the opener's state;
+ * - no glibc set*id broadcast: mount_creds calls setgroups as a raw
+ *   syscall, which changes this task only (glibc's wrapper, in an opener
+ *   with threads, signals what it takes for the other threads of this
+ *   process; the kernel refuses that, they are not the child's, but
+ *   nothing here should rest on it);
+ * - the opener is stopped meanwhile, so no lock of its own can be held
+ *   while the child takes it; the result comes back in memory, set last;
+ *   -ECHILD if the child died first (the caller may ignore SIGCHLD, as su
+ *   does: the wait is only to reap it);
+ * - nothing in the child opens an fd that the shared memory would keep the
+ *   number of: its log lines come back in memory too (HomeLog) and the
+ *   opener logs them, and the fault spec is read before the clone. */
+/* What the child has to say, logged by the opener once the child is gone:
+ * syslog keeps its socket's fd number in the memory both share, and a
+ * socket the child opened would exist only in the child's fd table (the
+ * opener would later send to, or close, whatever fd it has by that
+ * number). */
+#define HOME_LOG_MAX 4
+typedef struct HomeLog {
+        int n;
+        int prio[HOME_LOG_MAX];
+        char line[HOME_LOG_MAX][1024];
+} HomeLog;
 
-static int run_in_anchor(int nsfd, anchor_fn fn, const HomeSpec *spec, void *arg)
+static void home_log(HomeLog *log, int prio, const char *event, ...) __attribute__((sentinel));
+static void home_log(HomeLog *log, int prio, const char *event, ...)
 {
-        int p[2], r = -EIO;
-        pid_t pid;
-        ssize_t n;
+        va_list ap;
 
-        if (pipe2(p, O_CLOEXEC) < 0)
-                return -errno;
-        pid = fork();
-        if (pid < 0) {
-                r = -errno;
-                close(p[0]);
-                close(p[1]);
-                return r;
-        }
-        if (pid == 0) {
-                close(p[0]);
-                r = setns(nsfd, CLONE_NEWNS) < 0 ? -errno : fn(spec, arg);
-                (void)!write(p[1], &r, sizeof r);
-                _exit(0);
-        }
-        close(p[1]);
-        do
-                n = read(p[0], &r, sizeof r);
-        while (n < 0 && errno == EINTR);
-        close(p[0]);
-        (void)waitpid(pid, NULL, 0);
-        return n == (ssize_t)sizeof r ? r : -ECHILD;
+        if (log->n >= HOME_LOG_MAX)
+                return;
+        va_start(ap, event);
+        (void)log_format(log->line[log->n], sizeof log->line[0], event, ap);
+        va_end(ap);
+        log->prio[log->n++] = prio;
 }
 
-static int mounted_fn(const HomeSpec *spec, void *arg)
+typedef int (*anchor_fn)(const HomeSpec *spec, HomeLog *log);
+
+typedef struct AnchorCall {
+        int nsfd;
+        anchor_fn fn;
+        const HomeSpec *spec;
+        HomeLog log;
+        int r;
+} AnchorCall;
+
+/* 8 MiB, as a main thread's; only the pages the child touches are made */
+#define ANCHOR_STACK (8u << 20)
+
+static int anchor_child(void *p)
+{
+        AnchorCall *c = p;
+
+        c->r = setns(c->nsfd, CLONE_NEWNS) < 0 ? -errno : c->fn(c->spec, &c->log);
+        return 0;
+}
+
+static int run_in_anchor(int nsfd, anchor_fn fn, const HomeSpec *spec)
+{
+        AnchorCall c = { .nsfd = nsfd, .fn = fn, .spec = spec, .r = -ECHILD };
+        sigset_t all, old;
+        size_t page = (size_t)sysconf(_SC_PAGESIZE);
+        char *stack;
+        pid_t pid;
+        int r;
+
+        stack = mmap(NULL, ANCHOR_STACK, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        if (stack == MAP_FAILED)
+                return -errno;
+        /* a guard page below: an overflow faults instead of writing into
+         * whatever the opener has mapped there */
+        if (mprotect(stack, page, PROT_NONE) < 0) {
+                r = -errno;
+                (void)munmap(stack, ANCHOR_STACK);
+                return r;
+        }
+        CUBBY_FAULT_PREPARE();
+        sigfillset(&all);
+        (void)pthread_sigmask(SIG_SETMASK, &all, &old);
+        pid = clone(anchor_child, stack + ANCHOR_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &c);
+        r = pid < 0 ? -errno : 0;
+        (void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+        if (pid > 0)
+                while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+        (void)munmap(stack, ANCHOR_STACK);
+        for (int i = 0; i < c.log.n && i < HOME_LOG_MAX; i++)
+                log_line(c.log.prio[i], c.log.line[i]);
+        return r < 0 ? r : c.r;
+}
+
+static int mounted_fn(const HomeSpec *spec, HomeLog *log)
 {
         Tree t;
         int r = tree_open(spec, false, &t);
@@ -198,14 +273,14 @@ static int mounted_fn(const HomeSpec *spec, void *arg)
 
 int home_is_mounted(const HomeSpec *spec, int anchor_nsfd)
 {
-        return run_in_anchor(anchor_nsfd, mounted_fn, spec, NULL);
+        return run_in_anchor(anchor_nsfd, mounted_fn, spec);
 }
 
 /* The lower layer: the configured dir if it exists, else /etc/skel. Read
  * only, through the overlay; must be a directory (no final symlink), and
  * not on a network file system unless the policy says it is static: the
  * kernel leaves an overlay whose lower changes undefined (home-fs.h). */
-static int open_lower(const HomeSpec *spec, char *ret_path, size_t size)
+static int open_lower(const HomeSpec *spec, char *ret_path, size_t size, HomeLog *log)
 {
         const char *cands[2] = { spec->lower, "/etc/skel" };
 
@@ -227,7 +302,7 @@ static int open_lower(const HomeSpec *spec, char *ret_path, size_t size)
                         const char *fs = home_fs_network_name_fd(fd);
 
                         if (fs) {
-                                log_event(LOG_ERR, "home_lower_network", "user", spec->user,
+                                home_log(log, LOG_ERR, "home_lower_network", "user", spec->user,
                                           "lower", cands[i], "fs", fs, NULL);
                                 return -EREMOTE;
                         }
@@ -250,13 +325,14 @@ static int open_lower(const HomeSpec *spec, char *ret_path, size_t size)
  * without CAP_SYS_RESOURCE, the student's writes stop where any user's
  * stop; the other capabilities stay (the overlay still works on files of
  * any owner; new files still get the creating user as owner). Only in the
- * anchor's forked child (run_in_anchor), and undone right after. */
+ * anchor's child (run_in_anchor), and undone right after. */
 static int mount_creds(uid_t uid, gid_t gid, bool to_user)
 {
         struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
         struct __user_cap_data_struct d[2];
 
-        if (to_user && setgroups(0, NULL) < 0)
+        /* raw: this task only (run_in_anchor) */
+        if (to_user && syscall(SYS_setgroups, 0, NULL) < 0)
                 return -errno;
         (void)setfsgid(gid);
         (void)setfsuid(uid);
@@ -306,7 +382,7 @@ static void reserve_refill(int reserve)
  * the user's project, the policy's limits set; with slack, raised above
  * what is in use for the moment of a mount. Without limits in the policy,
  * a project left from earlier loses its limits. */
-static int quota_apply(const HomeSpec *spec, int upper, int work, bool slack)
+static int quota_apply(const HomeSpec *spec, int upper, int work, bool slack, HomeLog *log)
 {
         uint32_t proj = quota_project_of(spec->uid), have;
         uint64_t b = spec->size_limit, i = spec->inode_limit;
@@ -328,7 +404,7 @@ static int quota_apply(const HomeSpec *spec, int upper, int work, bool slack)
 
                 r = quota_fs_check(upper, why, sizeof why);
                 if (r < 0) {
-                        log_event(LOG_ERR, "home_quota_unsupported", "state_dir", spec->state_dir,
+                        home_log(log, LOG_ERR, "home_quota_unsupported", "state_dir", spec->state_dir,
                                   "why", why, NULL);
                         return -EMEDIUMTYPE;
                 }
@@ -340,7 +416,7 @@ static int quota_apply(const HomeSpec *spec, int upper, int work, bool slack)
                 snprintf(n, sizeof n, "%u", skipped);
                 /* symlinks, device nodes, FIFOs that were there before:
                  * not counted; everything made from now on is */
-                log_event(LOG_NOTICE, "home_quota_untagged", "user", spec->user, "entries", n, NULL);
+                home_log(log, LOG_NOTICE, "home_quota_untagged", "user", spec->user, "entries", n, NULL);
         }
         if (r >= 0)
                 r = quota_tag_tree(work, proj, NULL);
@@ -356,7 +432,7 @@ static int quota_apply(const HomeSpec *spec, int upper, int work, bool slack)
 }
 
 /* A mounted home: its limits follow the policy of this login. */
-static int quota_apply_mounted(const HomeSpec *spec, int user)
+static int quota_apply_mounted(const HomeSpec *spec, int user, HomeLog *log)
 {
         _cleanup_close_ int upper = -1, work = -1;
         int r;
@@ -366,10 +442,10 @@ static int quota_apply_mounted(const HomeSpec *spec, int user)
         r = open_tree_dir(user, "upper", false, spec->uid, spec->gid, 0755, 022, &upper);
         if (r >= 0)
                 r = open_tree_dir(user, "work", false, 0, 0, 0700, 077, &work);
-        return r < 0 ? r : quota_apply(spec, upper, work, false);
+        return r < 0 ? r : quota_apply(spec, upper, work, false, log);
 }
 
-static int mount_once(const HomeSpec *spec, bool allow_ro)
+static int mount_once(const HomeSpec *spec, bool allow_ro, HomeLog *log)
 {
         _cleanup_close_ int upper = -1, work = -1, merged = -1, eph = -1;
         char lower[PATH_MAX], opts[3 * PATH_MAX + 64], base[PATH_MAX], target[64];
@@ -381,7 +457,7 @@ static int mount_once(const HomeSpec *spec, bool allow_ro)
         if (r < 0)
                 return r;
         if (is_overlay_at(t.user, "merged")) {
-                r = quota_apply_mounted(spec, t.user);
+                r = quota_apply_mounted(spec, t.user, log);
                 close(t.user);
                 return r < 0 ? r : 0;
         }
@@ -397,7 +473,7 @@ static int mount_once(const HomeSpec *spec, bool allow_ro)
          * root could not reach a 0700 home, the user can */
         r = mount_creds(spec->uid, spec->gid, true);
         if (r >= 0) {
-                r = open_lower(spec, lower, sizeof lower);
+                r = open_lower(spec, lower, sizeof lower, log);
                 if (mount_creds(0, 0, false) < 0 && r >= 0)
                         r = -EPERM;
         }
@@ -441,7 +517,7 @@ static int mount_once(const HomeSpec *spec, bool allow_ro)
                         r = open_tree_dir(t.user, "work", true, 0, 0, 0700, 077, &work);
                 /* before work/work is made, so that it is in the project */
                 if (r >= 0)
-                        r = quota_apply(spec, upper, work, true);
+                        r = quota_apply(spec, upper, work, true, log);
                 quota = r >= 0 && (spec->size_limit || spec->inode_limit);
         }
         if (r < 0)
@@ -476,7 +552,7 @@ static int mount_once(const HomeSpec *spec, bool allow_ro)
                 (void)mount_creds(0, 0, false);
         }
         /* the policy's limits again, mounted or not */
-        if (quota && quota_apply(spec, upper, work, false) < 0 && r > 0) {
+        if (quota && quota_apply(spec, upper, work, false, log) < 0 && r > 0) {
                 snprintf(opts, sizeof opts, "%s/merged", t.user_path);
                 (void)umount2(opts, MNT_DETACH | UMOUNT_NOFOLLOW);
                 r = -EIO;
@@ -500,17 +576,17 @@ out:
         return r;
 }
 
-static int mount_fn(const HomeSpec *spec, void *arg)
+static int mount_fn(const HomeSpec *spec, HomeLog *log)
 {
         _cleanup_close_ int state = -1, reserve = -1;
         int r;
 
         if (session_dir_open(spec->state_dir, true, &state) >= 0)
                 (void)open_tree_dir(state, "reserve", true, 0, 0, 0700, 077, &reserve);
-        r = mount_once(spec, reserve < 0);
+        r = mount_once(spec, reserve < 0, log);
         if ((r == -ENOSPC || r == -EDQUOT || r == -EROFS) && reserve >= 0) {
                 reserve_release(reserve);
-                r = mount_once(spec, true);
+                r = mount_once(spec, true, log);
         }
         if (reserve >= 0 && setfsuid((uid_t)-1) == 0)
                 reserve_refill(reserve);
@@ -519,10 +595,10 @@ static int mount_fn(const HomeSpec *spec, void *arg)
 
 int home_mount(const HomeSpec *spec, int anchor_nsfd)
 {
-        return run_in_anchor(anchor_nsfd, mount_fn, spec, NULL);
+        return run_in_anchor(anchor_nsfd, mount_fn, spec);
 }
 
-static int umount_fn(const HomeSpec *spec, void *arg)
+static int umount_fn(const HomeSpec *spec, HomeLog *log)
 {
         char path[PATH_MAX + 16];
         Tree t;
@@ -551,7 +627,7 @@ static int umount_fn(const HomeSpec *spec, void *arg)
 
 int home_umount(const HomeSpec *spec, int anchor_nsfd)
 {
-        return run_in_anchor(anchor_nsfd, umount_fn, spec, NULL);
+        return run_in_anchor(anchor_nsfd, umount_fn, spec);
 }
 
 int home_reset(const HomeSpec *spec, char *ret_moved, size_t size)

@@ -49,28 +49,41 @@ char *log_escape(char *buf, size_t size, const char *s)
         return buf;
 }
 
-void log_event(int prio, const char *event, ...)
+size_t log_format(char *line, size_t size, const char *event, va_list ap)
 {
-        char line[2048], esc[512];
+        char esc[512];
         size_t o;
-        va_list ap;
         int n;
 
-        n = snprintf(line, sizeof line, "cubby: event=%s", log_escape(esc, sizeof esc, event));
+        n = snprintf(line, size, "cubby: event=%s", log_escape(esc, sizeof esc, event));
         o = n < 0 ? 0 : (size_t)n;
-        va_start(ap, event);
         for (;;) {
                 const char *k = va_arg(ap, const char *), *v;
 
                 if (!k)
                         break;
                 v = va_arg(ap, const char *);
-                if (o >= sizeof line - 1)
+                if (o >= size - 1)
                         continue;
-                n = snprintf(line + o, sizeof line - o, " %s=%s", k, log_escape(esc, sizeof esc, v));
+                n = snprintf(line + o, size - o, " %s=%s", k, log_escape(esc, sizeof esc, v));
                 if (n > 0)
                         o += (size_t)n;
         }
-        va_end(ap);
+        return o < size ? o : size - 1;
+}
+
+void log_line(int prio, const char *line)
+{
         syslog(LOG_AUTHPRIV | prio, "%s", line);
+}
+
+void log_event(int prio, const char *event, ...)
+{
+        char line[2048];
+        va_list ap;
+
+        va_start(ap, event);
+        (void)log_format(line, sizeof line, event, ap);
+        va_end(ap);
+        log_line(prio, line);
 }

@@ -7,8 +7,6 @@
 #include "cubby/user-policy.h"
 #include "cubby/util.h"
 
-#define MAX_GROUPS 1024
-
 /* The largest group entry read: a "students" group of a big course lists
  * every member, tens of thousands of names. */
 #define GROUP_BUF_MAX ((size_t)16 * 1024 * 1024)
@@ -43,44 +41,35 @@ int user_group_name(gid_t gid, char **ret)
         }
 }
 
-/* The user's groups by name (primary first). */
-static int user_groups(const struct passwd *pw, char ***ret, size_t *ret_n)
+int user_groups_get(const struct passwd *pw, UserGroups *ret)
 {
-        gid_t gids[MAX_GROUPS];
-        int n = MAX_GROUPS;
-        char **names;
-        size_t k = 0;
+        int n = USER_GROUPS_MAX;
 
-        if (getgrouplist(pw->pw_name, pw->pw_gid, gids, &n) < 0)
+        ret->n = 0;
+        if (getgrouplist(pw->pw_name, pw->pw_gid, ret->gids, &n) < 0)
                 return -E2BIG;
-        names = calloc((size_t)n + 1, sizeof *names);
-        if (!names)
-                return -ENOMEM;
-        *ret = names;
         for (int i = 0; i < n; i++) {
-                int r = user_group_name(gids[i], &names[k]);
+                int r = user_group_name(ret->gids[i], &ret->names[i]);
 
                 if (r < 0) {
-                        *ret_n = k;
+                        user_groups_done(ret);
                         return r;
                 }
-                if (names[k])
-                        k++;
+                ret->n++;
         }
-        *ret_n = k;
         return 0;
 }
 
-static void free_groups(char **g)
+void user_groups_done(UserGroups *g)
 {
-        if (!g)
-                return;
-        for (char **p = g; *p; p++)
-                free(*p);
-        free(g);
+        for (size_t i = 0; i < g->n; i++) {
+                free(g->names[i]);
+                g->names[i] = NULL;
+        }
+        g->n = 0;
 }
 
-static bool in_list(char *const *list, size_t n, const char *s)
+static bool in_list(const char *const *list, size_t n, const char *s)
 {
         for (size_t i = 0; i < n; i++)
                 if (strcmp(list[i], s) == 0)
@@ -88,24 +77,37 @@ static bool in_list(char *const *list, size_t n, const char *s)
         return false;
 }
 
+int user_policy_of(const Conf *conf, const char *admin_group, const struct passwd *pw,
+                   const UserGroups *g, bool *ret_admin, ConfPolicy *ret_pol,
+                   const ConfSection **ret_sources)
+{
+        const char *names[USER_GROUPS_MAX];
+        size_t n = 0;
+
+        /* matched by name: a gid without one matches no section */
+        for (size_t i = 0; i < g->n; i++)
+                if (g->names[i])
+                        names[n++] = g->names[i];
+        *ret_admin = pw->pw_uid == 0 || in_list(names, n, admin_group);
+        if (conf)
+                conf_resolve(conf, pw->pw_name, names, n, ret_pol, ret_sources);
+        else
+                memset(ret_pol, 0, sizeof *ret_pol);
+        return 0;
+}
+
 int user_policy(const Conf *conf, const char *admin_group, const struct passwd *pw, bool *ret_admin,
                 ConfPolicy *ret_pol, const ConfSection **ret_sources)
 {
-        char **groups = NULL;
-        size_t n_groups = 0;
+        UserGroups *g = calloc(1, sizeof *g);
         int r;
 
-        r = user_groups(pw, &groups, &n_groups);
-        if (r < 0) {
-                free_groups(groups);
-                return r;
-        }
-        *ret_admin = pw->pw_uid == 0 || in_list(groups, n_groups, admin_group);
-        if (conf)
-                conf_resolve(conf, pw->pw_name, (const char *const *)groups, n_groups, ret_pol,
-                             ret_sources);
-        else
-                memset(ret_pol, 0, sizeof *ret_pol);
-        free_groups(groups);
-        return 0;
+        if (!g)
+                return -ENOMEM;
+        r = user_groups_get(pw, g);
+        if (r >= 0)
+                r = user_policy_of(conf, admin_group, pw, g, ret_admin, ret_pol, ret_sources);
+        user_groups_done(g);
+        free(g);
+        return r;
 }

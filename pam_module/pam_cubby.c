@@ -523,6 +523,9 @@ typedef struct OpenCtx {
         Conf conf;
         bool conf_ok;
         ConfError cerr;
+        /* looked up once: the policy matches the names, the record keeps
+         * gids and names */
+        UserGroups groups;
         struct timespec t0;
         /* each step's time, "name:us,...", for session_start's steps_us:
          * the module's own profile, in every login's log line */
@@ -931,29 +934,26 @@ static int fill_record(OpenCtx *c, const ConfPolicy *pol, Record *rec, const cha
         hostname_expand(pol->hostname, c->user, rec->hostname, sizeof rec->hostname);
         save_pam_env(c->pamh, rec);
         {
-                /* the groups sshd, su and login give the user (initgroups):
-                 * they follow the user into the container */
-                gid_t gids[RECORD_MAX_GROUPS];
-                int ng = RECORD_MAX_GROUPS;
+                /* the groups sshd, su and login give the user (initgroups),
+                 * as the policy step looked them up: they follow the user
+                 * into the container */
+                const UserGroups *g = &c->groups;
 
-                if (getgrouplist(c->user, c->pw.pw_gid, gids, &ng) < 0) {
+                if (g->n > RECORD_MAX_GROUPS) {
                         *ret_why = "the user is in too many groups";
                         return -E2BIG;
                 }
-                for (int i = 0; i < ng; i++) {
-                        _cleanup_free_ char *name = NULL;
-
-                        rec->groups[rec->n_groups++] = gids[i];
+                for (size_t i = 0; i < g->n; i++) {
+                        rec->groups[rec->n_groups++] = g->gids[i];
                         /* the name for the container's /etc/group: an
                          * LDAP group is in no /etc/group; without a name
                          * (or one the record cannot carry) it stays a
                          * number there */
-                        if (user_group_name(gids[i], &name) < 0 || !name ||
-                            !name_is_safe(name, sizeof rec->group_names[0].name - 1))
+                        if (!g->names[i] || !name_is_safe(g->names[i], sizeof rec->group_names[0].name - 1))
                                 continue;
-                        rec->group_names[rec->n_group_names].gid = gids[i];
+                        rec->group_names[rec->n_group_names].gid = g->gids[i];
                         (void)strscpy(rec->group_names[rec->n_group_names].name,
-                                      sizeof rec->group_names[0].name, name);
+                                      sizeof rec->group_names[0].name, g->names[i]);
                         rec->n_group_names++;
                 }
         }
@@ -1493,7 +1493,10 @@ static int open_session(OpenCtx *c)
         }
 
         step_mark(c, "conf");
-        r = user_policy(c->conf_ok ? &c->conf : NULL, admin_group, &c->pw, &admin, &pol, NULL);
+        r = user_groups_get(&c->pw, &c->groups);
+        if (r >= 0)
+                r = user_policy_of(c->conf_ok ? &c->conf : NULL, admin_group, &c->pw, &c->groups,
+                                   &admin, &pol, NULL);
         step_mark(c, "policy");
         if (r < 0)
                 return refuse(pamh, c->user, c->service, "the user's groups cannot be looked up", "");
@@ -1631,6 +1634,7 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
         if (c->args.debug)
                 pam_syslog(pamh, LOG_DEBUG, "open_session user=%s service=%s -> %s", c->user,
                            c->service, pam_strerror(pamh, r));
+        user_groups_done(&c->groups);
         conf_free(&c->conf);
         free(c);
         return r;

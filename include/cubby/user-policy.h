@@ -23,5 +23,25 @@
  * buffer up to 16 MiB: a course group lists every member). */
 int user_group_name(gid_t gid, char **ret);
 
+/* The groups the user gets at login (getgrouplist, primary first), each
+ * with its NSS name (NULL: the gid has none). Looked up once per login:
+ * the policy matches the names, the record carries gids and names. */
+#define USER_GROUPS_MAX 1024
+typedef struct UserGroups {
+        size_t n;
+        gid_t gids[USER_GROUPS_MAX];
+        char *names[USER_GROUPS_MAX];
+} UserGroups;
+
+/* -E2BIG (more than USER_GROUPS_MAX), or user_group_name's error (then
+ * nothing is kept). Free the names with user_groups_done. */
+int user_groups_get(const struct passwd *pw, UserGroups *ret);
+void user_groups_done(UserGroups *g);
+
+/* user_policy with groups already looked up by user_groups_get. */
+int user_policy_of(const Conf *conf, const char *admin_group, const struct passwd *pw,
+                   const UserGroups *g, bool *ret_admin, ConfPolicy *ret_pol,
+                   const ConfSection **ret_sources);
+
 int user_policy(const Conf *conf, const char *admin_group, const struct passwd *pw, bool *ret_admin,
                 ConfPolicy *ret_pol, const ConfSection **ret_sources);

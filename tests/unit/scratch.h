@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A scratch directory for the unit tests that work on real files: made
  * with mkdtemp (0700, the caller's), removed with everything in it without
- * following a symlink. */
+ * following a symlink; and a private mount namespace for those that mount. */
 #pragma once
 
+#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,4 +36,19 @@ static inline int scratch_rm_entry(const char *path, const struct stat *st, int 
 static inline int scratch_remove(const char *dir)
 {
         return nftw(dir, scratch_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* For the tests that mount: the caller (root, else why_root says what is
+ * missing) moves into a private mount namespace of its own, so that what
+ * it mounts goes with it. Exits 77 (skipped) with the reason otherwise. */
+static inline void scratch_private_mounts(bool have_all, const char *why_root)
+{
+        if (geteuid() != 0 || !have_all) {
+                fprintf(stderr, "SKIP: needs %s\n", why_root);
+                exit(77);
+        }
+        if (unshare(CLONE_NEWNS) < 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0) {
+                fprintf(stderr, "SKIP: no private mount namespace: %s\n", strerror(errno));
+                exit(77);
+        }
 }

@@ -34,6 +34,7 @@
 #include <linux/magic.h>
 
 #include "cubby/home.h"
+#include "scratch.h"
 
 #define TEST_UID 4242
 
@@ -45,14 +46,8 @@ static int setup(void **state_)
         const char *prog = getenv("CUBBY_FUSE_DIR");
 
         (void)state_;
-        if (geteuid() != 0 || access("/dev/fuse", R_OK | W_OK) != 0 || !prog) {
-                print_message("SKIP: needs root, /dev/fuse and CUBBY_FUSE_DIR\n");
-                exit(77);
-        }
-        if (unshare(CLONE_NEWNS) < 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0) {
-                print_message("SKIP: no private mount namespace: %s\n", strerror(errno));
-                exit(77);
-        }
+        scratch_private_mounts(access("/dev/fuse", R_OK | W_OK) == 0 && prog,
+                               "root, /dev/fuse and CUBBY_FUSE_DIR");
         snprintf(base, sizeof base, "/tmp/cubby-lower-XXXXXX");
         assert_non_null(mkdtemp(base));
         snprintf(fusedir, sizeof fusedir, "%s/fuse", base);
