@@ -241,9 +241,12 @@ static int dir_open_owned(int dirfd, const char *name, bool create, int *ret_fd)
         _cleanup_close_ int fd = -1;
         struct stat st;
 
-        if (create && mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
-                return -errno;
         fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT && create) {
+                if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
+                        return -errno;
+                fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
         if (fd < 0)
                 return -errno;
         if (fstat(fd, &st) < 0)
@@ -512,10 +515,10 @@ static int index_link(int ufd, const char *proc, const char *name)
  * one: EEXIST moves on to the next address), written whole before it has
  * a name, then into the user's index. With tries > 0, addresses from
  * the cursor on; else exactly l->addr. */
-static int lease_create(int dfd, const IpamLease *l, uint32_t *ret_addr, uint32_t first,
+static int lease_create(int dfd, int ufd, const IpamLease *l, uint32_t *ret_addr, uint32_t first,
                         uint32_t last, uint64_t tries)
 {
-        _cleanup_close_ int fd = -1, ufd = -1, cfd = -1;
+        _cleanup_close_ int fd = -1, cfd = -1;
         char proc[64], name[INET_ADDRSTRLEN], line[LINE_MAX_LEN];
         IpamLease c = *l;
         uint64_t i = 0;
@@ -552,9 +555,7 @@ static int lease_create(int dfd, const IpamLease *l, uint32_t *ret_addr, uint32_
         }
         if (cfd >= 0)
                 cursor_write(cfd, c.addr);
-        r = user_dir_open(dfd, c.owner.uid, true, &ufd);
-        if (r >= 0)
-                r = index_link(ufd, proc, name);
+        r = index_link(ufd, proc, name);
         if (r < 0) {
                 struct stat st;
 
@@ -600,7 +601,11 @@ static int convert_old(int runfd, int dfd)
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++) {
-                r = lease_create(dfd, &leases[i], &a, 0, 0, 0);
+                _cleanup_close_ int ufd = -1;
+
+                r = user_dir_open(dfd, leases[i].owner.uid, true, &ufd);
+                if (r >= 0)
+                        r = lease_create(dfd, ufd, &leases[i], &a, 0, 0, 0);
                 if (r < 0 && r != -EADDRNOTAVAIL)
                         return r;
         }
@@ -735,14 +740,14 @@ int ipam_acquire_capped(const char *run_dir, uint32_t subnet, unsigned prefix,
          * everybody else. */
         if (max_per_uid > 0 && s.live >= max_per_uid)
                 return -EDQUOT;
-        r = lease_create(dfd, &l, ret_addr, first, last, hosts);
+        r = lease_create(dfd, ufd, &l, ret_addr, first, last, hosts);
         if (r == -EADDRNOTAVAIL) {
                 Reap g = { 0 };
 
                 /* leases of processes that are gone are reclaimed before
                  * the pool is declared exhausted */
                 if (reap_dir(dfd, &g) > 0)
-                        r = lease_create(dfd, &l, ret_addr, first, last, hosts);
+                        r = lease_create(dfd, ufd, &l, ret_addr, first, last, hosts);
         }
         if (r >= 0)
                 CUBBY_FAULT("lib.ipam.committed");
@@ -849,15 +854,30 @@ static int list_one(int dirfd, const char *name, int fd, const struct stat *st, 
         return 0;
 }
 
-int ipam_list(const char *run_dir, IpamLease **ret, size_t *ret_n)
+static int list_one_indexed(int dirfd, const char *name, int fd, const struct stat *st,
+                            const IpamLease *l, void *arg)
 {
-        _cleanup_close_ int dfd = -1;
+        /* one link: released, its index entry not yet removed */
+        return st->st_nlink < 2 ? 0 : list_one(dirfd, name, fd, st, l, arg);
+}
+
+/* All leases, or with user, that uid's (from its index). */
+static int list_walk(const char *run_dir, bool user, uid_t uid, IpamLease **ret, size_t *ret_n)
+{
+        _cleanup_close_ int dfd = -1, ufd = -1;
         List x = { 0 };
         int r;
 
         r = leases_dir_open(run_dir, false, &dfd);
-        if (r >= 0 && dfd >= 0)
+        if (r >= 0 && dfd >= 0 && !user)
                 r = lease_walk(dfd, list_one, &x);
+        else if (r >= 0 && dfd >= 0) {
+                r = user_dir_open(dfd, uid, false, &ufd);
+                if (r >= 0)
+                        r = lease_walk(ufd, list_one_indexed, &x);
+                else if (r == -ENOENT)
+                        r = 0;
+        }
         if (r < 0) {
                 free(x.l);
                 return r;
@@ -867,4 +887,14 @@ int ipam_list(const char *run_dir, IpamLease **ret, size_t *ret_n)
         *ret = x.l;
         *ret_n = x.n;
         return 0;
+}
+
+int ipam_list(const char *run_dir, IpamLease **ret, size_t *ret_n)
+{
+        return list_walk(run_dir, false, 0, ret, ret_n);
+}
+
+int ipam_list_user(const char *run_dir, uid_t uid, IpamLease **ret, size_t *ret_n)
+{
+        return list_walk(run_dir, true, uid, ret, ret_n);
 }

@@ -82,6 +82,8 @@ int ipam_gc(const char *run_dir, IpamLease **ret_reaped, size_t *ret_n);
 
 /* All leases (malloc()ed; *ret may be NULL when there are none). */
 int ipam_list(const char *run_dir, IpamLease **ret, size_t *ret_n);
+/* The same for the leases of uid only (its index: O(its leases)). */
+int ipam_list_user(const char *run_dir, uid_t uid, IpamLease **ret, size_t *ret_n);
 
 /* Whether the process of owner still exists (pid and start time match). */
 bool ipam_owner_alive(const IpamOwner *owner);

@@ -265,6 +265,11 @@ static void test_release_session(void **state)
         assert_int_equal(ipam_acquire(f->dir, SUBNET, 24, &x, &a), 0);
         assert_int_equal(ipam_acquire(f->dir, SUBNET, 24, &y, &a), 0);
         assert_int_equal(ipam_acquire(f->dir, SUBNET, 24, &z, &a), 0);
+        assert_int_equal(ipam_list_user(f->dir, 1001, &l, &n), 0);
+        assert_int_equal(n, 0);
+        assert_int_equal(ipam_list_user(f->dir, 1000, &l, &n), 0);
+        assert_int_equal(n, 3);
+        free(l);
         /* a release reads the user's index only: another uid has none */
         assert_int_equal(ipam_release_session(f->dir, 1001, SESS_A), 0);
         assert_int_equal(ipam_release_session(f->dir, 1000, SESS_A), 2);
