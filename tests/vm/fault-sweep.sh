@@ -310,7 +310,7 @@ snap() {
 			cat "/proc/$holder/mountinfo"
 		fi
 		echo "@@lease"
-		cat "$RUN/leases"
+		cat "$RUN"/leases.d/[0-9]*
 		echo "@@status"
 		cat /proc/[0-9]*/status
 	} 2>/dev/null | awk -v u="$uid" -v w="$W" -v self=$$ '
@@ -335,7 +335,7 @@ snap() {
 			next
 		}
 		sec ~ /mount$/ { print sec, $5, $(NF - 2), $(NF - 1); next }
-		sec == "lease" { if (!/^(cubby-leases|next )/) print "lease", $0; next }
+		sec == "lease" { print "lease", $0; next }
 		sec == "status" {
 			if ($1 == "Name:") {
 				if (n != "") proc()
