@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #define LINE_MAX_LEN 160
 #define CURSOR_LEN 21 /* "next " + 15 + padding + "\n": rewritten in place */
 #define DROP_LOCK_TIMEOUT_MS 1000
+#define TMP_PREFIX ".tmp." /* .tmp.PID.RANDOM: gc removes those of dead pids */
 
 static int64_t now_ms(void)
 {
@@ -367,6 +369,17 @@ static int lease_drop(int dfd, int fd, const struct stat *st, const IpamLease *l
         return r;
 }
 
+/* Whether the user's index entry (inode st) is still the lease at its
+ * address: a release removes the address first, and a crash between its
+ * two unlinks leaves an entry that counts for nobody (gc removes it). */
+static bool index_current(int dfd, const char *name, const struct stat *st)
+{
+        struct stat now;
+
+        return fstatat(dfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_dev == st->st_dev &&
+               now.st_ino == st->st_ino;
+}
+
 static bool name_is_addr(const char *name)
 {
         uint32_t a;
@@ -440,6 +453,7 @@ int ipam_owner_init(IpamOwner *owner, const char *session, pid_t pid, uid_t uid,
 /* The user's own leases (their index dir), for the cap and for an owner
  * that already holds one. */
 typedef struct UserScan {
+        int dfd;
         const IpamOwner *owner;
         uint32_t live;
         bool held;
@@ -451,9 +465,8 @@ static int user_scan_one(int dirfd, const char *name, int fd, const struct stat 
 {
         UserScan *s = arg;
 
-        (void)dirfd, (void)name, (void)fd;
-        /* one link: its address was released (the index entry is gc's) */
-        if (st->st_nlink < 2 || l->owner.uid != s->owner->uid)
+        (void)dirfd, (void)fd;
+        if (l->owner.uid != s->owner->uid || !index_current(s->dfd, name, st))
                 return 0;
         if (l->owner.pid == s->owner->pid && l->owner.starttime == s->owner->starttime) {
                 s->held = true;
@@ -491,45 +504,39 @@ static void cursor_write(int fd, uint32_t addr)
         (void)!pwrite(fd, buf, CURSOR_LEN, 0);
 }
 
-/* The user's index entry NAME for the new lease (proc: its fd's path). */
-static int index_link(int ufd, const char *proc, const char *name)
+/* The user's index entry NAME for the new lease (tmp in dfd). */
+static int index_link(int ufd, int dfd, const char *tmp, const char *name)
 {
         _cleanup_close_ int ofd = -1;
         struct stat ost;
         IpamLease o;
 
-        if (linkat(AT_FDCWD, proc, ufd, name, AT_SYMLINK_FOLLOW) == 0)
+        if (linkat(dfd, tmp, ufd, name, 0) == 0)
                 return 0;
         if (errno != EEXIST)
                 return -errno;
         /* an entry left by a crash between the two unlinks of a release:
-         * its address was free, so its lease is gone (one link) */
+         * we hold its address now, so its lease is gone */
         if (lease_open(ufd, name, &o, &ost, &ofd) < 0)
                 (void)unlinkat(ufd, name, 0);
-        else if (ost.st_nlink < 2 && lock_bounded(ofd, DROP_LOCK_TIMEOUT_MS) >= 0)
+        else if (!index_current(dfd, name, &ost) && lock_bounded(ofd, DROP_LOCK_TIMEOUT_MS) >= 0)
                 (void)unlink_same(ufd, name, &ost);
-        return linkat(AT_FDCWD, proc, ufd, name, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
+        return linkat(dfd, tmp, ufd, name, 0) < 0 ? -errno : 0;
 }
 
 /* Link the lease as a new file named by its address (never replacing
  * one: EEXIST moves on to the next address), written whole before it has
  * a name, then into the user's index. With tries > 0, addresses from
  * the cursor on; else exactly l->addr. */
-static int lease_create(int dfd, int ufd, const IpamLease *l, uint32_t *ret_addr, uint32_t first,
-                        uint32_t last, uint64_t tries)
+static int lease_link(int dfd, int ufd, int fd, const char *tmp, const IpamLease *l,
+                      uint32_t *ret_addr, uint32_t first, uint32_t last, uint64_t tries)
 {
-        _cleanup_close_ int fd = -1, cfd = -1;
-        char proc[64], name[INET_ADDRSTRLEN], line[LINE_MAX_LEN];
+        _cleanup_close_ int cfd = -1;
+        char name[INET_ADDRSTRLEN], line[LINE_MAX_LEN];
         IpamLease c = *l;
         uint64_t i = 0;
         int r, k;
 
-        /* O_TMPFILE: no reader sees a lease half written, and a crash
-         * leaves no temp file */
-        fd = openat(dfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-        if (fd < 0)
-                return -errno;
-        snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
         if (tries > 0) {
                 cfd = openat(dfd, CURSOR_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
                              0600);
@@ -545,7 +552,7 @@ static int lease_create(int dfd, int ufd, const IpamLease *l, uint32_t *ret_addr
                 if (ftruncate(fd, 0) < 0 || pwrite(fd, line, (size_t)k, 0) != k)
                         return -EIO;
                 addr_name(c.addr, name);
-                if (linkat(AT_FDCWD, proc, dfd, name, AT_SYMLINK_FOLLOW) == 0)
+                if (linkat(dfd, tmp, dfd, name, 0) == 0)
                         break;
                 if (errno != EEXIST)
                         return -errno;
@@ -555,7 +562,7 @@ static int lease_create(int dfd, int ufd, const IpamLease *l, uint32_t *ret_addr
         }
         if (cfd >= 0)
                 cursor_write(cfd, c.addr);
-        r = index_link(ufd, proc, name);
+        r = index_link(ufd, dfd, tmp, name);
         if (r < 0) {
                 struct stat st;
 
@@ -566,6 +573,27 @@ static int lease_create(int dfd, int ufd, const IpamLease *l, uint32_t *ret_addr
         }
         *ret_addr = c.addr;
         return 0;
+}
+
+static int lease_create(int dfd, int ufd, const IpamLease *l, uint32_t *ret_addr, uint32_t first,
+                        uint32_t last, uint64_t tries)
+{
+        _cleanup_close_ int fd = -1;
+        char tmp[64], id[CUBBY_ID_LEN + 1];
+        int r;
+
+        /* a temp name first: no reader sees a lease half written (not
+         * O_TMPFILE: on ext4 it costs a journalled orphan, about 1 ms) */
+        r = random_id(id);
+        if (r < 0)
+                return r;
+        snprintf(tmp, sizeof tmp, TMP_PREFIX "%d.%s", (int)getpid(), id);
+        fd = openat(dfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        r = lease_link(dfd, ufd, fd, tmp, l, ret_addr, first, last, tries);
+        (void)unlinkat(dfd, tmp, 0);
+        return r;
 }
 
 /* Under the old lock, each lease of the old file becomes a lease file (an
@@ -648,12 +676,13 @@ static int reap_one(int dirfd, const char *name, int fd, const struct stat *st, 
         return 0;
 }
 
-/* Index entries whose lease was released (one link left). */
+/* Index entries whose lease was released (arg: the leases dir's fd). */
 static int reap_index(int dirfd, const char *name, int fd, const struct stat *st,
                       const IpamLease *l, void *arg)
 {
-        (void)l, (void)arg;
-        if (st->st_nlink < 2 && lock_bounded(fd, DROP_LOCK_TIMEOUT_MS) >= 0)
+        (void)l;
+        if (!index_current(*(const int *)arg, name, st) &&
+            lock_bounded(fd, DROP_LOCK_TIMEOUT_MS) >= 0)
                 (void)unlink_same(dirfd, name, st);
         return 0;
 }
@@ -678,11 +707,25 @@ static int reap_dir(int dfd, Reap *g)
         while ((de = readdir(d))) {
                 _cleanup_close_ int ufd = -1;
                 uid_t uid;
+                pid_t pid;
 
+                /* the temp file of an acquire that died before its unlink */
+                if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0) {
+                        char *dot = strchr(de->d_name + strlen(TMP_PREFIX), '.'), num[16];
+                        size_t len = dot ? (size_t)(dot - de->d_name) - strlen(TMP_PREFIX) : 0;
+
+                        if (len > 0 && len < sizeof num) {
+                                memcpy(num, de->d_name + strlen(TMP_PREFIX), len);
+                                num[len] = 0;
+                                if (parse_pid(num, &pid) >= 0 && kill(pid, 0) < 0 && errno == ESRCH)
+                                        (void)unlinkat(dfd, de->d_name, 0);
+                        }
+                        continue;
+                }
                 if (de->d_name[0] != 'u' || parse_uid(de->d_name + 1, &uid) < 0 ||
                     user_dir_open(dfd, uid, false, &ufd) < 0)
                         continue;
-                (void)lease_walk(ufd, reap_index, NULL);
+                (void)lease_walk(ufd, reap_index, &dfd);
         }
         closedir(d);
         return g->count;
@@ -729,6 +772,7 @@ int ipam_acquire_capped(const char *run_dir, uint32_t subnet, unsigned prefix,
         if (r < 0)
                 return r;
         CUBBY_FAULT("lib.ipam.locked");
+        s.dfd = dfd;
         r = lease_walk(ufd, user_scan_one, &s);
         if (r < 0)
                 return r;
@@ -833,6 +877,7 @@ int ipam_gc(const char *run_dir, IpamLease **ret_reaped, size_t *ret_n)
 }
 
 typedef struct List {
+        int dfd;
         IpamLease *l;
         size_t n;
 } List;
@@ -857,8 +902,9 @@ static int list_one(int dirfd, const char *name, int fd, const struct stat *st, 
 static int list_one_indexed(int dirfd, const char *name, int fd, const struct stat *st,
                             const IpamLease *l, void *arg)
 {
-        /* one link: released, its index entry not yet removed */
-        return st->st_nlink < 2 ? 0 : list_one(dirfd, name, fd, st, l, arg);
+        List *x = arg;
+
+        return index_current(x->dfd, name, st) ? list_one(dirfd, name, fd, st, l, arg) : 0;
 }
 
 /* All leases, or with user, that uid's (from its index). */
@@ -872,6 +918,7 @@ static int list_walk(const char *run_dir, bool user, uid_t uid, IpamLease **ret,
         if (r >= 0 && dfd >= 0 && !user)
                 r = lease_walk(dfd, list_one, &x);
         else if (r >= 0 && dfd >= 0) {
+                x.dfd = dfd;
                 r = user_dir_open(dfd, uid, false, &ufd);
                 if (r >= 0)
                         r = lease_walk(ufd, list_one_indexed, &x);

@@ -548,7 +548,20 @@ static void test_bad_files(void **state)
         assert_int_equal(n, 1);
         assert_int_equal(l[0].owner.pid, me.pid);
         free(l);
-        assert_int_equal(ipam_gc(f->dir, NULL, NULL), 0);
+        /* temp files of acquires: a dead writer's goes with gc */
+        {
+                IpamOwner dead = dead_owner(SESS_B);
+                char name[64];
+
+                snprintf(name, sizeof name, "leases.d/.tmp.%d.0123456789abcdef", (int)dead.pid);
+                write_at(f, name, "", 0600);
+                assert_int_equal(ipam_gc(f->dir, NULL, NULL), 0);
+                assert_int_equal(lstat(at(f, name), &st), -1);
+                snprintf(name, sizeof name, "leases.d/.tmp.%d.0123456789abcdef", (int)me.pid);
+                write_at(f, name, "", 0600);
+                assert_int_equal(ipam_gc(f->dir, NULL, NULL), 0);
+                assert_int_equal(lstat(at(f, name), &st), 0);
+        }
         assert_int_equal(lstat(at(f, "leases.d/10.213.0.2"), &st), 0);
         assert_int_equal(lstat(at(f, "leases.d/10.213.0.5"), &st), 0);
         assert_int_equal(lstat(at(f, "leases.d/10.213.0.6"), &st), 0);
