@@ -387,6 +387,20 @@ static bool name_is_addr(const char *name)
         return name[0] >= '0' && name[0] <= '9' && parse_ipv4(name, &a) >= 0;
 }
 
+/* A DIR of its own (its own offset) over the directory dirfd. */
+static int dir_list(int dirfd, DIR **ret)
+{
+        _cleanup_close_ int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0)
+                return -errno;
+        *ret = fdopendir(fd);
+        if (!*ret)
+                return -errno;
+        (void)TAKE_FD(fd); /* the DIR owns it now */
+        return 0;
+}
+
 /* Call fn for each valid lease named in dirfd (names that are no address,
  * and files that are not valid leases, are skipped: they are never
  * handed out, as their address is taken). fn returns < 0 to stop. */
@@ -394,18 +408,13 @@ typedef int (*LeaseFn)(int dirfd, const char *name, int fd, const struct stat *s
                        const IpamLease *l, void *arg);
 static int lease_walk(int dirfd, LeaseFn fn, void *arg)
 {
-        _cleanup_close_ int dup_fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
-        DIR *d;
         struct dirent *de;
-        int r = 0;
+        DIR *d;
+        int r;
 
-        if (dup_fd < 0)
-                return -errno;
-        d = fdopendir(dup_fd);
-        if (!d)
-                return -errno;
-        dup_fd = -1;
-        rewinddir(d);
+        r = dir_list(dirfd, &d);
+        if (r < 0)
+                return r;
         while (r >= 0 && (errno = 0, de = readdir(d))) {
                 _cleanup_close_ int fd = -1;
                 struct stat st;
@@ -689,21 +698,15 @@ static int reap_index(int dirfd, const char *name, int fd, const struct stat *st
 
 static int reap_dir(int dfd, Reap *g)
 {
-        _cleanup_close_ int dup_fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
-        DIR *d;
         struct dirent *de;
+        DIR *d;
         int r;
 
         r = lease_walk(dfd, reap_one, g);
+        if (r >= 0)
+                r = dir_list(dfd, &d);
         if (r < 0)
                 return r;
-        if (dup_fd < 0)
-                return -errno;
-        d = fdopendir(dup_fd);
-        if (!d)
-                return -errno;
-        dup_fd = -1;
-        rewinddir(d);
         while ((de = readdir(d))) {
                 _cleanup_close_ int ufd = -1;
                 uid_t uid;
