@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <arpa/inet.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "cubby/ipam.h"
 #include "cubby/proc.h"
 #include "cubby/util.h"
+#include "ipam-internal.h"
 
 #define LEASES_DIR "leases.d"
 #define CURSOR_FILE "next"
@@ -23,8 +23,6 @@
 #define LEASES_MAX_SIZE ((size_t)IPAM_MAX_LEASES * 128 + 64)
 #define LINE_MAX_LEN 160
 #define CURSOR_LEN 21 /* "next " + 15 + padding + "\n": rewritten in place */
-#define DROP_LOCK_TIMEOUT_MS 1000
-#define TMP_PREFIX ".tmp." /* .tmp.PID.RANDOM: gc removes those of dead pids */
 
 static int64_t now_ms(void)
 {
@@ -34,7 +32,7 @@ static int64_t now_ms(void)
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int lock_bounded(int fd, unsigned timeout_ms)
+int ipam_lock_bounded(int fd, unsigned timeout_ms)
 {
         int64_t deadline = now_ms() + timeout_ms;
         long sleep_us = 500;
@@ -55,7 +53,7 @@ static int lock_bounded(int fd, unsigned timeout_ms)
         }
 }
 
-static int cmp_lease(const void *a, const void *b)
+int ipam_cmp_lease(const void *a, const void *b)
 {
         uint32_t x = ((const IpamLease *)a)->addr, y = ((const IpamLease *)b)->addr;
 
@@ -174,7 +172,7 @@ int ipam_parse(const char *text, size_t len, IpamLease **ret, size_t *ret_n, uin
         if (lineno < 2)
                 return -EBADMSG;
         if (n > 0)
-                qsort(leases, n, sizeof *leases, cmp_lease);
+                qsort(leases, n, sizeof *leases, ipam_cmp_lease);
         /* Two leases of one address, or two of one owner, mean the file was
          * not written by us: refuse it rather than guess. */
         for (size_t i = 0; i < n; i++) {
@@ -264,7 +262,7 @@ static int convert_old(int runfd, int dfd);
 /* <run_dir>/leases.d, made with create (without: *ret_fd is -1 when there
  * is none); the leases of an earlier version's single file are converted
  * first (once, under its old lock). */
-static int leases_dir_open(const char *run_dir, bool create, int *ret_fd)
+int ipam_dir_open(const char *run_dir, bool create, int *ret_fd)
 {
         _cleanup_close_ int runfd = -1, dfd = -1;
         struct stat st;
@@ -299,7 +297,7 @@ static int leases_dir_open(const char *run_dir, bool create, int *ret_fd)
         return 0;
 }
 
-static int user_dir_open(int dfd, uid_t uid, bool create, int *ret_fd)
+int ipam_user_dir_open(int dfd, uid_t uid, bool create, int *ret_fd)
 {
         char name[16];
 
@@ -336,7 +334,7 @@ static int lease_open(int dirfd, const char *name, IpamLease *ret, struct stat *
 }
 
 /* Unlink NAME in dirfd if it still names the inode st. */
-static int unlink_same(int dirfd, const char *name, const struct stat *st)
+int ipam_unlink_same(int dirfd, const char *name, const struct stat *st)
 {
         struct stat now;
 
@@ -357,22 +355,22 @@ static int lease_drop(int dfd, int fd, const struct stat *st, const IpamLease *l
         char name[INET_ADDRSTRLEN];
         int r;
 
-        r = lock_bounded(fd, DROP_LOCK_TIMEOUT_MS);
+        r = ipam_lock_bounded(fd, IPAM_DROP_LOCK_TIMEOUT_MS);
         if (r < 0)
                 return r;
         addr_name(l->addr, name);
-        r = unlink_same(dfd, name, st);
+        r = ipam_unlink_same(dfd, name, st);
         /* the address first: the user's index entry left alone (a crash)
          * has one link and counts for nobody; gc removes it */
-        if (user_dir_open(dfd, l->owner.uid, false, &ufd) >= 0)
-                (void)unlink_same(ufd, name, st);
+        if (ipam_user_dir_open(dfd, l->owner.uid, false, &ufd) >= 0)
+                (void)ipam_unlink_same(ufd, name, st);
         return r;
 }
 
 /* Whether the user's index entry (inode st) is still the lease at its
  * address: a release removes the address first, and a crash between its
  * two unlinks leaves an entry that counts for nobody (gc removes it). */
-static bool index_current(int dfd, const char *name, const struct stat *st)
+bool ipam_index_current(int dfd, const char *name, const struct stat *st)
 {
         struct stat now;
 
@@ -388,7 +386,7 @@ static bool name_is_addr(const char *name)
 }
 
 /* A DIR of its own (its own offset) over the directory dirfd. */
-static int dir_list(int dirfd, DIR **ret)
+int ipam_dir_list(int dirfd, DIR **ret)
 {
         _cleanup_close_ int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
@@ -404,15 +402,13 @@ static int dir_list(int dirfd, DIR **ret)
 /* Call fn for each valid lease named in dirfd (names that are no address,
  * and files that are not valid leases, are skipped: they are never
  * handed out, as their address is taken). fn returns < 0 to stop. */
-typedef int (*LeaseFn)(int dirfd, const char *name, int fd, const struct stat *st,
-                       const IpamLease *l, void *arg);
-static int lease_walk(int dirfd, LeaseFn fn, void *arg)
+int ipam_lease_walk(int dirfd, IpamLeaseFn fn, void *arg)
 {
         struct dirent *de;
         DIR *d;
         int r;
 
-        r = dir_list(dirfd, &d);
+        r = ipam_dir_list(dirfd, &d);
         if (r < 0)
                 return r;
         while (r >= 0 && (errno = 0, de = readdir(d))) {
@@ -475,7 +471,7 @@ static int user_scan_one(int dirfd, const char *name, int fd, const struct stat 
         UserScan *s = arg;
 
         (void)dirfd, (void)fd;
-        if (l->owner.uid != s->owner->uid || !index_current(s->dfd, name, st))
+        if (l->owner.uid != s->owner->uid || !ipam_index_current(s->dfd, name, st))
                 return 0;
         if (l->owner.pid == s->owner->pid && l->owner.starttime == s->owner->starttime) {
                 s->held = true;
@@ -528,8 +524,8 @@ static int index_link(int ufd, int dfd, const char *tmp, const char *name)
          * we hold its address now, so its lease is gone */
         if (lease_open(ufd, name, &o, &ost, &ofd) < 0)
                 (void)unlinkat(ufd, name, 0);
-        else if (!index_current(dfd, name, &ost) && lock_bounded(ofd, DROP_LOCK_TIMEOUT_MS) >= 0)
-                (void)unlink_same(ufd, name, &ost);
+        else if (!ipam_index_current(dfd, name, &ost) && ipam_lock_bounded(ofd, IPAM_DROP_LOCK_TIMEOUT_MS) >= 0)
+                (void)ipam_unlink_same(ufd, name, &ost);
         return linkat(dfd, tmp, ufd, name, 0) < 0 ? -errno : 0;
 }
 
@@ -577,7 +573,7 @@ static int lease_link(int dfd, int ufd, int fd, const char *tmp, const IpamLease
 
                 /* no lease that the user's count would not see */
                 if (fstat(fd, &st) == 0)
-                        (void)unlink_same(dfd, name, &st);
+                        (void)ipam_unlink_same(dfd, name, &st);
                 return r;
         }
         *ret_addr = c.addr;
@@ -596,7 +592,7 @@ static int lease_create(int dfd, int ufd, const IpamLease *l, uint32_t *ret_addr
         r = random_id(id);
         if (r < 0)
                 return r;
-        snprintf(tmp, sizeof tmp, TMP_PREFIX "%d.%s", (int)getpid(), id);
+        snprintf(tmp, sizeof tmp, IPAM_TMP_PREFIX "%d.%s", (int)getpid(), id);
         fd = openat(dfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0)
                 return -errno;
@@ -622,7 +618,7 @@ static int convert_old(int runfd, int dfd)
         lockfd = openat(runfd, OLD_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
         if (lockfd < 0)
                 return -errno;
-        r = lock_bounded(lockfd, IPAM_LOCK_TIMEOUT_MS);
+        r = ipam_lock_bounded(lockfd, IPAM_LOCK_TIMEOUT_MS);
         if (r < 0)
                 return r;
         r = read_file_at(runfd, OLD_FILE, LEASES_MAX_SIZE, &text, &len, &st);
@@ -640,7 +636,7 @@ static int convert_old(int runfd, int dfd)
         for (size_t i = 0; i < n; i++) {
                 _cleanup_close_ int ufd = -1;
 
-                r = user_dir_open(dfd, leases[i].owner.uid, true, &ufd);
+                r = ipam_user_dir_open(dfd, leases[i].owner.uid, true, &ufd);
                 if (r >= 0)
                         r = lease_create(dfd, ufd, &leases[i], &a, 0, 0, 0);
                 if (r < 0 && r != -EADDRNOTAVAIL)
@@ -658,17 +654,10 @@ static int convert_old(int runfd, int dfd)
         return 0;
 }
 
-typedef struct Reap {
-        IpamLease *reaped;
-        size_t n;
-        bool keep;
-        int count;
-} Reap;
-
 static int reap_one(int dirfd, const char *name, int fd, const struct stat *st, const IpamLease *l,
                     void *arg)
 {
-        Reap *g = arg;
+        IpamReap *g = arg;
 
         (void)name;
         if (ipam_owner_alive(&l->owner) || lease_drop(dirfd, fd, st, l) < 0)
@@ -685,53 +674,11 @@ static int reap_one(int dirfd, const char *name, int fd, const struct stat *st, 
         return 0;
 }
 
-/* Index entries whose lease was released (arg: the leases dir's fd). */
-static int reap_index(int dirfd, const char *name, int fd, const struct stat *st,
-                      const IpamLease *l, void *arg)
+int ipam_reap_dead(int dfd, IpamReap *g)
 {
-        (void)l;
-        if (!index_current(*(const int *)arg, name, st) &&
-            lock_bounded(fd, DROP_LOCK_TIMEOUT_MS) >= 0)
-                (void)unlink_same(dirfd, name, st);
-        return 0;
-}
+        int r = ipam_lease_walk(dfd, reap_one, g);
 
-static int reap_dir(int dfd, Reap *g)
-{
-        struct dirent *de;
-        DIR *d;
-        int r;
-
-        r = lease_walk(dfd, reap_one, g);
-        if (r >= 0)
-                r = dir_list(dfd, &d);
-        if (r < 0)
-                return r;
-        while ((de = readdir(d))) {
-                _cleanup_close_ int ufd = -1;
-                uid_t uid;
-                pid_t pid;
-
-                /* the temp file of an acquire that died before its unlink */
-                if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0) {
-                        char *dot = strchr(de->d_name + strlen(TMP_PREFIX), '.'), num[16];
-                        size_t len = dot ? (size_t)(dot - de->d_name) - strlen(TMP_PREFIX) : 0;
-
-                        if (len > 0 && len < sizeof num) {
-                                memcpy(num, de->d_name + strlen(TMP_PREFIX), len);
-                                num[len] = 0;
-                                if (parse_pid(num, &pid) >= 0 && kill(pid, 0) < 0 && errno == ESRCH)
-                                        (void)unlinkat(dfd, de->d_name, 0);
-                        }
-                        continue;
-                }
-                if (de->d_name[0] != 'u' || parse_uid(de->d_name + 1, &uid) < 0 ||
-                    user_dir_open(dfd, uid, false, &ufd) < 0)
-                        continue;
-                (void)lease_walk(ufd, reap_index, &dfd);
-        }
-        closedir(d);
-        return g->count;
+        return r < 0 ? r : g->count;
 }
 
 int ipam_acquire(const char *run_dir, uint32_t subnet, unsigned prefix, const IpamOwner *owner,
@@ -762,21 +709,21 @@ int ipam_acquire_capped(const char *run_dir, uint32_t subnet, unsigned prefix,
         if (hosts > IPAM_MAX_LEASES + 1)
                 hosts = IPAM_MAX_LEASES + 1;
 
-        r = leases_dir_open(run_dir, true, &dfd);
+        r = ipam_dir_open(run_dir, true, &dfd);
         if (r < 0)
                 return r;
-        r = user_dir_open(dfd, owner->uid, true, &ufd);
+        r = ipam_user_dir_open(dfd, owner->uid, true, &ufd);
         if (r < 0)
                 return r;
         /* The user's lock (a flock of their index dir): their count and
          * their new lease are one step, so two containers of one user
          * cannot both take the last place. Other users never wait. */
-        r = lock_bounded(ufd, IPAM_LOCK_TIMEOUT_MS);
+        r = ipam_lock_bounded(ufd, IPAM_LOCK_TIMEOUT_MS);
         if (r < 0)
                 return r;
         CUBBY_FAULT("lib.ipam.locked");
         s.dfd = dfd;
-        r = lease_walk(ufd, user_scan_one, &s);
+        r = ipam_lease_walk(ufd, user_scan_one, &s);
         if (r < 0)
                 return r;
         if (s.held) {
@@ -789,11 +736,11 @@ int ipam_acquire_capped(const char *run_dir, uint32_t subnet, unsigned prefix,
                 return -EDQUOT;
         r = lease_create(dfd, ufd, &l, ret_addr, first, last, hosts);
         if (r == -EADDRNOTAVAIL) {
-                Reap g = { 0 };
+                IpamReap g = { 0 };
 
                 /* leases of processes that are gone are reclaimed before
                  * the pool is declared exhausted */
-                if (reap_dir(dfd, &g) > 0)
+                if (ipam_reap_dead(dfd, &g) > 0)
                         r = lease_create(dfd, ufd, &l, ret_addr, first, last, hosts);
         }
         if (r >= 0)
@@ -829,16 +776,16 @@ static int release_walk(const char *run_dir, uid_t uid, Release *x)
         _cleanup_close_ int dfd = -1, ufd = -1;
         int r;
 
-        r = leases_dir_open(run_dir, false, &dfd);
+        r = ipam_dir_open(run_dir, false, &dfd);
         if (r < 0 || dfd < 0)
                 return r;
-        r = user_dir_open(dfd, uid, false, &ufd);
+        r = ipam_user_dir_open(dfd, uid, false, &ufd);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
                 return r;
         x->dfd = dfd;
-        r = lease_walk(ufd, release_one, x);
+        r = ipam_lease_walk(ufd, release_one, x);
         return r < 0 ? r : x->count;
 }
 
@@ -857,94 +804,4 @@ int ipam_release_session(const char *run_dir, uid_t uid, const char *session)
         if (!session || !session_valid(session))
                 return -EINVAL;
         return release_walk(run_dir, uid, &x);
-}
-
-int ipam_gc(const char *run_dir, IpamLease **ret_reaped, size_t *ret_n)
-{
-        _cleanup_close_ int dfd = -1;
-        Reap g = { .keep = ret_reaped != NULL };
-        int r;
-
-        r = leases_dir_open(run_dir, false, &dfd);
-        if (r >= 0 && dfd >= 0)
-                r = reap_dir(dfd, &g);
-        if (r < 0) {
-                free(g.reaped);
-                return r;
-        }
-        if (ret_reaped) {
-                *ret_reaped = g.reaped;
-                *ret_n = g.n;
-        }
-        return r;
-}
-
-typedef struct List {
-        int dfd;
-        IpamLease *l;
-        size_t n;
-} List;
-
-static int list_one(int dirfd, const char *name, int fd, const struct stat *st, const IpamLease *l,
-                    void *arg)
-{
-        List *x = arg;
-        IpamLease *nl;
-
-        (void)dirfd, (void)name, (void)fd, (void)st;
-        if (x->n >= IPAM_MAX_LEASES)
-                return -EBADMSG;
-        nl = reallocarray(x->l, x->n + 1, sizeof *nl);
-        if (!nl)
-                return -ENOMEM;
-        x->l = nl;
-        x->l[x->n++] = *l;
-        return 0;
-}
-
-static int list_one_indexed(int dirfd, const char *name, int fd, const struct stat *st,
-                            const IpamLease *l, void *arg)
-{
-        List *x = arg;
-
-        return index_current(x->dfd, name, st) ? list_one(dirfd, name, fd, st, l, arg) : 0;
-}
-
-/* All leases, or with user, that uid's (from its index). */
-static int list_walk(const char *run_dir, bool user, uid_t uid, IpamLease **ret, size_t *ret_n)
-{
-        _cleanup_close_ int dfd = -1, ufd = -1;
-        List x = { 0 };
-        int r;
-
-        r = leases_dir_open(run_dir, false, &dfd);
-        if (r >= 0 && dfd >= 0 && !user)
-                r = lease_walk(dfd, list_one, &x);
-        else if (r >= 0 && dfd >= 0) {
-                x.dfd = dfd;
-                r = user_dir_open(dfd, uid, false, &ufd);
-                if (r >= 0)
-                        r = lease_walk(ufd, list_one_indexed, &x);
-                else if (r == -ENOENT)
-                        r = 0;
-        }
-        if (r < 0) {
-                free(x.l);
-                return r;
-        }
-        if (x.n > 0)
-                qsort(x.l, x.n, sizeof *x.l, cmp_lease);
-        *ret = x.l;
-        *ret_n = x.n;
-        return 0;
-}
-
-int ipam_list(const char *run_dir, IpamLease **ret, size_t *ret_n)
-{
-        return list_walk(run_dir, false, 0, ret, ret_n);
-}
-
-int ipam_list_user(const char *run_dir, uid_t uid, IpamLease **ret, size_t *ret_n)
-{
-        return list_walk(run_dir, true, uid, ret, ret_n);
 }
