@@ -259,9 +259,8 @@ static int dir_open_owned(int dirfd, const char *name, bool create, int *ret_fd)
 
 static int convert_old(int runfd, int dfd);
 
-/* <run_dir>/leases.d, made with create (without: *ret_fd is -1 when there
- * is none); the leases of an earlier version's single file are converted
- * first (once, under its old lock). */
+/* The old single file is converted once, under its old lock, by the first
+ * call of any kind that finds it. */
 int ipam_dir_open(const char *run_dir, bool create, int *ret_fd)
 {
         _cleanup_close_ int runfd = -1, dfd = -1;
