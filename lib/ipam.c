@@ -359,6 +359,7 @@ static int lease_drop(int dfd, int fd, const struct stat *st, const IpamLease *l
                 return r;
         addr_name(l->addr, name);
         r = ipam_unlink_same(dfd, name, st);
+        CUBBY_FAULT("lib.ipam.dropped");
         /* the address first: the user's index entry left alone (a crash)
          * has one link and counts for nobody; gc removes it */
         if (ipam_user_dir_open(dfd, l->owner.uid, false, &ufd) >= 0)
@@ -566,6 +567,7 @@ static int lease_link(int dfd, int ufd, int fd, const char *tmp, const IpamLease
         }
         if (cfd >= 0)
                 cursor_write(cfd, c.addr);
+        CUBBY_FAULT("lib.ipam.linked");
         r = index_link(ufd, dfd, tmp, name);
         if (r < 0) {
                 struct stat st;
