@@ -332,7 +332,6 @@ static int lease_open(int dirfd, const char *name, IpamLease *ret, struct stat *
         return 0;
 }
 
-/* Unlink NAME in dirfd if it still names the inode st. */
 int ipam_unlink_same(int dirfd, const char *name, const struct stat *st)
 {
         struct stat now;
@@ -360,16 +359,15 @@ static int lease_drop(int dfd, int fd, const struct stat *st, const IpamLease *l
         addr_name(l->addr, name);
         r = ipam_unlink_same(dfd, name, st);
         CUBBY_FAULT("lib.ipam.dropped");
-        /* the address first: the user's index entry left alone (a crash)
-         * has one link and counts for nobody; gc removes it */
+        /* the address first: an index entry left alone (a crash here)
+         * counts for nobody (ipam_index_current); gc removes it */
         if (ipam_user_dir_open(dfd, l->owner.uid, false, &ufd) >= 0)
                 (void)ipam_unlink_same(ufd, name, st);
         return r;
 }
 
-/* Whether the user's index entry (inode st) is still the lease at its
- * address: a release removes the address first, and a crash between its
- * two unlinks leaves an entry that counts for nobody (gc removes it). */
+/* A release removes the address first: a crash between its two unlinks
+ * leaves an index entry that is no longer current. */
 bool ipam_index_current(int dfd, const char *name, const struct stat *st)
 {
         struct stat now;
@@ -385,7 +383,6 @@ static bool name_is_addr(const char *name)
         return name[0] >= '0' && name[0] <= '9' && parse_ipv4(name, &a) >= 0;
 }
 
-/* A DIR of its own (its own offset) over the directory dirfd. */
 int ipam_dir_list(int dirfd, DIR **ret)
 {
         _cleanup_close_ int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -399,9 +396,8 @@ int ipam_dir_list(int dirfd, DIR **ret)
         return 0;
 }
 
-/* Call fn for each valid lease named in dirfd (names that are no address,
- * and files that are not valid leases, are skipped: they are never
- * handed out, as their address is taken). fn returns < 0 to stop. */
+/* Files that are no valid lease are skipped, never removed: their address
+ * stays taken. */
 int ipam_lease_walk(int dirfd, IpamLeaseFn fn, void *arg)
 {
         struct dirent *de;
