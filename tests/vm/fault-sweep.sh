@@ -174,6 +174,8 @@ after_exec() {
 	# verifies it (its init, every namespace) and the login joins it
 	helper.start.recorded) return 0 ;;
 	pam.close.*|lib.teardown.*|lib.home.unmounted) return 0 ;;
+	# between the two unlinks of a lease's release: close_session's
+	lib.ipam.dropped) return 0 ;;
 	# the stop of the container at the logout (linger = 0)
 	lib.ct.*) return 0 ;;
 	esac
