@@ -741,7 +741,7 @@ static void status_text(const json_t *v)
         if (json_is_integer(leases))
                 printf("leases:        %lld\n", (long long)json_integer_value(leases));
         else
-                printf("leases:        unknown (cannot read %s/leases)\n", out_get_str(v, "run_dir"));
+                printf("leases:        unknown (cannot read %s/leases.d)\n", out_get_str(v, "run_dir"));
         if (!json_is_object(st))
                 return;
         if (strcmp(out_get_str(st, "mode"), conf_net_mode_name(CONF_NET_MODE_ROUTED)) == 0)

@@ -61,7 +61,7 @@ static void session_addresses(const Record *rec, char *buf, size_t size)
         size_t n = 0, o = 0;
 
         snprintf(buf, size, "-");
-        if (!rec->network || ipam_list(rec->run_dir, &leases, &n) < 0)
+        if (!rec->network || ipam_list_user(rec->run_dir, rec->uid, &leases, &n) < 0)
                 return;
         for (size_t i = 0; i < n; i++) {
                 char a[16];

@@ -52,7 +52,7 @@ int netup_container(Helper *h, pid_t child)
         r = net_setup_veth(child, rec->net_routed ? NULL : rec->bridge, addr, rec->prefix,
                            netcfg_gateway(rec->subnet), ifname);
         if (r < 0) {
-                (void)ipam_release(rec->run_dir, owner.pid, owner.starttime);
+                (void)ipam_release(rec->run_dir, owner.uid, owner.pid, owner.starttime);
                 goto fail;
         }
         CUBBY_FAULT("helper.veth");

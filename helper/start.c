@@ -136,7 +136,7 @@ static _Noreturn void fail_started(Helper *h, const char *what, int err)
         uint64_t start;
 
         if (h->lease_addr && proc_stat("/proc", h->child, NULL, &start) >= 0)
-                (void)ipam_release(h->rec.run_dir, h->child, start);
+                (void)ipam_release(h->rec.run_dir, h->rec.uid, h->child, start);
         ns_kill_child(h);
         helper_fail(what, err);
 }

@@ -696,13 +696,13 @@ int ct_release(const CtLife *l, const CtRecord *r)
                 return k;
         CUBBY_FAULT("lib.ct.release.tree_removed");
         if (r->addr) {
-                k = ipam_release(l->global->run_dir, r->init_pid, r->init_start);
+                k = ipam_release(l->global->run_dir, r->uid, r->init_pid, r->init_start);
                 if (k < 0 && k != -ENOENT)
                         return k;
         }
         /* and whatever else the container's start took under the id of the
          * session that made it (a joined session leases nothing itself) */
-        (void)ipam_release_session(l->global->run_dir, r->session);
+        (void)ipam_release_session(l->global->run_dir, r->uid, r->session);
         CUBBY_FAULT("lib.ct.release.leases_released");
         k = ct_dir_open(l->global->run_dir, false, &ctdir);
         if (k < 0)

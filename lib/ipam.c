@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -11,31 +13,16 @@
 #include "cubby/ipam.h"
 #include "cubby/proc.h"
 #include "cubby/util.h"
+#include "ipam-internal.h"
 
-#define LEASES_FILE "leases"
-#define LOCK_FILE "leases.lock"
+#define LEASES_DIR "leases.d"
+#define CURSOR_FILE "next"
+#define OLD_FILE "leases"     /* the single file of earlier versions */
+#define OLD_LOCK "leases.lock"
 #define HEADER "cubby-leases 1"
 #define LEASES_MAX_SIZE ((size_t)IPAM_MAX_LEASES * 128 + 64)
 #define LINE_MAX_LEN 160
-
-/* One locked read-modify-write of the leases file. */
-typedef struct Db {
-        int dirfd;
-        int lockfd;
-        IpamLease *leases;                    /* sorted by addr */
-        size_t n;
-        uint32_t next;
-} Db;
-
-static void db_close(Db *db)
-{
-        free(db->leases);
-        db->leases = NULL;
-        /* Closing the lock fd releases the flock. */
-        closep(&db->lockfd);
-        closep(&db->dirfd);
-        db->lockfd = db->dirfd = -1;
-}
+#define CURSOR_LEN 21 /* "next " + 15 + padding + "\n": rewritten in place */
 
 static int64_t now_ms(void)
 {
@@ -45,7 +32,7 @@ static int64_t now_ms(void)
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int lock_bounded(int fd, unsigned timeout_ms)
+int ipam_lock_bounded(int fd, unsigned timeout_ms)
 {
         int64_t deadline = now_ms() + timeout_ms;
         long sleep_us = 500;
@@ -66,7 +53,7 @@ static int lock_bounded(int fd, unsigned timeout_ms)
         }
 }
 
-static int cmp_lease(const void *a, const void *b)
+int ipam_cmp_lease(const void *a, const void *b)
 {
         uint32_t x = ((const IpamLease *)a)->addr, y = ((const IpamLease *)b)->addr;
 
@@ -185,7 +172,7 @@ int ipam_parse(const char *text, size_t len, IpamLease **ret, size_t *ret_n, uin
         if (lineno < 2)
                 return -EBADMSG;
         if (n > 0)
-                qsort(leases, n, sizeof *leases, cmp_lease);
+                qsort(leases, n, sizeof *leases, ipam_cmp_lease);
         /* Two leases of one address, or two of one owner, mean the file was
          * not written by us: refuse it rather than guess. */
         for (size_t i = 0; i < n; i++) {
@@ -202,122 +189,239 @@ int ipam_parse(const char *text, size_t len, IpamLease **ret, size_t *ret_n, uin
         return 0;
 }
 
-int ipam_format(const IpamLease *leases, size_t n, uint32_t next, char **ret, size_t *ret_len)
+/* One lease file: its single line, and its name is its address. */
+int ipam_parse_lease(const char *name, const char *text, size_t len, IpamLease *ret)
 {
-        size_t cap = 64 + n * LINE_MAX_LEN, o = 0;
-        _cleanup_free_ char *buf = malloc(cap);
-        char a[INET_ADDRSTRLEN];
+        char line[LINE_MAX_LEN], a[INET_ADDRSTRLEN];
         struct in_addr in;
-        int k;
+        IpamLease l;
 
-        if (!buf)
-                return -ENOMEM;
-        in.s_addr = htonl(next);
-        k = snprintf(buf, cap, HEADER "\nnext %s\n", inet_ntop(AF_INET, &in, a, sizeof a));
-        if (k < 0 || (size_t)k >= cap)
-                return -ENOBUFS;
-        o = (size_t)k;
-        for (size_t i = 0; i < n; i++) {
-                const IpamOwner *w = &leases[i].owner;
-
-                if (!session_valid(w->session) || !name_is_safe(w->user, CONF_NAME_MAX - 1) ||
-                    w->pid <= 0 || w->time < 0)
-                        return -EINVAL;
-                in.s_addr = htonl(leases[i].addr);
-                k = snprintf(buf + o, cap - o, "%s %s %d %llu %u %s %lld\n",
-                             inet_ntop(AF_INET, &in, a, sizeof a), w->session, (int)w->pid,
-                             (unsigned long long)w->starttime, (unsigned)w->uid, w->user,
-                             (long long)w->time);
-                if (k < 0 || (size_t)k >= cap - o)
-                        return -ENOBUFS;
-                o += (size_t)k;
-        }
-        *ret = TAKE_PTR(buf);
-        *ret_len = o;
+        if (len == 0 || len >= sizeof line || text[len - 1] != '\n' || memchr(text, '\n', len - 1) ||
+            memchr(text, 0, len))
+                return -EBADMSG;
+        memcpy(line, text, len - 1);
+        line[len - 1] = 0;
+        if (parse_lease_line(line, &l) < 0)
+                return -EBADMSG;
+        in.s_addr = htonl(l.addr);
+        if (!inet_ntop(AF_INET, &in, a, sizeof a) || strcmp(a, name) != 0)
+                return -EBADMSG;
+        *ret = l;
         return 0;
 }
 
-static int db_open(const char *run_dir, Db *db)
+static int format_lease(const IpamLease *l, char *buf, size_t size)
 {
-        _cleanup_free_ char *text = NULL;
+        const IpamOwner *w = &l->owner;
+        char a[INET_ADDRSTRLEN];
+        struct in_addr in = { .s_addr = htonl(l->addr) };
+        int k;
+
+        if (!session_valid(w->session) || !name_is_safe(w->user, CONF_NAME_MAX - 1) || w->pid <= 0 ||
+            w->time < 0)
+                return -EINVAL;
+        k = snprintf(buf, size, "%s %s %d %llu %u %s %lld\n", inet_ntop(AF_INET, &in, a, sizeof a),
+                     w->session, (int)w->pid, (unsigned long long)w->starttime, (unsigned)w->uid,
+                     w->user, (long long)w->time);
+        if (k < 0 || (size_t)k >= size)
+                return -ENOBUFS;
+        return k;
+}
+
+static void addr_name(uint32_t addr, char name[static INET_ADDRSTRLEN])
+{
+        struct in_addr in = { .s_addr = htonl(addr) };
+
+        inet_ntop(AF_INET, &in, name, INET_ADDRSTRLEN);
+}
+
+/* Root-only directories of ours: owned by us, nobody else may enter. */
+static int dir_open_owned(int dirfd, const char *name, bool create, int *ret_fd)
+{
+        _cleanup_close_ int fd = -1;
         struct stat st;
-        size_t len = 0;
+
+        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 && errno == ENOENT && create) {
+                if (mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
+                        return -errno;
+                fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (st.st_uid != geteuid() || (st.st_mode & 077))
+                return -EPERM;
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+static int convert_old(int runfd, int dfd);
+
+/* The old single file is converted once, under its old lock, by the first
+ * call of any kind that finds it. */
+int ipam_dir_open(const char *run_dir, bool create, int *ret_fd)
+{
+        _cleanup_close_ int runfd = -1, dfd = -1;
+        struct stat st;
+        bool old;
         int r;
 
-        *db = (Db){ .dirfd = -1, .lockfd = -1 };
         if (!run_dir || !path_is_normalized_absolute(run_dir))
                 return -EINVAL;
-        db->dirfd = open(run_dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (db->dirfd < 0)
+        runfd = open(run_dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (runfd < 0)
                 return -errno;
         /* The leases decide which address a container gets: only a directory
          * of our own that nobody else can write may hold them. */
-        if (fstat(db->dirfd, &st) < 0) {
-                r = -errno;
-                goto fail;
-        }
-        if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
-                r = -EPERM;
-                goto fail;
-        }
-        db->lockfd = openat(db->dirfd, LOCK_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
-                            0600);
-        if (db->lockfd < 0) {
-                r = -errno;
-                goto fail;
-        }
-        r = lock_bounded(db->lockfd, IPAM_LOCK_TIMEOUT_MS);
-        if (r < 0)
-                goto fail;
-        r = read_file_at(db->dirfd, LEASES_FILE, LEASES_MAX_SIZE, &text, &len, &st);
-        if (r == -ENOENT)
+        if (fstat(runfd, &st) < 0)
+                return -errno;
+        if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))
+                return -EPERM;
+        old = faccessat(runfd, OLD_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+        r = dir_open_owned(runfd, LEASES_DIR, create || old, &dfd);
+        if (r == -ENOENT && !create) {
+                *ret_fd = -1;
                 return 0;
-        if (r == -EFBIG || r == -EBADFD) {
-                r = -EBADMSG;
-                goto fail;
         }
         if (r < 0)
-                goto fail;
-        if (st.st_uid != geteuid() || (st.st_mode & 077)) {
-                r = -EPERM;
-                goto fail;
+                return r;
+        if (old) {
+                r = convert_old(runfd, dfd);
+                if (r < 0)
+                        return r;
         }
-        r = ipam_parse(text, len, &db->leases, &db->n, &db->next);
-        if (r < 0)
-                goto fail;
+        *ret_fd = TAKE_FD(dfd);
         return 0;
-fail:
-        db_close(db);
+}
+
+int ipam_user_dir_open(int dfd, uid_t uid, bool create, int *ret_fd)
+{
+        char name[16];
+
+        snprintf(name, sizeof name, "u%u", (unsigned)uid);
+        return dir_open_owned(dfd, name, create, ret_fd);
+}
+
+/* Open and parse the lease NAME in dirfd: a regular file of ours, 0600,
+ * one valid line for the address it is named by. */
+static int lease_open(int dirfd, const char *name, IpamLease *ret, struct stat *ret_st, int *ret_fd)
+{
+        _cleanup_close_ int fd = -1;
+        char buf[LINE_MAX_LEN];
+        struct stat st;
+        ssize_t n;
+
+        fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077))
+                return -EPERM;
+        n = pread(fd, buf, sizeof buf, 0);
+        if (n < 0)
+                return -errno;
+        if (ipam_parse_lease(name, buf, (size_t)n, ret) < 0)
+                return -EBADMSG;
+        if (ret_st)
+                *ret_st = st;
+        if (ret_fd)
+                *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+int ipam_unlink_same(int dirfd, const char *name, const struct stat *st)
+{
+        struct stat now;
+
+        if (fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        if (now.st_dev != st->st_dev || now.st_ino != st->st_ino)
+                return -ESTALE;
+        return unlinkat(dirfd, name, 0) < 0 ? -errno : 0;
+}
+
+/* Remove the lease of inode st (open as fd) by both its names. Whoever
+ * removes a lease holds the flock of its inode and checks that the name
+ * still leads to it: so a lease taken since at that address (a new inode)
+ * is never removed by a reaper or a release that read the old one. */
+static int lease_drop(int dfd, int fd, const struct stat *st, const IpamLease *l)
+{
+        _cleanup_close_ int ufd = -1;
+        char name[INET_ADDRSTRLEN];
+        int r;
+
+        r = ipam_lock_bounded(fd, IPAM_DROP_LOCK_TIMEOUT_MS);
+        if (r < 0)
+                return r;
+        addr_name(l->addr, name);
+        r = ipam_unlink_same(dfd, name, st);
+        CUBBY_FAULT("lib.ipam.dropped");
+        /* the address first: an index entry left alone (a crash here)
+         * counts for nobody (ipam_index_current); gc removes it */
+        if (ipam_user_dir_open(dfd, l->owner.uid, false, &ufd) >= 0)
+                (void)ipam_unlink_same(ufd, name, st);
         return r;
 }
 
-static int db_commit(Db *db)
+/* A release removes the address first: a crash between its two unlinks
+ * leaves an index entry that is no longer current. */
+bool ipam_index_current(int dfd, const char *name, const struct stat *st)
 {
-        _cleanup_free_ char *text = NULL;
-        size_t len;
+        struct stat now;
+
+        return fstatat(dfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_dev == st->st_dev &&
+               now.st_ino == st->st_ino;
+}
+
+static bool name_is_addr(const char *name)
+{
+        uint32_t a;
+
+        return name[0] >= '0' && name[0] <= '9' && parse_ipv4(name, &a) >= 0;
+}
+
+int ipam_dir_list(int dirfd, DIR **ret)
+{
+        _cleanup_close_ int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0)
+                return -errno;
+        *ret = fdopendir(fd);
+        if (!*ret)
+                return -errno;
+        (void)TAKE_FD(fd); /* the DIR owns it now */
+        return 0;
+}
+
+/* Files that are no valid lease are skipped, never removed: their address
+ * stays taken. */
+int ipam_lease_walk(int dirfd, IpamLeaseFn fn, void *arg)
+{
+        struct dirent *de;
+        DIR *d;
         int r;
 
-        r = ipam_format(db->leases, db->n, db->next, &text, &len);
+        r = ipam_dir_list(dirfd, &d);
         if (r < 0)
                 return r;
-        /* Runtime state: the rename keeps it whole if we die mid-write;
-         * after a power loss no lease matters (every veth and container is
-         * gone), so no fsync on the login path (1-4 ms where /run is not
-         * a tmpfs). */
-        return write_file_atomic_at_nosync(db->dirfd, LEASES_FILE, text, len, 0600);
-}
+        while (r >= 0 && (errno = 0, de = readdir(d))) {
+                _cleanup_close_ int fd = -1;
+                struct stat st;
+                IpamLease l;
 
-static void db_remove(Db *db, size_t i)
-{
-        memmove(&db->leases[i], &db->leases[i + 1], (db->n - i - 1) * sizeof *db->leases);
-        db->n--;
-}
-
-static bool db_has_addr(const Db *db, uint32_t addr)
-{
-        IpamLease key = { .addr = addr };
-
-        return db->n > 0 && bsearch(&key, db->leases, db->n, sizeof key, cmp_lease);
+                if (!name_is_addr(de->d_name))
+                        continue;
+                if (lease_open(dirfd, de->d_name, &l, &st, &fd) < 0)
+                        continue;
+                r = fn(dirfd, de->d_name, fd, &st, &l, arg);
+        }
+        if (r >= 0 && errno != 0)
+                r = -errno;
+        closedir(d);
+        return r;
 }
 
 bool ipam_owner_alive(const IpamOwner *owner)
@@ -326,62 +430,6 @@ bool ipam_owner_alive(const IpamOwner *owner)
          * did), or now a later process frees a lease; any other error (no
          * /proc?) keeps it: never hand out an address twice. */
         return proc_alive("/proc", owner->pid, owner->starttime) != 0;
-}
-
-/* Drop dead leases (copying them to *reaped when given). */
-static int db_reap(Db *db, IpamLease **reaped, size_t *n_reaped)
-{
-        size_t k = 0;
-        int count = 0;
-
-        if (reaped) {
-                *reaped = NULL;
-                *n_reaped = 0;
-        }
-        for (size_t i = 0; i < db->n; i++) {
-                if (ipam_owner_alive(&db->leases[i].owner)) {
-                        db->leases[k++] = db->leases[i];
-                        continue;
-                }
-                if (reaped) {
-                        IpamLease *nr = reallocarray(*reaped, *n_reaped + 1, sizeof **reaped);
-
-                        if (!nr) {
-                                /* Keep the remaining leases: nothing is lost. */
-                                for (; i < db->n; i++)
-                                        db->leases[k++] = db->leases[i];
-                                break;
-                        }
-                        *reaped = nr;
-                        (*reaped)[(*n_reaped)++] = db->leases[i];
-                }
-                count++;
-        }
-        db->n = k;
-        return count;
-}
-
-static int db_pick(const Db *db, uint32_t first, uint32_t last, uint32_t *ret)
-{
-        uint64_t hosts = (uint64_t)last - first + 1, used = 0;
-        uint32_t a;
-
-        for (size_t i = 0; i < db->n; i++)
-                if (db->leases[i].addr >= first && db->leases[i].addr <= last)
-                        used++;
-        if (used >= hosts || db->n >= IPAM_MAX_LEASES)
-                return -EADDRNOTAVAIL;
-        /* Round-robin: start after the last address handed out, so a freed
-         * address is not reused at once (its old veth may still be going). */
-        a = db->next >= first && db->next < last ? db->next + 1 : first;
-        for (uint64_t tries = 0; tries <= used; tries++) {
-                if (!db_has_addr(db, a)) {
-                        *ret = a;
-                        return 0;
-                }
-                a = a == last ? first : a + 1;
-        }
-        return -EADDRNOTAVAIL; /* not reached: used < hosts */
 }
 
 int ipam_owner_init(IpamOwner *owner, const char *session, pid_t pid, uid_t uid, const char *user)
@@ -403,15 +451,231 @@ int ipam_owner_init(IpamOwner *owner, const char *session, pid_t pid, uid_t uid,
         return 0;
 }
 
-/* Leases of uid whose owner still runs. */
-static uint32_t db_count_uid(const Db *db, uid_t uid)
-{
-        uint32_t n = 0;
+/* The user's own leases (their index dir), for the cap and for an owner
+ * that already holds one. */
+typedef struct UserScan {
+        int dfd;
+        const IpamOwner *owner;
+        uint32_t live;
+        bool held;
+        uint32_t held_addr;
+} UserScan;
 
-        for (size_t i = 0; i < db->n; i++)
-                if (db->leases[i].owner.uid == uid && ipam_owner_alive(&db->leases[i].owner))
-                        n++;
-        return n;
+static int user_scan_one(int dirfd, const char *name, int fd, const struct stat *st,
+                         const IpamLease *l, void *arg)
+{
+        UserScan *s = arg;
+
+        (void)dirfd, (void)fd;
+        if (l->owner.uid != s->owner->uid || !ipam_index_current(s->dfd, name, st))
+                return 0;
+        if (l->owner.pid == s->owner->pid && l->owner.starttime == s->owner->starttime) {
+                s->held = true;
+                s->held_addr = l->addr;
+        }
+        if (ipam_owner_alive(&l->owner))
+                s->live++;
+        return 0;
+}
+
+/* The round-robin cursor: the last address handed out, rewritten in place
+ * without a lock (two racing acquires at worst try one address twice). */
+static uint32_t cursor_read(int fd)
+{
+        char buf[CURSOR_LEN + 1], *e;
+        uint32_t a;
+        ssize_t n = pread(fd, buf, CURSOR_LEN, 0);
+
+        if (n != CURSOR_LEN || strncmp(buf, "next ", 5) != 0)
+                return 0;
+        buf[n] = 0;
+        e = strpbrk(buf + 5, " \n");
+        if (!e)
+                return 0;
+        *e = 0;
+        return parse_ipv4(buf + 5, &a) < 0 ? 0 : a;
+}
+
+static void cursor_write(int fd, uint32_t addr)
+{
+        char buf[CURSOR_LEN + 1], a[INET_ADDRSTRLEN];
+
+        addr_name(addr, a);
+        snprintf(buf, sizeof buf, "next %-15s\n", a);
+        (void)!pwrite(fd, buf, CURSOR_LEN, 0);
+}
+
+/* The user's index entry NAME for the new lease (tmp in dfd). */
+static int index_link(int ufd, int dfd, const char *tmp, const char *name)
+{
+        _cleanup_close_ int ofd = -1;
+        struct stat ost;
+        IpamLease o;
+
+        if (linkat(dfd, tmp, ufd, name, 0) == 0)
+                return 0;
+        if (errno != EEXIST)
+                return -errno;
+        /* an entry left by a crash between the two unlinks of a release:
+         * we hold its address now, so its lease is gone */
+        if (lease_open(ufd, name, &o, &ost, &ofd) < 0)
+                (void)unlinkat(ufd, name, 0);
+        else if (!ipam_index_current(dfd, name, &ost) && ipam_lock_bounded(ofd, IPAM_DROP_LOCK_TIMEOUT_MS) >= 0)
+                (void)ipam_unlink_same(ufd, name, &ost);
+        return linkat(dfd, tmp, ufd, name, 0) < 0 ? -errno : 0;
+}
+
+/* Link the lease as a new file named by its address (never replacing
+ * one: EEXIST moves on to the next address), written whole before it has
+ * a name, then into the user's index. With tries > 0, addresses from
+ * the cursor on; else exactly l->addr. */
+static int lease_link(int dfd, int ufd, int fd, const char *tmp, const IpamLease *l,
+                      uint32_t *ret_addr, uint32_t first, uint32_t last, uint64_t tries)
+{
+        _cleanup_close_ int cfd = -1;
+        char name[INET_ADDRSTRLEN], line[LINE_MAX_LEN];
+        IpamLease c = *l;
+        uint64_t i = 0;
+        int r, k;
+
+        if (tries > 0) {
+                cfd = openat(dfd, CURSOR_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+                             0600);
+                if (cfd < 0)
+                        return -errno;
+                c.addr = cursor_read(cfd);
+                c.addr = c.addr >= first && c.addr < last ? c.addr + 1 : first;
+        }
+        for (;;) {
+                k = format_lease(&c, line, sizeof line);
+                if (k < 0)
+                        return k;
+                if (ftruncate(fd, 0) < 0 || pwrite(fd, line, (size_t)k, 0) != k)
+                        return -EIO;
+                addr_name(c.addr, name);
+                if (linkat(dfd, tmp, dfd, name, 0) == 0)
+                        break;
+                if (errno != EEXIST)
+                        return -errno;
+                if (++i >= tries)
+                        return -EADDRNOTAVAIL;
+                c.addr = c.addr == last ? first : c.addr + 1;
+        }
+        if (cfd >= 0)
+                cursor_write(cfd, c.addr);
+        CUBBY_FAULT("lib.ipam.linked");
+        r = index_link(ufd, dfd, tmp, name);
+        if (r < 0) {
+                struct stat st;
+
+                /* no lease that the user's count would not see */
+                if (fstat(fd, &st) == 0)
+                        (void)ipam_unlink_same(dfd, name, &st);
+                return r;
+        }
+        *ret_addr = c.addr;
+        return 0;
+}
+
+static int lease_create(int dfd, int ufd, const IpamLease *l, uint32_t *ret_addr, uint32_t first,
+                        uint32_t last, uint64_t tries)
+{
+        _cleanup_close_ int fd = -1;
+        char tmp[64], id[CUBBY_ID_LEN + 1];
+        int r;
+
+        /* a temp name first: no reader sees a lease half written (not
+         * O_TMPFILE: on ext4 it costs a journalled orphan, about 1 ms) */
+        r = random_id(id);
+        if (r < 0)
+                return r;
+        snprintf(tmp, sizeof tmp, IPAM_TMP_PREFIX "%d.%s", (int)getpid(), id);
+        fd = openat(dfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        r = lease_link(dfd, ufd, fd, tmp, l, ret_addr, first, last, tries);
+        (void)unlinkat(dfd, tmp, 0);
+        return r;
+}
+
+/* Under the old lock, each lease of the old file becomes a lease file (an
+ * address already there wins: a conversion that died half way is done
+ * again), then the old file goes. Its owners are honoured exactly as
+ * before; gc reaps the dead ones. */
+static int convert_old(int runfd, int dfd)
+{
+        _cleanup_close_ int lockfd = -1, cfd = -1;
+        _cleanup_free_ char *text = NULL;
+        _cleanup_free_ IpamLease *leases = NULL;
+        size_t len = 0, n = 0;
+        uint32_t next = 0, a;
+        struct stat st;
+        int r;
+
+        lockfd = openat(runfd, OLD_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+        if (lockfd < 0)
+                return -errno;
+        r = ipam_lock_bounded(lockfd, IPAM_LOCK_TIMEOUT_MS);
+        if (r < 0)
+                return r;
+        r = read_file_at(runfd, OLD_FILE, LEASES_MAX_SIZE, &text, &len, &st);
+        if (r == -ENOENT)
+                return 0; /* converted by another process while we waited */
+        if (r == -EFBIG || r == -EBADFD)
+                return -EBADMSG;
+        if (r < 0)
+                return r;
+        if (st.st_uid != geteuid() || (st.st_mode & 077))
+                return -EPERM;
+        r = ipam_parse(text, len, &leases, &n, &next);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_close_ int ufd = -1;
+
+                r = ipam_user_dir_open(dfd, leases[i].owner.uid, true, &ufd);
+                if (r >= 0)
+                        r = lease_create(dfd, ufd, &leases[i], &a, 0, 0, 0);
+                if (r < 0 && r != -EADDRNOTAVAIL)
+                        return r;
+        }
+        if (next) {
+                cfd = openat(dfd, CURSOR_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+                             0600);
+                if (cfd >= 0)
+                        cursor_write(cfd, next);
+        }
+        if (unlinkat(runfd, OLD_FILE, 0) < 0 && errno != ENOENT)
+                return -errno;
+        (void)unlinkat(runfd, OLD_LOCK, 0);
+        return 0;
+}
+
+static int reap_one(int dirfd, const char *name, int fd, const struct stat *st, const IpamLease *l,
+                    void *arg)
+{
+        IpamReap *g = arg;
+
+        (void)name;
+        if (ipam_owner_alive(&l->owner) || lease_drop(dirfd, fd, st, l) < 0)
+                return 0;
+        g->count++;
+        if (g->keep) {
+                IpamLease *nr = reallocarray(g->reaped, g->n + 1, sizeof *nr);
+
+                if (!nr)
+                        return 0; /* the lease is gone all the same; only its log line is lost */
+                g->reaped = nr;
+                g->reaped[g->n++] = *l;
+        }
+        return 0;
+}
+
+int ipam_reap_dead(int dfd, IpamReap *g)
+{
+        int r = ipam_lease_walk(dfd, reap_one, g);
+
+        return r < 0 ? r : g->count;
 }
 
 int ipam_acquire(const char *run_dir, uint32_t subnet, unsigned prefix, const IpamOwner *owner,
@@ -423,9 +687,11 @@ int ipam_acquire(const char *run_dir, uint32_t subnet, unsigned prefix, const Ip
 int ipam_acquire_capped(const char *run_dir, uint32_t subnet, unsigned prefix,
                         const IpamOwner *owner, uint32_t max_per_uid, uint32_t *ret_addr)
 {
-        Db db;
-        IpamLease *nl;
-        uint32_t first, last, addr = 0;
+        _cleanup_close_ int dfd = -1, ufd = -1;
+        UserScan s = { .owner = owner };
+        IpamLease l = { .owner = *owner };
+        uint32_t first, last;
+        uint64_t hosts;
         int r;
 
         if (prefix < 8 || prefix > 30 || (subnet & ~(UINT32_MAX << (32 - prefix))))
@@ -435,122 +701,104 @@ int ipam_acquire_capped(const char *run_dir, uint32_t subnet, unsigned prefix,
                 return -EINVAL;
         first = subnet + 2;                                   /* skip network and gateway */
         last = (subnet | ~(UINT32_MAX << (32 - prefix))) - 1; /* skip broadcast */
+        hosts = (uint64_t)last - first + 1;
+        /* more than IPAM_MAX_LEASES taken in a row: the pool is full */
+        if (hosts > IPAM_MAX_LEASES + 1)
+                hosts = IPAM_MAX_LEASES + 1;
 
-        r = db_open(run_dir, &db);
+        r = ipam_dir_open(run_dir, true, &dfd);
+        if (r < 0)
+                return r;
+        r = ipam_user_dir_open(dfd, owner->uid, true, &ufd);
+        if (r < 0)
+                return r;
+        /* The user's lock (a flock of their index dir): their count and
+         * their new lease are one step, so two containers of one user
+         * cannot both take the last place. Other users never wait. */
+        r = ipam_lock_bounded(ufd, IPAM_LOCK_TIMEOUT_MS);
         if (r < 0)
                 return r;
         CUBBY_FAULT("lib.ipam.locked");
-        for (size_t i = 0; i < db.n; i++)
-                if (db.leases[i].owner.pid == owner->pid &&
-                    db.leases[i].owner.starttime == owner->starttime) {
-                        *ret_addr = db.leases[i].addr;
-                        db_close(&db);
-                        return 0;
-                }
-        /* One user must not take the pool (and the bridge's ports) from
-         * everybody else. */
-        if (max_per_uid > 0 && db_count_uid(&db, owner->uid) >= max_per_uid) {
-                r = -EDQUOT;
-                goto out;
-        }
-        r = db_pick(&db, first, last, &addr);
-        if (r == -EADDRNOTAVAIL && db_reap(&db, NULL, NULL) > 0)
-                r = db_pick(&db, first, last, &addr);
-        if (r < 0)
-                goto out;
-        nl = reallocarray(db.leases, db.n + 1, sizeof *nl);
-        if (!nl) {
-                r = -ENOMEM;
-                goto out;
-        }
-        db.leases = nl;
-        db.leases[db.n++] = (IpamLease){ .addr = addr, .owner = *owner };
-        qsort(db.leases, db.n, sizeof *db.leases, cmp_lease);
-        db.next = addr;
-        r = db_commit(&db);
-        if (r >= 0)
-                *ret_addr = addr;
-        CUBBY_FAULT("lib.ipam.committed");
-out:
-        db_close(&db);
-        return r;
-}
-
-int ipam_release(const char *run_dir, pid_t pid, uint64_t starttime)
-{
-        Db db;
-        int r;
-
-        r = db_open(run_dir, &db);
+        s.dfd = dfd;
+        r = ipam_lease_walk(ufd, user_scan_one, &s);
         if (r < 0)
                 return r;
-        r = -ENOENT;
-        for (size_t i = 0; i < db.n; i++)
-                if (db.leases[i].owner.pid == pid && db.leases[i].owner.starttime == starttime) {
-                        db_remove(&db, i);
-                        r = db_commit(&db);
-                        break;
-                }
-        db_close(&db);
+        if (s.held) {
+                *ret_addr = s.held_addr;
+                return 0;
+        }
+        /* One user must not take the pool (and the bridge's ports) from
+         * everybody else. */
+        if (max_per_uid > 0 && s.live >= max_per_uid)
+                return -EDQUOT;
+        r = lease_create(dfd, ufd, &l, ret_addr, first, last, hosts);
+        if (r == -EADDRNOTAVAIL) {
+                IpamReap g = { 0 };
+
+                /* leases of processes that are gone are reclaimed before
+                 * the pool is declared exhausted */
+                if (ipam_reap_dead(dfd, &g) > 0)
+                        r = lease_create(dfd, ufd, &l, ret_addr, first, last, hosts);
+        }
+        if (r >= 0)
+                CUBBY_FAULT("lib.ipam.committed");
         return r;
 }
 
-int ipam_release_session(const char *run_dir, const char *session)
+typedef struct Release {
+        int dfd;
+        pid_t pid;
+        uint64_t starttime;
+        const char *session;
+        int count;
+} Release;
+
+static int release_one(int dirfd, const char *name, int fd, const struct stat *st,
+                       const IpamLease *l, void *arg)
 {
-        Db db;
-        int r, count = 0;
+        Release *x = arg;
+
+        (void)dirfd, (void)name;
+        if (x->session ? strcmp(l->owner.session, x->session) != 0
+                       : l->owner.pid != x->pid || l->owner.starttime != x->starttime)
+                return 0;
+        if (lease_drop(x->dfd, fd, st, l) >= 0)
+                x->count++;
+        return 0;
+}
+
+/* A release walks the owner's index only: O(the user's leases). */
+static int release_walk(const char *run_dir, uid_t uid, Release *x)
+{
+        _cleanup_close_ int dfd = -1, ufd = -1;
+        int r;
+
+        r = ipam_dir_open(run_dir, false, &dfd);
+        if (r < 0 || dfd < 0)
+                return r;
+        r = ipam_user_dir_open(dfd, uid, false, &ufd);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        x->dfd = dfd;
+        r = ipam_lease_walk(ufd, release_one, x);
+        return r < 0 ? r : x->count;
+}
+
+int ipam_release(const char *run_dir, uid_t uid, pid_t pid, uint64_t starttime)
+{
+        Release x = { .pid = pid, .starttime = starttime };
+        int r = release_walk(run_dir, uid, &x);
+
+        return r < 0 ? r : r == 0 ? -ENOENT : 0;
+}
+
+int ipam_release_session(const char *run_dir, uid_t uid, const char *session)
+{
+        Release x = { .session = session };
 
         if (!session || !session_valid(session))
                 return -EINVAL;
-        r = db_open(run_dir, &db);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < db.n;)
-                if (strcmp(db.leases[i].owner.session, session) == 0) {
-                        db_remove(&db, i);
-                        count++;
-                } else {
-                        i++;
-                }
-        r = count > 0 ? db_commit(&db) : 0;
-        db_close(&db);
-        return r < 0 ? r : count;
-}
-
-int ipam_gc(const char *run_dir, IpamLease **ret_reaped, size_t *ret_n)
-{
-        IpamLease *reaped = NULL;
-        size_t n_reaped = 0;
-        Db db;
-        int r, count;
-
-        r = db_open(run_dir, &db);
-        if (r < 0)
-                return r;
-        count = db_reap(&db, ret_reaped ? &reaped : NULL, &n_reaped);
-        r = count > 0 ? db_commit(&db) : 0;
-        db_close(&db);
-        if (r < 0) {
-                free(reaped);
-                return r;
-        }
-        if (ret_reaped) {
-                *ret_reaped = reaped;
-                *ret_n = n_reaped;
-        }
-        return count;
-}
-
-int ipam_list(const char *run_dir, IpamLease **ret, size_t *ret_n)
-{
-        Db db;
-        int r;
-
-        r = db_open(run_dir, &db);
-        if (r < 0)
-                return r;
-        *ret = TAKE_PTR(db.leases);
-        *ret_n = db.n;
-        db_close(&db);
-        return 0;
+        return release_walk(run_dir, uid, &x);
 }

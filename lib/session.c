@@ -355,7 +355,7 @@ static int gc_one(int dirfd, const char *key, const Record *rec, int err, void *
          * gc. A session that joined its user's container holds none: the
          * container's lease is its init's. */
         if (k >= 0 && rec->network && rec->run_dir[0] && rec->container != CONF_CONTAINER_USER)
-                (void)ipam_release_session(rec->run_dir, rec->id);
+                (void)ipam_release_session(rec->run_dir, rec->uid, rec->id);
         if (g->on_reap)
                 g->on_reap(rec, k, g->userdata);
         if (k >= 0)

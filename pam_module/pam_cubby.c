@@ -1202,7 +1202,7 @@ static int ensure_container(OpenCtx *c, const ConfPolicy *pol, Session *s, int s
         /* the dead container's address goes back to the pool first: the
          * new one may need it (max_containers) */
         if (stale && old->addr)
-                (void)ipam_release(rec->run_dir, old->init_pid, old->init_start);
+                (void)ipam_release(rec->run_dir, rec->uid, old->init_pid, old->init_start);
 
         started = run_start_container(rec->uid, s->key);
         CUBBY_FAULT("pam.ct.started");
@@ -1734,7 +1734,7 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
                  * joined its user's container has none: that lease is the
                  * container's init's. */
                 if (s->rec.network && s->rec.container != CONF_CONTAINER_USER)
-                        (void)ipam_release_session(s->rec.run_dir, s->rec.id);
+                        (void)ipam_release_session(s->rec.run_dir, s->rec.uid, s->rec.id);
                 CUBBY_FAULT("pam.close.leases_released");
                 /* container = user: the place where the last live session of
                  * the user is known to have ended; the container's lifetime

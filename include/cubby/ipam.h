@@ -1,16 +1,27 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* IPv4 leases for containers: one per container (per helper run), kept in
- * <run_dir>/leases (root-only, 0600, rewritten as temp + rename) under an
- * flock on <run_dir>/leases.lock with a bounded wait. Addresses are handed
- * out round-robin over the subnet's hosts, never the network address, the
+/* IPv4 leases for containers: one per container (per helper run), one file
+ * each, named by its address: <run_dir>/leases.d/A.B.C.D (root-only, 0600),
+ * made whole before it gets its name and linked without replacing, so two
+ * acquires never get one address and nobody waits for another user. A
+ * hard link in leases.d/u<UID>/ indexes each lease by its owner's uid: the
+ * per-user cap, the check for a lease the owner already holds and the
+ * releases read only that user's leases; the cap is counted under a flock
+ * of that dir. Addresses are handed out round-robin (leases.d/next, the last
+ * one handed out) over the subnet's hosts, never the network address, the
  * gateway (first host) or the broadcast address. A lease's owner is the
- * helper process (pid + start time, so a reused pid cannot keep it), with the
- * session id, uid, user name and time for attribution of NAT'd traffic.
+ * helper process (pid + start time, so a reused pid cannot keep it), with
+ * the session id, uid, user name and time for attribution of NAT'd
+ * traffic. Whoever removes a lease holds the flock of its file.
  *
- * File format, one record per line, strict:
+ * A lease file is one line, strict, its address equal to its name:
+ *   A.B.C.D SESSION PID START UID USER TIME
+ * An earlier version kept every lease in <run_dir>/leases under
+ * <run_dir>/leases.lock:
  *   cubby-leases 1
  *   next A.B.C.D                      (the last address handed out)
  *   A.B.C.D SESSION PID START UID USER TIME
+ * The first call that finds that file converts it under its lock (each of
+ * its leases kept as it was) and removes it.
  * Addresses are uint32_t in host byte order. Nothing here logs. */
 #pragma once
 
@@ -46,21 +57,24 @@ int ipam_owner_init(IpamOwner *owner, const char *session, pid_t pid, uid_t uid,
  * already holds one, that one is returned. Leases of processes that are
  * gone are reclaimed before the pool is declared exhausted. Returns 0,
  * -EADDRNOTAVAIL when every address is held by a live owner, -ETIMEDOUT
- * when the lock cannot be had, -EBADMSG on a corrupt leases file. */
+ * when the user's lock cannot be had, -EBADMSG on a corrupt old leases
+ * file. */
 int ipam_acquire(const char *run_dir, uint32_t subnet, unsigned prefix,
                  const IpamOwner *owner, uint32_t *ret_addr);
 
 /* ipam_acquire, and -EDQUOT when owner's uid already holds max_per_uid
- * leases of live owners (0: no cap). Counted under the lock, so two
+ * leases of live owners (0: no cap). Counted under the user's lock, so two
  * containers of one user cannot both take the last place. */
 int ipam_acquire_capped(const char *run_dir, uint32_t subnet, unsigned prefix,
                         const IpamOwner *owner, uint32_t max_per_uid, uint32_t *ret_addr);
 
-/* Release the lease of the owner pid + start time; -ENOENT if it has none. */
-int ipam_release(const char *run_dir, pid_t pid, uint64_t starttime);
+/* Release the lease of the owner pid + start time (whose uid is uid);
+ * -ENOENT if it has none. */
+int ipam_release(const char *run_dir, uid_t uid, pid_t pid, uint64_t starttime);
 
-/* Release every lease of a session (close_session). Returns how many. */
-int ipam_release_session(const char *run_dir, const char *session);
+/* Release every lease of a session of uid (close_session). Returns how
+ * many. */
+int ipam_release_session(const char *run_dir, uid_t uid, const char *session);
 
 /* Drop the leases whose owner process is gone. Returns how many; with
  * ret_reaped, a malloc()ed copy of them (for the gc_reaped log lines). */
@@ -68,12 +82,14 @@ int ipam_gc(const char *run_dir, IpamLease **ret_reaped, size_t *ret_n);
 
 /* All leases (malloc()ed; *ret may be NULL when there are none). */
 int ipam_list(const char *run_dir, IpamLease **ret, size_t *ret_n);
+/* The same for the leases of uid only (its index: O(its leases)). */
+int ipam_list_user(const char *run_dir, uid_t uid, IpamLease **ret, size_t *ret_n);
 
 /* Whether the process of owner still exists (pid and start time match). */
 bool ipam_owner_alive(const IpamOwner *owner);
 
-/* Pure: parse / format the leases file (exposed for unit tests and fuzzing). */
+/* Pure: parse the earlier version's leases file, and one lease file named
+ * name (exposed for unit tests and fuzzing). */
 int ipam_parse(const char *text, size_t len, IpamLease **ret, size_t *ret_n,
                uint32_t *ret_next);
-int ipam_format(const IpamLease *leases, size_t n, uint32_t next, char **ret,
-                size_t *ret_len);
+int ipam_parse_lease(const char *name, const char *text, size_t len, IpamLease *ret);

@@ -673,6 +673,10 @@ it_records() {
         grep -lx -F "user=$1" "$IT_BRUNDIR"/sessions/u*/* "$IT_RUNDIR"/sessions/u*/* 2>/dev/null
 }
 
+# it_leases: every address lease, one line each (ADDRESS SESSION PID START
+# UID USER TIME): the files of run_dir/leases.d named by their address.
+it_leases() { cat "$IT_RUNDIR"/leases.d/[0-9]* 2>/dev/null; }
+
 # it_check_clean WHAT USER: after the last session of USER ended: no
 # u<uid> dir (waits up to 10 s), no session record, no mount from cubby.
 it_check_clean() {

@@ -69,7 +69,7 @@ ct_clean() {
                 [ -e "$(it_cg_dir "$h" "u$uid")" ] && left+="$(it_cg_dir "$h" "u$uid") "
         done
         it_empty "$what: no u$uid cgroup" "$left"
-        it_empty "$what: no lease of $user" "$(grep -w -- "$user" "$IT_RUNDIR/leases" 2>/dev/null)"
+        it_empty "$what: no lease of $user" "$(it_leases | grep -w -- "$user")"
         if [ -n "$addr" ]; then
                 for i in $(seq 1 30); do
                         left=$(veths | grep -ow "$(veth_of "$addr")")

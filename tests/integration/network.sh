@@ -203,7 +203,7 @@ it_match "cubbyctl --json explain $S1: network_mode" "\"network_mode\":\{\"value
 
 # cb* host ends of veths in the test netns; leases naming USER
 veths() { $NET ip -o link show type veth 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | grep '^cb' | sort | tr '\n' ' '; }
-leases_of() { grep -F " $1 " "$IT_RUNDIR/leases" 2>/dev/null; }
+leases_of() { it_leases | grep -F " $1 "; }
 # wait_clean WHAT USER ADDR: after logout, no veth (2 s), lease or nft element.
 wait_clean() {
         local what=$1 user=$2 addr=$3 v i
@@ -330,8 +330,8 @@ if grep -q listening "$IT_SCRATCH/s2.out"; then
                         "host-$PH_CLOSED" "$(tcp_from_ns "$GW" "$PH_CLOSED")"
                 it_eq "routed: no bridge" no "$($NET ip link show "$BR" >/dev/null 2>&1 && echo yes || echo no)"
         fi
-        it_eq "two sandboxes at once: two leases" 2 "$(grep -cE '^10\.213\.' "$IT_RUNDIR/leases" 2>/dev/null)"
-        it_log "leases while both ran: $(tr '\n' '|' <"$IT_RUNDIR/leases" 2>&1)"
+        it_eq "two sandboxes at once: two leases" 2 "$(it_leases | grep -cE '^10\.213\.')"
+        it_log "leases while both ran: $(it_leases | tr '\n' '|')"
         wait "$bg1"
         out=$(cat "$IT_SCRATCH/s1.out")
         a1=$(it_get addr "$out"); a1=${a1%/*}
@@ -565,7 +565,7 @@ it_eq "cubbyctl net down: exit status" 0 "$?"
 if [ "$MODE" = routed ]; then
         # routed: links that are not veths in the way of the next host
         # ends (the lease cursor goes round: the next few addresses)
-        nx=$(awk '$1 == "next" { print $2 }' "$IT_RUNDIR/leases" 2>/dev/null)
+        nx=$(awk '$1 == "next" { print $2 }' "$IT_RUNDIR/leases.d/next" 2>/dev/null)
         IFS=. read -r o1 o2 o3 o4 <<<"${nx:-10.213.0.2}"
         BLOCKERS=()
         for i in 0 1 2 3 4 5; do

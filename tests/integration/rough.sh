@@ -170,15 +170,15 @@ if part opener; then
 		# helper, running as the user), parent of the container's PID 1
 		sup=$(awk '/^PPid:/ { print $2 }' "/proc/$sp/status")
 		opener=$(awk '/^PPid:/ { print $2 }' "/proc/$sup/status")
-		leases=$(grep -c " $uid $S1 " "$IT_RUNDIR/leases" 2>/dev/null)
-		it_log "sleep $sp, supervisor $sup ($(cat /proc/$sup/comm)), opener $opener ($(cat /proc/$opener/comm)); leases: $(cat "$IT_RUNDIR/leases" 2>&1 | tr '\n' '|')"
+		leases=$(it_leases | grep -c " $uid $S1 ")
+		it_log "sleep $sp, supervisor $sup ($(cat /proc/$sup/comm)), opener $opener ($(cat /proc/$opener/comm)); leases: $(it_leases | tr '\n' '|')"
 		it_eq "opener: the session holds a lease" 1 "$leases"
 		t0=$(hx_time_ms)
 		kill -KILL "$opener"
 		# gc at once, in the window where the supervisor may still run
 		gcout=$(hx_ctl gc 2>&1)
 		t_gc=$(( $(hx_time_ms) - t0 ))
-		left=$(grep -c " $uid $S1 " "$IT_RUNDIR/leases" 2>/dev/null)
+		left=$(it_leases | grep -c " $uid $S1 ")
 		it_log "gc ${t_gc} ms after the kill: $gcout"
 		it_eq "opener killed, one gc: the record is reaped" "" "$(it_records "$S1")"
 		it_eq "opener killed, one gc: the lease is released with the record" 0 "$left"
@@ -204,7 +204,7 @@ if part opener; then
 			it_int_lt "opener killed: the supervisor has exited within 500 ms" 500 "${t_exit:-9999}"
 			hx_ctl gc >/dev/null 2>&1
 			it_eq "opener killed, supervisor exited (zombie: ${st:-reaped}), one gc: no lease left" 0 \
-				"$(grep -c " $uid $S1 " "$IT_RUNDIR/leases" 2>/dev/null)"
+				"$(it_leases | grep -c " $uid $S1 ")"
 			wait "$bg"
 			it_check_clean "after the second killed opener" "$S1"
 		fi

@@ -73,7 +73,7 @@ STATEDIR=/var/lib/cubby
 INSTALLED=
 declare -A HAD=()
 for f in "$DROPIN_DIR" "$STATEDIR" "$RUNDIR" "$RUNDIR/last-good/_etc_security_cubby.conf" \
-	 "$RUNDIR/anchor" "$RUNDIR/locks" "$RUNDIR/leases.lock" "$RUNDIR/leases"; do
+	 "$RUNDIR/anchor" "$RUNDIR/locks" "$RUNDIR/leases.lock" "$RUNDIR/leases" "$RUNDIR/leases.d"; do
 	[ -e "$f" ] && HAD[$f]=1
 done
 
@@ -117,10 +117,14 @@ cleanup() {
 	[ -n "${HAD[$RUNDIR/last-good/_etc_security_cubby.conf]:-}" ] \
 		|| rm -f "$RUNDIR/last-good/_etc_security_cubby.conf"
 	[ -n "${HAD[$RUNDIR/anchor]:-}" ] || rm -f "$RUNDIR/anchor" "$RUNDIR/anchor.lock"
-	if [ -n "${UID_USR:-}" ]; then rm -f "$RUNDIR/locks/u$UID_USR.lock" "$RUNDIR/locks/u$UID_USR.homes"; fi
+	if [ -n "${UID_USR:-}" ]; then
+		rm -f "$RUNDIR/locks/u$UID_USR.lock" "$RUNDIR/locks/u$UID_USR.homes"
+		rmdir "$RUNDIR/leases.d/u$UID_USR" 2>/dev/null
+	fi
 	[ -n "${HAD[$RUNDIR/locks]:-}" ] || { rm -f "$RUNDIR/locks/gc.lock" "$RUNDIR/locks/gc.stamp"; rmdir "$RUNDIR/locks" 2>/dev/null; }
 	[ -n "${HAD[$RUNDIR/leases.lock]:-}" ] || rm -f "$RUNDIR/leases.lock"
 	[ -n "${HAD[$RUNDIR/leases]:-}" ] || rm -f "$RUNDIR/leases"
+	[ -n "${HAD[$RUNDIR/leases.d]:-}" ] || rm -rf "$RUNDIR/leases.d"
 	if [ -z "${HAD[$RUNDIR]:-}" ] && [ -d "$RUNDIR" ]; then
 		find "$RUNDIR" -depth -type d -empty -delete 2>/dev/null
 	fi

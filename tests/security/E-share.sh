@@ -80,7 +80,7 @@ test_E_container_cap_default() {
                         "$(count "$S1" sleep): $(cat "$IT_SCRATCH/share.$S1."* | sort | uniq -c | head -n 3)"
         fi
         it_eq "network = nat: $S1 holds $DEF_CONTAINERS leases" "$DEF_CONTAINERS" \
-                "$(awk -v u="$uid" '$5 == u' "$IT_RUNDIR/leases" 2>/dev/null | wc -l)"
+                "$(it_leases | awk -v u="$uid" '$5 == u' | wc -l)"
         # (ip, not /sys: nsenter keeps the sysfs of the test's own netns)
         ports=$(nsenter --net="$IT_NETNS_PATH" ip -o link show master cubby0 2>/dev/null | wc -l)
         it_log "bridge ports in use with $S1 at the cap: $ports"
@@ -90,7 +90,7 @@ test_E_container_cap_default() {
         it_eq "network = nat: container $((DEF_CONTAINERS + 1)) of $S1 is refused" "" "$(it_get ok "$out")"
         it_match "network = nat: the refusal says why (max_containers)" 'max_containers' "$out"
         it_eq "network = nat: the refused one took no lease" "$DEF_CONTAINERS" \
-                "$(awk -v u="$uid" '$5 == u' "$IT_RUNDIR/leases" 2>/dev/null | wc -l)"
+                "$(it_leases | awk -v u="$uid" '$5 == u' | wc -l)"
         it_eq "network = nat: the refused one took no bridge port" "$DEF_CONTAINERS" \
                 "$(nsenter --net="$IT_NETNS_PATH" ip -o link show master cubby0 2>/dev/null | wc -l)"
         out=$(sec_su "$S2" 'echo @@ok=yes; echo @@eth0=$(ip -4 -o addr show dev eth0 2>/dev/null | wc -l)')

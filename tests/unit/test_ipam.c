@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -42,22 +43,32 @@ static int setup(void **state)
         return 0;
 }
 
+static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+        (void)st, (void)ftw;
+        return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
 static int teardown(void **state)
 {
         Fixture *f = *state;
-        char p[128];
 
         for (size_t i = 0; i < f->n_live; i++) {
                 close(f->live_fd[i]);
                 waitpid(f->live[i], NULL, 0);
         }
-        snprintf(p, sizeof p, "%s/leases", f->dir);
-        unlink(p);
-        snprintf(p, sizeof p, "%s/leases.lock", f->dir);
-        unlink(p);
-        rmdir(f->dir);
+        nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
         free(f);
         return 0;
+}
+
+/* f->dir/rel */
+static const char *at(const Fixture *f, const char *rel)
+{
+        static char p[256];
+
+        snprintf(p, sizeof p, "%s/%s", f->dir, rel);
+        return p;
 }
 
 /* A child that lives until the test closes the pipe. */
@@ -133,8 +144,8 @@ static void test_acquire_round_robin(void **state)
         assert_int_equal(a2, SUBNET + 3);
 
         /* a freed address is not reused at once */
-        assert_int_equal(ipam_release(f->dir, me.pid, me.starttime), 0);
-        assert_int_equal(ipam_release(f->dir, me.pid, me.starttime), -ENOENT);
+        assert_int_equal(ipam_release(f->dir, me.uid, me.pid, me.starttime), 0);
+        assert_int_equal(ipam_release(f->dir, me.uid, me.pid, me.starttime), -ENOENT);
         c = live_owner(f, SESS_B, "carol");
         assert_int_equal(ipam_acquire(f->dir, SUBNET, 16, &c, &a3), 0);
         assert_int_equal(a3, SUBNET + 4);
@@ -147,9 +158,16 @@ static void test_acquire_round_robin(void **state)
         assert_true(l[1].owner.time > 1600000000);
         free(l);
 
-        snprintf(p, sizeof p, "%s/leases", f->dir);
-        assert_int_equal(stat(p, &st), 0);
+        /* one file per lease, root-only, and its index entry in the user's dir */
+        assert_int_equal(stat(at(f, "leases.d"), &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0700);
+        assert_int_equal(stat(at(f, "leases.d/10.213.0.4"), &st), 0);
         assert_int_equal(st.st_mode & 0777, 0600);
+        assert_int_equal(st.st_nlink, 2);
+        assert_int_equal(stat(at(f, "leases.d/u1000/10.213.0.4"), &st), 0);
+        assert_int_equal(stat(at(f, "leases.d/10.213.0.2"), &st), -1);
+        assert_int_equal(stat(at(f, "leases.d/u1000/10.213.0.2"), &st), -1);
+        (void)p;
 }
 
 static void test_small_pool_and_reclaim(void **state)
@@ -175,7 +193,7 @@ static void test_small_pool_and_reclaim(void **state)
         assert_false(ipam_owner_alive(&fake));
 
         /* /29: hosts .2 .. .6, handed out in order then wrapping */
-        assert_int_equal(ipam_release(f->dir, x.pid, x.starttime), 0);
+        assert_int_equal(ipam_release(f->dir, x.uid, x.pid, x.starttime), 0);
         for (int i = 0; i < 5; i++) {
                 IpamOwner d = dead_owner(SESS_B);
 
@@ -215,9 +233,24 @@ static void test_per_user_cap(void **state)
         assert_int_equal(ipam_acquire_capped(f->dir, SUBNET, 24, &other, 2, &a), 0);
         assert_int_equal(ipam_acquire_capped(f->dir, SUBNET, 24, &z, 0, &a), 0);
         /* a released place is free again */
-        assert_int_equal(ipam_release(f->dir, z.pid, z.starttime), 0);
-        assert_int_equal(ipam_release(f->dir, y.pid, y.starttime), 0);
+        assert_int_equal(ipam_release(f->dir, z.uid, z.pid, z.starttime), 0);
+        assert_int_equal(ipam_release(f->dir, y.uid, y.pid, y.starttime), 0);
         assert_int_equal(ipam_acquire_capped(f->dir, SUBNET, 24, &z, 2, &a), 0);
+        /* a release cut short after the address went (index entry left,
+         * one link): counts for nobody; gc removes it (and the dead lease) */
+        {
+                char name[64];
+                struct stat st;
+
+                snprintf(name, sizeof name, "leases.d/10.213.0.%u", (unsigned)(ax - SUBNET));
+                assert_int_equal(unlink(at(f, name)), 0);
+                assert_int_equal(ipam_acquire_capped(f->dir, SUBNET, 24, &y, 2, &a), 0);
+                snprintf(name, sizeof name, "leases.d/u1000/10.213.0.%u", (unsigned)(ax - SUBNET));
+                assert_int_equal(stat(at(f, name), &st), 0);
+                assert_int_equal(st.st_nlink, 1);
+                assert_int_equal(ipam_gc(f->dir, NULL, NULL), 1);
+                assert_int_equal(stat(at(f, name), &st), -1);
+        }
 }
 
 static void test_release_session(void **state)
@@ -232,9 +265,16 @@ static void test_release_session(void **state)
         assert_int_equal(ipam_acquire(f->dir, SUBNET, 24, &x, &a), 0);
         assert_int_equal(ipam_acquire(f->dir, SUBNET, 24, &y, &a), 0);
         assert_int_equal(ipam_acquire(f->dir, SUBNET, 24, &z, &a), 0);
-        assert_int_equal(ipam_release_session(f->dir, SESS_A), 2);
-        assert_int_equal(ipam_release_session(f->dir, SESS_A), 0);
-        assert_int_equal(ipam_release_session(f->dir, "nothex"), -EINVAL);
+        assert_int_equal(ipam_list_user(f->dir, 1001, &l, &n), 0);
+        assert_int_equal(n, 0);
+        assert_int_equal(ipam_list_user(f->dir, 1000, &l, &n), 0);
+        assert_int_equal(n, 3);
+        free(l);
+        /* a release reads the user's index only: another uid has none */
+        assert_int_equal(ipam_release_session(f->dir, 1001, SESS_A), 0);
+        assert_int_equal(ipam_release_session(f->dir, 1000, SESS_A), 2);
+        assert_int_equal(ipam_release_session(f->dir, 1000, SESS_A), 0);
+        assert_int_equal(ipam_release_session(f->dir, 1000, "nothex"), -EINVAL);
         assert_int_equal(ipam_list(f->dir, &l, &n), 0);
         assert_int_equal(n, 1);
         assert_int_equal(l[0].owner.pid, z.pid);
@@ -273,6 +313,11 @@ static void test_corrupt_and_unsafe(void **state)
         assert_int_equal(a, SUBNET + 10); /* round-robin goes on after "next" */
         assert_int_equal(ipam_list(f->dir, &l, &n), 0);
         free(l);
+        /* a leases dir that others may enter is refused */
+        assert_int_equal(chmod(at(f, "leases.d"), 0755), 0);
+        assert_int_equal(ipam_acquire(f->dir, SUBNET, 16, &me, &a), -EPERM);
+        assert_int_equal(ipam_list(f->dir, &l, &n), -EPERM);
+        assert_int_equal(chmod(at(f, "leases.d"), 0700), 0);
 
         /* arguments */
         assert_int_equal(ipam_acquire("relative", SUBNET, 16, &me, &a), -EINVAL);
@@ -312,8 +357,32 @@ static void test_parse(void **state)
         IpamLease *l = NULL;
         size_t n;
         uint32_t next;
-        char *text = NULL;
-        size_t len;
+        static const char *const bad_one[] = {
+                "",
+                "10.0.0.2 00000000000000aa 1 2 3 u 4",
+                "10.0.0.2 00000000000000aa 1 2 3 u 4\n\n",
+                "10.0.0.2 00000000000000aa 1 2 3 u 4\n10.0.0.2 00000000000000aa 1 2 3 u 4\n",
+                "10.0.0.3 00000000000000aa 1 2 3 u 4\n", /* not its name */
+                "10.0.0.02 00000000000000aa 1 2 3 u 4\n",
+                "cubby-leases 1\n",
+        };
+        IpamLease one;
+
+        for (size_t i = 0; i < ELEMENTSOF(bad_one); i++)
+                assert_int_equal(ipam_parse_lease("10.0.0.2", bad_one[i], strlen(bad_one[i]), &one),
+                                 -EBADMSG);
+        assert_int_equal(ipam_parse_lease("10.0.0.2", "10.0.0.2 00000000000000aa 1\0 2 3 u 4\n", 35,
+                                          &one),
+                         -EBADMSG);
+        assert_int_equal(ipam_parse_lease("10.0.0.2", "10.0.0.2 00000000000000aa 7 8 9 u 10\n", 37,
+                                          &one),
+                         0);
+        assert_int_equal(one.addr, 0x0a000002);
+        assert_int_equal(one.owner.pid, 7);
+        assert_int_equal(one.owner.starttime, 8);
+        assert_int_equal(one.owner.uid, 9);
+        assert_string_equal(one.owner.user, "u");
+        assert_int_equal(one.owner.time, 10);
 
         for (size_t i = 0; i < ELEMENTSOF(bad); i++)
                 assert_int_equal(ipam_parse(bad[i], strlen(bad[i]), &l, &n, &next), -EBADMSG);
@@ -322,49 +391,230 @@ static void test_parse(void **state)
         assert_int_equal(n, 2);
         assert_int_equal(next, 0x0a000001);
         assert_int_equal(l[0].addr, 0x0a000002); /* sorted */
-        assert_int_equal(ipam_format(l, n, next, &text, &len), 0);
-        assert_string_equal(text, "cubby-leases 1\nnext 10.0.0.1\n"
-                                  "10.0.0.2 00000000000000bb 1 2 3 v 4\n"
-                                  "10.0.0.3 00000000000000aa 7 8 9 u 10\n");
-        free(text);
+        assert_string_equal(l[0].owner.user, "v");
         free(l);
+}
+
+/* A child holding the flock of path until the pipe *ret_w is closed. */
+static pid_t hold_lock(const char *path, int *ret_w)
+{
+        int fd, sync[2], hold[2];
+        pid_t pid;
+        char c;
+
+        assert_int_equal(pipe(sync), 0);
+        assert_int_equal(pipe(hold), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                close(hold[1]);
+                fd = open(path, O_RDONLY);
+                if (fd < 0 || flock(fd, LOCK_EX) < 0)
+                        _exit(1);
+                (void)!write(sync[1], "x", 1);
+                (void)!read(hold[0], &c, 1);
+                _exit(0);
+        }
+        close(sync[1]);
+        close(hold[0]);
+        assert_int_equal(read(sync[0], &c, 1), 1);
+        close(sync[0]);
+        *ret_w = hold[1];
+        return pid;
 }
 
 static void test_lock_contention(void **state)
 {
         Fixture *f = *state;
-        char p[128];
-        int fd, sync[2];
-        pid_t pid;
-        IpamOwner me;
+        IpamOwner me, other;
         uint32_t a;
-        struct timespec t0, t1;
-        char c;
+        struct timespec t0, t1, ts = { .tv_nsec = 200 * 1000 * 1000 };
+        pid_t pid;
+        int w;
 
         assert_int_equal(ipam_owner_init(&me, SESS_A, 0, 1000, "alice"), 0);
-        snprintf(p, sizeof p, "%s/leases.lock", f->dir);
-        assert_int_equal(pipe(sync), 0);
-        pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-                struct timespec ts = { .tv_nsec = 200 * 1000 * 1000 };
-
-                fd = open(p, O_RDWR | O_CREAT, 0600);
-                if (fd < 0 || flock(fd, LOCK_EX) < 0)
-                        _exit(1);
-                (void)!write(sync[1], "x", 1);
+        assert_int_equal(ipam_owner_init(&other, SESS_B, 0, 1001, "bob"), 0);
+        other.starttime++; /* another owner */
+        assert_int_equal(mkdir(at(f, "leases.d"), 0700), 0);
+        assert_int_equal(mkdir(at(f, "leases.d/u1000"), 0700), 0);
+        pid = hold_lock(at(f, "leases.d/u1000"), &w);
+        /* another user's lock is no obstacle: this would be -ETIMEDOUT */
+        assert_int_equal(ipam_acquire(f->dir, SUBNET, 16, &other, &a), 0);
+        assert_int_equal(ipam_release(f->dir, 1001, other.pid, other.starttime), 0);
+        /* the user's own: waited for the holder, not for the whole timeout */
+        if (fork() == 0) {
                 nanosleep(&ts, NULL);
+                close(w);
                 _exit(0);
         }
-        close(sync[1]);
-        assert_int_equal(read(sync[0], &c, 1), 1);
-        close(sync[0]);
+        close(w);
         clock_gettime(CLOCK_MONOTONIC, &t0);
         assert_int_equal(ipam_acquire(f->dir, SUBNET, 16, &me, &a), 0);
         clock_gettime(CLOCK_MONOTONIC, &t1);
-        /* waited for the holder, but not for the whole timeout */
         assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 >= 100);
         waitpid(pid, NULL, 0);
+        while (wait(NULL) > 0)
+                ;
+}
+
+static void write_at(const Fixture *f, const char *rel, const char *text, mode_t mode)
+{
+        int fd = open(at(f, rel), O_WRONLY | O_CREAT | O_EXCL, mode);
+
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+        assert_int_equal(fchmod(fd, mode), 0);
+        close(fd);
+}
+
+/* A host upgraded with leases held in the old single file: each is kept
+ * (its address never handed out again while its owner lives), the file
+ * goes, and gc reaps the dead ones as before. */
+static void test_upgrade(void **state)
+{
+        Fixture *f = *state;
+        IpamOwner live = live_owner(f, SESS_A, "alice"), dead = dead_owner(SESS_B), me;
+        IpamLease *l = NULL;
+        char text[512];
+        struct stat st;
+        uint32_t a;
+        size_t n;
+
+        snprintf(text, sizeof text,
+                 "cubby-leases 1\nnext 10.213.0.8\n"
+                 "10.213.0.7 %s %d %llu 1000 alice 1700000000\n"
+                 "10.213.0.9 %s %d %llu 1001 bob 1700000000\n",
+                 SESS_A, (int)live.pid, (unsigned long long)live.starttime, SESS_B, (int)dead.pid,
+                 (unsigned long long)dead.starttime);
+        write_at(f, "leases", text, 0600);
+        write_at(f, "leases.lock", "", 0600);
+        assert_int_equal(ipam_owner_init(&me, SESS_B, 0, 1002, "carol"), 0);
+        /* the cursor goes on from the old "next" and skips both */
+        assert_int_equal(ipam_acquire(f->dir, SUBNET, 16, &me, &a), 0);
+        assert_int_equal(a, SUBNET + 10);
+        assert_int_equal(stat(at(f, "leases"), &st), -1);
+        assert_int_equal(stat(at(f, "leases.lock"), &st), -1);
+        assert_int_equal(ipam_list(f->dir, &l, &n), 0);
+        assert_int_equal(n, 3);
+        assert_int_equal(l[0].addr, SUBNET + 7);
+        assert_int_equal(l[0].owner.pid, live.pid);
+        assert_int_equal(l[1].addr, SUBNET + 9);
+        free(l);
+        /* the live owner's lease: its own again, and released by its uid */
+        assert_int_equal(ipam_acquire(f->dir, SUBNET, 16, &live, &a), 0);
+        assert_int_equal(a, SUBNET + 7);
+        assert_int_equal(ipam_gc(f->dir, NULL, NULL), 1);
+        assert_int_equal(ipam_release_session(f->dir, 1000, SESS_A), 1);
+        assert_int_equal(ipam_list(f->dir, &l, &n), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(l[0].owner.uid, 1002);
+        free(l);
+        /* a corrupt old file is refused, as before, and kept */
+        write_at(f, "leases", "garbage\n", 0600);
+        assert_int_equal(ipam_acquire(f->dir, SUBNET, 16, &live, &a), -EBADMSG);
+        assert_int_equal(stat(at(f, "leases"), &st), 0);
+}
+
+/* Files in the dir that are no valid lease are skipped by list and gc and
+ * never removed; their addresses are not handed out. */
+static void test_bad_files(void **state)
+{
+        Fixture *f = *state;
+        IpamOwner me = live_owner(f, SESS_A, "alice");
+        IpamLease *l = NULL;
+        char text[256];
+        struct stat st;
+        uint32_t a;
+        size_t n;
+
+        assert_int_equal(mkdir(at(f, "leases.d"), 0700), 0);
+        assert_int_equal(mkdir(at(f, "leases.d/u1000"), 0700), 0);
+        write_at(f, "leases.d/10.213.0.2", "garbage\n", 0600);
+        write_at(f, "leases.d/10.213.0.3", "10.213.0.4 " SESS_B " 1 2 1001 bob 3\n", 0600);
+        write_at(f, "leases.d/10.213.0.4", "10.213.0.4 " SESS_B " 1 2 1001 bob 3\n", 0644);
+        assert_int_equal(symlink("/etc/passwd", at(f, "leases.d/10.213.0.5")), 0);
+        assert_int_equal(mkfifo(at(f, "leases.d/10.213.0.6"), 0600), 0);
+        assert_int_equal(mkdir(at(f, "leases.d/10.213.0.7"), 0700), 0);
+        write_at(f, "leases.d/junk", "x\n", 0600);
+        /* an index entry left by a crash at the address this acquire gets */
+        snprintf(text, sizeof text, "10.213.0.8 %s 1 2 1000 alice 3\n", SESS_B);
+        write_at(f, "leases.d/u1000/10.213.0.8", text, 0600);
+
+        assert_int_equal(ipam_acquire(f->dir, SUBNET, 16, &me, &a), 0);
+        assert_int_equal(a, SUBNET + 8);
+        assert_int_equal(stat(at(f, "leases.d/u1000/10.213.0.8"), &st), 0);
+        assert_int_equal(st.st_nlink, 2);
+        assert_int_equal(ipam_list(f->dir, &l, &n), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(l[0].owner.pid, me.pid);
+        free(l);
+        /* temp files of acquires: a dead writer's goes with gc */
+        {
+                IpamOwner dead = dead_owner(SESS_B);
+                char name[64];
+
+                snprintf(name, sizeof name, "leases.d/.tmp.%d.0123456789abcdef", (int)dead.pid);
+                write_at(f, name, "", 0600);
+                assert_int_equal(ipam_gc(f->dir, NULL, NULL), 0);
+                assert_int_equal(lstat(at(f, name), &st), -1);
+                snprintf(name, sizeof name, "leases.d/.tmp.%d.0123456789abcdef", (int)me.pid);
+                write_at(f, name, "", 0600);
+                assert_int_equal(ipam_gc(f->dir, NULL, NULL), 0);
+                assert_int_equal(lstat(at(f, name), &st), 0);
+        }
+        assert_int_equal(lstat(at(f, "leases.d/10.213.0.2"), &st), 0);
+        assert_int_equal(lstat(at(f, "leases.d/10.213.0.5"), &st), 0);
+        assert_int_equal(lstat(at(f, "leases.d/10.213.0.6"), &st), 0);
+        assert_int_equal(ipam_release(f->dir, 1000, me.pid, me.starttime), 0);
+        assert_int_equal(stat(at(f, "leases.d/10.213.0.8"), &st), -1);
+        assert_int_equal(stat("/etc/passwd", &st), 0);
+        /* a symlink for the user's index dir is refused */
+        assert_int_equal(rmdir(at(f, "leases.d/u1000")), 0);
+        assert_int_equal(symlink("/tmp", at(f, "leases.d/u1000")), 0);
+        assert_int_equal(ipam_acquire(f->dir, SUBNET, 16, &me, &a), -ENOTDIR);
+}
+
+/* Acquires racing in several processes: each gets an address of its own. */
+static void test_collisions(void **state)
+{
+        Fixture *f = *state;
+        enum { PROCS = 4, EACH = 40 };
+        IpamLease *l = NULL;
+        size_t n;
+        int status;
+
+        for (int p = 0; p < PROCS; p++) {
+                pid_t pid = fork();
+
+                assert_true(pid >= 0);
+                if (pid == 0) {
+                        IpamOwner o;
+                        uint32_t a;
+
+                        if (ipam_owner_init(&o, SESS_A, 0, 1000 + (uid_t)p % 2, "alice") < 0)
+                                _exit(2);
+                        for (int i = 0; i < EACH; i++) {
+                                o.starttime++; /* a new owner each time */
+                                if (ipam_acquire(f->dir, SUBNET, 24, &o, &a) < 0)
+                                        _exit(1);
+                        }
+                        _exit(0);
+                }
+        }
+        for (int p = 0; p < PROCS; p++) {
+                assert_true(wait(&status) > 0);
+                assert_true(WIFEXITED(status));
+                assert_int_equal(WEXITSTATUS(status), 0);
+        }
+        assert_int_equal(ipam_list(f->dir, &l, &n), 0);
+        assert_int_equal(n, PROCS * EACH);
+        for (size_t i = 1; i < n; i++)
+                assert_true(l[i].addr > l[i - 1].addr);
+        free(l);
+        /* every owner is dead (start times made up): all reaped, index too */
+        assert_int_equal(ipam_gc(f->dir, NULL, NULL), PROCS * EACH);
+        assert_int_equal(rmdir(at(f, "leases.d/u1000")), 0);
+        assert_int_equal(rmdir(at(f, "leases.d/u1001")), 0);
 }
 
 int main(void)
@@ -377,6 +627,9 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_corrupt_and_unsafe, setup, teardown),
                 cmocka_unit_test(test_parse),
                 cmocka_unit_test_setup_teardown(test_lock_contention, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_upgrade, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_collisions, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -174,6 +174,8 @@ after_exec() {
 	# verifies it (its init, every namespace) and the login joins it
 	helper.start.recorded) return 0 ;;
 	pam.close.*|lib.teardown.*|lib.home.unmounted) return 0 ;;
+	# between the two unlinks of a lease's release: close_session's
+	lib.ipam.dropped) return 0 ;;
 	# the stop of the container at the logout (linger = 0)
 	lib.ct.*) return 0 ;;
 	esac
@@ -310,7 +312,7 @@ snap() {
 			cat "/proc/$holder/mountinfo"
 		fi
 		echo "@@lease"
-		cat "$RUN/leases"
+		cat "$RUN"/leases.d/[0-9]*
 		echo "@@status"
 		cat /proc/[0-9]*/status
 	} 2>/dev/null | awk -v u="$uid" -v w="$W" -v self=$$ '
@@ -335,7 +337,7 @@ snap() {
 			next
 		}
 		sec ~ /mount$/ { print sec, $5, $(NF - 2), $(NF - 1); next }
-		sec == "lease" { if (!/^(cubby-leases|next )/) print "lease", $0; next }
+		sec == "lease" { print "lease", $0; next }
 		sec == "status" {
 			if ($1 == "Name:") {
 				if (n != "") proc()
