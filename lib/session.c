@@ -108,7 +108,7 @@ int session_teardown(const Record *rec, int lock_dirfd, unsigned timeout_ms)
                 k = cg_remove_dirs(&user, true);
                 return k < 0 ? k : 0;
         }
-        r = cg_kill(&rec->cgroup, timeout_ms);
+        r = cg_kill(&rec->cgroup, timeout_ms, CG_KILL_CAP_MS);
         CUBBY_FAULT("lib.teardown.killed");
         /* The session's own dirs need no lock: nobody else makes or uses
          * them. Only the user level does (a login makes it and its session
