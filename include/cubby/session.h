@@ -72,12 +72,23 @@ int session_gc(int sessions_dirfd, int lock_dirfd, session_reap_fn on_reap, void
 int session_home_refs_get(int lock_dirfd, uid_t uid, unsigned *ret);
 int session_home_refs_set(int lock_dirfd, uid_t uid, unsigned n);
 
-/* One reference less on the user's overlay home (hs: run_dir, state_dir,
- * user, uid), under the user lock; the overlay is unmounted in the anchor
- * with the last. O(1); gc reconciles the count if this never runs (a
- * crash). 1 if it unmounted, 0 if references are left or nothing was
- * mounted, -errno. */
-int session_home_release(int lock_dirfd, const HomeSpec *hs, unsigned timeout_ms);
+/* Whether rec's session may use the user's overlay home: a sandboxed
+ * session with an overlay home, or one not ready yet (between its record
+ * and its home). */
+bool session_holds_home(const Record *rec);
+/* The HomeSpec (run_dir, state_dir, user, uid, gid) of rec's home. */
+void session_home_spec(const Record *rec, HomeSpec *ret);
+
+/* The caller's hold on the user's overlay home ends; its own record (or
+ * container record) is already gone. If no record of the user may hold
+ * the home (session_holds_home) and the user has no container, then, under
+ * the user lock and checked again there, the count is reset and the
+ * overlay unmounted in the anchor. The last one to leave always does it
+ * (each removes its own part before it looks); the others take no lock.
+ * The count (session_home_refs_*) only says whether a login may mount:
+ * releases no longer lower it. sessions_fd -1: there is no sessions dir
+ * (so no record). 1 if it unmounted, 0 if not, -errno. */
+int session_home_release(int sessions_fd, int lock_dirfd, const HomeSpec *hs, unsigned timeout_ms);
 
 /* <run_dir>/locks, where the per-user and gc locks live. */
 int session_lock_dir_path(const char *run_dir, char *buf, size_t size);
