@@ -930,8 +930,10 @@ static bool slow_start(Slow *w)
         for (size_t i = 0; i < w->s.n; i++)
                 if (!w->s.dir[i].v2 && (w->s.dir[i].ctrl & CG_CTRL_FREEZER))
                         fr = &w->s.dir[i];
-        if (!fr)
+        if (!fr) {
+                print_message("  no v1 freezer on this host: part skipped\n");
                 return false;
+        }
         assert_int_equal(cg_create(&w->u, &w->s, &limits_a), 0);
         snprintf(w->slow, sizeof w->slow, "%s/slow", fr->path);
         assert_int_equal(mkdir(w->slow, 0755), 0);
@@ -990,6 +992,14 @@ static pid_t slow_thaw_after(const Slow *w, unsigned ms)
         return t;
 }
 
+static void slow_thawed(pid_t thaw)
+{
+        int status;
+
+        assert_int_equal(waitpid(thaw, &status, 0), thaw);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 static void slow_finish(Slow *w)
 {
         int status;
@@ -1033,13 +1043,10 @@ static void test_kill_slow_exit(void **state)
 {
         Slow *w = &slow_w;
         pid_t thaw;
-        int status;
         int64_t t0, dt;
 
-        if (!slow_start(w)) {
-                print_message("  no v1 freezer on this host: part skipped\n");
+        if (!slow_start(w))
                 return;
-        }
         thaw = slow_thaw_after(w, 1000);
         t0 = now_us();
         assert_int_equal(cg_kill(&w->s, 200, 30000), 0);
@@ -1047,8 +1054,7 @@ static void test_kill_slow_exit(void **state)
         print_message("  cg_kill of a process exiting after 1 s (timeout 200 ms): %lld us\n", (long long)dt);
         /* it did wait past its timeout for the thaw */
         assert_true(dt >= 900000);
-        assert_int_equal(waitpid(thaw, &status, 0), thaw);
-        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        slow_thawed(thaw);
         slow_finish(w);
 }
 
@@ -1057,22 +1063,17 @@ static void test_kill_slow_exit(void **state)
 static void test_kill_slow_cap(void **state)
 {
         Slow *w = &slow_w;
-        pid_t thaw;
-        int status;
         int64_t t0, dt;
 
-        if (!slow_start(w)) {
-                print_message("  no v1 freezer on this host: part skipped\n");
+        if (!slow_start(w))
                 return;
-        }
         t0 = now_us();
         assert_int_equal(cg_kill(&w->s, 100, 600), -ETIMEDOUT);
         dt = now_us() - t0;
         assert_true(dt >= 600000);
         assert_int_equal(cg_populated(&w->s), 1);
         assert_int_equal(cg_remove(NULL, &w->s), -EBUSY);
-        thaw = slow_thaw_after(w, 0);
-        assert_int_equal(waitpid(thaw, &status, 0), thaw);
+        slow_thawed(slow_thaw_after(w, 0));
         assert_int_equal(cg_kill(&w->s, 3000, 30000), 0);
         slow_finish(w);
 }

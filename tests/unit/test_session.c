@@ -345,6 +345,13 @@ static void put_record(int sessions, pid_t pid, uint64_t start, uid_t uid, bool 
         put_record_home(sessions, pid, start, uid, sandbox, ready, "", false);
 }
 
+/* The start times of this process and of its parent: two live openers. */
+static void opener_starts(uint64_t *ret_me, uint64_t *ret_parent)
+{
+        assert_int_equal(proc_stat("/proc", getpid(), NULL, ret_me), 0);
+        assert_int_equal(proc_stat("/proc", getppid(), NULL, ret_parent), 0);
+}
+
 /* A pid that existed and is gone (reaped): nothing can be alive there
  * with our start time. */
 static pid_t dead_pid(void)
@@ -414,8 +421,7 @@ static void test_count_live_per_user(void **state)
         if (geteuid() != 0)
                 skip();
         tree_open(s, &t);
-        assert_int_equal(proc_stat("/proc", getpid(), NULL, &me_start), 0);
-        assert_int_equal(proc_stat("/proc", getppid(), NULL, &p_start), 0);
+        opener_starts(&me_start, &p_start);
         put_record(t.sessions, getpid(), me_start, 2003, false, true);
         put_record(t.sessions, getppid(), p_start, 2002, true, true);
         assert_int_equal(session_count_live(t.sessions, 2003, NULL, false), 0);
@@ -442,8 +448,7 @@ static void test_home_release_last(void **state)
         if (geteuid() != 0)
                 skip();
         tree_open(s, &t);
-        assert_int_equal(proc_stat("/proc", getpid(), NULL, &me_start), 0);
-        assert_int_equal(proc_stat("/proc", getppid(), NULL, &p_start), 0);
+        opener_starts(&me_start, &p_start);
         assert_int_equal(record_key(getpid(), me_start, key, sizeof key), 0);
         assert_int_equal(session_home_refs_set(t.locks, 2101, 3), 0);
 
