@@ -78,7 +78,7 @@ int session_opener_alive(const Record *rec)
         return proc_alive("/proc", rec->opener_pid, rec->opener_start);
 }
 
-int session_teardown(const Record *rec, int lock_dirfd, unsigned timeout_ms)
+int session_teardown(const Record *rec, int lock_dirfd, unsigned timeout_ms, unsigned cap_ms)
 {
         _cleanup_close_ int lock = -1;
         CgSet user;
@@ -109,7 +109,7 @@ int session_teardown(const Record *rec, int lock_dirfd, unsigned timeout_ms)
                 k = cg_remove_dirs(&user, true);
                 return k < 0 ? k : 0;
         }
-        r = cg_kill(&rec->cgroup, timeout_ms, CG_KILL_CAP_MS);
+        r = cg_kill(&rec->cgroup, timeout_ms, cap_ms);
         CUBBY_FAULT("lib.teardown.killed");
         /* The session's own dirs need no lock: nobody else makes or uses
          * them. Only the user level does (a login makes it and its session
@@ -343,7 +343,9 @@ static int gc_one(int dirfd, const char *key, const Record *rec, int err, void *
          * (cubbyctl list shows it) rather than guess. */
         if (err < 0 || session_opener_alive(rec) != 0)
                 return 0;
-        k = session_teardown(rec, g->locks, 5000);
+        /* gc runs inside a login (throttled): no long wait there. A
+         * teardown it cannot finish keeps the record for the next pass. */
+        k = session_teardown(rec, g->locks, CG_KILL_TIMEOUT_MS, CG_KILL_TIMEOUT_MS);
         /* The record goes only once everything it names is gone: a
          * teardown that failed leaves it for the next gc. */
         if (k >= 0 && unlinkat(dirfd, key, 0) < 0 && errno != ENOENT)
@@ -541,18 +543,28 @@ static int home_holders(int sessions_fd, const HomeSpec *hs)
 int session_home_release(int sessions_fd, int lock_dirfd, const HomeSpec *hs, unsigned timeout_ms)
 {
         _cleanup_close_ int anchor = -1, lock = -1;
+        unsigned refs = 0;
         int r;
 
         /* The caller removed its own record (or the container's) first.
          * Any holder left ends later and releases then (close_session,
          * gc's reap of a dead one, the container's stop): only the last
          * does the user-level work, seeing none because each removes its
-         * own part before it looks. No lock until then: under a mass
-         * logout the user lock queues every session of the user behind
+         * own part before it looks. The others never wait for the lock:
+         * under a mass logout it queues every session of the user behind
          * holders that wait long for a CPU. */
         r = home_holders(sessions_fd, hs);
-        if (r != 0)
-                return r < 0 ? r : 0;
+        if (r < 0)
+                return r;
+        if (r > 0) {
+                /* the count, if the lock is free now (it tells cubbyctl
+                 * and gc how many hold the home; only 0 matters to a
+                 * login); taken, it stays one too high until gc's recount */
+                if (session_lock_user(lock_dirfd, hs->uid, 0, &lock) == 0 &&
+                    session_home_refs_get(lock_dirfd, hs->uid, &refs) == 0 && refs > 1)
+                        (void)session_home_refs_set(lock_dirfd, hs->uid, refs - 1);
+                return 0;
+        }
         r = session_lock_user(lock_dirfd, hs->uid, timeout_ms, &lock);
         if (r < 0)
                 return r; /* gc's recount unmounts later */

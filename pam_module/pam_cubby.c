@@ -1326,7 +1326,7 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
         return 0;
 
 undo:
-        if (session_teardown(rec, locks, CG_KILL_TIMEOUT_MS) >= 0)
+        if (session_teardown(rec, locks, CG_KILL_TIMEOUT_MS, CG_KILL_CAP_MS) >= 0)
                 (void)session_record_remove(sessions, s->rec.uid, s->key);
         home_release(rec, sessions, locks);
         return r;
@@ -1542,7 +1542,7 @@ static int open_session(OpenCtx *c)
 
                         /* prepare()'s undo: no process of the session yet */
                         if (session_dir_open(s->lock_dir, false, &locks) >= 0 &&
-                            session_teardown(&s->rec, locks, CG_KILL_TIMEOUT_MS) >= 0) {
+                            session_teardown(&s->rec, locks, CG_KILL_TIMEOUT_MS, CG_KILL_CAP_MS) >= 0) {
                                 if (session_dir_open(CUBBY_SESSIONS_DIR, false, &sessions) >= 0)
                                         (void)session_record_remove(sessions, s->rec.uid, s->key);
                                 home_release(&s->rec, sessions, locks);
@@ -1577,7 +1577,7 @@ static int open_session(OpenCtx *c)
                 if (move_back_net(s) < 0)
                         return PAM_BUF_ERR;
                 if (session_dir_open(s->lock_dir, false, &locks) >= 0)
-                        (void)session_teardown(&s->rec, locks, CG_KILL_TIMEOUT_MS);
+                        (void)session_teardown(&s->rec, locks, CG_KILL_TIMEOUT_MS, CG_KILL_CAP_MS);
                 if (session_dir_open(CUBBY_SESSIONS_DIR, false, &sessions) >= 0)
                         (void)session_record_remove(sessions, s->rec.uid, s->key);
                 return PAM_BUF_ERR;
@@ -1713,7 +1713,7 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
         if (s->rec.sandbox) {
                 r = session_dir_open(s->lock_dir, true, &locks);
                 if (r >= 0)
-                        r = session_teardown(&s->rec, locks, CG_KILL_TIMEOUT_MS);
+                        r = session_teardown(&s->rec, locks, CG_KILL_TIMEOUT_MS, CG_KILL_CAP_MS);
         }
         CUBBY_FAULT("pam.close.torn_down");
         /* Only a session whose processes are gone lets go of its record,

@@ -452,8 +452,8 @@ static void test_home_release_last(void **state)
         assert_int_equal(record_key(getpid(), me_start, key, sizeof key), 0);
         assert_int_equal(session_home_refs_set(t.locks, 2101, 3), 0);
 
-        /* another session with the overlay: not the last, and no lock is
-         * taken (held here by us, it would time out otherwise) */
+        /* another session with the overlay: not the last, and it does not
+         * wait for the lock (held here by us: the count stays as it is) */
         put_record_home(t.sessions, getpid(), me_start, 2101, true, true, "/x/u2101/merged", false);
         assert_int_equal(session_lock_user(t.locks, 2101, 0, &held), 0);
         assert_int_equal(session_home_release(t.sessions, t.locks, &hs, 0), 0);
@@ -461,12 +461,17 @@ static void test_home_release_last(void **state)
         assert_int_equal(session_home_refs_get(t.locks, 2101, &refs), 0);
         assert_int_equal(refs, 3);
 
-        /* a login between its record and its home */
+        /* a login between its record and its home; the lock is free: the
+         * count goes down by one, never to 0 while a holder is left */
         assert_int_equal(session_record_remove(t.sessions, 2101, key), 0);
         put_record_home(t.sessions, getpid(), me_start, 2101, true, false, "", false);
         assert_int_equal(session_home_release(t.sessions, t.locks, &hs, 1000), 0);
         assert_int_equal(session_home_refs_get(t.locks, 2101, &refs), 0);
-        assert_int_equal(refs, 3);
+        assert_int_equal(refs, 2);
+        assert_int_equal(session_home_refs_set(t.locks, 2101, 1), 0);
+        assert_int_equal(session_home_release(t.sessions, t.locks, &hs, 1000), 0);
+        assert_int_equal(session_home_refs_get(t.locks, 2101, &refs), 0);
+        assert_int_equal(refs, 1);
 
         /* home = direct, and another user's overlay: the last holder is gone */
         assert_int_equal(session_record_remove(t.sessions, 2101, key), 0);
