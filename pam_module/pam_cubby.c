@@ -1326,9 +1326,11 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
         return 0;
 
 undo:
-        if (session_teardown(rec, locks, CG_KILL_TIMEOUT_MS, CG_KILL_CAP_MS) >= 0)
-                (void)session_record_remove(sessions, s->rec.uid, s->key);
-        home_release(rec, sessions, locks);
+        /* a teardown that fails keeps the record, and with it the home,
+         * for gc's reap */
+        if (session_teardown(rec, locks, CG_KILL_TIMEOUT_MS, CG_KILL_CAP_MS) >= 0 &&
+            session_record_remove(sessions, s->rec.uid, s->key) >= 0)
+                home_release(rec, sessions, locks);
         return r;
 }
 
@@ -1543,9 +1545,9 @@ static int open_session(OpenCtx *c)
                         /* prepare()'s undo: no process of the session yet */
                         if (session_dir_open(s->lock_dir, false, &locks) >= 0 &&
                             session_teardown(&s->rec, locks, CG_KILL_TIMEOUT_MS, CG_KILL_CAP_MS) >= 0) {
-                                if (session_dir_open(CUBBY_SESSIONS_DIR, false, &sessions) >= 0)
-                                        (void)session_record_remove(sessions, s->rec.uid, s->key);
-                                home_release(&s->rec, sessions, locks);
+                                if (session_dir_open(CUBBY_SESSIONS_DIR, false, &sessions) >= 0 &&
+                                    session_record_remove(sessions, s->rec.uid, s->key) >= 0)
+                                        home_release(&s->rec, sessions, locks);
                         }
                         return refuse(pamh, c->user, c->service, why, strerror(-r));
                 }
