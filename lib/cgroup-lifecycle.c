@@ -550,13 +550,13 @@ static void backoff(long *step, int64_t deadline, int evfd)
                 return;
         if (left > *step)
                 left = *step;
+        ts.tv_sec = 0;
+        ts.tv_nsec = (long)left;
         if (evfd >= 0) {
                 struct pollfd p = { .fd = evfd, .events = POLLPRI };
 
-                (void)poll(&p, 1, (int)(left / 1000000) + 1);
+                (void)ppoll(&p, 1, &ts, NULL);
         } else {
-                ts.tv_sec = 0;
-                ts.tv_nsec = (long)left;
                 while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
                         ;
         }
