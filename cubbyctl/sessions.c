@@ -482,7 +482,7 @@ static int kill_one(Ctl *c, const Record *rec, const char *key, void *userdata)
         if (!rec->sandbox)
                 return 0;
         /* The opener sees its shell die and closes the session itself. */
-        r = cg_kill(&rec->cgroup, 5000);
+        r = cg_kill(&rec->cgroup, CG_KILL_TIMEOUT_MS, CG_KILL_CAP_MS);
         if (r < 0) {
                 fprintf(stderr, "cubbyctl: cannot kill session %s: %s\n", rec->id, strerror(-r));
                 m->err = r;

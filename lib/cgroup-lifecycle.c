@@ -7,6 +7,7 @@
  * function returns 0 or -errno. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,9 @@
 #define CREATE_ATTEMPTS 3
 #define BACKOFF_START_NS 100000L
 #define BACKOFF_MAX_NS 10000000L
+/* past the timeout, rounds in a row that find a process not certain to
+ * go (each kills it again) before the wait gives up */
+#define NOT_DYING_ROUNDS 3
 
 /* user->dir[i] and session->dir[i] are the same hierarchy, the session one
  * exactly one level below. */
@@ -543,8 +547,10 @@ static int64_t now_ns(void)
         return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Sleep the current backoff step (never past deadline) and grow it. */
-static void backoff(long *step, int64_t deadline)
+/* Sleep the current backoff step (never past deadline) and grow it. With
+ * evfd (a v2 dir's cgroup.events, read since the last change) the kernel
+ * wakes us as soon as the dir's state changes. */
+static void backoff(long *step, int64_t deadline, int evfd)
 {
         int64_t left = deadline - now_ns();
         struct timespec ts;
@@ -555,10 +561,82 @@ static void backoff(long *step, int64_t deadline)
                 left = *step;
         ts.tv_sec = 0;
         ts.tv_nsec = (long)left;
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
+        if (evfd >= 0) {
+                struct pollfd p = { .fd = evfd, .events = POLLPRI };
+
+                (void)ppoll(&p, 1, &ts, NULL);
+        } else {
+                while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                        ;
+        }
         if (*step < BACKOFF_MAX_NS)
                 *step *= 2;
+}
+
+int cg_task_dying_text(const char *stat, const char *status)
+{
+        const char *p = stat ? strrchr(stat, ')') : NULL;
+        unsigned long long flags;
+        char state;
+
+        /* fields after comm: state (3) ... flags (9) */
+        if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %llu", &state, &flags) != 2)
+                return -EBADMSG;
+        if (state == 'Z' || state == 'X' || state == 'x' || (flags & CG_PF_EXITING))
+                return 1;
+        for (const char *l = status; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+                unsigned long long mask;
+
+                if ((strncmp(l, "SigPnd:", 7) == 0 || strncmp(l, "ShdPnd:", 7) == 0) &&
+                    sscanf(l + 7, "%llx", &mask) == 1 && (mask & (1ull << (SIGKILL - 1))))
+                        return 1;
+        }
+        return 0;
+}
+
+/* 1 if pid is gone or certain to go (exiting, or SIGKILL pending), 0 if
+ * it may live on. */
+static int task_dying(pid_t pid)
+{
+        _cleanup_free_ char *stat = NULL, *status = NULL;
+        char path[64];
+        int r;
+
+        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+        r = read_file_at(AT_FDCWD, path, 4096, &stat, NULL, NULL);
+        if (r >= 0) {
+                snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+                r = read_file_at(AT_FDCWD, path, 1 << 16, &status, NULL, NULL);
+        }
+        if (r == -ENOENT || r == -ESRCH)
+                return 1;
+        return r < 0 ? r : cg_task_dying_text(stat, status);
+}
+
+/* 1 if every process listed in dfd's cgroup.procs is certain to go, 0 if
+ * one is not (a fork that raced the kill, a pid of another pid namespace
+ * listed as 0, which we cannot judge), -errno. */
+static int listed_dying(int dfd)
+{
+        _cleanup_free_ char *text = NULL;
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+        int r;
+
+        r = read_file_at(dfd, "cgroup.procs", PROCS_MAX, &text, NULL, NULL);
+        if (r < 0)
+                return r;
+        /* read_pids drops the 0s: a process we cannot see may not be dying */
+        for (const char *p = text; *p; p = strchr(p, '\n'), p = p ? p + 1 : "")
+                if (p[0] == '0' && (p[1] == '\n' || p[1] == 0))
+                        return 0;
+        r = read_pids(dfd, &pids, &n);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                r = task_dying(pids[i]);
+                if (r == 0)
+                        return 0;
+        }
+        return r < 0 ? r : 1;
 }
 
 /* v1 freezer: nothing in a frozen cgroup can fork, exit or be reaped, so the
@@ -577,19 +655,59 @@ static void freeze_kill(int ffd, int64_t deadline)
                                 break;
                         if (strncmp(st, "FROZEN", 6) == 0 || now_ns() >= half)
                                 break;
-                        backoff(&step, half);
+                        backoff(&step, half, -1);
                 }
         (void)kill_listed(ffd);
         /* SIGKILL is delivered once the tasks run again. */
         (void)write_string_at(ffd, "freezer.state", "THAWED");
 }
 
-int cg_kill(const CgSet *session, unsigned timeout_ms)
+/* The v2 dir's cgroup.events, read: what backoff polls, 1 if populated. */
+static int events_populated(int evfd)
+{
+        char buf[256];
+        ssize_t n;
+
+        do
+                n = pread(evfd, buf, sizeof buf - 1, 0);
+        while (n < 0 && errno == EINTR);
+        if (n < 0)
+                return -errno;
+        buf[n] = 0;
+        for (const char *p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+                if (strncmp(p, "populated ", 10) == 0)
+                        return p[10] == '1';
+        return -EBADMSG;
+}
+
+/* Past the timeout: 1 if every populated dir holds only processes certain
+ * to go, 0 if not, -errno. */
+static int set_dying(const CgSet *session, const int *fds, const int *pop)
+{
+        for (size_t i = 0; i < session->n; i++) {
+                int r;
+
+                if (pop[i] <= 0 || fds[i] < 0)
+                        continue;
+                r = listed_dying(fds[i]);
+                if (r == -ENOENT || r == -ENODEV)
+                        continue; /* removed meanwhile */
+                if (r <= 0)
+                        return r;
+        }
+        return 1;
+}
+
+int cg_kill(const CgSet *session, unsigned timeout_ms, unsigned cap_ms)
 {
         int fds[CG_MAX_DIRS];
-        int64_t deadline = now_ns() + (int64_t)timeout_ms * 1000000;
+        int64_t t0 = now_ns();
+        int64_t soft = t0 + (int64_t)timeout_ms * 1000000;
+        int64_t hard = t0 + (int64_t)(cap_ms > timeout_ms ? cap_ms : timeout_ms) * 1000000;
         long step = BACKOFF_START_NS;
-        int v2_killed = -1, r;
+        int v2_killed = -1, evdir = -1, r;
+        _cleanup_close_ int evfd = -1;
+        unsigned not_dying = 0;
         bool loop = false;
 
         r = cg_set_check(session);
@@ -601,6 +719,10 @@ int cg_kill(const CgSet *session, unsigned timeout_ms)
                 r = cg_dir_open(&session->dir[i], &fds[i]);
                 if (r < 0 && r != -ENOENT)
                         goto out;
+                if (evfd < 0 && fds[i] >= 0 && session->dir[i].v2) {
+                        evfd = openat(fds[i], "cgroup.events", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+                        evdir = (int)i;
+                }
         }
 
         /* cgroup.kill (5.14+) kills the whole subtree atomically, forks included. */
@@ -612,20 +734,32 @@ int cg_kill(const CgSet *session, unsigned timeout_ms)
                 loop = true;
                 for (size_t i = 0; i < session->n; i++)
                         if (!session->dir[i].v2 && (session->dir[i].ctrl & CG_CTRL_FREEZER) && fds[i] >= 0) {
-                                freeze_kill(fds[i], deadline);
+                                freeze_kill(fds[i], soft);
                                 break;
                         }
         }
 
         /* Wait for every dir to empty. Processes listed in a dir that the
          * first method did not reach (no cgroup.kill and no freezer, or
-         * strays present in a v1 dir only) are swept with the kill loop. */
+         * strays present in a v1 dir only) are swept with the kill loop.
+         * Past timeout_ms the wait follows the processes, not the clock:
+         * with thousands exiting at once on a few CPUs, a process killed
+         * seconds ago may still wait for a CPU to run its exit. It goes on
+         * while every process left is certain to go (exiting, a zombie,
+         * SIGKILL pending); one that is not (a fork that raced the kill)
+         * is killed again, and if that does not take, or at cap_ms (a
+         * task stuck in D state on a dead NFS server), it is -ETIMEDOUT. */
         for (unsigned round = 0;; round++) {
                 bool any = false, v2_busy = false;
                 int pop[CG_MAX_DIRS];
 
                 for (size_t i = 0; i < session->n; i++) {
-                        pop[i] = fds[i] >= 0 ? dir_populated(fds[i], session->dir[i].v2) : 0;
+                        if (fds[i] < 0)
+                                pop[i] = 0;
+                        else if ((int)i == evdir && evfd >= 0)
+                                pop[i] = events_populated(evfd);
+                        else
+                                pop[i] = dir_populated(fds[i], session->dir[i].v2);
                         if (pop[i] == -ENOENT || pop[i] == -ENODEV)
                                 pop[i] = 0; /* removed meanwhile */
                         if (pop[i] < 0) {
@@ -638,16 +772,27 @@ int cg_kill(const CgSet *session, unsigned timeout_ms)
                         r = 0;
                         goto out;
                 }
-                if (now_ns() >= deadline) {
+                if (now_ns() >= hard) {
                         r = -ETIMEDOUT;
                         goto out;
+                }
+                if (now_ns() >= soft) {
+                        r = set_dying(session, fds, pop);
+                        if (r < 0)
+                                goto out;
+                        not_dying = r ? 0 : not_dying + 1;
+                        /* killed again below; still there after that, twice */
+                        if (not_dying > NOT_DYING_ROUNDS) {
+                                r = -ETIMEDOUT;
+                                goto out;
+                        }
                 }
                 if (v2_killed >= 0)
                         v2_busy = pop[v2_killed] > 0;
                 for (size_t i = 0; i < session->n; i++)
-                        if (pop[i] > 0 && (loop ? true : (round >= 2 && !v2_busy)))
+                        if (pop[i] > 0 && (loop || not_dying > 0 || (round >= 2 && !v2_busy)))
                                 (void)kill_listed(fds[i]);
-                backoff(&step, deadline);
+                backoff(&step, hard, evfd);
         }
 out:
         for (size_t i = 0; i < CG_MAX_DIRS; i++)

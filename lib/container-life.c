@@ -716,7 +716,7 @@ int ct_release(const CtLife *l, const CtRecord *r)
         if (k < 0)
                 return k;
         CUBBY_FAULT("lib.ct.release.record_removed");
-        k = session_home_release(l->locks, &hs, USER_LOCK_MS);
+        k = session_home_release(l->sessions, l->locks, &hs, USER_LOCK_MS);
         return k < 0 ? k : 0;
 }
 

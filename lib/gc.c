@@ -225,7 +225,7 @@ static void gc_orphan_cgroups(const GcCtx *g)
                         if (known || cg_paths(g->global->cgroup_parent, 0, (uid_t)uid,
                                               sd->d_name + 1, &su, &ss) < 0)
                                 continue;
-                        if (cg_kill(&ss, 5000) < 0 ||
+                        if (cg_kill(&ss, CG_KILL_TIMEOUT_MS, CG_KILL_CAP_MS) < 0 ||
                             session_lock_user(g->locks, (uid_t)uid, 5000, &lock) < 0 ||
                             cg_remove(&su, &ss) < 0) {
                                 gc_note(g, "gc: cannot remove orphan session cgroup %s of uid %llu",

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cubby/conf.h"
+#include "cubby/container-life.h"
 #include "cubby/anchor.h"
 #include "cubby/fault.h"
 #include "cubby/home.h"
@@ -77,7 +78,7 @@ int session_opener_alive(const Record *rec)
         return proc_alive("/proc", rec->opener_pid, rec->opener_start);
 }
 
-int session_teardown(const Record *rec, int lock_dirfd, unsigned timeout_ms)
+int session_teardown(const Record *rec, int lock_dirfd, unsigned timeout_ms, unsigned cap_ms)
 {
         _cleanup_close_ int lock = -1;
         CgSet user;
@@ -108,7 +109,7 @@ int session_teardown(const Record *rec, int lock_dirfd, unsigned timeout_ms)
                 k = cg_remove_dirs(&user, true);
                 return k < 0 ? k : 0;
         }
-        r = cg_kill(&rec->cgroup, timeout_ms);
+        r = cg_kill(&rec->cgroup, timeout_ms, cap_ms);
         CUBBY_FAULT("lib.teardown.killed");
         /* The session's own dirs need no lock: nobody else makes or uses
          * them. Only the user level does (a login makes it and its session
@@ -342,13 +343,22 @@ static int gc_one(int dirfd, const char *key, const Record *rec, int err, void *
          * (cubbyctl list shows it) rather than guess. */
         if (err < 0 || session_opener_alive(rec) != 0)
                 return 0;
-        k = session_teardown(rec, g->locks, 5000);
+        /* gc runs inside a login (throttled): no long wait there. A
+         * teardown it cannot finish keeps the record for the next pass. */
+        k = session_teardown(rec, g->locks, CG_KILL_TIMEOUT_MS, CG_KILL_TIMEOUT_MS);
         /* The record goes only once everything it names is gone: a
          * teardown that failed leaves it for the next gc. */
         if (k >= 0 && unlinkat(dirfd, key, 0) < 0 && errno != ENOENT)
                 k = -errno;
         if (k >= 0)
                 session_user_dir_prune(g->sessions, rec->uid);
+        /* Its close never released the home: the last holder unmounts. */
+        if (k >= 0 && session_holds_home(rec)) {
+                HomeSpec hs;
+
+                session_home_spec(rec, &hs);
+                (void)session_home_release(g->sessions, g->locks, &hs, 5000);
+        }
         /* The session's containers are gone with its cgroup, but their
          * supervisors may still be exiting and own the leases: release
          * them with the record, as close_session does, not at some later
@@ -493,20 +503,76 @@ int session_home_refs_set(int lock_dirfd, uid_t uid, unsigned n)
         return write_file_atomic_at_nosync(lock_dirfd, name, text, strlen(text), 0600);
 }
 
-int session_home_release(int lock_dirfd, const HomeSpec *hs, unsigned timeout_ms)
+bool session_holds_home(const Record *rec)
+{
+        /* not ready: a login between its record and its home, which may be
+         * about to use the overlay (it writes home_mount after the lock) */
+        return rec->sandbox && !rec->home_direct && (rec->home_mount[0] || !rec->ready);
+}
+
+void session_home_spec(const Record *rec, HomeSpec *ret)
+{
+        *ret = (HomeSpec){ .state_dir = rec->state_dir, .run_dir = rec->run_dir, .user = rec->user,
+                           .uid = rec->uid, .gid = rec->gid };
+}
+
+static int holder_found(int dirfd, const char *key, const Record *rec, int err, void *userdata)
+{
+        (void)dirfd;
+        (void)key;
+        (void)userdata;
+        /* unreadable: it may hold the home; gc's recount decides */
+        return err < 0 || !rec || session_holds_home(rec) ? 1 : 0;
+}
+
+/* 1 if a record of the user may hold the home, or the user's container
+ * does; 0 if none; -errno. Stops at the first holder: O(1) while the user
+ * has sessions, O(this user's records) at worst. */
+static int home_holders(int sessions_fd, const HomeSpec *hs)
+{
+        int r = ct_exists(hs->run_dir, hs->uid);
+
+        if (r != 0)
+                return r;
+        /* no sessions dir (cubbyctl where none was ever made): no record */
+        if (sessions_fd < 0)
+                return 0;
+        return session_walk(sessions_fd, &hs->uid, NULL, holder_found, NULL, NULL);
+}
+
+int session_home_release(int sessions_fd, int lock_dirfd, const HomeSpec *hs, unsigned timeout_ms)
 {
         _cleanup_close_ int anchor = -1, lock = -1;
         unsigned refs = 0;
         int r;
 
-        r = session_lock_user(lock_dirfd, hs->uid, timeout_ms, &lock);
-        if (r < 0)
-                return r; /* gc reconciles later */
-        r = session_home_refs_get(lock_dirfd, hs->uid, &refs);
+        /* The caller removed its own record (or the container's) first.
+         * Any holder left ends later and releases then (close_session,
+         * gc's reap of a dead one, the container's stop): only the last
+         * does the user-level work, seeing none because each removes its
+         * own part before it looks. The others never wait for the lock:
+         * under a mass logout it queues every session of the user behind
+         * holders that wait long for a CPU. */
+        r = home_holders(sessions_fd, hs);
         if (r < 0)
                 return r;
-        if (refs > 1)
-                return session_home_refs_set(lock_dirfd, hs->uid, refs - 1);
+        if (r > 0) {
+                /* the count, if the lock is free now (it tells cubbyctl
+                 * and gc how many hold the home; only 0 matters to a
+                 * login); taken, it stays one too high until gc's recount */
+                if (session_lock_user(lock_dirfd, hs->uid, 0, &lock) == 0 &&
+                    session_home_refs_get(lock_dirfd, hs->uid, &refs) == 0 && refs > 1)
+                        (void)session_home_refs_set(lock_dirfd, hs->uid, refs - 1);
+                return 0;
+        }
+        r = session_lock_user(lock_dirfd, hs->uid, timeout_ms, &lock);
+        if (r < 0)
+                return r; /* gc's recount unmounts later */
+        /* again under the lock: a login writes its record before it takes
+         * the lock to mount, so one that got in meanwhile is seen here */
+        r = home_holders(sessions_fd, hs);
+        if (r != 0)
+                return r < 0 ? r : 0;
         r = session_home_refs_set(lock_dirfd, hs->uid, 0);
         if (r < 0)
                 return r;

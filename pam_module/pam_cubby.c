@@ -77,7 +77,6 @@
 #define DATA_NAME "pam_cubby_session"
 #define LAST_GOOD_DIR CUBBY_RUNDIR "/last-good"
 #define LOCK_TIMEOUT_MS 10000
-#define KILL_TIMEOUT_MS 5000
 #define START_TIMEOUT_MS 15000
 
 typedef struct Args {
@@ -710,17 +709,18 @@ static int prepare_home(OpenCtx *c, const ConfPolicy *pol, Record *rec, const ch
         return 0;
 }
 
-/* The session no longer uses the overlay: one reference less, and the
- * overlay is unmounted with the last (session_home_release, which a
- * container's stop shares). */
-static void home_release(const Record *rec, int locks)
+/* The session no longer uses the overlay (its record is gone): the
+ * user's last holder unmounts it (session_home_release, which a
+ * container's stop and gc's reap share). */
+static void home_release(const Record *rec, int sessions, int locks)
 {
-        HomeSpec hs = { .state_dir = rec->state_dir, .run_dir = rec->run_dir, .user = rec->user,
-                        .uid = rec->uid, .gid = rec->gid };
+        HomeSpec hs;
 
-        if (!rec->home_mount[0])
+        /* no sessions dir open: the records cannot be checked */
+        if (!session_holds_home(rec) || sessions < 0)
                 return;
-        (void)session_home_release(locks, &hs, LOCK_TIMEOUT_MS);
+        session_home_spec(rec, &hs);
+        (void)session_home_release(sessions, locks, &hs, LOCK_TIMEOUT_MS);
 }
 
 /* The host side of the network (bridge, nft table, forwarding) is made
@@ -1326,9 +1326,11 @@ static int prepare(OpenCtx *c, const ConfPolicy *pol, Session *s, const char **r
         return 0;
 
 undo:
-        if (session_teardown(rec, locks, KILL_TIMEOUT_MS) >= 0)
-                (void)session_record_remove(sessions, s->rec.uid, s->key);
-        home_release(rec, locks);
+        /* a teardown that fails keeps the record, and with it the home,
+         * for gc's reap */
+        if (session_teardown(rec, locks, CG_KILL_TIMEOUT_MS, CG_KILL_CAP_MS) >= 0 &&
+            session_record_remove(sessions, s->rec.uid, s->key) >= 0)
+                home_release(rec, sessions, locks);
         return r;
 }
 
@@ -1545,10 +1547,10 @@ static int open_session(OpenCtx *c)
 
                         /* prepare()'s undo: no process of the session yet */
                         if (session_dir_open(s->lock_dir, false, &locks) >= 0 &&
-                            session_teardown(&s->rec, locks, KILL_TIMEOUT_MS) >= 0) {
-                                if (session_dir_open(CUBBY_SESSIONS_DIR, false, &sessions) >= 0)
-                                        (void)session_record_remove(sessions, s->rec.uid, s->key);
-                                home_release(&s->rec, locks);
+                            session_teardown(&s->rec, locks, CG_KILL_TIMEOUT_MS, CG_KILL_CAP_MS) >= 0) {
+                                if (session_dir_open(CUBBY_SESSIONS_DIR, false, &sessions) >= 0 &&
+                                    session_record_remove(sessions, s->rec.uid, s->key) >= 0)
+                                        home_release(&s->rec, sessions, locks);
                         }
                         return refuse(pamh, c->user, c->service, why, strerror(-r));
                 }
@@ -1580,7 +1582,7 @@ static int open_session(OpenCtx *c)
                 if (move_back_net(s) < 0)
                         return PAM_BUF_ERR;
                 if (session_dir_open(s->lock_dir, false, &locks) >= 0)
-                        (void)session_teardown(&s->rec, locks, KILL_TIMEOUT_MS);
+                        (void)session_teardown(&s->rec, locks, CG_KILL_TIMEOUT_MS, CG_KILL_CAP_MS);
                 if (session_dir_open(CUBBY_SESSIONS_DIR, false, &sessions) >= 0)
                         (void)session_record_remove(sessions, s->rec.uid, s->key);
                 return PAM_BUF_ERR;
@@ -1717,7 +1719,7 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
         if (s->rec.sandbox) {
                 r = session_dir_open(s->lock_dir, true, &locks);
                 if (r >= 0)
-                        r = session_teardown(&s->rec, locks, KILL_TIMEOUT_MS);
+                        r = session_teardown(&s->rec, locks, CG_KILL_TIMEOUT_MS, CG_KILL_CAP_MS);
         }
         CUBBY_FAULT("pam.close.torn_down");
         /* Only a session whose processes are gone lets go of its record,
@@ -1727,7 +1729,7 @@ PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, con
                 (void)session_record_remove(sessions, s->rec.uid, s->key);
                 CUBBY_FAULT("pam.close.unrecorded");
                 if (s->rec.sandbox && locks >= 0)
-                        home_release(&s->rec, locks);
+                        home_release(&s->rec, sessions, locks);
                 CUBBY_FAULT("pam.close.home_released");
                 /* a container's lease is free once its helper is gone; the
                  * session's containers are all gone now. A session that

@@ -33,11 +33,26 @@ int cg_create(const CgSet *user, const CgSet *session, const CgLimits *limits);
  * the container's dirs below the user dir (ct, ct/init, ct/s<sid>). */
 int cg_create_below(const CgSet *dirs, bool exclusive);
 
+/* How long a teardown waits for its processes: timeout_ms by the clock,
+ * then as long as every process left is certain to go, up to the cap. */
+#define CG_KILL_TIMEOUT_MS 5000
+#define CG_KILL_CAP_MS 60000
+/* PF_EXITING of /proc/PID/stat's flags (include/linux/sched.h) */
+#define CG_PF_EXITING 0x4u
+
 /* Kill every process in the session dirs (cgroup.kill where a v2 dir has
  * it, else freeze-and-kill with the v1 freezer, else a bounded kill loop)
- * and wait, at most timeout_ms, until they are all empty. -ETIMEDOUT if
- * not. Missing dirs count as empty. */
-int cg_kill(const CgSet *session, unsigned timeout_ms);
+ * and wait until they are all empty: timeout_ms, and past it for as long
+ * as every process left is exiting, a zombie or has SIGKILL pending (a
+ * process that is not is killed again; one that stays so ends the wait),
+ * at most cap_ms in all. -ETIMEDOUT if they do not empty. Missing dirs
+ * count as empty. */
+int cg_kill(const CgSet *session, unsigned timeout_ms, unsigned cap_ms);
+
+/* From the text of /proc/PID/stat and /proc/PID/status: 1 if the process
+ * is certain to go (state Z or X, PF_EXITING, SIGKILL pending for it or
+ * its thread group), 0 if not, -EBADMSG. */
+int cg_task_dying_text(const char *stat, const char *status);
 
 /* rmdir the session dirs (missing is fine), then the user dirs if empty
  * (-EBUSY from a user dir that still has sessions is not an error).

@@ -52,12 +52,13 @@ typedef struct {
 int session_walk(int sessions_fd, const uid_t *uid, session_key_fn want, session_walk_fn fn,
                  void *userdata, SessionWalkStats *stats);
 
-/* Kill the session cgroup, wait until it is empty (bounded), remove it and
- * the user level if that was the last session. Holds the user lock only
- * for the user level (a few rmdirs). A
+/* Kill the session cgroup, wait until it is empty (cg_kill: timeout_ms,
+ * then while its processes are certain to go, at most cap_ms), remove it
+ * and the user level if that was the last session. Holds the user lock
+ * only for the user level (a few rmdirs; timeout_ms to get it). A
  * session of a container = user record is not killed: its dir
  * (<user>/ct/s<sid>) is removed if empty and left otherwise. */
-int session_teardown(const Record *rec, int lock_dirfd, unsigned timeout_ms);
+int session_teardown(const Record *rec, int lock_dirfd, unsigned timeout_ms, unsigned cap_ms);
 
 /* Reap the sessions whose opener is gone: teardown, then remove the record.
  * Safe to run concurrently (a second gc skips while one runs) and twice.
@@ -72,12 +73,24 @@ int session_gc(int sessions_dirfd, int lock_dirfd, session_reap_fn on_reap, void
 int session_home_refs_get(int lock_dirfd, uid_t uid, unsigned *ret);
 int session_home_refs_set(int lock_dirfd, uid_t uid, unsigned n);
 
-/* One reference less on the user's overlay home (hs: run_dir, state_dir,
- * user, uid), under the user lock; the overlay is unmounted in the anchor
- * with the last. O(1); gc reconciles the count if this never runs (a
- * crash). 1 if it unmounted, 0 if references are left or nothing was
- * mounted, -errno. */
-int session_home_release(int lock_dirfd, const HomeSpec *hs, unsigned timeout_ms);
+/* Whether rec's session may use the user's overlay home: a sandboxed
+ * session with an overlay home, or one not ready yet (between its record
+ * and its home). */
+bool session_holds_home(const Record *rec);
+/* The HomeSpec (run_dir, state_dir, user, uid, gid) of rec's home. */
+void session_home_spec(const Record *rec, HomeSpec *ret);
+
+/* The caller's hold on the user's overlay home ends; its own record (or
+ * container record) is already gone. If no record of the user may hold
+ * the home (session_holds_home) and the user has no container, then, under
+ * the user lock and checked again there, the count is reset and the
+ * overlay unmounted in the anchor: the last one to leave always does it
+ * (each removes its own part before it looks). The others only lower the
+ * count, and only if the lock is free at once (never waiting for it): a
+ * count left one too high is corrected by gc's recount, and a login only
+ * asks whether it is 0. sessions_fd -1: there is no sessions dir (so no
+ * record). 1 if it unmounted, 0 if not, -errno. */
+int session_home_release(int sessions_fd, int lock_dirfd, const HomeSpec *hs, unsigned timeout_ms);
 
 /* <run_dir>/locks, where the per-user and gc locks live. */
 int session_lock_dir_path(const char *run_dir, char *buf, size_t size);

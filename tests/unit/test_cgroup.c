@@ -293,6 +293,33 @@ static void test_paths_text_refused(void **state)
 
 /* ---- pure: records ---------------------------------------------------- */
 
+/* ---- pure: which process is certain to go ------------------------------- */
+
+static void test_task_dying_text(void **state)
+{
+        /* comm with ") " in it: fields count from the last ')' */
+        const char *run = "123 (a) b) R 1 123 123 0 -1 4194560 100 0 0 0 5 1 0 0 20 0 1 0 99 0 0\n";
+        const char *exiting = "123 (sh) R 1 123 123 0 -1 4194564 100 0 0 0 5 1 0 0 20 0 1 0 99 0 0\n";
+        const char *zombie = "123 (sh) Z 1 123 123 0 -1 4194560 100 0 0 0 5 1 0 0 20 0 1 0 99 0 0\n";
+        const char *dead = "123 (sh) X 1 123 123 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 99 0 0\n";
+        const char *quiet = "Name:\tsh\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\n";
+        const char *term = "Name:\tsh\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000004000\n";
+        const char *killed = "Name:\tsh\nSigPnd:\t0000000000000100\nShdPnd:\t0000000000000000\n";
+        const char *group = "Name:\tsh\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000102\n";
+
+        assert_int_equal(cg_task_dying_text(run, quiet), 0);
+        assert_int_equal(cg_task_dying_text(run, term), 0); /* SIGTERM may be caught */
+        assert_int_equal(cg_task_dying_text(run, killed), 1);
+        assert_int_equal(cg_task_dying_text(run, group), 1);
+        assert_int_equal(cg_task_dying_text(exiting, quiet), 1);
+        assert_int_equal(cg_task_dying_text(zombie, quiet), 1);
+        assert_int_equal(cg_task_dying_text(dead, NULL), 1);
+        assert_int_equal(cg_task_dying_text(run, NULL), 0);
+        assert_int_equal(cg_task_dying_text("123 sh R 1", quiet), -EBADMSG);
+        assert_int_equal(cg_task_dying_text("123 (sh)", quiet), -EBADMSG);
+        assert_int_equal(cg_task_dying_text(NULL, quiet), -EBADMSG);
+}
+
 static void test_dir_record(void **state)
 {
         static const char *const bad[] = {
@@ -512,7 +539,7 @@ static void test_create_limits(void **state)
         assert_gone(&u);
         /* missing is fine */
         assert_int_equal(cg_remove(&u, &s), 0);
-        assert_int_equal(cg_kill(&s, 100), 0);
+        assert_int_equal(cg_kill(&s, 100, 100), 0);
         assert_int_equal(cg_populated(&s), 0);
 }
 
@@ -855,7 +882,7 @@ static void attach_and_kill_lim(const CgSet *u, const CgSet *s, const CgLimits *
         assert_int_equal(cg_populated(s), 1);
 
         t0 = now_us();
-        assert_int_equal(cg_kill(s, 3000), 0);
+        assert_int_equal(cg_kill(s, 3000, 3000), 0);
         dt = now_us() - t0;
         print_message("  cg_kill %-28s %lld us\n", what, (long long)dt);
         assert_true(dt < 3000000);
@@ -926,6 +953,186 @@ static void test_kill_loop(void **state)
                 return;
         }
         attach_and_kill(&u, &s, 0, "(v1 without freezer: loop)");
+}
+
+/* ---- real: a teardown slower than its timeout --------------------------- */
+
+/* A SIGKILLed process that cannot exit yet: the session's process is
+ * moved into a frozen v1 freezer dir below the session's own (cg_kill
+ * freezes and thaws the session dir, not that one), where the kill stays
+ * pending until the dir is thawed. Only where a v1 freezer is: a v2
+ * frozen task dies of SIGKILL at once. */
+typedef struct Slow {
+        CgSet u, s;
+        char slow[PATH_MAX + 16];
+        pid_t child;
+} Slow;
+
+/* The current one, for slow_teardown after a failed assert (which
+ * leaves the test's stack frame): static, not on that stack. */
+static Slow slow_w;
+static Slow *slow_now;
+
+static bool slow_start(Slow *w)
+{
+        char sid[CUBBY_ID_LEN + 1], pid[16];
+        const CgDir *fr = NULL;
+        CgAttach a;
+        int p[2];
+        char c;
+
+        memset(w, 0, sizeof *w);
+        slow_now = w;
+        new_session(&w->u, &w->s, sid);
+        for (size_t i = 0; i < w->s.n; i++)
+                if (!w->s.dir[i].v2 && (w->s.dir[i].ctrl & CG_CTRL_FREEZER))
+                        fr = &w->s.dir[i];
+        if (!fr) {
+                print_message("  no v1 freezer on this host: part skipped\n");
+                return false;
+        }
+        assert_int_equal(cg_create(&w->u, &w->s, &limits_a), 0);
+        snprintf(w->slow, sizeof w->slow, "%s/slow", fr->path);
+        assert_int_equal(mkdir(w->slow, 0755), 0);
+        assert_int_equal(cg_attach_open(&w->s, &a), 0);
+        assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+        w->child = clone3_into(a.v2_fd, 0);
+        if (w->child == 0) {
+                close(p[0]);
+                if (cg_attach_self_v1(&a) < 0)
+                        _exit(10);
+                (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+                alarm(30);
+                if (write(p[1], &c, 1) != 1)
+                        _exit(11);
+                for (int k = 0; k < 60; k++)
+                        sleep(1);
+                _exit(0);
+        }
+        assert_true(w->child > 0);
+        close(p[1]);
+        cg_attach_close(&a);
+        assert_int_equal(read(p[0], &c, 1), 1);
+        close(p[0]);
+        snprintf(pid, sizeof pid, "%d", (int)w->child);
+        {
+                _cleanup_close_ int fd = open(w->slow, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+                assert_true(fd >= 0);
+                assert_int_equal(write_string_at(fd, "cgroup.procs", pid), 0);
+                assert_int_equal(write_string_at(fd, "freezer.state", "FROZEN"), 0);
+                for (int k = 0; k < 2000; k++) {
+                        _cleanup_free_ char *st = knob(w->slow, "freezer.state");
+
+                        if (st && strcmp(st, "FROZEN") == 0)
+                                break;
+                        usleep(1000);
+                }
+                assert_knob(w->slow, "freezer.state", "FROZEN");
+        }
+        return true;
+}
+
+/* Thaw the slow dir after ms, from a child of ours (cg_kill blocks us). */
+static pid_t slow_thaw_after(const Slow *w, unsigned ms)
+{
+        pid_t t = fork();
+
+        if (t == 0) {
+                char p[PATH_MAX + 64];
+
+                usleep(ms * 1000);
+                snprintf(p, sizeof p, "%s/freezer.state", w->slow);
+                _exit(write_string_at(AT_FDCWD, p, "THAWED") < 0 ? 1 : 0);
+        }
+        assert_true(t > 0);
+        return t;
+}
+
+static void slow_thawed(pid_t thaw)
+{
+        int status;
+
+        assert_int_equal(waitpid(thaw, &status, 0), thaw);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void slow_finish(Slow *w)
+{
+        int status;
+
+        assert_int_equal(cg_populated(&w->s), 0);
+        assert_int_equal(rmdir(w->slow), 0);
+        assert_int_equal(cg_remove(&w->u, &w->s), 0);
+        assert_gone(&w->s);
+        assert_int_equal(waitpid(w->child, &status, 0), w->child);
+        assert_true(WIFSIGNALED(status));
+        assert_int_equal(WTERMSIG(status), SIGKILL);
+        reap_all();
+        slow_now = NULL;
+}
+
+/* After a failed assert: thaw, kill and remove what slow_start made, so
+ * that the next test finds no busy user dir. */
+static int slow_teardown(void **state)
+{
+        Slow *w = slow_now;
+        char p[PATH_MAX + 64];
+
+        slow_now = NULL;
+        if (!w || !w->slow[0])
+                return 0;
+        snprintf(p, sizeof p, "%s/freezer.state", w->slow);
+        (void)write_string_at(AT_FDCWD, p, "THAWED");
+        if (w->child > 0)
+                (void)kill(w->child, SIGKILL);
+        (void)cg_kill(&w->s, 3000, 3000);
+        (void)rmdir(w->slow);
+        (void)cg_remove(&w->u, &w->s);
+        reap_all();
+        return 0;
+}
+
+/* Killed, but its exit takes longer than the timeout: the wait goes on
+ * (SIGKILL is pending) and ends when the process is gone, well before the
+ * cap. */
+static void test_kill_slow_exit(void **state)
+{
+        Slow *w = &slow_w;
+        pid_t thaw;
+        int64_t t0, dt;
+
+        if (!slow_start(w))
+                return;
+        thaw = slow_thaw_after(w, 1000);
+        t0 = now_us();
+        assert_int_equal(cg_kill(&w->s, 200, 30000), 0);
+        dt = now_us() - t0;
+        print_message("  cg_kill of a process exiting after 1 s (timeout 200 ms): %lld us\n", (long long)dt);
+        /* it did wait past its timeout for the thaw */
+        assert_true(dt >= 900000);
+        slow_thawed(thaw);
+        slow_finish(w);
+}
+
+/* A process that does not go by the cap (here: still frozen, as a task
+ * stuck in D state) is a real timeout: -ETIMEDOUT, the dirs stay. */
+static void test_kill_slow_cap(void **state)
+{
+        Slow *w = &slow_w;
+        int64_t t0, dt;
+
+        if (!slow_start(w))
+                return;
+        t0 = now_us();
+        assert_int_equal(cg_kill(&w->s, 100, 600), -ETIMEDOUT);
+        dt = now_us() - t0;
+        assert_true(dt >= 600000);
+        assert_int_equal(cg_populated(&w->s), 1);
+        assert_int_equal(cg_remove(NULL, &w->s), -EBUSY);
+        slow_thawed(slow_thaw_after(w, 0));
+        assert_int_equal(cg_kill(&w->s, 3000, 30000), 0);
+        slow_finish(w);
 }
 
 /* ---- real: cpus (cpuset) ---------------------------------------------- */
@@ -1124,7 +1331,7 @@ static void test_timing(void **state)
                 assert_int_equal(cg_create(&u, &s, &limits_a), 0);
                 tc[k] = now_us() - t0;
                 t0 = now_us();
-                assert_int_equal(cg_kill(&s, 1000), 0);
+                assert_int_equal(cg_kill(&s, 1000, 1000), 0);
                 tk[k] = now_us() - t0;
                 t0 = now_us();
                 assert_int_equal(cg_remove(&u, &s), 0);
@@ -1240,6 +1447,7 @@ int main(void)
                 cmocka_unit_test(test_paths_text_layouts),
                 cmocka_unit_test(test_paths_text_refused),
                 cmocka_unit_test(test_dir_record),
+                cmocka_unit_test(test_task_dying_text),
         };
         const struct CMUnitTest real[] = {
                 cmocka_unit_test(test_paths_real),
@@ -1254,6 +1462,8 @@ int main(void)
                 cmocka_unit_test(test_kill_userns_child),
                 cmocka_unit_test(test_kill_freezer),
                 cmocka_unit_test(test_kill_loop),
+                cmocka_unit_test_teardown(test_kill_slow_exit, slow_teardown),
+                cmocka_unit_test_teardown(test_kill_slow_cap, slow_teardown),
                 cmocka_unit_test(test_cpus),
                 cmocka_unit_test(test_cpuset_balance),
                 cmocka_unit_test(test_timing),
@@ -1295,10 +1505,16 @@ int main(void)
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
                 ;
 
-        /* Whatever happened: remove ./cubby-test-cg-<pid> in every hierarchy. */
-        for (size_t i = 0; i < u.n; i++) {
+        /* Whatever happened: remove ./cubby-test-cg-<pid> in every hierarchy,
+         * the freezer's first (it thaws: a frozen process of a failed test
+         * cannot die, and would keep the other hierarchies' dirs busy). */
+        for (size_t j = 0; j < u.n; j++) {
+                size_t i = j;
                 char parent[PATH_MAX];
 
+                for (size_t f = 0; f < u.n; f++)
+                        if ((u.dir[f].ctrl & CG_CTRL_FREEZER) && !u.dir[f].v2)
+                                i = j == 0 ? f : (j == f ? 0 : j);
                 if (!dirname_of(u.dir[i].path, parent, sizeof parent))
                         continue;
                 left += cleanup_tree(parent, 0);

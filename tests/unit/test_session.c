@@ -301,7 +301,10 @@ static void tree_close(Tree *t)
  * that does not exist (a component with our pid that nothing creates), so
  * a teardown finds nothing to kill or remove and gc only removes the
  * record. */
-static void put_record(int sessions, pid_t pid, uint64_t start, uid_t uid, bool sandbox, bool ready)
+static char home_run_dir[PATH_MAX] = "/run/cubby";
+
+static void put_record_home(int sessions, pid_t pid, uint64_t start, uid_t uid, bool sandbox, bool ready,
+                            const char *home_mount, bool home_direct)
 {
         _cleanup_free_ Record *r = calloc(1, sizeof *r);
 
@@ -329,7 +332,24 @@ static void put_record(int sessions, pid_t pid, uint64_t start, uid_t uid, bool 
         snprintf(r->cgroup.dir[0].path, sizeof r->cgroup.dir[0].path,
                  "/sys/fs/cgroup/cubby-unit-absent-%d/u%u/s0123456789abcdef", (int)getpid(),
                  (unsigned)uid);
+        snprintf(r->home_mount, sizeof r->home_mount, "%s", home_mount);
+        r->home_direct = home_direct;
+        /* where a home is named: a run dir of the test's own */
+        if (home_mount[0])
+                snprintf(r->run_dir, sizeof r->run_dir, "%s", home_run_dir);
         assert_int_equal(session_record_write(sessions, r), 0);
+}
+
+static void put_record(int sessions, pid_t pid, uint64_t start, uid_t uid, bool sandbox, bool ready)
+{
+        put_record_home(sessions, pid, start, uid, sandbox, ready, "", false);
+}
+
+/* The start times of this process and of its parent: two live openers. */
+static void opener_starts(uint64_t *ret_me, uint64_t *ret_parent)
+{
+        assert_int_equal(proc_stat("/proc", getpid(), NULL, ret_me), 0);
+        assert_int_equal(proc_stat("/proc", getppid(), NULL, ret_parent), 0);
 }
 
 /* A pid that existed and is gone (reaped): nothing can be alive there
@@ -401,13 +421,77 @@ static void test_count_live_per_user(void **state)
         if (geteuid() != 0)
                 skip();
         tree_open(s, &t);
-        assert_int_equal(proc_stat("/proc", getpid(), NULL, &me_start), 0);
-        assert_int_equal(proc_stat("/proc", getppid(), NULL, &p_start), 0);
+        opener_starts(&me_start, &p_start);
         put_record(t.sessions, getpid(), me_start, 2003, false, true);
         put_record(t.sessions, getppid(), p_start, 2002, true, true);
         assert_int_equal(session_count_live(t.sessions, 2003, NULL, false), 0);
         assert_int_equal(session_count_live(t.sessions, 2002, NULL, false), 1);
         assert_int_equal(session_count_live(t.sessions, 2004, NULL, false), 0);
+        tree_close(&t);
+}
+
+/* session_home_release: only the user's last holder resets the count
+ * (and unmounts, where an anchor is); a record that may hold the home (an
+ * overlay, or a login not ready yet) keeps it and takes no lock, a home =
+ * direct one or another user's does not. */
+static void test_home_release_last(void **state)
+{
+        Scratch *s = *state;
+        uint64_t me_start, p_start;
+        char key[RECORD_KEY_MAX];
+        HomeSpec hs = { .state_dir = "/var/lib/cubby-unit-absent", .run_dir = s->dir, .user = "u2101",
+                        .uid = 2101, .gid = 2101 };
+        unsigned refs = 0;
+        int held = -1;
+        Tree t;
+
+        if (geteuid() != 0)
+                skip();
+        tree_open(s, &t);
+        opener_starts(&me_start, &p_start);
+        assert_int_equal(record_key(getpid(), me_start, key, sizeof key), 0);
+        assert_int_equal(session_home_refs_set(t.locks, 2101, 3), 0);
+
+        /* another session with the overlay: not the last, and it does not
+         * wait for the lock (held here by us: the count stays as it is) */
+        put_record_home(t.sessions, getpid(), me_start, 2101, true, true, "/x/u2101/merged", false);
+        assert_int_equal(session_lock_user(t.locks, 2101, 0, &held), 0);
+        assert_int_equal(session_home_release(t.sessions, t.locks, &hs, 0), 0);
+        close(held);
+        assert_int_equal(session_home_refs_get(t.locks, 2101, &refs), 0);
+        assert_int_equal(refs, 3);
+
+        /* a login between its record and its home; the lock is free: the
+         * count goes down by one, never to 0 while a holder is left */
+        assert_int_equal(session_record_remove(t.sessions, 2101, key), 0);
+        put_record_home(t.sessions, getpid(), me_start, 2101, true, false, "", false);
+        assert_int_equal(session_home_release(t.sessions, t.locks, &hs, 1000), 0);
+        assert_int_equal(session_home_refs_get(t.locks, 2101, &refs), 0);
+        assert_int_equal(refs, 2);
+        assert_int_equal(session_home_refs_set(t.locks, 2101, 1), 0);
+        assert_int_equal(session_home_release(t.sessions, t.locks, &hs, 1000), 0);
+        assert_int_equal(session_home_refs_get(t.locks, 2101, &refs), 0);
+        assert_int_equal(refs, 1);
+
+        /* home = direct, and another user's overlay: the last holder is gone */
+        assert_int_equal(session_record_remove(t.sessions, 2101, key), 0);
+        put_record_home(t.sessions, getpid(), me_start, 2101, true, true, "", true);
+        put_record_home(t.sessions, getppid(), p_start, 2102, true, true, "/x/u2102/merged", false);
+        assert_int_equal(session_home_release(t.sessions, t.locks, &hs, 1000), 0); /* no anchor here */
+        assert_int_equal(session_home_refs_get(t.locks, 2101, &refs), 0);
+        assert_int_equal(refs, 0);
+        assert_int_equal(session_home_refs_get(t.locks, 2102, &refs), 0);
+        assert_int_equal(refs, 0);
+
+        /* gc reaps a dead session with the overlay: its close never
+         * released the home, so gc does, and it was the last holder */
+        snprintf(home_run_dir, sizeof home_run_dir, "%s", s->dir);
+        assert_int_equal(session_home_refs_set(t.locks, 2103, 2), 0);
+        put_record_home(t.sessions, dead_pid(), me_start, 2103, true, true, "/x/u2103/merged", false);
+        assert_int_equal(session_gc(t.sessions, t.locks, NULL, NULL, NULL), 0);
+        assert_int_equal(session_home_refs_get(t.locks, 2103, &refs), 0);
+        assert_int_equal(refs, 0);
+        snprintf(home_run_dir, sizeof home_run_dir, "/run/cubby");
         tree_close(&t);
 }
 
@@ -640,6 +724,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_dir_open, scratch_setup, scratch_teardown),
                 cmocka_unit_test_setup_teardown(test_count_live, scratch_setup, scratch_teardown),
                 cmocka_unit_test_setup_teardown(test_count_live_per_user, scratch_setup, scratch_teardown),
+                cmocka_unit_test_setup_teardown(test_home_release_last, scratch_setup, scratch_teardown),
                 cmocka_unit_test_setup_teardown(test_gc, scratch_setup, scratch_teardown),
                 cmocka_unit_test_setup_teardown(test_gc_run_throttle, scratch_setup, scratch_teardown),
                 cmocka_unit_test_setup_teardown(test_walk_per_user, scratch_setup, scratch_teardown),
