@@ -452,11 +452,14 @@ int ipam_owner_init(IpamOwner *owner, const char *session, pid_t pid, uid_t uid,
 }
 
 /* The user's own leases (their index dir), for the cap and for an owner
- * that already holds one. */
+ * that already holds one. Whether an owner is alive (a read of its
+ * /proc/PID/stat) is asked only when the cap could be reached: with every
+ * lease counted as live, below the cap (or with none) no lease needs it. */
 typedef struct UserScan {
         int dfd;
         const IpamOwner *owner;
-        uint32_t live;
+        bool check_alive;
+        uint32_t current, live;
         bool held;
         uint32_t held_addr;
 } UserScan;
@@ -473,7 +476,8 @@ static int user_scan_one(int dirfd, const char *name, int fd, const struct stat 
                 s->held = true;
                 s->held_addr = l->addr;
         }
-        if (ipam_owner_alive(&l->owner))
+        s->current++;
+        if (s->check_alive && ipam_owner_alive(&l->owner))
                 s->live++;
         return 0;
 }
@@ -728,9 +732,17 @@ int ipam_acquire_capped(const char *run_dir, uint32_t subnet, unsigned prefix,
                 return 0;
         }
         /* One user must not take the pool (and the bridge's ports) from
-         * everybody else. */
-        if (max_per_uid > 0 && s.live >= max_per_uid)
-                return -EDQUOT;
+         * everybody else: counted by their owners alive, where the count
+         * of all their leases reaches the cap. */
+        if (max_per_uid > 0 && s.current >= max_per_uid) {
+                s.check_alive = true;
+                s.current = s.live = 0;
+                r = ipam_lease_walk(ufd, user_scan_one, &s);
+                if (r < 0)
+                        return r;
+                if (s.live >= max_per_uid)
+                        return -EDQUOT;
+        }
         r = lease_create(dfd, ufd, &l, ret_addr, first, last, hosts);
         if (r == -EADDRNOTAVAIL) {
                 IpamReap g = { 0 };
