@@ -577,18 +577,34 @@ int cg_task_dying_text(const char *stat, const char *status)
 {
         const char *p = stat ? strrchr(stat, ')') : NULL;
         unsigned long long flags;
-        char state;
+        char state, *end;
 
-        /* fields after comm: state (3) ... flags (9) */
-        if (!p || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %llu", &state, &flags) != 2)
+        /* fields after comm: state (3), then ppid, pgrp, session, tty_nr,
+         * tpgid, and flags (9) six separators on */
+        if (!p || p[1] != ' ' || !p[2])
+                return -EBADMSG;
+        p += 2;
+        state = *p;
+        for (int i = 0; i < 6 && p; i++) {
+                p = strchr(p, ' ');
+                p = p ? p + 1 : NULL;
+        }
+        if (!p || *p < '0' || *p > '9')
+                return -EBADMSG;
+        errno = 0;
+        flags = strtoull(p, &end, 10);
+        if (errno || end == p)
                 return -EBADMSG;
         if (state == 'Z' || state == 'X' || state == 'x' || (flags & CG_PF_EXITING))
                 return 1;
         for (const char *l = status; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
                 unsigned long long mask;
 
-                if ((strncmp(l, "SigPnd:", 7) == 0 || strncmp(l, "ShdPnd:", 7) == 0) &&
-                    sscanf(l + 7, "%llx", &mask) == 1 && (mask & (1ull << (SIGKILL - 1))))
+                if (strncmp(l, "SigPnd:", 7) != 0 && strncmp(l, "ShdPnd:", 7) != 0)
+                        continue;
+                errno = 0;
+                mask = strtoull(l + 7, &end, 16);
+                if (!errno && end != l + 7 && (mask & (1ull << (SIGKILL - 1))))
                         return 1;
         }
         return 0;

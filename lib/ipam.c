@@ -401,16 +401,16 @@ int ipam_dir_list(int dirfd, DIR **ret)
 int ipam_lease_walk(int dirfd, IpamLeaseFn fn, void *arg)
 {
         struct dirent *de;
-        DIR *d;
+        DIR *d = NULL;
         int r;
 
         r = ipam_dir_list(dirfd, &d);
-        if (r < 0)
-                return r;
+        if (r < 0 || !d)
+                return r < 0 ? r : -EIO;
         while (r >= 0 && (errno = 0, de = readdir(d))) {
                 _cleanup_close_ int fd = -1;
                 struct stat st;
-                IpamLease l;
+                IpamLease l = { 0 };
 
                 if (!name_is_addr(de->d_name))
                         continue;

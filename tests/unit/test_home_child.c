@@ -291,6 +291,11 @@ static void test_child_log_in_opener(void **state_)
 
 int main(void)
 {
+        /* memcheck runs a CLONE_VM child as a fork of its own (it cannot
+         * share a guest's memory between two tasks that are no threads):
+         * the anchor child's result never reaches the opener there */
+        if (getenv("CUBBY_UNDER_VALGRIND"))
+                return 77;
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_child_leaves_opener_alone),
                 cmocka_unit_test(test_child_error),

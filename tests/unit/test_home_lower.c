@@ -152,6 +152,11 @@ static void test_network_lower(void **state_)
 
 int main(void)
 {
+        /* memcheck runs a CLONE_VM child as a fork of its own (it cannot
+         * share a guest's memory between two tasks that are no threads):
+         * lib/home.c's anchor child, which this test goes through, reports nothing there */
+        if (getenv("CUBBY_UNDER_VALGRIND"))
+                return 77;
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_network_lower),
         };
