@@ -128,6 +128,8 @@ out=$(inside 'cd /src/cubby && tools/install-deps unit >/dev/null &&
 	meson compile -C /var/tmp/cubby-fresh-build >/dev/null &&
 	meson test -C /var/tmp/cubby-fresh-build --suite unit --suite pam --print-errorlogs' 2>&1); rc=$?
 printf '%s\n' "$out" | tail -n 15 | sed 's/^/  unit: /'
+# the tests that skipped or failed by name (the tail may not show them)
+printf '%s\n' "$out" | grep -E ' (SKIP|FAIL) ' | sed 's/^/  unit, not passed: /'
 check_eq "unit and pam suites on the fresh root exit 0" 0 "$rc"
 check_match "unit and pam suites ran and passed" '^Ok: +[1-9][0-9]*' "$out"
 check_match "no unit or pam test skipped or failed" '^Skipped: +0 *$' "$out"
