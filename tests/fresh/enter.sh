@@ -30,9 +30,10 @@ done
 # /dev/fuse as a Debian host has it (devtmpfs), for the overlay tests that
 # serve a FUSE lower
 [ -c /dev/fuse ] && mknod -m 0666 "$R/dev/fuse" c 10 229
-# /dev/log, which a Debian host has (journald's socket, or rsyslog's): the
-# unit tests that read what cubby logs bind a socket of their own over it.
-# Nothing listens here; a log line sent to it is lost, as with none.
+# /dev/log, which a Debian host has (the socket of journald or rsyslog):
+# the unit tests that read what cubby logs bind a socket of their own over
+# it. Nothing listens here; a log line sent to it is lost, as with none.
+# (No apostrophe in these comments: this script is one quoted string.)
 : >"$R/dev/log"
 mkdir "$R/dev/pts" "$R/dev/shm"
 mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts "$R/dev/pts"
