@@ -75,6 +75,9 @@ static int setup(void **state_)
                 if (waitpid(server, &st, WNOHANG) == server) {
                         server = -1;
                         print_message("SKIP: fuse-dir could not mount (status %d)\n", st);
+                        (void)rmdir(fusedir);
+                        (void)rmdir(localdir);
+                        (void)rmdir(base);
                         exit(77);
                 }
                 usleep(10000);
