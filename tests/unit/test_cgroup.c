@@ -33,6 +33,7 @@
 #include "cubby/cgroup-layout.h"
 #include "cubby/cgroup-lifecycle.h"
 #include "cubby/util.h"
+#include "scratch.h"
 
 #define TEST_UID 4242001u /* need not exist: cgroups take any number */
 #define MiB (1024ull * 1024)
@@ -1470,7 +1471,7 @@ int main(void)
         };
         CgSet u, s;
         const char *why;
-        int status, left = 0, r;
+        int status, left = 0, r, stopped;
         pid_t pid;
 
         r = cmocka_run_group_tests_name("cgroup parsers", pure, NULL, NULL);
@@ -1502,10 +1503,9 @@ int main(void)
                 (void)prctl(PR_SET_CHILD_SUBREAPER, 1);
                 _exit(cmocka_run_group_tests_name("cgroup on this kernel", real, NULL, NULL) ? 1 : 0);
         }
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
+        stopped = scratch_wait_test(pid, &status);
 
-        /* Whatever happened: remove ./cubby-test-cg-<pid> in every hierarchy,
+        /* Whatever happened (a stop signal included): remove ./cubby-test-cg-<pid> in every hierarchy,
          * the freezer's first (it thaws: a frozen process of a failed test
          * cannot die, and would keep the other hierarchies' dirs busy). */
         for (size_t j = 0; j < u.n; j++) {
@@ -1527,6 +1527,10 @@ int main(void)
                 usleep(1000);
         if (left)
                 return 1;
+        if (stopped) {
+                fprintf(stderr, "test_cgroup: stopped by signal %d, cleaned up\n", stopped);
+                return 1;
+        }
         if (!WIFEXITED(status)) {
                 fprintf(stderr, "test_cgroup: test process died (status 0x%x)\n", status);
                 return 1;

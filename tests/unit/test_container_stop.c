@@ -791,7 +791,7 @@ int main(void)
                 cmocka_unit_test_teardown(test_stop_racing_login, teardown),
         };
         CgSet u, s;
-        int status, left = 0, r, dfd;
+        int status, left = 0, r, dfd, stopped;
         char path[PATH_MAX];
         pid_t pid;
 
@@ -834,8 +834,8 @@ int main(void)
                 (void)prctl(PR_SET_CHILD_SUBREAPER, 1);
                 _exit(cmocka_run_group_tests_name("container stop", tests, NULL, NULL) ? 1 : 0);
         }
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
+        stopped = scratch_wait_test(pid, &status);
+        /* whatever happened, a stop signal included */
         for (size_t i = 0; i < u.n; i++) {
                 char parent[PATH_MAX];
                 char *slash;
@@ -858,6 +858,10 @@ int main(void)
         (void)scratch_remove(dir);
         if (left)
                 return 1;
+        if (stopped) {
+                fprintf(stderr, "test_container_stop: stopped by signal %d, cleaned up\n", stopped);
+                return 1;
+        }
         if (!WIFEXITED(status)) {
                 fprintf(stderr, "test_container_stop: test process died (status 0x%x)\n", status);
                 return 1;
