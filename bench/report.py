@@ -495,21 +495,58 @@ if mem and res:
     P("")
 
 # ---------------------------------------------------------------- open_session, step by step
-p = os.path.join(R, "pam-steps.txt")
-if os.path.exists(p):
-    steps = {}
-    order = []
-    for line in open(p):
+def read_steps(name, first=None, last=None):
+    """A steps_us file (one login a line, "name:us,..."): the step names in
+    order and each step's times, of the first or last N lines if asked."""
+    p = os.path.join(R, name)
+    steps, order = {}, []
+    if not os.path.exists(p):
+        return order, steps
+    lines_ = [x for x in open(p).read().splitlines() if x.strip()]
+    if first:
+        lines_ = lines_[:first]
+    if last:
+        lines_ = lines_[-last:]
+    for line in lines_:
         for part in line.strip().split(","):
-            if ":" not in part:
-                continue
-            k, v = part.split(":", 1)
+            k, _, v = part.partition(":")
             if not v.isdigit():
                 continue
             if k not in steps:
                 steps[k] = []
                 order.append(k)
             steps[k].append(int(v))
+    return order, steps
+
+
+def steps_side_by_side(title, a, b, la, lb):
+    """Two step profiles of the same code (a and b: read_steps results),
+    each step's median and the ratio; returns them for the JSON."""
+    (oa, sa), (ob, sb) = a, b
+    if not sa or not sb:
+        return None
+    P(title)
+    P("")
+    row(["step", f"n {la}", f"{la} p50 ms", f"n {lb}", f"{lb} p50 ms", "ratio"])
+    row(["---"] * 6)
+    res = {}
+    ta = tb = 0.0
+    for k in oa + [k for k in ob if k not in oa]:
+        xa, xb = sa.get(k, []), sb.get(k, [])
+        ta += med(xa) if xa else 0
+        tb += med(xb) if xb else 0
+        r = ratio(med(xb), med(xa)) if xa and xb else None
+        row([k, str(len(xa)), f(ms(med(xa)), 3) if xa else "-", str(len(xb)),
+             f(ms(med(xb)), 3) if xb else "-", f"{f(r, 2)}x" if r else "-"])
+        res[k] = {la: stat(xa) if xa else None, lb: stat(xb) if xb else None}
+    P(f"sum of the step medians: {f(ms(ta), 2)} ms against {f(ms(tb), 2)} ms")
+    P("")
+    return res
+
+
+p = os.path.join(R, "pam-steps.txt")
+if os.path.exists(p):
+    order, steps = read_steps("pam-steps.txt")
     if steps:
         P("## open_session step by step (session_start steps_us of the setup phase's logins of one user)")
         P("")
@@ -635,6 +672,17 @@ def targets_section():
              target(ok, "p50 and p99 <= 1.2x")])
         T["held"][what] = {"held0": stat(a), "heldN": stat(b), "ratio_p50": r50, "ratio_p99": r99, "met": ok}
     P("")
+    # where the helper's setup grows: its steps (container_start steps_us)
+    T["helper_steps"] = steps_side_by_side(
+        f"cubby-shell setup step by step, the su logins with 0 and with {held} held:",
+        read_steps("scale-helper-held0-steps.txt"), read_steps(f"scale-helper-held{held}-steps.txt"),
+        "0 held", f"{held} held")
+    if held >= 400:
+        T["helper_steps_scale"] = steps_side_by_side(
+            f"cubby-shell setup step by step, the scale phase's first 200 sandboxes against its last 200 "
+            f"({held - 200}-{held} held):",
+            read_steps("scale-helper-steps.txt", first=200), read_steps("scale-helper-steps.txt", last=200),
+            "first 200", "last 200")
     row(["mass logout", "held / asked", "timeouts (session_end -110 + syslog lines)",
          "leak snapshot 10 s after the last client (before -> after)", "wall per session ms", "targets"])
     row(["---"] * 6)

@@ -55,6 +55,7 @@ typedef struct Helper {
         char agent_path[108];         /* SSH_AUTH_SOCK, checked for its shape */
         int agent_tree;               /* a detached bind mount of it, or -1 */
         uint64_t agent_dev, agent_ino;
+        StepTimes steps;              /* setup's profile, for container_start's steps_us */
 } Helper;
 
 /* mount.c: step 4, leaving the staging namespace after step 5, the

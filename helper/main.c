@@ -508,7 +508,8 @@ void helper_log_start(const Helper *h, const char *event, const struct timespec 
         snprintf(pid, sizeof pid, "%d", (int)h->child);
         log_event(LOG_INFO, event, "session", h->rec.id[0] ? h->rec.id : "-", "uid", uid,
                   "user", h->rec.user,
-                  "pid", pid, "setup_ms", ms, NULL);
+                  "pid", pid, "setup_ms", ms, h->steps.len ? "steps_us" : NULL, h->steps.text,
+                  NULL);
 }
 
 /* Step 9: privileges down, once and for good. */
@@ -532,6 +533,7 @@ int main(int argc, char *argv[])
         int r, opener_fd, master;
 
         clock_gettime(CLOCK_MONOTONIC, &t0);
+        steps_begin(&h->steps, &t0);
         h->child_pidfd = h->sync_w = h->err_r = h->agent_tree = h->home_tree = -1;
 
         /* Step 1 */
@@ -559,6 +561,7 @@ int main(int argc, char *argv[])
                 agent_pick(h, caller_env);
         shell_env_free(caller_env);
         caller_env = NULL;
+        steps_mark(&h->steps, "record");
         /* container = user: the login joins the user's container (join.c) */
         if (h->rec.container == CONF_CONTAINER_USER)
                 join_main(h, &t0);
@@ -566,6 +569,7 @@ int main(int argc, char *argv[])
         /* Step 2 */
         helper_take_privileges();
         join_session_cgroup(h);
+        steps_mark(&h->steps, "cgjoin");
 
         /* Step 3 */
         helper_set_user_groups(h);
@@ -574,6 +578,7 @@ int main(int argc, char *argv[])
         if (r < 0)
                 fail("cannot set up the terminal", r);
         CUBBY_FAULT("helper.groups_tty");
+        steps_mark(&h->steps, "tty");
 
         /* Step 4 */
         r = mnt_build_root(h);
@@ -581,6 +586,7 @@ int main(int argc, char *argv[])
                 fail(h->home_err ? home_direct_strerror(h->home_err)
                                   : "cannot build the container's file system", r);
         CUBBY_FAULT("helper.root_built");
+        steps_mark(&h->steps, "root");
         /* The opener's pidfd before the clone, so its death cannot be missed. */
         opener_fd = helper_open_opener(&h->rec);
         if (opener_fd < 0)
@@ -592,9 +598,11 @@ int main(int argc, char *argv[])
         if (r < 0)
                 fail("cannot open the session cgroup", r);
         CUBBY_FAULT("helper.cgroup_open");
+        steps_mark(&h->steps, "cgopen");
         r = ns_clone_container(h);
         if (r < 0)
                 fail("cannot create the container", r);
+        steps_mark(&h->steps, "clone");
         r = mnt_leave_staging(h);
         if (r < 0)
                 fail_container(h, "cannot set up the sandbox", r);
@@ -603,6 +611,7 @@ int main(int argc, char *argv[])
         r = ns_write_id_maps(h);
         if (r < 0)
                 fail_container(h, "cannot set up the sandbox", r);
+        steps_mark(&h->steps, "staging_idmap");
 
         /* Step 7: the network, from outside (the child has no say in it);
          * netup_container() told the user what failed */
@@ -610,6 +619,7 @@ int main(int argc, char *argv[])
         if (r < 0)
                 fail_container(h, "cannot set up the sandbox network", r);
         CUBBY_FAULT("helper.network");
+        steps_mark(&h->steps, "net");
 
         /* Step 8 */
         r = ns_release_child(h, &child_step);
@@ -626,6 +636,7 @@ int main(int argc, char *argv[])
         if (r < 0)
                 fail_container(h, "cannot take the container's terminal", r);
         CUBBY_FAULT("helper.started");
+        steps_mark(&h->steps, "release");
         helper_log_start(h, "container_start", &t0);
 
         /* Sanitizer builds: everything is set up; still root (see there). */

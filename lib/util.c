@@ -361,3 +361,31 @@ int session_dir_open(const char *path, bool create, int *ret_fd)
         *ret_fd = TAKE_FD(fd);
         return 0;
 }
+
+void steps_begin(StepTimes *s, const struct timespec *t0)
+{
+        s->last = *t0;
+        s->text[0] = 0;
+        s->len = 0;
+}
+
+void steps_mark(StepTimes *s, const char *name)
+{
+        struct timespec now;
+        long long us;
+        int n;
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        us = (long long)(now.tv_sec - s->last.tv_sec) * 1000000 + (now.tv_nsec - s->last.tv_nsec) / 1000;
+        s->last = now;
+        if (s->len >= sizeof s->text)
+                return;
+        n = snprintf(s->text + s->len, sizeof s->text - s->len, "%s%s:%lld", s->len ? "," : "",
+                     name, us);
+        if (n < 0 || (size_t)n >= sizeof s->text - s->len) {
+                s->text[s->len] = 0;
+                s->len = sizeof s->text;
+                return;
+        }
+        s->len += (size_t)n;
+}

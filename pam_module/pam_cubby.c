@@ -528,31 +528,12 @@ typedef struct OpenCtx {
         struct timespec t0;
         /* each step's time, "name:us,...", for session_start's steps_us:
          * the module's own profile, in every login's log line */
-        struct timespec step_t;
-        char steps[320];
-        size_t steps_len;
+        StepTimes steps;
 } OpenCtx;
 
 static void step_mark(OpenCtx *c, const char *name)
 {
-        struct timespec now;
-        long long us;
-        int n;
-
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        us = (long long)(now.tv_sec - c->step_t.tv_sec) * 1000000 + (now.tv_nsec - c->step_t.tv_nsec) / 1000;
-        c->step_t = now;
-        if (c->steps_len >= sizeof c->steps)
-                return;
-        n = snprintf(c->steps + c->steps_len, sizeof c->steps - c->steps_len, "%s%s:%lld",
-                     c->steps_len ? "," : "", name, us);
-        /* cut whole: a truncated entry would read as another number */
-        if (n < 0 || (size_t)n >= sizeof c->steps - c->steps_len) {
-                c->steps[c->steps_len] = 0;
-                c->steps_len = sizeof c->steps;
-                return;
-        }
-        c->steps_len += (size_t)n;
+        steps_mark(&c->steps, name);
 }
 
 static void expand_user(const char *pattern, const char *user, char *out, size_t size)
@@ -1574,7 +1555,7 @@ static int open_session(OpenCtx *c)
                           c->user, "service", c->service, "rhost", c->rhost ? c->rhost : "",
                           "mode", c->args.mode == RECORD_MODE_REDIRECT ? "redirect" : "login-shell",
                           "network", s->rec.network ? "nat" : "none", "setup_ms", ms, "steps_us",
-                          c->steps, move_us[0] ? "net_move_us" : NULL, move_us, NULL);
+                          c->steps.text, move_us[0] ? "net_move_us" : NULL, move_us, NULL);
         }
         if (pam_set_data(pamh, DATA_NAME, s, cleanup_data) != PAM_SUCCESS) {
                 _cleanup_close_ int sessions = -1, locks = -1;
@@ -1604,7 +1585,7 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
                 return PAM_BUF_ERR;
         c->pamh = pamh;
         clock_gettime(CLOCK_MONOTONIC, &c->t0);
-        c->step_t = c->t0;
+        steps_begin(&c->steps, &c->t0);
         parse_args(pamh, argc, argv, &c->args);
         if (pam_get_user(pamh, &c->user, NULL) != PAM_SUCCESS || !c->user || !*c->user) {
                 free(c);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CUBBY_ID_LEN 16 /* hex characters of a session or incident id */
@@ -108,3 +109,15 @@ int dir_walk(int dirfd, const char *path, mode_t create_mode, DirWalkStep step, 
  * 0), else -EPERM. With create == false a missing dir is
  * -ENOENT. */
 int session_dir_open(const char *path, bool create, int *ret_fd);
+
+/* Each step's time since the one before, as "name:us,name:us,...": the
+ * profile that session_start (the module) and container_start (the
+ * helper) carry in every login's log line. A step that no longer fits is
+ * left out whole, never cut. */
+typedef struct {
+        struct timespec last;
+        char text[320];
+        size_t len;
+} StepTimes;
+void steps_begin(StepTimes *s, const struct timespec *t0);
+void steps_mark(StepTimes *s, const char *name);

@@ -282,6 +282,40 @@ static void test_mountinfo_line(void **state)
         assert_int_equal(mountinfo_parse_line(short_tail, &mi), -EINVAL);
 }
 
+/* steps_us: each mark's time since the one before, whole entries only */
+static void test_step_times(void **state)
+{
+        struct timespec t0;
+        StepTimes st;
+        const char *want = "a_rather_long_step_name:";
+
+        (void)state;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        steps_begin(&st, &t0);
+        assert_int_equal(st.len, 0);
+        assert_string_equal(st.text, "");
+        steps_mark(&st, "first");
+        assert_non_null(strstr(st.text, "first:"));
+        assert_null(strchr(st.text, ','));
+        steps_mark(&st, "second");
+        assert_non_null(strstr(st.text, ",second:"));
+        /* far more marks than fit: the text stays a list of whole entries */
+        for (int i = 0; i < 100; i++)
+                steps_mark(&st, "a_rather_long_step_name");
+        assert_true(strlen(st.text) < sizeof st.text);
+        for (char *p = st.text, *e; *p; p = e + (*e == ',')) {
+                long v;
+
+                e = strchrnul(p, ',');
+                assert_non_null(memchr(p, ':', (size_t)(e - p)));
+                v = strtol(memchr(p, ':', (size_t)(e - p)) + 1, NULL, 10);
+                assert_true(v >= 0 && v < 10000000);
+                assert_true(strncmp(p, "first:", 6) == 0 || strncmp(p, "second:", 7) == 0 ||
+                            strncmp(p, want, strlen(want)) == 0);
+        }
+        assert_true(st.text[strlen(st.text) - 1] != ',');
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -292,6 +326,7 @@ int main(void)
                 cmocka_unit_test(test_stale_temp_files),
                 cmocka_unit_test(test_dir_walk),
                 cmocka_unit_test(test_mountinfo_line),
+                cmocka_unit_test(test_step_times),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
