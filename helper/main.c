@@ -298,7 +298,7 @@ static _Noreturn void supervise(Helper *h, int child_pidfd, int opener_fd, int m
 
         CUBBY_FAULT("helper.supervise");
         pty_relay_start(&relay, &h->pty, master);
-        sfd = signalfd(-1, fwd, SFD_CLOEXEC);
+        sfd = signalfd(-1, fwd, SFD_CLOEXEC | SFD_NONBLOCK);
         if (sfd < 0) {
                 syscall(SYS_pidfd_send_signal, child_pidfd, SIGKILL, NULL, 0);
         }
@@ -330,6 +330,23 @@ static _Noreturn void supervise(Helper *h, int child_pidfd, int opener_fd, int m
                                 finish(&relay, &si);
                         break;
                 }
+                /* Signals before the terminal's bytes: a resize (SIGWINCH)
+                 * made before a line was typed reaches the pty before that
+                 * line does, also when one wakeup sees both. */
+                if (pfd[1].revents & POLLIN) {
+                        struct signalfd_siginfo ssi;
+
+                        while (read(sfd, &ssi, sizeof ssi) == (ssize_t)sizeof ssi) {
+                                int sig = (int)ssi.ssi_signo;
+
+                                if (!pty_relay_signal(&relay, sig))
+                                        syscall(SYS_pidfd_send_signal, child_pidfd, sig, NULL, 0);
+                                if ((sig == SIGHUP || sig == SIGTERM) && !deadline) {
+                                        deadline = true;
+                                        clock_gettime(CLOCK_MONOTONIC, &deadline_start);
+                                }
+                        }
+                }
                 if (n > 0)
                         pty_relay_io(&relay, pfd + 3);
                 if (pfd[2].revents & POLLIN) {
@@ -344,20 +361,6 @@ static _Noreturn void supervise(Helper *h, int child_pidfd, int opener_fd, int m
                                 syscall(SYS_pidfd_send_signal, child_pidfd, SIGKILL, NULL, 0);
                         }
                         opener_fd = -1;
-                }
-                if (pfd[1].revents & POLLIN) {
-                        struct signalfd_siginfo ssi;
-
-                        if (read(sfd, &ssi, sizeof ssi) == (ssize_t)sizeof ssi) {
-                                int sig = (int)ssi.ssi_signo;
-
-                                if (!pty_relay_signal(&relay, sig))
-                                        syscall(SYS_pidfd_send_signal, child_pidfd, sig, NULL, 0);
-                                if ((sig == SIGHUP || sig == SIGTERM) && !deadline) {
-                                        deadline = true;
-                                        clock_gettime(CLOCK_MONOTONIC, &deadline_start);
-                                }
-                        }
                 }
         }
         syscall(SYS_pidfd_send_signal, child_pidfd, SIGKILL, NULL, 0);
