@@ -2,11 +2,15 @@
 /* lib/ipam.c driven from the command line, for ipam-reads.sh (what one
  * acquire and release read, under strace) and for the micro-bench in
  * docs/PERFORMANCE.md:
- *   ipam-probe fill DIR N     N leases of other users (uids 2000..2009),
- *                             owners made up (this pid, later start times)
+ *   ipam-probe fill DIR N [UID]  N leases of other users (uids 2000..2009),
+ *                             or all of UID; owners made up (this pid,
+ *                             later start times)
  *   ipam-probe once DIR UID   one acquire and one release as UID
- *   ipam-probe bench DIR K    K acquires + releases: median and p90 in us
- * The pool is 10.213.0.0/16. */
+ *   ipam-probe bench DIR K    K acquires + releases as uid 1000: median
+ *                             and p90 in us
+ * The pool is 10.213.0.0/16; the cap (max_containers) is above what fill
+ * makes, so that the count stays below it: at the cap every lease of the
+ * user is opened (their owners asked whether alive). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +22,7 @@
 
 #define SUBNET 0x0ad50000u
 #define SESSION "00000000000000aa"
+#define CAP 1000
 
 static int one(const char *dir, uid_t uid)
 {
@@ -27,7 +32,7 @@ static int one(const char *dir, uid_t uid)
 
         r = ipam_owner_init(&o, SESSION, 0, uid, "probe");
         if (r >= 0)
-                r = ipam_acquire_capped(dir, SUBNET, 16, &o, 16, &a);
+                r = ipam_acquire_capped(dir, SUBNET, 16, &o, CAP, &a);
         if (r >= 0)
                 r = ipam_release(dir, uid, o.pid, o.starttime);
         return r;
@@ -43,10 +48,12 @@ static int cmp_u64(const void *a, const void *b)
 int main(int argc, char **argv)
 {
         uint64_t n;
+        uid_t uid = 0;
         int r = 0;
 
-        if (argc != 4 || parse_u64(argv[3], &n) < 0 || n > IPAM_MAX_LEASES) {
-                fprintf(stderr, "usage: ipam-probe fill|once|bench DIR N\n");
+        if (argc < 4 || argc > 5 || parse_u64(argv[3], &n) < 0 || n > IPAM_MAX_LEASES ||
+            (argc == 5 && (strcmp(argv[1], "fill") != 0 || parse_uid(argv[4], &uid) < 0))) {
+                fprintf(stderr, "usage: ipam-probe fill|once|bench DIR N [UID]\n");
                 return 2;
         }
         if (strcmp(argv[1], "fill") == 0) {
@@ -56,7 +63,7 @@ int main(int argc, char **argv)
                 r = ipam_owner_init(&o, SESSION, 0, 0, "other");
                 for (uint64_t i = 0; r >= 0 && i < n; i++) {
                         o.starttime++;
-                        o.uid = 2000 + (uid_t)(i % 10);
+                        o.uid = argc == 5 ? uid : 2000 + (uid_t)(i % 10);
                         r = ipam_acquire(argv[2], SUBNET, 16, &o, &a);
                 }
         } else if (strcmp(argv[1], "once") == 0) {
