@@ -15,8 +15,7 @@
 static int reap_index(int dirfd, const char *name, int fd, const struct stat *st,
                       const IpamLease *l, void *arg)
 {
-        (void)l;
-        if (!ipam_index_current(*(const int *)arg, name, st) &&
+        if (!ipam_index_current(*(const int *)arg, l, st) &&
             ipam_lock_bounded(fd, IPAM_DROP_LOCK_TIMEOUT_MS) >= 0)
                 (void)ipam_unlink_same(dirfd, name, st);
         return 0;
@@ -55,7 +54,7 @@ static int reap_dir(int dfd, IpamReap *g)
                 if (de->d_name[0] != 'u' || parse_uid(de->d_name + 1, &uid) < 0 ||
                     ipam_user_dir_open(dfd, uid, false, &ufd) < 0)
                         continue;
-                (void)ipam_lease_walk(ufd, reap_index, &dfd);
+                (void)ipam_lease_walk(ufd, NULL, reap_index, &dfd);
         }
         closedir(d);
         return g->count;
@@ -109,7 +108,7 @@ static int list_one_indexed(int dirfd, const char *name, int fd, const struct st
 {
         List *x = arg;
 
-        return ipam_index_current(x->dfd, name, st) ? list_one(dirfd, name, fd, st, l, arg) : 0;
+        return ipam_index_current(x->dfd, l, st) ? list_one(dirfd, name, fd, st, l, arg) : 0;
 }
 
 /* All leases, or with user, that uid's (from its index). */
@@ -121,12 +120,12 @@ static int list_walk(const char *run_dir, bool user, uid_t uid, IpamLease **ret,
 
         r = ipam_dir_open(run_dir, false, &dfd);
         if (r >= 0 && dfd >= 0 && !user)
-                r = ipam_lease_walk(dfd, list_one, &x);
+                r = ipam_lease_walk(dfd, NULL, list_one, &x);
         else if (r >= 0 && dfd >= 0) {
                 x.dfd = dfd;
                 r = ipam_user_dir_open(dfd, uid, false, &ufd);
                 if (r >= 0)
-                        r = ipam_lease_walk(ufd, list_one_indexed, &x);
+                        r = ipam_lease_walk(ufd, NULL, list_one_indexed, &x);
                 else if (r == -ENOENT)
                         r = 0;
         }

@@ -27,16 +27,27 @@ int ipam_dir_list(int dirfd, DIR **ret);
 
 /* Unlink NAME in dirfd if it still names the inode st. */
 int ipam_unlink_same(int dirfd, const char *name, const struct stat *st);
-/* Whether a user's index entry NAME (inode st) is still the lease at its
- * address in the leases dir dfd. */
-bool ipam_index_current(int dfd, const char *name, const struct stat *st);
+/* Whether a user's index entry (inode st, its lease l, whose address its
+ * name states) is still the lease at that address in the leases dir dfd. */
+bool ipam_index_current(int dfd, const IpamLease *l, const struct stat *st);
 
-/* fn for each valid lease named in dirfd (open as fd, its stat st); names
- * that are no address and files that are no valid lease are skipped. fn
- * returns < 0 to stop. */
+/* An owner looked for: the pid and start time, or with session that
+ * session's. */
+typedef struct IpamMatch {
+        pid_t pid;
+        uint64_t starttime;
+        const char *session;
+} IpamMatch;
+
+/* fn for each valid lease named in dirfd (open as fd, its stat st): names
+ * that are neither A.B.C.D nor an index entry's A.B.C.D,PID,START,SESSION
+ * and files that are no valid lease (or not the one their name states) are
+ * skipped; with m, so is every entry whose name states another owner,
+ * unopened. fn returns < 0 to stop. Returns how many names were taken
+ * (opened or not), or fn's error. */
 typedef int (*IpamLeaseFn)(int dirfd, const char *name, int fd, const struct stat *st,
                            const IpamLease *l, void *arg);
-int ipam_lease_walk(int dirfd, IpamLeaseFn fn, void *arg);
+int ipam_lease_walk(int dirfd, const IpamMatch *m, IpamLeaseFn fn, void *arg);
 
 /* Remove the leases of dead owners in the leases dir dfd; with keep, a
  * copy of each in reaped. Returns how many. */

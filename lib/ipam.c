@@ -23,6 +23,7 @@
 #define LEASES_MAX_SIZE ((size_t)IPAM_MAX_LEASES * 128 + 64)
 #define LINE_MAX_LEN 160
 #define CURSOR_LEN 21 /* "next " + 15 + padding + "\n": rewritten in place */
+#define INDEX_NAME_LEN 72 /* A.B.C.D,PID,START,SESSION: 15 + 11 + 21 + 17, and the NUL */
 
 static int64_t now_ms(void)
 {
@@ -235,6 +236,61 @@ static void addr_name(uint32_t addr, char name[static INET_ADDRSTRLEN])
         inet_ntop(AF_INET, &in, name, INET_ADDRSTRLEN);
 }
 
+/* A user's index entry is named A.B.C.D,PID,START,SESSION, its lease's
+ * address and owner: the owner's lookups read the directory and open only
+ * the entries named for them. An earlier version named it A.B.C.D alone
+ * (full false), as the leases dir names the lease itself. */
+static void index_name(const IpamLease *l, bool full, char name[static INDEX_NAME_LEN])
+{
+        char a[INET_ADDRSTRLEN];
+
+        addr_name(l->addr, a);
+        if (full)
+                snprintf(name, INDEX_NAME_LEN, "%s,%d,%llu,%s", a, (int)l->owner.pid,
+                         (unsigned long long)l->owner.starttime, l->owner.session);
+        else
+                snprintf(name, INDEX_NAME_LEN, "%s", a);
+}
+
+/* What a name states (ret: the address, and with 1 returned the owner's
+ * pid, start time and session; 0: an address alone). Only the exact form
+ * index_name writes is taken (inet_pton refuses leading zeros, the pid's
+ * and the start time's are refused here): a name is never trusted, its
+ * file's content must agree with it (lease_open). Not by formatting the
+ * name again to compare: snprintf was most of a walk of 200 names. */
+static int index_name_parse(const char *name, IpamLease *ret)
+{
+        char buf[INDEX_NAME_LEN], *f[4];
+        IpamLease k = { 0 };
+        size_t n = 0;
+
+        if (strscpy(buf, sizeof buf, name) < 0)
+                return -EINVAL;
+        f[0] = buf;
+        for (char *p = buf; (p = strchr(p, ','));) {
+                if (n == 3)
+                        return -EINVAL;
+                *p++ = 0;
+                f[++n] = p;
+        }
+        if ((n != 0 && n != 3) || parse_ipv4(f[0], &k.addr) < 0)
+                return -EINVAL;
+        if (n == 3 && (f[1][0] == '0' || parse_pid(f[1], &k.owner.pid) < 0 ||
+                       (f[2][0] == '0' && f[2][1]) || parse_u64(f[2], &k.owner.starttime) < 0 ||
+                       !session_valid(f[3])))
+                return -EINVAL;
+        if (n == 3)
+                memcpy(k.owner.session, f[3], CUBBY_ID_LEN + 1);
+        *ret = k;
+        return n == 3;
+}
+
+static bool match_owner(const IpamMatch *m, const IpamOwner *o)
+{
+        return m->session ? strcmp(o->session, m->session) == 0
+                          : o->pid == m->pid && o->starttime == m->starttime;
+}
+
 /* Root-only directories of ours: owned by us, nobody else may enter. */
 static int dir_open_owned(int dirfd, const char *name, bool create, int *ret_fd)
 {
@@ -305,14 +361,18 @@ int ipam_user_dir_open(int dfd, uid_t uid, bool create, int *ret_fd)
 }
 
 /* Open and parse the lease NAME in dirfd: a regular file of ours, 0600,
- * one valid line for the address it is named by. */
+ * one valid line for the address (and owner) it is named by. */
 static int lease_open(int dirfd, const char *name, IpamLease *ret, struct stat *ret_st, int *ret_fd)
 {
         _cleanup_close_ int fd = -1;
-        char buf[LINE_MAX_LEN];
+        char buf[LINE_MAX_LEN], a[INET_ADDRSTRLEN];
+        IpamLease k;
         struct stat st;
         ssize_t n;
+        int full = index_name_parse(name, &k);
 
+        if (full < 0)
+                return -EBADMSG;
         fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
@@ -323,7 +383,10 @@ static int lease_open(int dirfd, const char *name, IpamLease *ret, struct stat *
         n = pread(fd, buf, sizeof buf, 0);
         if (n < 0)
                 return -errno;
-        if (ipam_parse_lease(name, buf, (size_t)n, ret) < 0)
+        addr_name(k.addr, a);
+        if (ipam_parse_lease(a, buf, (size_t)n, ret) < 0 ||
+            (full && (ret->owner.pid != k.owner.pid || ret->owner.starttime != k.owner.starttime ||
+                      strcmp(ret->owner.session, k.owner.session) != 0)))
                 return -EBADMSG;
         if (ret_st)
                 *ret_st = st;
@@ -350,7 +413,7 @@ int ipam_unlink_same(int dirfd, const char *name, const struct stat *st)
 static int lease_drop(int dfd, int fd, const struct stat *st, const IpamLease *l)
 {
         _cleanup_close_ int ufd = -1;
-        char name[INET_ADDRSTRLEN];
+        char name[INDEX_NAME_LEN];
         int r;
 
         r = ipam_lock_bounded(fd, IPAM_DROP_LOCK_TIMEOUT_MS);
@@ -361,26 +424,26 @@ static int lease_drop(int dfd, int fd, const struct stat *st, const IpamLease *l
         CUBBY_FAULT("lib.ipam.dropped");
         /* the address first: an index entry left alone (a crash here)
          * counts for nobody (ipam_index_current); gc removes it */
-        if (ipam_user_dir_open(dfd, l->owner.uid, false, &ufd) >= 0)
-                (void)ipam_unlink_same(ufd, name, st);
+        if (ipam_user_dir_open(dfd, l->owner.uid, false, &ufd) >= 0) {
+                index_name(l, true, name);
+                if (ipam_unlink_same(ufd, name, st) == -ENOENT) {
+                        index_name(l, false, name); /* an earlier version's entry */
+                        (void)ipam_unlink_same(ufd, name, st);
+                }
+        }
         return r;
 }
 
 /* A release removes the address first: a crash between its two unlinks
  * leaves an index entry that is no longer current. */
-bool ipam_index_current(int dfd, const char *name, const struct stat *st)
+bool ipam_index_current(int dfd, const IpamLease *l, const struct stat *st)
 {
+        char name[INET_ADDRSTRLEN];
         struct stat now;
 
+        addr_name(l->addr, name);
         return fstatat(dfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_dev == st->st_dev &&
                now.st_ino == st->st_ino;
-}
-
-static bool name_is_addr(const char *name)
-{
-        uint32_t a;
-
-        return name[0] >= '0' && name[0] <= '9' && parse_ipv4(name, &a) >= 0;
 }
 
 int ipam_dir_list(int dirfd, DIR **ret)
@@ -398,11 +461,11 @@ int ipam_dir_list(int dirfd, DIR **ret)
 
 /* Files that are no valid lease are skipped, never removed: their address
  * stays taken. */
-int ipam_lease_walk(int dirfd, IpamLeaseFn fn, void *arg)
+int ipam_lease_walk(int dirfd, const IpamMatch *m, IpamLeaseFn fn, void *arg)
 {
         struct dirent *de;
         DIR *d = NULL;
-        int r;
+        int r, count = 0;
 
         r = ipam_dir_list(dirfd, &d);
         if (r < 0 || !d)
@@ -410,9 +473,13 @@ int ipam_lease_walk(int dirfd, IpamLeaseFn fn, void *arg)
         while (r >= 0 && (errno = 0, de = readdir(d))) {
                 _cleanup_close_ int fd = -1;
                 struct stat st;
-                IpamLease l = { 0 };
+                IpamLease l = { 0 }, k;
+                int full = index_name_parse(de->d_name, &k);
 
-                if (!name_is_addr(de->d_name))
+                if (full < 0)
+                        continue;
+                count++;
+                if (full && m && !match_owner(m, &k.owner))
                         continue;
                 if (lease_open(dirfd, de->d_name, &l, &st, &fd) < 0)
                         continue;
@@ -421,7 +488,7 @@ int ipam_lease_walk(int dirfd, IpamLeaseFn fn, void *arg)
         if (r >= 0 && errno != 0)
                 r = -errno;
         closedir(d);
-        return r;
+        return r < 0 ? r : count;
 }
 
 bool ipam_owner_alive(const IpamOwner *owner)
@@ -452,14 +519,16 @@ int ipam_owner_init(IpamOwner *owner, const char *session, pid_t pid, uid_t uid,
 }
 
 /* The user's own leases (their index dir), for the cap and for an owner
- * that already holds one. Whether an owner is alive (a read of its
- * /proc/PID/stat) is asked only when the cap could be reached: with every
- * lease counted as live, below the cap (or with none) no lease needs it. */
+ * that already holds one. The entries are counted by their names, and only
+ * those named for the owner are opened; where that count reaches the cap
+ * (a stale entry counts there), every one is opened and counted if its
+ * owner is alive (a read of its /proc/PID/stat): below the cap no lease
+ * needs it. */
 typedef struct UserScan {
         int dfd;
         const IpamOwner *owner;
         bool check_alive;
-        uint32_t current, live;
+        uint32_t live;
         bool held;
         uint32_t held_addr;
 } UserScan;
@@ -469,14 +538,13 @@ static int user_scan_one(int dirfd, const char *name, int fd, const struct stat 
 {
         UserScan *s = arg;
 
-        (void)dirfd, (void)fd;
-        if (l->owner.uid != s->owner->uid || !ipam_index_current(s->dfd, name, st))
+        (void)dirfd, (void)name, (void)fd;
+        if (l->owner.uid != s->owner->uid || !ipam_index_current(s->dfd, l, st))
                 return 0;
         if (l->owner.pid == s->owner->pid && l->owner.starttime == s->owner->starttime) {
                 s->held = true;
                 s->held_addr = l->addr;
         }
-        s->current++;
         if (s->check_alive && ipam_owner_alive(&l->owner))
                 s->live++;
         return 0;
@@ -509,13 +577,15 @@ static void cursor_write(int fd, uint32_t addr)
         (void)!pwrite(fd, buf, CURSOR_LEN, 0);
 }
 
-/* The user's index entry NAME for the new lease (tmp in dfd). */
-static int index_link(int ufd, int dfd, const char *tmp, const char *name)
+/* The user's index entry for the new lease l (tmp in dfd). */
+static int index_link(int ufd, int dfd, const char *tmp, const IpamLease *l)
 {
         _cleanup_close_ int ofd = -1;
+        char name[INDEX_NAME_LEN];
         struct stat ost;
         IpamLease o;
 
+        index_name(l, true, name);
         if (linkat(dfd, tmp, ufd, name, 0) == 0)
                 return 0;
         if (errno != EEXIST)
@@ -524,7 +594,7 @@ static int index_link(int ufd, int dfd, const char *tmp, const char *name)
          * we hold its address now, so its lease is gone */
         if (lease_open(ufd, name, &o, &ost, &ofd) < 0)
                 (void)unlinkat(ufd, name, 0);
-        else if (!ipam_index_current(dfd, name, &ost) && ipam_lock_bounded(ofd, IPAM_DROP_LOCK_TIMEOUT_MS) >= 0)
+        else if (!ipam_index_current(dfd, &o, &ost) && ipam_lock_bounded(ofd, IPAM_DROP_LOCK_TIMEOUT_MS) >= 0)
                 (void)ipam_unlink_same(ufd, name, &ost);
         return linkat(dfd, tmp, ufd, name, 0) < 0 ? -errno : 0;
 }
@@ -568,7 +638,7 @@ static int lease_link(int dfd, int ufd, int fd, const char *tmp, const IpamLease
         if (cfd >= 0)
                 cursor_write(cfd, c.addr);
         CUBBY_FAULT("lib.ipam.linked");
-        r = index_link(ufd, dfd, tmp, name);
+        r = index_link(ufd, dfd, tmp, &c);
         if (r < 0) {
                 struct stat st;
 
@@ -677,7 +747,7 @@ static int reap_one(int dirfd, const char *name, int fd, const struct stat *st, 
 
 int ipam_reap_dead(int dfd, IpamReap *g)
 {
-        int r = ipam_lease_walk(dfd, reap_one, g);
+        int r = ipam_lease_walk(dfd, NULL, reap_one, g);
 
         return r < 0 ? r : g->count;
 }
@@ -693,6 +763,7 @@ int ipam_acquire_capped(const char *run_dir, uint32_t subnet, unsigned prefix,
 {
         _cleanup_close_ int dfd = -1, ufd = -1;
         UserScan s = { .owner = owner };
+        IpamMatch m = { .pid = owner->pid, .starttime = owner->starttime };
         IpamLease l = { .owner = *owner };
         uint32_t first, last;
         uint64_t hosts;
@@ -724,7 +795,7 @@ int ipam_acquire_capped(const char *run_dir, uint32_t subnet, unsigned prefix,
                 return r;
         CUBBY_FAULT("lib.ipam.locked");
         s.dfd = dfd;
-        r = ipam_lease_walk(ufd, user_scan_one, &s);
+        r = ipam_lease_walk(ufd, &m, user_scan_one, &s);
         if (r < 0)
                 return r;
         if (s.held) {
@@ -733,11 +804,11 @@ int ipam_acquire_capped(const char *run_dir, uint32_t subnet, unsigned prefix,
         }
         /* One user must not take the pool (and the bridge's ports) from
          * everybody else: counted by their owners alive, where the count
-         * of all their leases reaches the cap. */
-        if (max_per_uid > 0 && s.current >= max_per_uid) {
+         * of their entries' names reaches the cap. */
+        if (max_per_uid > 0 && (uint32_t)r >= max_per_uid) {
                 s.check_alive = true;
-                s.current = s.live = 0;
-                r = ipam_lease_walk(ufd, user_scan_one, &s);
+                s.live = 0;
+                r = ipam_lease_walk(ufd, NULL, user_scan_one, &s);
                 if (r < 0)
                         return r;
                 if (s.live >= max_per_uid)
@@ -759,9 +830,7 @@ int ipam_acquire_capped(const char *run_dir, uint32_t subnet, unsigned prefix,
 
 typedef struct Release {
         int dfd;
-        pid_t pid;
-        uint64_t starttime;
-        const char *session;
+        IpamMatch m;
         int count;
 } Release;
 
@@ -771,15 +840,15 @@ static int release_one(int dirfd, const char *name, int fd, const struct stat *s
         Release *x = arg;
 
         (void)dirfd, (void)name;
-        if (x->session ? strcmp(l->owner.session, x->session) != 0
-                       : l->owner.pid != x->pid || l->owner.starttime != x->starttime)
+        if (!match_owner(&x->m, &l->owner))
                 return 0;
         if (lease_drop(x->dfd, fd, st, l) >= 0)
                 x->count++;
         return 0;
 }
 
-/* A release walks the owner's index only: O(the user's leases). */
+/* A release reads the owner's index only, and opens the entries named for
+ * it (and those of an earlier version, named by their address alone). */
 static int release_walk(const char *run_dir, uid_t uid, Release *x)
 {
         _cleanup_close_ int dfd = -1, ufd = -1;
@@ -794,13 +863,13 @@ static int release_walk(const char *run_dir, uid_t uid, Release *x)
         if (r < 0)
                 return r;
         x->dfd = dfd;
-        r = ipam_lease_walk(ufd, release_one, x);
+        r = ipam_lease_walk(ufd, &x->m, release_one, x);
         return r < 0 ? r : x->count;
 }
 
 int ipam_release(const char *run_dir, uid_t uid, pid_t pid, uint64_t starttime)
 {
-        Release x = { .pid = pid, .starttime = starttime };
+        Release x = { .m = { .pid = pid, .starttime = starttime } };
         int r = release_walk(run_dir, uid, &x);
 
         return r < 0 ? r : r == 0 ? -ENOENT : 0;
@@ -808,7 +877,7 @@ int ipam_release(const char *run_dir, uid_t uid, pid_t pid, uint64_t starttime)
 
 int ipam_release_session(const char *run_dir, uid_t uid, const char *session)
 {
-        Release x = { .session = session };
+        Release x = { .m = { .session = session } };
 
         if (!session || !session_valid(session))
                 return -EINVAL;

@@ -71,6 +71,21 @@ static const char *at(const Fixture *f, const char *rel)
         return p;
 }
 
+/* The user's index entry for o's lease at addr (10.213.x.y), in buf: named
+ * A.B.C.D,PID,START,SESSION, or with full false by the address alone (the
+ * form of an earlier version). */
+static const char *entry(char *buf, size_t size, const Fixture *f, uint32_t addr, const IpamOwner *o,
+                         bool full)
+{
+        int k = snprintf(buf, size, "%s/leases.d/u%u/10.213.%u.%u", f->dir, (unsigned)o->uid,
+                         (unsigned)(addr >> 8) & 255, (unsigned)addr & 255);
+
+        if (full)
+                snprintf(buf + k, size - (size_t)k, ",%d,%llu,%s", (int)o->pid,
+                         (unsigned long long)o->starttime, o->session);
+        return buf;
+}
+
 /* A child that lives until the test closes the pipe. */
 static IpamOwner live_owner(Fixture *f, const char *session, const char *user)
 {
@@ -130,7 +145,7 @@ static void test_acquire_round_robin(void **state)
         IpamLease *l = NULL;
         size_t n;
         struct stat st;
-        char p[128];
+        char p[256];
 
         assert_int_equal(ipam_owner_init(&me, SESS_A, 0, 1000, "alice"), 0);
         assert_true(ipam_owner_alive(&me));
@@ -164,10 +179,10 @@ static void test_acquire_round_robin(void **state)
         assert_int_equal(stat(at(f, "leases.d/10.213.0.4"), &st), 0);
         assert_int_equal(st.st_mode & 0777, 0600);
         assert_int_equal(st.st_nlink, 2);
-        assert_int_equal(stat(at(f, "leases.d/u1000/10.213.0.4"), &st), 0);
+        assert_int_equal(stat(entry(p, sizeof p, f, a3, &c, true), &st), 0);
+        assert_int_equal(st.st_nlink, 2);
         assert_int_equal(stat(at(f, "leases.d/10.213.0.2"), &st), -1);
-        assert_int_equal(stat(at(f, "leases.d/u1000/10.213.0.2"), &st), -1);
-        (void)p;
+        assert_int_equal(stat(entry(p, sizeof p, f, a1, &me, true), &st), -1);
 }
 
 static void test_small_pool_and_reclaim(void **state)
@@ -239,17 +254,16 @@ static void test_per_user_cap(void **state)
         /* a release cut short after the address went (index entry left,
          * one link): counts for nobody; gc removes it (and the dead lease) */
         {
-                char name[64];
+                char name[64], p[256];
                 struct stat st;
 
                 snprintf(name, sizeof name, "leases.d/10.213.0.%u", (unsigned)(ax - SUBNET));
                 assert_int_equal(unlink(at(f, name)), 0);
                 assert_int_equal(ipam_acquire_capped(f->dir, SUBNET, 24, &y, 2, &a), 0);
-                snprintf(name, sizeof name, "leases.d/u1000/10.213.0.%u", (unsigned)(ax - SUBNET));
-                assert_int_equal(stat(at(f, name), &st), 0);
+                assert_int_equal(stat(entry(p, sizeof p, f, ax, &x, true), &st), 0);
                 assert_int_equal(st.st_nlink, 1);
                 assert_int_equal(ipam_gc(f->dir, NULL, NULL), 1);
-                assert_int_equal(stat(at(f, name), &st), -1);
+                assert_int_equal(stat(p, &st), -1);
         }
 }
 
@@ -542,9 +556,16 @@ static void test_bad_files(void **state)
 
         assert_int_equal(ipam_acquire(f->dir, SUBNET, 16, &me, &a), 0);
         assert_int_equal(a, SUBNET + 8);
-        assert_int_equal(stat(at(f, "leases.d/u1000/10.213.0.8"), &st), 0);
+        assert_int_equal(stat(entry(text, sizeof text, f, a, &me, true), &st), 0);
         assert_int_equal(st.st_nlink, 2);
+        /* the one left (the old form, another owner) counts for nobody */
+        assert_int_equal(stat(at(f, "leases.d/u1000/10.213.0.8"), &st), 0);
+        assert_int_equal(st.st_nlink, 1);
         assert_int_equal(ipam_list(f->dir, &l, &n), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(l[0].owner.pid, me.pid);
+        free(l);
+        assert_int_equal(ipam_list_user(f->dir, 1000, &l, &n), 0);
         assert_int_equal(n, 1);
         assert_int_equal(l[0].owner.pid, me.pid);
         free(l);
@@ -561,6 +582,8 @@ static void test_bad_files(void **state)
                 write_at(f, name, "", 0600);
                 assert_int_equal(ipam_gc(f->dir, NULL, NULL), 0);
                 assert_int_equal(lstat(at(f, name), &st), 0);
+                /* and gc took the index entry left by the crash */
+                assert_int_equal(lstat(at(f, "leases.d/u1000/10.213.0.8"), &st), -1);
         }
         assert_int_equal(lstat(at(f, "leases.d/10.213.0.2"), &st), 0);
         assert_int_equal(lstat(at(f, "leases.d/10.213.0.5"), &st), 0);
@@ -572,6 +595,172 @@ static void test_bad_files(void **state)
         assert_int_equal(rmdir(at(f, "leases.d/u1000")), 0);
         assert_int_equal(symlink("/tmp", at(f, "leases.d/u1000")), 0);
         assert_int_equal(ipam_acquire(f->dir, SUBNET, 16, &me, &a), -ENOTDIR);
+}
+
+/* The user's index entries are named by their owner: an acquire finds the
+ * lease its owner holds, and a release the leases of a pid or a session,
+ * among many of the same user, by name; only what the name states and the
+ * content agrees with is a lease. */
+static void test_index_by_name(void **state)
+{
+        Fixture *f = *state;
+        IpamOwner x = live_owner(f, SESS_A, "alice"), y = live_owner(f, SESS_A, "alice");
+        IpamOwner z = live_owner(f, SESS_B, "alice"), d;
+        IpamLease *l = NULL;
+        char p[256], q[256];
+        uint32_t ax, ay, az, a;
+        struct stat st;
+        size_t n;
+
+        d = dead_owner(SESS_B);
+        d.uid = 1000;
+        for (int i = 0; i < 30; i++) { /* dead owners of the same user */
+                d.starttime++;
+                assert_int_equal(ipam_acquire(f->dir, SUBNET, 24, &d, &a), 0);
+        }
+        assert_int_equal(ipam_acquire_capped(f->dir, SUBNET, 24, &x, 100, &ax), 0);
+        assert_int_equal(ipam_acquire_capped(f->dir, SUBNET, 24, &y, 100, &ay), 0);
+        assert_int_equal(ipam_acquire_capped(f->dir, SUBNET, 24, &z, 100, &az), 0);
+        assert_int_equal(stat(entry(p, sizeof p, f, ax, &x, true), &st), 0);
+        assert_int_equal(st.st_nlink, 2);
+        /* held: found by its name */
+        assert_int_equal(ipam_acquire_capped(f->dir, SUBNET, 24, &x, 100, &a), 0);
+        assert_int_equal(a, ax);
+        assert_int_equal(ipam_list_user(f->dir, 1000, &l, &n), 0);
+        assert_int_equal(n, 33);
+        free(l);
+
+        /* a name that states x over y's lease is no lease: x's acquire does
+         * not take y's address, y's release does not find it by that name */
+        assert_int_equal(ipam_release(f->dir, 1000, x.pid, x.starttime), 0);
+        assert_int_equal(link(entry(p, sizeof p, f, ay, &y, true), entry(q, sizeof q, f, ay, &x, true)),
+                         0);
+        assert_int_equal(ipam_acquire_capped(f->dir, SUBNET, 24, &x, 100, &a), 0);
+        assert_true(a != ay && a != ax);
+        ax = a;
+        assert_int_equal(ipam_list_user(f->dir, 1000, &l, &n), 0);
+        assert_int_equal(n, 33);
+        free(l);
+
+        /* release by pid: x's only, both names of its lease gone */
+        assert_int_equal(ipam_release(f->dir, 1000, x.pid, x.starttime), 0);
+        assert_int_equal(stat(entry(p, sizeof p, f, ax, &x, true), &st), -1);
+        assert_int_equal(ipam_release(f->dir, 1000, x.pid, x.starttime), -ENOENT);
+        assert_int_equal(stat(entry(p, sizeof p, f, ay, &y, true), &st), 0);
+        /* release by session: z's (SESS_B) and the dead owners' (SESS_B) */
+        assert_int_equal(ipam_release_session(f->dir, 1000, SESS_B), 31);
+        assert_int_equal(stat(entry(p, sizeof p, f, az, &z, true), &st), -1);
+        assert_int_equal(ipam_list_user(f->dir, 1000, &l, &n), 0);
+        assert_int_equal(n, 1);
+        assert_int_equal(l[0].owner.pid, y.pid);
+        free(l);
+        assert_int_equal(ipam_release_session(f->dir, 1000, SESS_A), 1);
+        /* the entry that misnamed y's lease was never taken for a lease
+         * (y's release went by its own name); gc leaves it too */
+        assert_int_equal(ipam_gc(f->dir, NULL, NULL), 0);
+        assert_int_equal(stat(q, &st), 0);
+}
+
+/* An index entry whose lease is gone (a release cut short) is not held by
+ * its owner and, with the live count below the cap, refuses nobody. */
+static void test_stale_entry(void **state)
+{
+        Fixture *f = *state;
+        IpamOwner x = live_owner(f, SESS_A, "alice"), y = live_owner(f, SESS_A, "alice");
+        char name[64], p[256];
+        uint32_t ax, a;
+        struct stat st;
+
+        assert_int_equal(ipam_acquire_capped(f->dir, SUBNET, 24, &x, 2, &ax), 0);
+        snprintf(name, sizeof name, "leases.d/10.213.0.%u", (unsigned)(ax - SUBNET));
+        assert_int_equal(unlink(at(f, name)), 0);
+        /* x's entry names it but is no longer the lease at ax: a new one */
+        assert_int_equal(ipam_acquire_capped(f->dir, SUBNET, 24, &x, 2, &a), 0);
+        assert_true(a != ax);
+        assert_int_equal(stat(entry(p, sizeof p, f, ax, &x, true), &st), 0);
+        /* three names, two of them live: y is the second within the cap */
+        assert_int_equal(ipam_acquire_capped(f->dir, SUBNET, 24, &y, 2, &a), 0);
+        assert_int_equal(ipam_release(f->dir, 1000, x.pid, x.starttime), 0);
+        assert_int_equal(ipam_gc(f->dir, NULL, NULL), 0);
+        assert_int_equal(stat(p, &st), -1);
+}
+
+/* Index entries named by their address alone (an earlier version's) are
+ * held, counted, released and gc'd as before. */
+static void test_old_entries(void **state)
+{
+        Fixture *f = *state;
+        IpamOwner x = live_owner(f, SESS_A, "alice"), y = live_owner(f, SESS_B, "alice");
+        IpamOwner d = dead_owner(SESS_B);
+        IpamLease *l = NULL;
+        char p[256], q[256];
+        uint32_t ax, ay, ad, a;
+        struct stat st;
+        size_t n;
+
+        d.uid = 1000;
+        assert_int_equal(ipam_acquire(f->dir, SUBNET, 24, &x, &ax), 0);
+        assert_int_equal(ipam_acquire(f->dir, SUBNET, 24, &d, &ad), 0);
+        assert_int_equal(rename(entry(p, sizeof p, f, ax, &x, true), entry(q, sizeof q, f, ax, &x, false)),
+                         0);
+        assert_int_equal(rename(entry(p, sizeof p, f, ad, &d, true), entry(q, sizeof q, f, ad, &d, false)),
+                         0);
+        /* held, and counted for the cap (x's live one fills a cap of 1) */
+        assert_int_equal(ipam_acquire_capped(f->dir, SUBNET, 24, &x, 1, &a), 0);
+        assert_int_equal(a, ax);
+        assert_int_equal(ipam_acquire_capped(f->dir, SUBNET, 24, &y, 1, &a), -EDQUOT);
+        assert_int_equal(ipam_list_user(f->dir, 1000, &l, &n), 0);
+        assert_int_equal(n, 2);
+        free(l);
+        /* gc: the dead owner's lease and its entry */
+        assert_int_equal(ipam_gc(f->dir, NULL, NULL), 1);
+        assert_int_equal(stat(q, &st), -1);
+        /* released by pid, then by session */
+        assert_int_equal(ipam_release(f->dir, 1000, x.pid, x.starttime), 0);
+        assert_int_equal(stat(entry(p, sizeof p, f, ax, &x, false), &st), -1);
+        assert_int_equal(ipam_acquire_capped(f->dir, SUBNET, 24, &y, 1, &ay), 0);
+        assert_int_equal(rename(entry(p, sizeof p, f, ay, &y, true), entry(q, sizeof q, f, ay, &y, false)),
+                         0);
+        assert_int_equal(ipam_release_session(f->dir, 1000, SESS_B), 1);
+        assert_int_equal(stat(q, &st), -1);
+        assert_int_equal(rmdir(at(f, "leases.d/u1000")), 0);
+}
+
+/* Names not in the exact form are skipped (never opened, counted or
+ * removed), even when they are links of a valid lease. */
+static void test_malformed_entry(void **state)
+{
+        Fixture *f = *state;
+        IpamOwner x = live_owner(f, SESS_A, "alice"), y = live_owner(f, SESS_A, "alice");
+        IpamLease *l = NULL;
+        char p[256], q[320];
+        uint32_t ax, a;
+        struct stat st;
+        size_t n;
+        const char *bad[] = { "", ",", ",1", ",1,2", ",01,2," SESS_A, ",1,2," SESS_A ",x", ",+1,2," SESS_A,
+                              ",1,02," SESS_A, ",1,2,00000000000000AA", ",1,2,0000000000000aa", ".0,1,2," SESS_A };
+
+        assert_int_equal(ipam_acquire_capped(f->dir, SUBNET, 24, &x, 2, &ax), 0);
+        snprintf(p, sizeof p, "%s/leases.d/10.213.0.%u", f->dir, (unsigned)(ax - SUBNET));
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                snprintf(q, sizeof q, "%s/leases.d/u1000/010.213.0.%u%s", f->dir, (unsigned)(ax - SUBNET),
+                         bad[i]);
+                assert_int_equal(link(p, q), 0);
+                snprintf(q, sizeof q, "%s/leases.d/u1000/10.213.0.%u%s", f->dir, (unsigned)(ax - SUBNET),
+                         bad[i]);
+                if (i > 0) /* "" is the old form: a lease */
+                        assert_int_equal(link(p, q), 0);
+        }
+        /* one lease of x's, not 1 + 19 links: y is within the cap of 2 */
+        assert_int_equal(ipam_list_user(f->dir, 1000, &l, &n), 0);
+        assert_int_equal(n, 1);
+        free(l);
+        assert_int_equal(ipam_acquire_capped(f->dir, SUBNET, 24, &y, 2, &a), 0);
+        assert_int_equal(ipam_release(f->dir, 1000, x.pid, x.starttime), 0);
+        assert_int_equal(ipam_release(f->dir, 1000, x.pid, x.starttime), -ENOENT);
+        assert_int_equal(ipam_gc(f->dir, NULL, NULL), 0);
+        assert_int_equal(stat(q, &st), 0);
+        assert_int_equal(st.st_nlink, 2 * ELEMENTSOF(bad) - 1);
 }
 
 /* Acquires racing in several processes: each gets an address of its own. */
@@ -640,6 +829,10 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_lock_contention, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_upgrade, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_index_by_name, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stale_entry, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_old_entries, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_malformed_entry, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_collisions, setup, teardown),
         };
 
