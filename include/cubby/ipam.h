@@ -3,10 +3,13 @@
  * each, named by its address: <run_dir>/leases.d/A.B.C.D (root-only, 0600),
  * made whole before it gets its name and linked without replacing, so two
  * acquires never get one address and nobody waits for another user. A
- * hard link in leases.d/u<UID>/ indexes each lease by its owner's uid: the
- * per-user cap, the check for a lease the owner already holds and the
- * releases read only that user's leases; the cap is counted under a flock
- * of that dir. Addresses are handed out round-robin (leases.d/next, the last
+ * hard link in leases.d/u<UID>/ indexes each lease by its owner's uid,
+ * named A.B.C.D,PID,START,SESSION (its address and owner; an earlier
+ * version named it A.B.C.D, still read): the check for a lease the owner
+ * already holds and the releases read that dir's names and open only the
+ * entries named for their owner; the per-user cap counts the names, and
+ * opens every entry only where that count reaches it. The cap is counted
+ * under a flock of that dir. Addresses are handed out round-robin (leases.d/next, the last
  * one handed out) over the subnet's hosts, never the network address, the
  * gateway (first host) or the broadcast address. A lease's owner is the
  * helper process (pid + start time, so a reused pid cannot keep it), with
