@@ -424,6 +424,25 @@ static bool ifname_valid(const char *s)
                strcmp(s, "..") != 0;
 }
 
+/* No IPv6 on the host end: the sandboxes have no IPv6 address or route,
+ * and the host's input chain drops what comes from them. Left on, every
+ * host end would put its link-local address and its fe80::/64 and
+ * ff00::/8 routes into the host's IPv6 table, which the kernel walks
+ * whole each time an interface goes: with 2000 sandboxes held, for each
+ * one that ends. Set before the peer comes up (no carrier, so no address
+ * yet). Best effort: without IPv6 in the kernel there is nothing to turn
+ * off, and a failure here costs only that walk. */
+static void host_end_no_ipv6(const char *host)
+{
+        _cleanup_close_ int fd = -1;
+        char path[80];
+
+        snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/disable_ipv6", host);
+        fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0)
+                (void)!write(fd, "1", 1);
+}
+
 int net_setup_veth(pid_t child, const char *bridge, uint32_t addr, unsigned prefix,
                    uint32_t gateway, char ret_host_ifname[NET_IFNAME_SIZE])
 {
@@ -471,6 +490,7 @@ int net_setup_veth(pid_t child, const char *bridge, uint32_t addr, unsigned pref
         }
         if (r < 0)
                 goto undo;
+        host_end_no_ipv6(host);
         if (routed) {
                 int idx = (int)if_nametoindex(host);
 

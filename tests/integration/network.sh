@@ -321,6 +321,13 @@ if grep -q listening "$IT_SCRATCH/s2.out"; then
         bg1=$!
         for i in $(seq 1 150); do grep -q '@@s2=' "$IT_SCRATCH/s1.out" && break; sleep 0.1; done
         it_eq "two sandboxes at once: two veths (host ends)" 2 "$(wc -w <<<"$(veths)")"
+        # no IPv6 on a host end: no link-local address, no routes in the
+        # host's IPv6 table (walked whole at each interface's removal)
+        for v in $(veths); do
+                it_eq "host end $v: IPv6 disabled" 1 "$($NET cat "/proc/sys/net/ipv6/conf/$v/disable_ipv6" 2>&1)"
+                it_eq "host end $v: no IPv6 address" "" "$($NET ip -6 -o addr show dev "$v" 2>&1)"
+                it_eq "host end $v: no IPv6 route" "" "$($NET ip -6 route show table all dev "$v" 2>&1)"
+        done
         if [ "$MODE" = routed ]; then
                 h2=$($NET ip -4 -o addr show | awk -v p="$a2/32" '$4 == "10.213.0.1" && $5 == "peer" && $6 == p { print $2 }')
                 it_match "routed: a host end has the gateway address with $S2's sandbox as peer" '^cb[0-9a-f]{8}$' "$h2"
