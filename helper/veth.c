@@ -430,8 +430,11 @@ static bool ifname_valid(const char *s)
  * ff00::/8 routes into the host's IPv6 table, which the kernel walks
  * whole each time an interface goes: with 2000 sandboxes held, for each
  * one that ends. Set before the peer comes up (no carrier, so no address
- * yet). Best effort: without IPv6 in the kernel there is nothing to turn
- * off, and a failure here costs only that walk. */
+ * yet). Safe as root: the name is ours (net_host_ifname: "cb" and the
+ * leased address in hex), the file is that interface's own sysctl in the
+ * netns we run in (the host's), and only "1" is written. Best effort:
+ * without IPv6 in the kernel there is nothing to turn off, and a failure
+ * here costs only that walk. */
 static void host_end_no_ipv6(const char *host)
 {
         _cleanup_close_ int fd = -1;

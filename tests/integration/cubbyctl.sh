@@ -59,6 +59,10 @@ it_match "list --json carries memory and cpu" '"memory_bytes":[0-9]+,"cpu_ms":' 
 log=$(it_syslog_since)
 it_match "syslog: session_start of $S1 with a session id and setup time" \
 	"event=session_start session=[0-9a-f]{16} uid=$(it_uid "$S1") user=$S1 service=cubby-test-sshd rhost=127\.0\.0\.1 .*setup_ms=" "$log"
+it_match "syslog: session_start of $S1 carries the module's step times" \
+	"event=session_start .*user=$S1 .*steps_us=user:[0-9]+,conf:[0-9]+,policy:[0-9]+,.*,redirect:[0-9]+" "$log"
+it_match "syslog: container_start of $S1 carries the helper's step times, each setup step" \
+	"event=container_start session=[0-9a-f]{16} uid=$(it_uid "$S1") user=$S1 pid=[0-9]+ setup_ms=[0-9.]+ steps_us=record:[0-9]+,cgjoin:[0-9]+,tty:[0-9]+,root:[0-9]+,cgopen:[0-9]+,clone:[0-9]+,staging_idmap:[0-9]+,net:[0-9]+,release:[0-9]+$" "$log"
 
 # --- show ID
 ids=$(it_ctl list | awk -v u="$S1" '$2 == u { print $1 }')
