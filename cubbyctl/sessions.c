@@ -123,23 +123,38 @@ long long ctl_cpu_ms(const CgSet *set)
         return -1;
 }
 
-/* Memory in use by a cgroup set (v2 memory.current, v1 usage_in_bytes). */
+/* Memory in use where a cgroup set is charged (v2 memory.current, v1
+ * usage_in_bytes): the user dir, since sessions and containers have no
+ * memory cgroup of their own (v1: the set's entry is the user dir; v2:
+ * the dirs below it carry no memory files, so the first dir up to the
+ * user dir that does). */
 long long ctl_memory(const CgSet *set)
 {
         for (size_t i = 0; i < set->n; i++) {
                 const CgDir *d = &set->dir[i];
-                _cleanup_close_ int fd = -1;
-                _cleanup_free_ char *t = NULL;
+                const char *knob = d->v2 ? "memory.current" : "memory.usage_in_bytes";
+                char path[PATH_MAX];
 
                 if (!(d->ctrl & CG_CTRL_MEMORY))
                         continue;
-                fd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (fd < 0)
-                        return -1;
-                if (read_file_at(fd, d->v2 ? "memory.current" : "memory.usage_in_bytes", 64, &t,
-                                 NULL, NULL) < 0)
-                        return -1;
-                return counter_value(t, 1);
+                snprintf(path, sizeof path, "%s", d->path);
+                for (int up = 0; up < 3; up++) {
+                        _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                        _cleanup_free_ char *t = NULL;
+                        char *slash;
+                        int r;
+
+                        if (fd < 0)
+                                return -1;
+                        r = read_file_at(fd, knob, 64, &t, NULL, NULL);
+                        if (r >= 0)
+                                return counter_value(t, 1);
+                        slash = strrchr(path, '/');
+                        if (r != -ENOENT || !d->v2 || !slash || slash[1] == 'u' || slash == path)
+                                return -1;
+                        *slash = 0;
+                }
+                return -1;
         }
         return -1;
 }

@@ -405,15 +405,10 @@ _Noreturn void enter_main(Helper *h, int argc, char *argv[], char **caller_env)
         h->rec.n_groups = ct->n_groups;
         memcpy(h->rec.groups, ct->groups, sizeof h->rec.groups);
         snprintf(h->rec.run_dir, sizeof h->rec.run_dir, "%s", run_dir);
-        init_set = ct->cgroup;
+        r = cg_set_append(&ct->cgroup, "init", &init_set);
         free(ct);
-        for (size_t k = 0; k < init_set.n; k++) {
-                size_t l = strlen(init_set.dir[k].path);
-
-                if (l + sizeof "/init" > sizeof init_set.dir[k].path)
-                        helper_fail("the container record's cgroup is unusable", ENAMETOOLONG);
-                memcpy(init_set.dir[k].path + l, "/init", sizeof "/init");
-        }
+        if (r < 0)
+                helper_fail("the container record's cgroup is unusable", r);
         {
                 char *login_argv[] = { (char *)"-", NULL };
                 char *cmd_argv[] = { (char *)"sh", (char *)"-c", cmd, NULL };

@@ -40,20 +40,16 @@ int helper_ct_sets(const CgSet *session, CgSet *ret_ct, CgSet *ret_init)
         for (size_t i = 0; i < ret_ct->n; i++) {
                 char *p = ret_ct->dir[i].path, *slash = strrchr(p, '/');
 
+                if (cg_dir_at_user(&ret_ct->dir[i]))
+                        continue; /* the user dir, for ct/ too */
                 if (!slash || strncmp(slash, "/s", 2) != 0 || slash - p < 3 ||
                     strncmp(slash - 3, "/ct", 3) != 0)
                         return -EINVAL;
                 *slash = 0;
         }
-        *ret_init = *ret_ct;
-        for (size_t i = 0; i < ret_init->n; i++) {
-                size_t l = strlen(ret_init->dir[i].path);
-
-                if (l + sizeof "/init" > sizeof ret_init->dir[i].path)
-                        return -ENAMETOOLONG;
-                memcpy(ret_init->dir[i].path + l, "/init", sizeof "/init");
-        }
-        return cg_set_check(ret_ct) < 0 || cg_set_check(ret_init) < 0 ? -EINVAL : 0;
+        if (cg_set_check(ret_ct) < 0)
+                return -EINVAL;
+        return cg_set_append(ret_ct, "init", ret_init);
 }
 
 /* cubby-init, installed next to us: root's, not writable by others. */

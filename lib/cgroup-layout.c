@@ -301,7 +301,12 @@ static int paths_build(const CgLayout *l, const char *proc_cgroup, const char *p
                         r = -ENAMETOOLONG;
                         goto fail;
                 }
-                n = snprintf(s->dir[i].path, sizeof s->dir[i].path, "%s/s%s", u->dir[i].path, sid);
+                if (cg_hier_at_user(h->v2, h->ctrl)) {
+                        /* memory: the session is charged to its user dir */
+                        s->dir[i].ctrl |= CG_DIR_USER;
+                        n = snprintf(s->dir[i].path, sizeof s->dir[i].path, "%s", u->dir[i].path);
+                } else
+                        n = snprintf(s->dir[i].path, sizeof s->dir[i].path, "%s/s%s", u->dir[i].path, sid);
                 if (n < 0 || (size_t)n >= sizeof s->dir[i].path) {
                         r = -ENAMETOOLONG;
                         goto fail;

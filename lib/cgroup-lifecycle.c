@@ -38,7 +38,7 @@
 #define NOT_DYING_ROUNDS 3
 
 /* user->dir[i] and session->dir[i] are the same hierarchy, the session one
- * exactly one level below. */
+ * exactly one level below, or the user dir itself where it is marked so. */
 static int sets_check(const CgSet *user, const CgSet *session)
 {
         if (!user || !session || user->n != session->n || user->n == 0 || user->n > CG_MAX_DIRS)
@@ -47,8 +47,14 @@ static int sets_check(const CgSet *user, const CgSet *session)
                 const CgDir *u = &user->dir[i], *s = &session->dir[i];
                 size_t n = strlen(u->path);
 
-                if (!cg_path_ok(u->path) || !cg_path_ok(s->path) || u->v2 != s->v2 ||
-                    strncmp(s->path, u->path, n) != 0 || s->path[n] != '/' || strchr(s->path + n + 1, '/'))
+                if (!cg_path_ok(u->path) || !cg_path_ok(s->path) || u->v2 != s->v2 || cg_dir_at_user(u))
+                        return -EINVAL;
+                if (cg_dir_at_user(s)) {
+                        if (strcmp(s->path, u->path) != 0)
+                                return -EINVAL;
+                        continue;
+                }
+                if (strncmp(s->path, u->path, n) != 0 || s->path[n] != '/' || strchr(s->path + n + 1, '/'))
                         return -EINVAL;
         }
         return 0;
@@ -172,8 +178,10 @@ static int create_once(const CgSet *user, const CgSet *session, const CgLimits *
                         r = ufd[i];
                         goto undo;
                 }
+                /* v2: the sessions get no memory cgroup of their own (see
+                 * cgroup.h); the user dir itself has one, enabled above */
                 if (enable && u->v2) {
-                        r = cg_enable_controllers(ufd[i], enable);
+                        r = cg_enable_controllers(ufd[i], enable & ~CG_CTRL_MEMORY);
                         if (r < 0)
                                 goto undo;
                 }
@@ -191,6 +199,8 @@ static int create_once(const CgSet *user, const CgSet *session, const CgLimits *
         for (i = 0; i < n; i++) {
                 const char *sbase = strrchr(session->dir[i].path, '/') + 1;
 
+                if (cg_dir_at_user(&session->dir[i]))
+                        continue;
                 if (mkdirat(ufd[i], sbase, 0755) < 0) {
                         r = -errno;
                         goto undo;
@@ -266,6 +276,8 @@ int cg_create_below(const CgSet *dirs, bool exclusive)
                 const CgDir *d = &dirs->dir[i];
                 const char *base;
 
+                if (cg_dir_at_user(d))
+                        continue;
                 r = open_parent(d, &pfd, &base);
                 if (r < 0)
                         goto undo;
@@ -302,6 +314,7 @@ undo:
         return r;
 }
 
+/* 0 when d is gone, 1 when busy_ok and it is busy (kept), or -errno. */
 static int rmdir_cg(const CgDir *d, bool busy_ok)
 {
         _cleanup_close_ int pfd = -1;
@@ -317,30 +330,45 @@ static int rmdir_cg(const CgDir *d, bool busy_ok)
                 if (errno == ENOENT)
                         return 0;
                 if (busy_ok && (errno == EBUSY || errno == ENOTEMPTY))
-                        return 0;
+                        return 1;
                 return -errno;
         }
         return 0;
 }
 
+/* A user dir that sessions join without a dir of their own (memory): empty
+ * of child dirs while the user's sessions live, so it goes only after the
+ * user dir is gone in every other hierarchy, which their dirs keep. */
+static bool user_dir_joined(const CgDir *d)
+{
+        return !cg_dir_at_user(d) && cg_hier_at_user(d->v2, d->ctrl);
+}
+
 int cg_remove(const CgSet *user, const CgSet *session)
 {
+        bool kept = false;
         int r = 0, k;
 
         if ((user && cg_set_check(user) < 0) || (session && cg_set_check(session) < 0))
                 return -EINVAL;
         for (size_t i = 0; session && i < session->n; i++) {
+                if (cg_dir_at_user(&session->dir[i]))
+                        continue;
                 k = rmdir_cg(&session->dir[i], false);
                 if (k < 0 && r == 0)
                         r = k;
         }
         /* The parent of the user dirs is never removed: it may be delegated
          * to cubby by a unit that owns it. */
-        for (size_t i = 0; user && i < user->n; i++) {
-                k = rmdir_cg(&user->dir[i], true);
-                if (k < 0 && r == 0)
-                        r = k;
-        }
+        for (int pass = 0; pass < 2 && user; pass++)
+                for (size_t i = 0; i < user->n; i++) {
+                        if (user_dir_joined(&user->dir[i]) != (pass == 1) || (pass == 1 && kept))
+                                continue;
+                        k = rmdir_cg(&user->dir[i], true);
+                        kept |= k != 0;
+                        if (k < 0 && r == 0)
+                                r = k;
+                }
         return r;
 }
 
@@ -352,8 +380,11 @@ int cg_has_children(const CgSet *dirs)
                 _cleanup_close_ int fd = -1;
                 struct dirent *de;
                 DIR *d;
-                int r = cg_dir_open(&dirs->dir[i], &fd);
+                int r;
 
+                if (cg_dir_at_user(&dirs->dir[i]))
+                        continue;
+                r = cg_dir_open(&dirs->dir[i], &fd);
                 if (r == -ENOENT)
                         continue;
                 if (r < 0)
@@ -379,17 +410,22 @@ int cg_remove_dirs(const CgSet *dirs, bool busy_ok)
 
         if (cg_set_check(dirs) < 0)
                 return -EINVAL;
-        for (size_t i = 0; i < dirs->n; i++) {
-                int k = rmdir_cg_path(&dirs->dir[i]);
+        /* a joined user dir last, and only where every other one went */
+        for (int pass = 0; pass < 2 && !(pass == 1 && r); pass++)
+                for (size_t i = 0; i < dirs->n; i++) {
+                        int k;
 
-                if (k == -ENOENT)
-                        continue;
-                if (busy_ok && (k == -EBUSY || k == -ENOTEMPTY))
-                        k = 1;
-                if (k < 0)
-                        return k;
-                r |= k;
-        }
+                        if (cg_dir_at_user(&dirs->dir[i]) || user_dir_joined(&dirs->dir[i]) != (pass == 1))
+                                continue;
+                        k = rmdir_cg_path(&dirs->dir[i]);
+                        if (k == -ENOENT)
+                                continue;
+                        if (busy_ok && (k == -EBUSY || k == -ENOTEMPTY))
+                                k = 1;
+                        if (k < 0)
+                                return k;
+                        r |= k;
+                }
         return r;
 }
 
@@ -444,6 +480,8 @@ int cg_populated(const CgSet *set)
         if (r < 0)
                 return r;
         for (size_t i = 0; i < set->n; i++) {
+                if (cg_dir_at_user(&set->dir[i]))
+                        continue; /* the user's other sessions are there */
                 r = dir_populated_cg(&set->dir[i]);
                 if (r != 0)
                         return r;
@@ -731,7 +769,11 @@ int cg_kill(const CgSet *session, unsigned timeout_ms, unsigned cap_ms)
                 return r;
         for (size_t i = 0; i < CG_MAX_DIRS; i++)
                 fds[i] = -1;
+        /* a dir marked as the user's is never opened: the user's other
+         * sessions are in it (fds[i] stays -1, "empty") */
         for (size_t i = 0; i < session->n; i++) {
+                if (cg_dir_at_user(&session->dir[i]))
+                        continue;
                 r = cg_dir_open(&session->dir[i], &fds[i]);
                 if (r < 0 && r != -ENOENT)
                         goto out;

@@ -72,11 +72,31 @@ int cg_set_check(const CgSet *set)
         return 0;
 }
 
+int cg_set_append(const CgSet *set, const char *suffix, CgSet *ret)
+{
+        *ret = *set;
+        for (size_t i = 0; i < ret->n; i++) {
+                CgDir *d = &ret->dir[i];
+                size_t l = strlen(d->path);
+                int n;
+
+                if (cg_dir_at_user(d) || cg_hier_at_user(d->v2, d->ctrl)) {
+                        d->ctrl |= CG_DIR_USER;
+                        continue;
+                }
+                n = snprintf(d->path + l, sizeof d->path - l, "/%s", suffix);
+                if (n < 0 || (size_t)n >= sizeof d->path - l)
+                        return -ENAMETOOLONG;
+        }
+        return cg_set_check(ret);
+}
+
 int cg_dir_format(const CgDir *d, char *buf, size_t size)
 {
         int n;
 
-        if (!d || !buf || !cg_path_ok(d->path) || d->ctrl == 0 || (d->ctrl & ~CG_CTRL_ALL))
+        if (!d || !buf || !cg_path_ok(d->path) || (d->ctrl & CG_CTRL_ALL) == 0 ||
+            (d->ctrl & ~(CG_CTRL_ALL | CG_DIR_USER)))
                 return -EINVAL;
         n = snprintf(buf, size, "%s:%u:%s", d->v2 ? "v2" : "v1", d->ctrl, d->path);
         if (n < 0)
@@ -115,11 +135,14 @@ int cg_dir_parse(const char *s, CgDir *ret)
         r = parse_u64(num, &ctrl);
         if (r < 0)
                 return r;
-        if (ctrl == 0 || (ctrl & ~(uint64_t)CG_CTRL_ALL))
+        if ((ctrl & CG_CTRL_ALL) == 0 || (ctrl & ~(uint64_t)(CG_CTRL_ALL | CG_DIR_USER)))
                 return -EINVAL;
         /* The freezer and the cpuset bit only exist on v1; the controller-less
-         * marker only on v2. */
+         * marker only on v2; the user-dir mark only on a v1 memory hierarchy
+         * of its own. */
         if ((v2 && (ctrl & (CG_CTRL_FREEZER | CG_CTRL_CPUSET))) || (!v2 && (ctrl & CG_CTRL_NONE_V2)))
+                return -EINVAL;
+        if ((ctrl & CG_DIR_USER) && (v2 || ctrl != (CG_CTRL_MEMORY | CG_DIR_USER)))
                 return -EINVAL;
         if (!cg_path_ok(c + 1))
                 return -EINVAL;

@@ -156,8 +156,8 @@ int ct_live_sessions(const CtLife *l, uid_t uid, const char *exclude_key)
 
 /* ---- the cgroup tree ---------------------------------------------------- */
 
-/* Every dir of r's set is .../u<uid>/ct: a record can only ever name the
- * tree of its own user. */
+/* Every dir of r's set is .../u<uid>/ct (or .../u<uid> where marked as
+ * the user's): a record can only ever name the tree of its own user. */
 static int tree_check(const CgSet *ct, uid_t uid)
 {
         char tail[32];
@@ -166,9 +166,11 @@ static int tree_check(const CgSet *ct, uid_t uid)
         if (n < 0 || (size_t)n >= sizeof tail || cg_set_check(ct) < 0)
                 return -EINVAL;
         for (size_t i = 0; i < ct->n; i++) {
-                size_t l = strlen(ct->dir[i].path);
+                size_t l = strlen(ct->dir[i].path), m = (size_t)n;
 
-                if (l <= (size_t)n || strcmp(ct->dir[i].path + l - (size_t)n, tail) != 0)
+                if (cg_dir_at_user(&ct->dir[i]))
+                        m -= strlen("/ct");
+                if (l <= m || strncmp(ct->dir[i].path + l - m, tail, m) != 0)
                         return -EINVAL;
         }
         return 0;
@@ -276,13 +278,19 @@ static int tree_collect_fd(int dfd, unsigned depth, Pids *out)
         return r;
 }
 
-/* Every process in the tree, in every hierarchy, sorted, once each. */
+/* Every process in the tree, in every hierarchy, sorted, once each. A
+ * dir marked as the user's is not the tree's: the user's sessions outside
+ * the container may be there too. */
 static int tree_pids(const CgSet *ct, Pids *out)
 {
         out->n = 0;
         for (size_t i = 0; i < ct->n; i++) {
                 _cleanup_close_ int fd = -1;
-                int r = cg_dir_open(&ct->dir[i], &fd);
+                int r;
+
+                if (cg_dir_at_user(&ct->dir[i]))
+                        continue;
+                r = cg_dir_open(&ct->dir[i], &fd);
 
                 if (r == -ENOENT)
                         continue;
@@ -481,6 +489,8 @@ static int tree_remove(const CtLife *l, const CgSet *ct, uid_t uid)
                 _cleanup_close_ int fd = -1, pfd = -1;
                 char name[NAME_MAX + 1];
 
+                if (cg_dir_at_user(&ct->dir[i]))
+                        continue; /* the user dir: no tree of its own here */
                 k = cg_dir_open(&ct->dir[i], &fd);
                 if (k == -ENOENT)
                         continue;
@@ -495,18 +505,28 @@ static int tree_remove(const CtLife *l, const CgSet *ct, uid_t uid)
                 if (k < 0)
                         r = k;
         }
-        if (r == 0 && live.n == 0)
-                for (size_t i = 0; i < ct->n; i++) {
-                        _cleanup_close_ int gfd = -1;
-                        char name[NAME_MAX + 1];
-                        CgDir user = ct->dir[i];
+        /* the user dirs; the one marked as the user's (memory, where no
+         * session has a dir of its own) last, once every other is gone */
+        if (r == 0 && live.n == 0) {
+                bool kept = false;
 
-                        *strrchr(user.path, '/') = 0;
-                        if (open_parent(&user, &gfd, name, sizeof name) < 0)
-                                continue;
-                        /* busy: a login-model session of the user */
-                        (void)unlinkat(gfd, name, AT_REMOVEDIR);
-                }
+                for (int pass = 0; pass < 2 && !kept; pass++)
+                        for (size_t i = 0; i < ct->n; i++) {
+                                _cleanup_close_ int gfd = -1;
+                                char name[NAME_MAX + 1];
+                                CgDir user = ct->dir[i];
+
+                                if (cg_dir_at_user(&user) != (pass == 1))
+                                        continue;
+                                if (pass == 0)
+                                        *strrchr(user.path, '/') = 0;
+                                if (open_parent(&user, &gfd, name, sizeof name) < 0)
+                                        continue;
+                                /* busy: a login-model session of the user */
+                                if (unlinkat(gfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+                                        kept = true;
+                        }
+        }
         free(live.id);
         return r;
 }

@@ -460,28 +460,14 @@ int ct_open_init(const char *proc_root, const CtRecord *r, int *ret_pidfd)
         return 0;
 }
 
-static int cg_append(const CgSet *user, const char *suffix, CgSet *ret)
-{
-        *ret = *user;
-        for (size_t i = 0; i < ret->n; i++) {
-                size_t l = strlen(ret->dir[i].path);
-                int n = snprintf(ret->dir[i].path + l, sizeof ret->dir[i].path - l, "/%s",
-                                 suffix);
-
-                if (n < 0 || (size_t)n >= sizeof ret->dir[i].path - l)
-                        return -ENAMETOOLONG;
-        }
-        return cg_set_check(ret);
-}
-
 int ct_cgroup_set(const CgSet *user, CgSet *ret_ct)
 {
-        return cg_append(user, "ct", ret_ct);
+        return cg_set_append(user, "ct", ret_ct);
 }
 
 int ct_init_cgroup_set(const CgSet *user, CgSet *ret_init)
 {
-        return cg_append(user, "ct/init", ret_init);
+        return cg_set_append(user, "ct/init", ret_init);
 }
 
 int ct_session_cgroup_set(const CgSet *user, const char *sid, CgSet *ret_session)
@@ -491,5 +477,5 @@ int ct_session_cgroup_set(const CgSet *user, const char *sid, CgSet *ret_session
 
         if (n < 0 || (size_t)n >= sizeof s || !*sid || strchr(sid, '/'))
                 return -EINVAL;
-        return cg_append(user, s, ret_session);
+        return cg_set_append(user, s, ret_session);
 }

@@ -178,13 +178,16 @@ static void gc_orphan_cgroups(const GcCtx *g)
         struct dirent *ud;
         char parent[PATH_MAX - 64];
         char *slash;
+        size_t h;
 
         if (collect_ids(g->sessions, &ids) < 0)
                 goto out;
-        if (cg_paths(g->global->cgroup_parent, 0, 0, "0000000000000000", &user, &sess) < 0 ||
-            user.n == 0)
+        if (cg_paths(g->global->cgroup_parent, 0, 0, "0000000000000000", &user, &sess) < 0)
                 goto out;
-        if (snprintf(parent, sizeof parent, "%s", user.dir[0].path) >= (int)sizeof parent)
+        /* a hierarchy where sessions have dirs of their own */
+        for (h = 0; h < sess.n && cg_dir_at_user(&sess.dir[h]); h++)
+                ;
+        if (h == sess.n || snprintf(parent, sizeof parent, "%s", user.dir[h].path) >= (int)sizeof parent)
                 goto out;
         slash = strrchr(parent, '/');
         if (!slash)

@@ -54,8 +54,17 @@ int session_user_set(const CgSet *session, CgSet *ret_user)
 {
         *ret_user = *session;
         for (size_t i = 0; i < ret_user->n; i++) {
-                char *slash = strrchr(ret_user->dir[i].path, '/');
+                char *slash;
 
+                /* already the user dir (memory): the user level's own */
+                if (cg_dir_at_user(&ret_user->dir[i])) {
+                        ret_user->dir[i].ctrl &= ~CG_DIR_USER;
+                        slash = strrchr(ret_user->dir[i].path, '/');
+                        if (!slash || strncmp(slash, "/u", 2) != 0)
+                                return -EINVAL;
+                        continue;
+                }
+                slash = strrchr(ret_user->dir[i].path, '/');
                 if (!slash || slash == ret_user->dir[i].path || strncmp(slash, "/s", 2) != 0)
                         return -EINVAL;
                 *slash = 0;

@@ -4,7 +4,13 @@
  *
  * cubby's cgroup subtree: <parent>/u<uid>/s<session> in every hierarchy
  * cubby uses. Limits live on the user level (all of one user's sessions
- * together); the session level is for kill and accounting.
+ * together); the session level is for kill and accounting, except for
+ * memory: a session has no memory cgroup of its own (a v1 memory
+ * hierarchy: its entry is the user dir, marked CG_DIR_USER; v2: the user
+ * dir does not enable memory for its children). Each memory cgroup that
+ * goes offline walks every list_lru of the host (one per super block, and
+ * every sandbox mounts several) holding the cgroup mutex, and with
+ * thousands of sandboxes held that made every login and logout wait.
  *
  * Layouts handled (detected from /proc/self/mountinfo):
  *  - pure v2: one hierarchy, controllers cpu memory pids;
@@ -36,12 +42,28 @@ enum {
 };
 #define CG_CTRL_LIMITS (CG_CTRL_CPU | CG_CTRL_MEMORY | CG_CTRL_PIDS)
 #define CG_CTRL_ALL (CG_CTRL_LIMITS | CG_CTRL_FREEZER | CG_CTRL_NONE_V2 | CG_CTRL_CPUSET)
+/* Not a controller: in a session's (or a container's) set, this entry is
+ * the user dir itself, which the session joins and never makes, kills,
+ * waits for or removes (a v1 hierarchy of memory alone). */
+#define CG_DIR_USER (1u << 6)
 
 typedef struct CgDir {
         bool v2;
         unsigned ctrl;               /* CG_CTRL_* this hierarchy carries for cubby */
         char path[PATH_MAX];         /* absolute directory, e.g. /sys/fs/cgroup/memory/cubby/u1001/s0123... */
 } CgDir;
+
+static inline bool cg_dir_at_user(const CgDir *d)
+{
+        return d->ctrl & CG_DIR_USER;
+}
+
+/* Whether a session's entry in a hierarchy of this kind is its user dir:
+ * a v1 hierarchy that carries memory and nothing else cubby uses. */
+static inline bool cg_hier_at_user(bool v2, unsigned ctrl)
+{
+        return !v2 && (ctrl & CG_CTRL_ALL) == CG_CTRL_MEMORY;
+}
 
 /* One directory per hierarchy used. */
 typedef struct CgSet {
@@ -60,6 +82,10 @@ int cg_dir_parse(const char *s, CgDir *ret);
 bool cg_path_ok(const char *p);
 /* -EINVAL unless every path of the set passes cg_path_ok. */
 int cg_set_check(const CgSet *set);
+/* set with "/suffix" appended to each dir, but for the entries that are
+ * their user's dir (marked, or of a hierarchy where a session's entry is
+ * the user dir: those are marked in ret and keep their path). */
+int cg_set_append(const CgSet *set, const char *suffix, CgSet *ret);
 
 /* 0 if fd is on a cgroup file system of that version, -ENOMEDIUM if not. */
 int cg_fd_is_cgroupfs(int fd, bool v2);
