@@ -107,7 +107,8 @@ static long long container_procs(const CgSet *ct)
 
         for (size_t i = 0; i < ct->n; i++) {
                 const CgDir *d = &ct->dir[i];
-                int rank = d->v2 ? 2 : (d->ctrl & CG_CTRL_PIDS) ? 1 : 0;
+                /* never the user dir (memory): not the container's alone */
+                int rank = cg_dir_at_user(d) ? -1 : d->v2 ? 2 : (d->ctrl & CG_CTRL_PIDS) ? 1 : 0;
 
                 if (rank > best_rank) {
                         best_rank = rank;

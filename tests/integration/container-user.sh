@@ -72,11 +72,21 @@ it_eq "su - $S1: same network namespace" "$a_netns" "$s_netns"
 it_eq "su - $S1: the /tmp file is seen" shared-42 "$s_file"
 it_eq "the container's init is still the same process" "$init_pid" "$(ct_field "$S1" init_pid)"
 # the cgroup tree: <user>/ct/init holds the init alone, the logins are in
-# <user>/ct/s<sid>, in every hierarchy cubby uses
+# <user>/ct/s<sid>, in every hierarchy cubby uses; memory (v1, alone) is
+# the user's: the init and the logins are in <user> itself, no ct/ there
 u1=$(it_uid "$S1")
 sleep_pid=$(pgrep -u "$u1" -f '^sleep 30$' | head -n1)
 it_cg_hier
 for h in "${!IT_CG_MNT[@]}"; do
+        if it_cg_user_level "$h"; then
+                d=$(it_cg_dir "$h" "u$u1")
+                it_empty "cgroup $h: no ct/ (the container is charged to the user dir)" \
+                        "$(find "$d" -mindepth 1 -type d 2>&1)"
+                it_match "cgroup $h: the init is in the user dir" "^$init_pid\$" "$(grep -x "$init_pid" "$d/cgroup.procs" 2>&1)"
+                it_match "cgroup $h: the first login's sleep is in the user dir" "^$sleep_pid\$" \
+                        "$(grep -x "$sleep_pid" "$d/cgroup.procs" 2>&1)"
+                continue
+        fi
         d=$(it_cg_dir "$h" "u$u1/ct")
         it_log "cgroup $h: $(cd "$d" 2>/dev/null && find . -type d | sort | tr '\n' ' ')"
         it_eq "cgroup $h: ct/init holds the init alone" "$init_pid" "$(cat "$d/init/cgroup.procs" 2>&1)"

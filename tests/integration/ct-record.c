@@ -4,8 +4,10 @@
  * process in its own namespaces before a login makes one.
  *
  *   ct-record paths CGROUP_PARENT UID
- *       prints the container's cgroup dirs (<parent>/u<uid>/ct), one a
- *       line, in every hierarchy of this host (cg_paths, as pam_cubby);
+ *       prints the container's cgroup dirs (<parent>/u<uid>/ct, or the
+ *       user dir where the container is charged to it: a v1 memory
+ *       hierarchy), one a line, in every hierarchy of this host (cg_paths,
+ *       as pam_cubby);
  *   ct-record write RUN_DIR CGROUP_PARENT UID GID USER PID ADDR|- HOME SHELL
  *       writes <RUN_DIR>/containers/u<UID> with ct_write (root's, 0600,
  *       atomic): PID is the stand-in's init, its start time and namespaces

@@ -53,9 +53,14 @@ mk_cg() {
 
 # --- the stand-in
 CTDIRS=$("$CUBBY_CTRECORD" paths "./$IT_CGNAME" "$UID1") || it_fatal "ct-record paths failed"
+# the container's dirs (<user>/ct); where the container is charged to the
+# user dir itself (a v1 memory hierarchy), <user>
 for d in $CTDIRS; do
-	case $d in */"$IT_CGNAME"/u"$UID1"/ct) ;; *) it_fatal "unexpected cgroup dir $d" ;; esac
-	mk_cg "$d/init" && mk_cg "$d/s$SID" || it_fatal "cannot make $d/{init,s$SID}"
+	case $d in
+	*/"$IT_CGNAME"/u"$UID1"/ct) mk_cg "$d/init" && mk_cg "$d/s$SID" || it_fatal "cannot make $d/{init,s$SID}" ;;
+	*/"$IT_CGNAME"/u"$UID1") mk_cg "$d" || it_fatal "cannot make $d" ;;
+	*) it_fatal "unexpected cgroup dir $d" ;;
+	esac
 done
 # the user mapped to itself, as in a real container ("U U 1")
 setpriv --reuid="$UID1" --regid="$GID1" --clear-groups \
@@ -73,8 +78,10 @@ done
 sleep 600 &
 other=$!
 for d in $CTDIRS; do
-	echo "$init" >"$d/init/cgroup.procs" || it_fatal "cannot move the init into $d/init"
-	echo "$other" >"$d/s$SID/cgroup.procs" || it_fatal "cannot move a process into $d/s$SID"
+	i=$d/init s=$d/s$SID
+	[[ $d == */ct ]] || i=$d s=$d
+	echo "$init" >"$i/cgroup.procs" || it_fatal "cannot move the init into $i"
+	echo "$other" >"$s/cgroup.procs" || it_fatal "cannot move a process into $s"
 done
 "$CUBBY_CTRECORD" write "$IT_RUNDIR" "./$IT_CGNAME" "$UID1" "$GID1" "$S1" "$init" "$ADDR" \
 	"/home/$S1" /bin/bash || it_fatal "ct-record write failed"
@@ -167,7 +174,10 @@ kill -KILL "$other" "$outer" 2>/dev/null
 wait "$other" "$outer" 2>/dev/null
 rm -f "$REC"
 for d in $CTDIRS; do
-	rmdir "$d/init" "$d/s$SID" "$d" "$(dirname "$d")" 2>/dev/null
+	[[ $d == */ct ]] && rmdir "$d/init" "$d/s$SID" "$d" "$(dirname "$d")" 2>/dev/null
+done
+for d in $CTDIRS; do
+	[[ $d == */ct ]] || rmdir "$d" 2>/dev/null
 done
 it_check_clean "after the stand-in" "$S1"
 

@@ -616,6 +616,16 @@ it_cg_hier() {
         fi
 }
 
+# it_cg_user_level HIER: true where a session's (or container's) entry in
+# that hierarchy is its user dir: a v1 hierarchy of memory alone (sessions
+# have no memory cgroup of their own).
+it_cg_user_level() {
+        [ "$1" = memory ] || return 1
+        findmnt -rn -t cgroup -o OPTIONS "${IT_CG_MNT[memory]}" | tr ',' '\n' |
+                grep -qxE 'cpu|pids|freezer|cpuset' && return 1
+        return 0
+}
+
 # it_cg_dir HIER [SUBPATH]: <mount>/<own>/cubby-test-<id>[/SUBPATH]
 it_cg_dir() { printf '%s%s/%s%s' "${IT_CG_MNT[$1]}" "${IT_CG_OWN[$1]}" "$IT_CGNAME" "${2:+/$2}"; }
 
@@ -632,7 +642,8 @@ it_wait_proc() {
 }
 
 # it_check_session_cgroups WHAT USER HOSTPID: the limits on u<uid>, and the
-# process in u<uid>/s<sid> in each hierarchy.
+# process in u<uid>/s<sid> in each hierarchy (in u<uid> itself in a v1
+# memory hierarchy of its own: it_cg_user_level).
 it_check_session_cgroups() {
         local what=$1 user=$2 pid=$3 uid h path want
         uid=$(it_uid "$user")
@@ -643,6 +654,15 @@ it_check_session_cgroups() {
                         path=$(awk -F: '$1 == "0" { print $3 }' "/proc/$pid/cgroup")
                 else
                         path=$(awk -F: -v c="$h" '{ n = split($2, o, ","); for (i = 1; i <= n; i++) if (o[i] == c) print $3 }' "/proc/$pid/cgroup")
+                fi
+                if it_cg_user_level "$h"; then
+                        want="${IT_CG_OWN[$h]}/$IT_CGNAME/u$uid"
+                        it_eq "$what: sandbox process in the $h user cgroup (no session memory cgroup)" "$want" "$path"
+                        it_empty "$what: no session dir in the $h user cgroup" \
+                                "$(find "${IT_CG_MNT[$h]}$want" -mindepth 1 -type d 2>&1)"
+                        it_match "$what: $h u<uid> cgroup.procs lists the process" "^$pid\$" \
+                                "$(grep -x "$pid" "${IT_CG_MNT[$h]}$want/cgroup.procs" 2>&1)"
+                        continue
                 fi
                 want="${IT_CG_OWN[$h]}/$IT_CGNAME/u$uid/s"
                 it_match "$what: sandbox process in $h session cgroup" "^${want//./\\.}[^/]+\$" "$path"

@@ -14,8 +14,9 @@
 #  (a) the first login (a "keeper" that stays) creates the container: the
 #      record names a cubby-init running as the user, in cubby/u<uid>/ct/init;
 #      the keeper's shell is in cubby/u<uid>/ct/s<id>; the limits (cpu.max,
-#      memory.max, pids.max) are on u<uid>, none on ct/, and u<uid>'s
-#      pids.current counts the init and the keeper;
+#      memory.max, pids.max) are on u<uid>, none on ct/ (which has no
+#      memory cgroup of its own: u<uid> does not enable memory for its
+#      children), and u<uid>'s pids.current counts the init and the keeper;
 #  (b) a second, concurrent login joins it: the same pid and network
 #      namespace as the keeper, it sees the keeper's sleep, its shell is in a
 #      second ct/s<id> (it reads 0::/s<id>: the container's cgroup namespace
@@ -172,9 +173,12 @@ top=$(find "$UD" -mindepth 1 -maxdepth 1 -type d -printf '%f ')
 [ "$(cat "$UD/cpu.max")" = "50000 100000" ] || fail "u$uid cpu.max: $(cat "$UD/cpu.max")"
 [ "$(cat "$UD/memory.max")" = 67108864 ] || fail "u$uid memory.max: $(cat "$UD/memory.max")"
 [ "$(cat "$UD/pids.max")" = 64 ] || fail "u$uid pids.max: $(cat "$UD/pids.max")"
-for k in cpu.max memory.max pids.max; do
+for k in cpu.max pids.max; do
 	case $(cat "$UD/ct/$k") in max|"max 100000") ;; *) fail "ct/$k has a limit of its own: $(cat "$UD/ct/$k")" ;; esac
 done
+# memory is charged to u<uid>: no memory cgroup below it
+[ ! -e "$UD/ct/memory.max" ] || fail "ct/ has a memory cgroup of its own (memory.max $(cat "$UD/ct/memory.max"))"
+case " $(cat "$UD/cgroup.subtree_control") " in *" memory "*) fail "u$uid enables memory for its children: $(cat "$UD/cgroup.subtree_control")" ;; esac
 pc=$(cat "$UD/pids.current")
 [ "$pc" -ge 2 ] || fail "u$uid pids.current is $pc: the init and the keeper are not charged to the user"
 ok "(a) first login (${t_first} s): cubby-init $init in /cubby/u$uid/ct/init, keeper in ${kdir#"$CG"}; limits on u$uid only (pids.current $pc)"

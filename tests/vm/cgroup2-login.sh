@@ -16,7 +16,9 @@
 #      instruction (its cgroup namespace is rooted there: /proc/self/cgroup
 #      reads 0::/ inside), and so is its supervisor (charged to the user);
 #      the limits are on u<uid>
-#      (cpu.max, memory.max, memory.swap.max, pids.max) before the shell runs;
+#      (cpu.max, memory.max, memory.swap.max, pids.max) before the shell runs,
+#      and the session dir has no memory cgroup of its own (u<uid> enables
+#      cpu and pids for its children, not memory: memory is the user's);
 #  (b) cpu = 0.2: a CPU hog gets ~20% of a CPU (cpu.stat usage_usec over
 #      wall time, sampled while the hog is held running by the test) and is
 #      throttled (nr_throttled > 0);
@@ -234,12 +236,18 @@ ok "outside: sandbox PID 1 is host pid $pid1 in $hostcg (own cgroup ns); supervi
 want_limits="cpu.max=20000 100000;memory.max=16777216;memory.swap.max=0;pids.max=32"
 have_limits="cpu.max=$(cat "$UD/cpu.max");memory.max=$(cat "$UD/memory.max");memory.swap.max=$(cat "$UD/memory.swap.max");pids.max=$(cat "$UD/pids.max")"
 [ "$have_limits" = "$want_limits" ] || fail "limits on $UD: $have_limits, want $want_limits"
-for k in cpu.max memory.max pids.max; do
+for k in cpu.max pids.max; do
 	read -r v _ <"$ks/$k"
 	[ "$v" = max ] || fail "$ks/$k is $(cat "$ks/$k"): limits belong on the user level"
 done
-has_ctrls "$UD/cgroup.subtree_control" || fail "$UD/cgroup.subtree_control: $(cat "$UD/cgroup.subtree_control")"
-ok "limits on u$uid: ${have_limits//;/, }; session dir unlimited"
+# memory: charged to u$uid, the session has no memory cgroup of its own
+# (u$uid enables cpu and pids for its children, not memory)
+[ ! -e "$ks/memory.max" ] || fail "$ks has a memory cgroup of its own (memory.max $(cat "$ks/memory.max"))"
+sub=" $(cat "$UD/cgroup.subtree_control") "
+case $sub in *" cpu "*) ;; *) fail "$UD/cgroup.subtree_control lacks cpu:$sub" ;; esac
+case $sub in *" pids "*) ;; *) fail "$UD/cgroup.subtree_control lacks pids:$sub" ;; esac
+case $sub in *" memory "*) fail "$UD/cgroup.subtree_control enables memory for the sessions:$sub" ;; esac
+ok "limits on u$uid: ${have_limits//;/, }; session dir unlimited, no memory cgroup of its own"
 
 rec=$(grep -l "^id=$sid\$" "$SESSIONS"/u*/* 2>/dev/null)
 [ -n "$rec" ] || fail "no record for session $sid in $SESSIONS"
