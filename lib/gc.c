@@ -167,9 +167,28 @@ static int collect_ids(int sessions, Ids *ids)
         return session_walk(sessions, NULL, NULL, collect_one, ids, NULL);
 }
 
+/* An orphan may be older than the rule that sessions have no memory dir
+ * of their own: where its entry is the user dir, name the dir it had
+ * then (<user>/s<sid>; nothing there is fine), never the user dir. */
+static int orphan_own_dirs(CgSet *ss, const char *sname)
+{
+        for (size_t i = 0; i < ss->n; i++) {
+                CgDir *d = &ss->dir[i];
+                size_t l = strlen(d->path);
+
+                if (!cg_dir_at_user(d))
+                        continue;
+                if (snprintf(d->path + l, sizeof d->path - l, "/%s", sname) >= (int)(sizeof d->path - l))
+                        return -ENAMETOOLONG;
+                d->ctrl &= ~CG_DIR_USER;
+        }
+        return cg_set_check(ss);
+}
+
 /* Session cgroups that no record names (a record lost after a failed
  * teardown, or a crash between steps): kill and remove them. Works from
- * the first hierarchy's listing; each is then handled in all. */
+ * the listing of the first hierarchy where sessions have dirs of their
+ * own; each is then handled in all. */
 static void gc_orphan_cgroups(const GcCtx *g)
 {
         CgSet user, sess;
@@ -226,7 +245,8 @@ static void gc_orphan_cgroups(const GcCtx *g)
                                         continue;
                         }
                         if (known || cg_paths(g->global->cgroup_parent, 0, (uid_t)uid,
-                                              sd->d_name + 1, &su, &ss) < 0)
+                                              sd->d_name + 1, &su, &ss) < 0 ||
+                            orphan_own_dirs(&ss, sd->d_name) < 0)
                                 continue;
                         if (cg_kill(&ss, CG_KILL_TIMEOUT_MS, CG_KILL_CAP_MS) < 0 ||
                             session_lock_user(g->locks, (uid_t)uid, 5000, &lock) < 0 ||

@@ -122,10 +122,35 @@ static void test_parse_bad(void **state)
 
 static void test_cgroup_sets(void **state)
 {
-        CgSet user = { .n = 1 }, s;
+        CgSet user = { .n = 3 }, s, init, sess, ct;
         (void)state;
 
+        user.dir[0].ctrl = CG_CTRL_CPU;
         strcpy(user.dir[0].path, "/sys/fs/cgroup/cpu/cubby/u7");
+        /* memory alone (v1): the container is charged to the user dir */
+        user.dir[1].ctrl = CG_CTRL_MEMORY;
+        strcpy(user.dir[1].path, "/sys/fs/cgroup/memory/cubby/u7");
+        /* co-mounted with cpu: it keeps dirs of its own */
+        user.dir[2].ctrl = CG_CTRL_MEMORY | CG_CTRL_PIDS;
+        strcpy(user.dir[2].path, "/sys/fs/cgroup/memory,pids/cubby/u7");
+        assert_int_equal(ct_init_cgroup_set(&user, &init), 0);
+        assert_int_equal(ct_session_cgroup_set(&user, "abc", &sess), 0);
+        assert_int_equal(ct_cgroup_set(&user, &ct), 0);
+        for (size_t k = 0; k < 3; k++) {
+                const CgSet *set = k == 0 ? &ct : k == 1 ? &init : &sess;
+
+                assert_string_equal(set->dir[1].path, "/sys/fs/cgroup/memory/cubby/u7");
+                assert_int_equal(set->dir[1].ctrl, CG_CTRL_MEMORY | CG_DIR_USER);
+                assert_false(cg_dir_at_user(&set->dir[0]));
+                assert_false(cg_dir_at_user(&set->dir[2]));
+        }
+        assert_string_equal(ct.dir[2].path, "/sys/fs/cgroup/memory,pids/cubby/u7/ct");
+        /* below a set that has the mark, it stays the user dir */
+        assert_int_equal(cg_set_append(&ct, "init", &s), 0);
+        assert_string_equal(s.dir[0].path, "/sys/fs/cgroup/cpu/cubby/u7/ct/init");
+        assert_string_equal(s.dir[1].path, "/sys/fs/cgroup/memory/cubby/u7");
+        assert_int_equal(s.dir[1].ctrl, CG_CTRL_MEMORY | CG_DIR_USER);
+        user.n = 1;
         assert_int_equal(ct_cgroup_set(&user, &s), 0);
         assert_string_equal(s.dir[0].path, "/sys/fs/cgroup/cpu/cubby/u7/ct");
         assert_int_equal(ct_init_cgroup_set(&user, &s), 0);
