@@ -291,7 +291,6 @@ static int tree_pids(const CgSet *ct, Pids *out)
                 if (cg_dir_at_user(&ct->dir[i]))
                         continue;
                 r = cg_dir_open(&ct->dir[i], &fd);
-
                 if (r == -ENOENT)
                         continue;
                 if (r < 0)

@@ -839,26 +839,23 @@ static char *cpus_allowed(pid_t pid)
         return strndup(p, strcspn(p, "\n"));
 }
 
-/* Start a session child in s (clone3 flags extra) with limits lim, check
- * that it and its grandchildren are in every session dir and that it runs
- * on lim->cpus (or on the CPUs of this process), then kill it with cg_kill. */
-static void attach_and_kill_lim(const CgSet *u, const CgSet *s, const CgLimits *lim, uint64_t extra,
-                                const char *what)
+/* A session's process (session_child with that many grandchildren),
+ * attached as the helper's child attaches itself (clone3 with extra);
+ * returns once it runs in the session's dirs. */
+static pid_t spawn_in(const CgSet *s, uint64_t extra, unsigned grandchildren)
 {
         CgAttach a;
-        int p[2], status;
+        int p[2];
         char c;
         pid_t child;
-        int64_t t0, dt;
         ssize_t n;
 
-        assert_int_equal(cg_create(u, s, lim), 0);
         assert_int_equal(cg_attach_open(s, &a), 0);
         assert_int_equal(pipe2(p, O_CLOEXEC), 0);
         child = clone3_into(a.v2_fd, extra);
         if (child == 0) {
                 close(p[0]);
-                session_child(&a, p[1], 30);
+                session_child(&a, p[1], grandchildren);
         }
         assert_true(child > 0);
         close(p[1]);
@@ -869,6 +866,21 @@ static void attach_and_kill_lim(const CgSet *u, const CgSet *s, const CgLimits *
         while (n < 0 && errno == EINTR);
         close(p[0]);
         assert_int_equal(n, 1);
+        return child;
+}
+
+/* Start a session child in s (clone3 flags extra) with limits lim, check
+ * that it and its grandchildren are in every session dir and that it runs
+ * on lim->cpus (or on the CPUs of this process), then kill it with cg_kill. */
+static void attach_and_kill_lim(const CgSet *u, const CgSet *s, const CgLimits *lim, uint64_t extra,
+                                const char *what)
+{
+        int status;
+        pid_t child;
+        int64_t t0, dt;
+
+        assert_int_equal(cg_create(u, s, lim), 0);
+        child = spawn_in(s, extra, 30);
 
         for (size_t i = 0; i < s->n; i++) {
                 char line[PATH_MAX + 64], path[64];
@@ -919,30 +931,6 @@ static void attach_and_kill_lim(const CgSet *u, const CgSet *s, const CgLimits *
 static void attach_and_kill(const CgSet *u, const CgSet *s, uint64_t extra, const char *what)
 {
         attach_and_kill_lim(u, s, &limits_a, extra, what);
-}
-
-/* A session's process, attached as the helper's child attaches itself;
- * returns once it runs in the session's dirs. */
-static pid_t spawn_in(const CgSet *s)
-{
-        CgAttach a;
-        int p[2];
-        char c;
-        pid_t child;
-
-        assert_int_equal(cg_attach_open(s, &a), 0);
-        assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-        child = clone3_into(a.v2_fd, 0);
-        if (child == 0) {
-                close(p[0]);
-                session_child(&a, p[1], 3);
-        }
-        assert_true(child > 0);
-        close(p[1]);
-        cg_attach_close(&a);
-        assert_int_equal(read(p[0], &c, 1), 1);
-        close(p[0]);
-        return child;
 }
 
 /* Sessions have no memory cgroup of their own (cgroup.h): each memory
@@ -997,8 +985,8 @@ static void test_memory_at_user(void **state)
         if (!v1_memory)
                 print_message("  no v1 memory hierarchy here: the v1 part skipped\n");
 
-        p1 = spawn_in(&s1);
-        p2 = spawn_in(&s2);
+        p1 = spawn_in(&s1, 0, 3);
+        p2 = spawn_in(&s2, 0, 3);
         for (size_t i = 0; i < u.n; i++)
                 if (cg_dir_at_user(&s1.dir[i])) {
                         assert_true(pid_listed(u.dir[i].path, p1));
