@@ -301,12 +301,7 @@ static int paths_build(const CgLayout *l, const char *proc_cgroup, const char *p
                         r = -ENAMETOOLONG;
                         goto fail;
                 }
-                if (cg_hier_at_user(h->v2, h->ctrl)) {
-                        /* memory: the session is charged to its user dir */
-                        s->dir[i].ctrl |= CG_DIR_USER;
-                        n = snprintf(s->dir[i].path, sizeof s->dir[i].path, "%s", u->dir[i].path);
-                } else
-                        n = snprintf(s->dir[i].path, sizeof s->dir[i].path, "%s/s%s", u->dir[i].path, sid);
+                n = snprintf(s->dir[i].path, sizeof s->dir[i].path, "%s/s%s", u->dir[i].path, sid);
                 if (n < 0 || (size_t)n >= sizeof s->dir[i].path) {
                         r = -ENAMETOOLONG;
                         goto fail;
@@ -317,6 +312,12 @@ static int paths_build(const CgLayout *l, const char *proc_cgroup, const char *p
                 }
         }
         u->n = s->n = l->n;
+        /* memory: the session is charged to its user dir */
+        for (size_t i = 0; i < s->n && cg_set_joins_user(u); i++)
+                if (cg_hier_at_user(s->dir[i].v2, s->dir[i].ctrl)) {
+                        s->dir[i].ctrl |= CG_DIR_USER;
+                        memcpy(s->dir[i].path, u->dir[i].path, sizeof s->dir[i].path);
+                }
         *ret_user = *u;
         *ret_session = *s;
         r = 0;

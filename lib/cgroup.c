@@ -72,15 +72,34 @@ int cg_set_check(const CgSet *set)
         return 0;
 }
 
+bool cg_set_joins_user(const CgSet *set)
+{
+        for (size_t i = 0; i < set->n; i++)
+                if (!cg_hier_at_user(set->dir[i].v2, set->dir[i].ctrl))
+                        return true;
+        return false;
+}
+
+/* The last component is u<digits>. */
+static bool path_is_user_dir(const char *p)
+{
+        const char *b = strrchr(p, '/');
+
+        return b && b[1] == 'u' && b[2] && strspn(b + 2, "0123456789") == strlen(b + 2);
+}
+
 int cg_set_append(const CgSet *set, const char *suffix, CgSet *ret)
 {
+        bool joins = cg_set_joins_user(set);
+
         *ret = *set;
         for (size_t i = 0; i < ret->n; i++) {
                 CgDir *d = &ret->dir[i];
                 size_t l = strlen(d->path);
                 int n;
 
-                if (cg_dir_at_user(d) || cg_hier_at_user(d->v2, d->ctrl)) {
+                if (cg_dir_at_user(d) ||
+                    (joins && cg_hier_at_user(d->v2, d->ctrl) && path_is_user_dir(d->path))) {
                         d->ctrl |= CG_DIR_USER;
                         continue;
                 }
@@ -91,12 +110,30 @@ int cg_set_append(const CgSet *set, const char *suffix, CgSet *ret)
         return cg_set_check(ret);
 }
 
+int cg_set_unjoin(CgSet *set, const char *name)
+{
+        for (size_t i = 0; i < set->n; i++) {
+                CgDir *d = &set->dir[i];
+                size_t l = strlen(d->path);
+
+                if (!cg_dir_at_user(d))
+                        continue;
+                if (snprintf(d->path + l, sizeof d->path - l, "/%s", name) >= (int)(sizeof d->path - l))
+                        return -ENAMETOOLONG;
+                d->ctrl &= ~CG_DIR_USER;
+        }
+        return cg_set_check(set);
+}
+
 int cg_dir_format(const CgDir *d, char *buf, size_t size)
 {
         int n;
 
         if (!d || !buf || !cg_path_ok(d->path) || (d->ctrl & CG_CTRL_ALL) == 0 ||
             (d->ctrl & ~(CG_CTRL_ALL | CG_DIR_USER)))
+                return -EINVAL;
+        /* what cg_dir_parse takes back */
+        if (cg_dir_at_user(d) && (d->v2 || d->ctrl != (CG_CTRL_MEMORY | CG_DIR_USER)))
                 return -EINVAL;
         n = snprintf(buf, size, "%s:%u:%s", d->v2 ? "v2" : "v1", d->ctrl, d->path);
         if (n < 0)

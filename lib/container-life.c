@@ -1117,8 +1117,11 @@ int ct_gc_orphans(const CtLife *l)
                 } else if (k != -ENOENT) {
                         continue;
                 }
+                /* unrecorded: it may be older than the rule that the
+                 * container joins the user's memory dir, so its own u/ct
+                 * there (if any) is taken too */
                 if (cg_paths(l->global->cgroup_parent, 0, uid, "0000000000000000", &u, &s) < 0 ||
-                    ct_cgroup_set(&u, &ct) < 0)
+                    ct_cgroup_set(&u, &ct) < 0 || cg_set_unjoin(&ct, "ct") < 0)
                         continue;
                 k = tree_signal(&ct, SIGKILL, 0);
                 if (k >= 0)

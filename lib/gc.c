@@ -167,22 +167,74 @@ static int collect_ids(int sessions, Ids *ids)
         return session_walk(sessions, NULL, NULL, collect_one, ids, NULL);
 }
 
-/* An orphan may be older than the rule that sessions have no memory dir
- * of their own: where its entry is the user dir, name the dir it had
- * then (<user>/s<sid>; nothing there is fine), never the user dir. */
-static int orphan_own_dirs(CgSet *ss, const char *sname)
+/* Whether uid has a user dir in a hierarchy where sessions have dirs of
+ * their own (1), none (0), or it cannot be told (-errno). */
+static int user_dir_elsewhere(const GcCtx *g, uid_t uid)
 {
-        for (size_t i = 0; i < ss->n; i++) {
-                CgDir *d = &ss->dir[i];
-                size_t l = strlen(d->path);
+        CgSet su, ss;
+        struct stat st;
+        int r = cg_paths(g->global->cgroup_parent, 0, uid, "0000000000000000", &su, &ss);
 
-                if (!cg_dir_at_user(d))
+        if (r < 0)
+                return r;
+        for (size_t j = 0; j < ss.n; j++) {
+                if (cg_dir_at_user(&ss.dir[j]))
                         continue;
-                if (snprintf(d->path + l, sizeof d->path - l, "/%s", sname) >= (int)(sizeof d->path - l))
-                        return -ENAMETOOLONG;
-                d->ctrl &= ~CG_DIR_USER;
+                if (lstat(su.dir[j].path, &st) == 0)
+                        return 1;
+                if (errno != ENOENT)
+                        return -errno;
         }
-        return cg_set_check(ss);
+        return 0;
+}
+
+/* User dirs in a hierarchy that sessions join (memory) whose user has no
+ * dir in any other: left when the last teardown's rmdir found the dir
+ * busy (a task still listed), or by an orphan from before sessions joined
+ * it. Under the user lock (a login makes all of a user's dirs under it):
+ * the empty session dirs of old in it, then the dir; a busy one stays. */
+static void gc_lone_user_dirs(const GcCtx *g, const CgDir *joined_user)
+{
+        char parent[PATH_MAX], *slash;
+        struct dirent *ud;
+        DIR *d;
+
+        if (snprintf(parent, sizeof parent, "%s", joined_user->path) >= (int)sizeof parent ||
+            !(slash = strrchr(parent, '/')) || slash == parent)
+                return;
+        *slash = 0;
+        d = opendir(parent);
+        while (d && (ud = readdir(d))) {
+                _cleanup_close_ int lock = -1, ufd = -1;
+                struct dirent *sd;
+                uint64_t uid;
+                DIR *u;
+
+                if (ud->d_name[0] != 'u' || parse_u64(ud->d_name + 1, &uid) < 0 || uid >= UINT32_MAX)
+                        continue;
+                if (user_dir_elsewhere(g, (uid_t)uid) != 0)
+                        continue; /* the user is there: a live one */
+                if (session_lock_user(g->locks, (uid_t)uid, 5000, &lock) < 0 ||
+                    user_dir_elsewhere(g, (uid_t)uid) != 0)
+                        continue;
+                ufd = openat(dirfd(d), ud->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (ufd < 0)
+                        continue;
+                u = fdopendir(ufd);
+                if (!u)
+                        continue;
+                ufd = -1; /* u owns it now */
+                while ((sd = readdir(u)))
+                        if (sd->d_name[0] == 's' && strlen(sd->d_name) == CUBBY_ID_LEN + 1 &&
+                            strspn(sd->d_name + 1, "0123456789abcdef") == CUBBY_ID_LEN)
+                                (void)unlinkat(dirfd(u), sd->d_name, AT_REMOVEDIR);
+                closedir(u);
+                if (unlinkat(dirfd(d), ud->d_name, AT_REMOVEDIR) == 0)
+                        gc_note(g, "gc: removed the memory cgroup of uid %llu, which no session had",
+                                (unsigned long long)uid);
+        }
+        if (d)
+                closedir(d);
 }
 
 /* Session cgroups that no record names (a record lost after a failed
@@ -246,7 +298,7 @@ static void gc_orphan_cgroups(const GcCtx *g)
                         }
                         if (known || cg_paths(g->global->cgroup_parent, 0, (uid_t)uid,
                                               sd->d_name + 1, &su, &ss) < 0 ||
-                            orphan_own_dirs(&ss, sd->d_name) < 0)
+                            cg_set_unjoin(&ss, sd->d_name) < 0)
                                 continue;
                         if (cg_kill(&ss, CG_KILL_TIMEOUT_MS, CG_KILL_CAP_MS) < 0 ||
                             session_lock_user(g->locks, (uid_t)uid, 5000, &lock) < 0 ||
@@ -265,6 +317,9 @@ static void gc_orphan_cgroups(const GcCtx *g)
         }
         if (d)
                 closedir(d);
+        for (size_t i = 0; i < sess.n; i++)
+                if (cg_dir_at_user(&sess.dir[i]))
+                        gc_lone_user_dirs(g, &user.dir[i]);
 out:
         free(ids.id);
 }

@@ -59,7 +59,8 @@ static inline bool cg_dir_at_user(const CgDir *d)
 }
 
 /* Whether a session's entry in a hierarchy of this kind is its user dir:
- * a v1 hierarchy that carries memory and nothing else cubby uses. */
+ * a v1 hierarchy that carries memory and nothing else cubby uses (and
+ * only where cg_set_joins_user says the set has other hierarchies). */
 static inline bool cg_hier_at_user(bool v2, unsigned ctrl)
 {
         return !v2 && (ctrl & CG_CTRL_ALL) == CG_CTRL_MEMORY;
@@ -82,10 +83,19 @@ int cg_dir_parse(const char *s, CgDir *ret);
 bool cg_path_ok(const char *p);
 /* -EINVAL unless every path of the set passes cg_path_ok. */
 int cg_set_check(const CgSet *set);
+/* Whether a session of a host with these hierarchies joins its user dir in
+ * those of cg_hier_at_user's kind: only where another hierarchy gives it
+ * dirs of its own, which its kill and teardown work through. */
+bool cg_set_joins_user(const CgSet *set);
 /* set with "/suffix" appended to each dir, but for the entries that are
- * their user's dir (marked, or of a hierarchy where a session's entry is
- * the user dir: those are marked in ret and keep their path). */
+ * their user's dir: marked ones, and user dirs (u<uid>) of a hierarchy
+ * where a session's entry is the user dir; those are marked in ret and
+ * keep their path. */
 int cg_set_append(const CgSet *set, const char *suffix, CgSet *ret);
+/* For what may be older than the rule that sessions join their user dir
+ * (gc's orphans): each marked entry gets the dir it had then, <user>/name
+ * (nothing there is fine), never the user dir itself. */
+int cg_set_unjoin(CgSet *set, const char *name);
 
 /* 0 if fd is on a cgroup file system of that version, -ENOMEDIUM if not. */
 int cg_fd_is_cgroupfs(int fd, bool v2);

@@ -82,4 +82,22 @@ for h in "${!IT_CG_MNT[@]}"; do
 	rmdir "$(it_cg_dir "$h" "u$uid/s$sid")" "$(it_cg_dir "$h" "u$uid")" 2>/dev/null
 done
 
+# --- a memory user dir that no session has (a last teardown found it busy,
+# or an orphan from before sessions joined it, with its old s<sid>): gc
+# removes it, and leaves one whose user has sessions (dirs elsewhere)
+if [ -n "${IT_CG_MNT[memory]:-}" ] && it_cg_user_level memory; then
+	d=$(it_cg_dir memory "u$uid")
+	mkdir -p "$d/s$sid"
+	out=$(it_ctl gc 2>&1)
+	it_match "gc: reports the lone memory user cgroup" "removed the memory cgroup of uid $uid" "$out"
+	it_eq "gc: the lone memory user cgroup is gone" gone "$([ -e "$d" ] && echo there || echo gone)"
+	mkdir -p "$d" "$(it_cg_dir pids "u$uid")"
+	it_ctl gc >/dev/null 2>&1
+	it_eq "gc: a memory user cgroup whose user has a dir elsewhere stays" there \
+		"$([ -e "$d" ] && echo there || echo gone)"
+	rmdir "$(it_cg_dir pids "u$uid")" "$d" 2>/dev/null
+else
+	it_log "no v1 memory hierarchy of its own here: the lone user dir sweep not checked"
+fi
+
 it_finish

@@ -253,6 +253,30 @@ static void test_paths_text_layouts(void **state)
         assert_string_equal(u.dir[0].path, "/sys/fs/cgroup/cpu,cpuacct/sub/x/u0");
         assert_int_equal(u.dir[0].ctrl, CG_CTRL_CPU);
         assert_string_equal(u.dir[1].path, "/sys/fs/cgroup/memory/x/u0");
+        /* memory alone next to other hierarchies: the session joins u0 */
+        assert_int_equal(s.dir[1].ctrl, CG_CTRL_MEMORY | CG_DIR_USER);
+        assert_string_equal(s.dir[1].path, u.dir[1].path);
+        assert_string_equal(s.dir[2].path, "/sys/fs/cgroup/pids/x/u0/sa");
+        /* memory the only hierarchy: the session keeps a dir of its own
+         * there (its kill and teardown need one) */
+        {
+                static const char mi_m[] = "51 40 0:41 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n";
+
+                assert_int_equal(cg_paths_from_text(mi_m, NULL, NULL, "/x", 0, "a", &u, &s), 0);
+                assert_int_equal(s.n, 1);
+                assert_int_equal(s.dir[0].ctrl, CG_CTRL_MEMORY);
+                assert_string_equal(s.dir[0].path, "/sys/fs/cgroup/memory/x/u0/sa");
+        }
+        /* memory co-mounted with a controller sessions need: a dir of its own */
+        {
+                static const char mi_cm[] = "51 40 0:41 / /sys/fs/cgroup/memory,pids rw - cgroup cgroup rw,memory,pids\n"
+                                            "52 40 0:42 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n";
+
+                assert_int_equal(cg_paths_from_text(mi_cm, NULL, NULL, "/x", 0, "a", &u, &s), 0);
+                assert_int_equal(s.n, 2);
+                assert_false(cg_dir_at_user(&s.dir[0]));
+                assert_string_equal(s.dir[0].path, "/sys/fs/cgroup/memory,pids/x/u0/sa");
+        }
         /* the cgroup of pid is outside what the mount shows */
         assert_int_equal(cg_paths_from_text(mi_c, "4:cpu,cpuacct:/other\n3:memory:/docker/abc\n12:pids:/docker/abc\n",
                                             NULL, "./x", 0, "a", &u, &s),

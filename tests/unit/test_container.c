@@ -150,7 +150,28 @@ static void test_cgroup_sets(void **state)
         assert_string_equal(s.dir[0].path, "/sys/fs/cgroup/cpu/cubby/u7/ct/init");
         assert_string_equal(s.dir[1].path, "/sys/fs/cgroup/memory/cubby/u7");
         assert_int_equal(s.dir[1].ctrl, CG_CTRL_MEMORY | CG_DIR_USER);
+        /* a container record from before (memory's u7/ct unmarked): its
+         * init stays below it, not in the user dir */
+        ct.dir[1].ctrl = CG_CTRL_MEMORY;
+        strcpy(ct.dir[1].path, "/sys/fs/cgroup/memory/cubby/u7/ct");
+        assert_int_equal(cg_set_append(&ct, "init", &s), 0);
+        assert_string_equal(s.dir[1].path, "/sys/fs/cgroup/memory/cubby/u7/ct/init");
+        assert_false(cg_dir_at_user(&s.dir[1]));
+        /* gc of what may be from before: the marked entry gets its own dir
+         * back, never the user dir */
+        assert_int_equal(ct_cgroup_set(&user, &s), 0);
+        assert_int_equal(cg_set_unjoin(&s, "ct"), 0);
+        assert_string_equal(s.dir[1].path, "/sys/fs/cgroup/memory/cubby/u7/ct");
+        assert_int_equal(s.dir[1].ctrl, CG_CTRL_MEMORY);
+        assert_string_equal(s.dir[0].path, "/sys/fs/cgroup/cpu/cubby/u7/ct");
+        /* memory the only hierarchy: nothing is marked */
         user.n = 1;
+        user.dir[0] = user.dir[1];
+        assert_int_equal(ct_cgroup_set(&user, &s), 0);
+        assert_string_equal(s.dir[0].path, "/sys/fs/cgroup/memory/cubby/u7/ct");
+        assert_false(cg_dir_at_user(&s.dir[0]));
+        user.dir[0].ctrl = CG_CTRL_CPU;
+        strcpy(user.dir[0].path, "/sys/fs/cgroup/cpu/cubby/u7");
         assert_int_equal(ct_cgroup_set(&user, &s), 0);
         assert_string_equal(s.dir[0].path, "/sys/fs/cgroup/cpu/cubby/u7/ct");
         assert_int_equal(ct_init_cgroup_set(&user, &s), 0);

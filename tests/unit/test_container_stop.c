@@ -614,10 +614,20 @@ static void test_orphan(void **state)
 {
         CtLife l = life();
         StandIn s;
+        char old[PATH_MAX + 16];
         (void)state;
 
         write_conf("");
         standin_start(&s, false, false);
+        /* where the container joins the user's memory dir, a tree there
+         * from before that rule (u/ct/init) goes with it */
+        for (size_t i = 0; i < s.ct.n; i++)
+                if (cg_dir_at_user(&s.ct.dir[i])) {
+                        snprintf(old, sizeof old, "%s/ct", s.ct.dir[i].path);
+                        assert_int_equal(mkdir(old, 0755), 0);
+                        strcat(old, "/init");
+                        assert_int_equal(mkdir(old, 0755), 0);
+                }
         assert_int_equal(ct_sweep(&l, &conf, NULL), 0);
         assert_int_equal(tree_procs(&s.ct), 3);
         assert_int_equal(ct_gc_orphans(&l), 1);
