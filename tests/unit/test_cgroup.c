@@ -537,6 +537,17 @@ static void assert_there(const CgSet *set)
                         fail_msg("%s missing", set->dir[i].path);
 }
 
+/* Two sessions of one user, both made with limits_a. */
+static void two_sessions(CgSet *u, CgSet *s1, char sid1[CUBBY_ID_LEN + 1], CgSet *s2,
+                         char sid2[CUBBY_ID_LEN + 1])
+{
+        new_session(u, s1, sid1);
+        assert_int_equal(random_id(sid2), 0);
+        assert_int_equal(cg_paths(spec, 0, TEST_UID, sid2, u, s2), 0);
+        assert_int_equal(cg_create(u, s1, &limits_a), 0);
+        assert_int_equal(cg_create(u, s2, &limits_a), 0);
+}
+
 static void test_create_limits(void **state)
 {
         CgSet u, s;
@@ -692,11 +703,7 @@ static void test_two_sessions(void **state)
         CgSet u, s1, s2;
         char sid1[CUBBY_ID_LEN + 1], sid2[CUBBY_ID_LEN + 1];
 
-        new_session(&u, &s1, sid1);
-        assert_int_equal(random_id(sid2), 0);
-        assert_int_equal(cg_paths(spec, 0, TEST_UID, sid2, &u, &s2), 0);
-        assert_int_equal(cg_create(&u, &s1, &limits_a), 0);
-        assert_int_equal(cg_create(&u, &s2, &limits_a), 0);
+        two_sessions(&u, &s1, sid1, &s2, sid2);
         assert_int_equal(cg_remove(&u, &s1), 0);
         assert_gone(&s1);
         assert_there(&u);
@@ -769,11 +776,7 @@ static void test_split_removal(void **state)
         CgSet u, s1, s2;
         char sid1[CUBBY_ID_LEN + 1], sid2[CUBBY_ID_LEN + 1];
 
-        new_session(&u, &s1, sid1);
-        assert_int_equal(random_id(sid2), 0);
-        assert_int_equal(cg_paths(spec, 0, TEST_UID, sid2, &u, &s2), 0);
-        assert_int_equal(cg_create(&u, &s1, &limits_a), 0);
-        assert_int_equal(cg_create(&u, &s2, &limits_a), 0);
+        two_sessions(&u, &s1, sid1, &s2, sid2);
         assert_int_equal(cg_has_children(&u), 1);
         assert_int_equal(cg_remove(NULL, &s1), 0);
         assert_gone(&s1);
@@ -972,11 +975,7 @@ static void test_memory_at_user(void **state)
         pid_t p1, p2;
         int status;
 
-        new_session(&u, &s1, sid1);
-        assert_int_equal(random_id(sid2), 0);
-        assert_int_equal(cg_paths(spec, 0, TEST_UID, sid2, &u, &s2), 0);
-        assert_int_equal(cg_create(&u, &s1, &limits_a), 0);
-        assert_int_equal(cg_create(&u, &s2, &limits_a), 0);
+        two_sessions(&u, &s1, sid1, &s2, sid2);
         assert_int_equal(session_user_set(&s1, &back), 0);
         assert_int_equal(back.n, u.n);
         for (size_t i = 0; i < u.n; i++) {
