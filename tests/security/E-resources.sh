@@ -36,7 +36,7 @@ test_E_memory_hog() {
         out=$(sec_su "$S1" "$SECPROBE hog 400; echo @@hog_rc=\$?; echo @@shell=alive"); rc=$?
         sec_sandboxed "memory hog" "$out"
         it_nomatch "memory hog of 400M under memory = 256M: killed" 'hog-survived' "$out"
-        it_eq "memory hog: killed by SIGKILL (the OOM killer, inside the session cgroup)" 137 "$(it_get hog_rc "$out")"
+        it_eq "memory hog: killed by SIGKILL (the OOM killer, inside the user's memory cgroup)" 137 "$(it_get hog_rc "$out")"
         it_eq "memory hog: the container's shell survived" alive "$(it_get shell "$out")"
         it_eq "memory hog: su and the supervisor survived (exit 0)" 0 "$rc"
         out=$(it_ssh -n "$S1" "$SECPROBE hog 400; echo @@shell=alive" 2>&1); rc=$?

@@ -5,8 +5,9 @@
 # sessions or max_containers network containers (each a lease and a bridge
 # port); the next one is refused with the reason while another student
 # still gets in; the supervisor of each container runs in the student's
-# session cgroup, so its memory and its pid count against the student's
-# budget. Prints what a session costs on the host.
+# cgroups (the session's; for memory the user's own), so its memory and
+# its pid count against the student's budget. Prints what a session costs
+# on the host.
 IT_NEEDS="su pgrep ip"
 . "$(dirname "$0")/seclib.sh"
 sec_init "$@"
@@ -104,6 +105,7 @@ test_E_container_cap_default() {
 test_E_supervisor_charged() {
         local sp sup opener h want got uid u0 u1 n=4 i mem
         it_policy_write
+        it_cg_hier
         uid=$(it_uid "$S1")
         if ! open_sessions "$S1" 1 || ! sp=$(pgrep -U "$uid" -x sleep | head -n1); then
                 it_fail "supervisor: session started" "a sleep of $S1" "none"; close_sessions "$S1"; return
@@ -115,7 +117,12 @@ test_E_supervisor_charged() {
         for h in memory pids; do
                 want=$(awk -F: -v c="$h" '$2 == c { print $3 }' "/proc/$sp/cgroup")
                 got=$(awk -F: -v c="$h" '$2 == c { print $3 }' "/proc/$sup/cgroup")
-                it_match "the container runs in its $h session cgroup" "/$IT_CGNAME/u$uid/s[^/]+\$" "$want"
+                if it_cg_user_level "$h"; then
+                        # memory is the user's: no session cgroup there
+                        it_match "the container runs in its user's $h cgroup" "/$IT_CGNAME/u$uid\$" "$want"
+                else
+                        it_match "the container runs in its $h session cgroup" "/$IT_CGNAME/u$uid/s[^/]+\$" "$want"
+                fi
                 it_eq "the supervisor is charged to the student's $h cgroup" "$want" "$got"
         done
         it_eq "pids.current of u$uid counts the supervisor and the shell" 2 \
