@@ -223,7 +223,7 @@ static void gc_lone_user_dirs(const GcCtx *g, const CgDir *joined_user)
                 u = fdopendir(ufd);
                 if (!u)
                         continue;
-                ufd = -1; /* u owns it now */
+                (void)TAKE_FD(ufd); /* u owns it now */
                 while ((sd = readdir(u)))
                         if (sd->d_name[0] == 's' && strlen(sd->d_name) == CUBBY_ID_LEN + 1 &&
                             strspn(sd->d_name + 1, "0123456789abcdef") == CUBBY_ID_LEN)
