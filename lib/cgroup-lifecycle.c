@@ -344,6 +344,21 @@ static bool user_dir_joined(const CgDir *d)
         return !cg_dir_at_user(d) && cg_hier_at_user(d->v2, d->ctrl);
 }
 
+int cg_set_unjoin(CgSet *set, const char *name)
+{
+        for (size_t i = 0; i < set->n; i++) {
+                CgDir *d = &set->dir[i];
+                size_t l = strlen(d->path);
+
+                if (!cg_dir_at_user(d))
+                        continue;
+                if (snprintf(d->path + l, sizeof d->path - l, "/%s", name) >= (int)(sizeof d->path - l))
+                        return -ENAMETOOLONG;
+                d->ctrl &= ~CG_DIR_USER;
+        }
+        return cg_set_check(set);
+}
+
 int cg_remove(const CgSet *user, const CgSet *session)
 {
         bool kept = false;

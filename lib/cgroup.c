@@ -110,21 +110,6 @@ int cg_set_append(const CgSet *set, const char *suffix, CgSet *ret)
         return cg_set_check(ret);
 }
 
-int cg_set_unjoin(CgSet *set, const char *name)
-{
-        for (size_t i = 0; i < set->n; i++) {
-                CgDir *d = &set->dir[i];
-                size_t l = strlen(d->path);
-
-                if (!cg_dir_at_user(d))
-                        continue;
-                if (snprintf(d->path + l, sizeof d->path - l, "/%s", name) >= (int)(sizeof d->path - l))
-                        return -ENAMETOOLONG;
-                d->ctrl &= ~CG_DIR_USER;
-        }
-        return cg_set_check(set);
-}
-
 int cg_dir_format(const CgDir *d, char *buf, size_t size)
 {
         int n;

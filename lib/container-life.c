@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "cubby/cgroup-layout.h"
+#include "cubby/cgroup-lifecycle.h"
 #include "cubby/container-life.h"
 #include "cubby/fault.h"
 #include "cubby/ipam.h"

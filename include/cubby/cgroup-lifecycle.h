@@ -54,6 +54,12 @@ int cg_kill(const CgSet *session, unsigned timeout_ms, unsigned cap_ms);
  * its thread group), 0 if not, -EBADMSG. */
 int cg_task_dying_text(const char *stat, const char *status);
 
+/* For what may be older than the rule that sessions join their user dir
+ * (gc's orphans): each marked entry gets the dir it had then, <user>/name
+ * (nothing there is fine), never the user dir itself. Here, not in
+ * lib/cgroup.c: the setuid helper has no use for it. */
+int cg_set_unjoin(CgSet *set, const char *name);
+
 /* rmdir the session dirs (missing is fine), then the user dirs if empty
  * (-EBUSY from a user dir that still has sessions is not an error).
  * Either may be NULL: session_teardown removes the session's dirs first,

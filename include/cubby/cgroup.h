@@ -92,10 +92,6 @@ bool cg_set_joins_user(const CgSet *set);
  * where a session's entry is the user dir; those are marked in ret and
  * keep their path. */
 int cg_set_append(const CgSet *set, const char *suffix, CgSet *ret);
-/* For what may be older than the rule that sessions join their user dir
- * (gc's orphans): each marked entry gets the dir it had then, <user>/name
- * (nothing there is fine), never the user dir itself. */
-int cg_set_unjoin(CgSet *set, const char *name);
 
 /* 0 if fd is on a cgroup file system of that version, -ENOMEDIUM if not. */
 int cg_fd_is_cgroupfs(int fd, bool v2);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "cubby/cgroup-lifecycle.h"
 #include "cubby/container.h"
 #include "cubby/proc.h"
 #include "scratch.h"
